@@ -1,0 +1,1 @@
+"""Data layer: read and validate dataset folders, convert statistics, build effect sizes."""

@@ -1,0 +1,1 @@
+"""Inference layer: frequentist pooling, Bayesian models, exact posteriors, simulation."""

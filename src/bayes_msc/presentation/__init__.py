@@ -1,0 +1,1 @@
+"""Presentation layer: command line, plots, reports."""

@@ -1,0 +1,1 @@
+"""Figures (matplotlib). Plot functions only read result objects."""

@@ -1,0 +1,1 @@
+"""HTML report written by ``bayes-msc run``."""
