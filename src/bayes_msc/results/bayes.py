@@ -1,0 +1,173 @@
+"""Bayesian result types, shared by the MCMC and the exact (quadrature) engines.
+
+Parameter names are ``mu`` (the intercept: the pooled effect where every covariate term
+is 0; with no covariates, the pooled effect), ``tau`` (between-study SD), one entry per
+covariate slope named by its term as given (``age_mean``, ``log10(dose_million)``), and
+``theta_new`` (the predictive effect of a new study; with covariates, at the covariates'
+means). With covariates, ``mu_at_mean`` is the effect at the covariates' means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayes_msc.results.layout import CI_LEVEL, SUMMARY_COLUMNS
+
+PARAMETER_FIELDS: tuple[str, ...] = (
+    "mean", "sd", "median", "eti_low", "eti_high", "hdi_low", "hdi_high",
+    "ess_bulk", "ess_tail", "r_hat",
+)
+"""Columns of :attr:`BayesResult.parameters`, in DESIGN.md's JSON order."""
+
+RHAT_MAX: float = 1.01
+ESS_BULK_MIN: float = 1000.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The diagnostics verdict of one posterior.
+
+    ``passed`` is true when R-hat <= :data:`RHAT_MAX` and ESS_bulk >= ``ess_min`` for every
+    reported parameter and there are no divergences. ``reasons`` says which failed.
+    An exact (quadrature) posterior always passes, with the reason ``"exact"``.
+    """
+
+    passed: bool
+    reasons: tuple[str, ...] = ()
+    max_r_hat: float | None = None
+    min_ess_bulk: float | None = None
+    divergences: int | None = None
+    ess_min: float = ESS_BULK_MIN
+    r_hat_max: float = RHAT_MAX
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "reasons": list(self.reasons),
+            "max_r_hat": self.max_r_hat,
+            "min_ess_bulk": self.min_ess_bulk,
+            "divergences": self.divergences,
+            "thresholds": {"r_hat_max": self.r_hat_max, "ess_bulk_min": self.ess_min,
+                           "divergences_max": 0},
+        }
+
+    def __str__(self) -> str:
+        return "PASS" if self.passed else "FAIL: " + "; ".join(self.reasons)
+
+
+@dataclass(frozen=True, eq=False)
+class BayesResult:
+    """One posterior of a Bayesian meta-analysis model.
+
+    Attributes
+    ----------
+    parameters : DataFrame
+        Index: parameter name; columns :data:`PARAMETER_FIELDS` (ESS and R-hat are NaN for
+        the exact engine).
+    probabilities : dict
+        Posterior probabilities by label, e.g. ``{"P(mu < 0)": 0.97, "P(mu < -10)": 0.4}``.
+    study_effects : DataFrame or None
+        Shrunken effect of each comparison: ``comparison, study, yi, sei, mean, sd,
+        eti_low, eti_high``.
+    idata : xarray.DataTree or None
+        The ArviZ data (posterior, sample_stats, observed_data, constant_data); not in JSON.
+    """
+
+    model: str
+    prior: str
+    engine: str
+    k: int
+    parameters: pd.DataFrame
+    verdict: Verdict
+    outcome: str | None = None
+    month: float | None = None
+    prior_spec: dict[str, Any] = field(default_factory=dict)
+    covariates: tuple[str, ...] = ()
+    parameterisation: str | None = None
+    draws: int | None = None
+    chains: int | None = None
+    divergences: int | None = None
+    probabilities: dict[str, float] = field(default_factory=dict)
+    study_effects: pd.DataFrame | None = None
+    ci_prob: float = CI_LEVEL
+    dataset: str | None = None
+    simulated: bool = False
+    measure: str = "md"
+    multiarm: str = "split"
+    notes: tuple[str, ...] = ()
+    seed: int | None = None
+    idata: Any = None
+    seconds: float | None = None
+
+    def summary(self) -> pd.DataFrame:
+        """The shared summary layout: term, estimate (posterior mean), se (posterior SD),
+        lower/upper (equal-tailed interval), level, then median, HDI, ESS, R-hat."""
+        p = self.parameters
+        out = pd.DataFrame({
+            "term": list(p.index),
+            "estimate": p["mean"].to_numpy(),
+            "se": p["sd"].to_numpy(),
+            "lower": p["eti_low"].to_numpy(),
+            "upper": p["eti_high"].to_numpy(),
+            "level": self.ci_prob,
+        })
+        for col in ("median", "hdi_low", "hdi_high", "ess_bulk", "ess_tail", "r_hat"):
+            out[col] = p[col].to_numpy()
+        assert tuple(out.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
+        return out
+
+    def draws_of(self, name: str) -> np.ndarray:
+        """Flattened posterior draws of one parameter (MCMC engine only)."""
+        if self.idata is None:
+            raise ValueError("no draws: this result has no ArviZ data (exact engine?)")
+        return np.asarray(self.idata.posterior[name]).reshape(-1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """DESIGN.md's ``fit`` JSON (plus extra fields); deterministic for a given seed."""
+        params = {
+            name: {f: _num(row[f]) for f in PARAMETER_FIELDS}
+            for name, row in self.parameters.iterrows()
+        }
+        out: dict[str, Any] = {
+            "outcome": self.outcome,
+            "month": self.month,
+            "model": self.model,
+            "prior": self.prior,
+            "k": self.k,
+            "draws": self.draws,
+            "chains": self.chains,
+            "divergences": self.divergences,
+            "parameters": params,
+            "engine": self.engine,
+            "parameterisation": self.parameterisation,
+            "covariates": list(self.covariates),
+            "ci_prob": self.ci_prob,
+            "verdict": self.verdict.to_dict(),
+            "probabilities": {k: _num(v) for k, v in self.probabilities.items()},
+            "prior_spec": self.prior_spec,
+            "dataset": self.dataset,
+            "simulated": self.simulated,
+            "measure": self.measure,
+            "multiarm": self.multiarm,
+            "seed": self.seed,
+            "notes": list(self.notes),
+        }
+        if self.study_effects is not None:
+            out["study_effects"] = [
+                {k: _num(v) if isinstance(v, (float, np.floating, int, np.integer)) else v
+                 for k, v in rec.items()}
+                for rec in self.study_effects.to_dict(orient="records")
+            ]
+        return out
+
+
+def _num(x: Any) -> float | None:
+    """A finite float, or None (JSON null) for NaN/inf/None."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
