@@ -120,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reproduce", help="the publication's pooled results beside this package's")
     p.add_argument("data", metavar="DATA")
+    p.add_argument("--multiarm", choices=["split", "shared"], default="split",
+                   help="shared arms in the computed pooling (the paper's double counting is always shown beside it)")
+    p.add_argument("--no-rescale", action="store_true", help="keep native scales")
+    p.add_argument("--trials", choices=["published", "all"], default="published",
+                   help="pool only the trials the paper pooled (default) or every trial with data")
+    p.add_argument("--tolerance", type=float, default=0.05,
+                   help="agreement: fraction of the published CI width (default 0.05)")
+    p.add_argument("--published", metavar="DIR",
+                   help="take published_pooled.csv / published_metareg.csv from another dataset folder")
     p.add_argument("--format", choices=["table", "json"], default="table")
 
     p = sub.add_parser("run", help="run a whole analysis spec and write the report")
