@@ -36,7 +36,10 @@ from bayes_msc.inference.simulate import (
 )
 
 PARAMS_NAME = "simulation_params.toml"
-OUTPUT_FILES = ("arms.csv", "studies.csv", "outcomes.csv", PARAMS_NAME, "README.md")
+PUBLISHED_FILES = ("published_pooled.csv", "published_metareg.csv")
+"""The design's published results, copied unchanged so ``reproduce`` can set the simulated
+analysis beside them (they are the publication's numbers, not simulated ones)."""
+OUTPUT_FILES = ("arms.csv", "studies.csv", "outcomes.csv", PARAMS_NAME, "README.md", *PUBLISHED_FILES)
 _SEED_LINE = re.compile(r"^[ \t]*seed[ \t]*=.*$", re.MULTILINE)
 
 
@@ -120,6 +123,12 @@ def _readme(args, params: SimulationParams, seed: int, arms: pd.DataFrame, outco
         f"(outcomes: {', '.join(op.name for op in params.outcomes)}).", "",
         "## True parameters", "", *_params_table(params), "",
     ]
+    published = [name for name in PUBLISHED_FILES if (Path(args.design) / name).is_file()]
+    if published:
+        lines += ["## Published results (not simulated)", "",
+                  f"{', '.join(f'`{n}`' for n in published)}: copied unchanged from the design folder. They are "
+                  "the publication's own pooled results, kept so that `bayes-msc reproduce` can set this "
+                  "simulated analysis beside them; they were not computed from these simulated values.", ""]
     for op in params.outcomes:
         if op.slopes:
             terms = ", ".join(f"{t}: {_fmt(b)} per unit (centre {_fmt(op.centres.get(t, 0.0))})"
@@ -221,8 +230,9 @@ def run(args: argparse.Namespace) -> int:
         PARAMS_NAME: params_out,
         "README.md": _readme(args, params, seed, filled, outcomes),
     }
-    if (design / "studies.csv").is_file():
-        files["studies.csv"] = (design / "studies.csv").read_bytes()
+    for name in ("studies.csv", *PUBLISHED_FILES):
+        if (design / name).is_file():
+            files[name] = (design / name).read_bytes()
     _write_atomic(out, files)
     print(f"wrote {len(outcomes)} simulated outcome rows ({filled['study'].nunique()} studies, "
           f"{len(filled)} arms, seed {seed}) to {out}")
