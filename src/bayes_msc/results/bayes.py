@@ -75,6 +75,9 @@ class BayesResult:
         eti_low, eti_high``.
     idata : xarray.DataTree or None
         The ArviZ data (posterior, sample_stats, observed_data, constant_data); not in JSON.
+    densities : dict or None
+        Marginal posterior densities ``{name: (grid, density)}`` from the exact engine
+        (which has no draws), for figures; not in JSON.
     """
 
     model: str
@@ -101,6 +104,7 @@ class BayesResult:
     notes: tuple[str, ...] = ()
     seed: int | None = None
     idata: Any = None
+    densities: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     seconds: float | None = None
 
     def summary(self) -> pd.DataFrame:
