@@ -70,13 +70,7 @@ CASES = [(name, fit) for name, case in REF["cases"].items() if case["V"] is None
          for fit in case["fits"] if fit in METHODS]
 
 
-KNOWN = {("tiny_scale", "pm"): pytest.mark.xfail(
-    strict=True, reason="bug: Paule-Mandel stops at an absolute xtol of 1e-14 on tau2 "
-                        "(inference/tau2.py _pm, brentq), so with variances near 1e-13 tau2 is off by 3e-4 "
-                        "(relative); the tolerance should scale with the vi")}
-
-
-@pytest.mark.parametrize(("name", "fit"), [pytest.param(n, f, marks=KNOWN.get((n, f), ()), id=f"{n}-{f}")
+@pytest.mark.parametrize(("name", "fit"), [pytest.param(n, f, id=f"{n}-{f}")
                                            for n, f in CASES])
 def test_edge_case_pooling_equals_metafor(name: str, fit: str) -> None:
     case = REF["cases"][name]

@@ -141,8 +141,6 @@ def test_change_sd_between_difference_and_sum_of_sds(sb, sf, r, mb, mf):
     assert abs(sb - sf) - 1e-9 * (sb + sf) <= sd <= sb + sf + 1e-9 * (sb + sf)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: change_from_baseline gives NaN SDs for r = 1 and nearly "
-                                       "equal SDs (cancellation in sb^2 + sf^2 - 2 r sb sf)")
 def test_change_sd_is_finite_for_r_one():
     """r = 1 is allowed (``--r 1``): the SD is |sb - sf| and must never be NaN."""
     rng = np.random.default_rng(20210101)

@@ -209,7 +209,9 @@ def change_from_baseline(mean_baseline, sd_baseline, mean_final, sd_final, r=0.5
     mb, sb, mf, sf, r = (_arr(v) for v in (mean_baseline, sd_baseline, mean_final, sd_final, r))
     if np.any((r < -1) | (r > 1)):
         raise ValueError("the correlation r must lie in [-1, 1]")
-    return mf - mb, np.sqrt(sb**2 + sf**2 - 2.0 * r * sb * sf)
+    # Algebraically equal to sd_b^2 + sd_f^2 - 2 r sd_b sd_f, written so that r = 1 with
+    # nearly equal SDs does not cancel to a tiny negative number (NaN after sqrt).
+    return mf - mb, np.sqrt((sb - sf) ** 2 + 2.0 * (1.0 - r) * sb * sf)
 
 
 def rescale_mean(x, scale_min, scale_max):

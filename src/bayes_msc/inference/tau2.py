@@ -174,7 +174,10 @@ def _pm(ymc: np.ndarray, v: np.ndarray, x: np.ndarray) -> Tau2Estimate:
         upper = max(100.0, 10 * float(np.var(ymc)))
         while excess(upper) > 0:
             upper *= 2
-        tau2, info = brentq(excess, 0.0, upper, xtol=1e-14, rtol=1e-13, full_output=True)
+        # xtol relative to the typical sampling variance: an absolute 1e-14 is too coarse
+        # when every vi is itself ~1e-13.
+        xtol = 1e-14 * min(1.0, float(np.median(np.diag(v))))
+        tau2, info = brentq(excess, 0.0, upper, xtol=xtol, rtol=1e-13, full_output=True)
         iterations = info.iterations
     w = np.linalg.inv(v + tau2 * eye)
     se = np.sqrt(2 * k**2 / (k - p) / np.trace(w) ** 2)
