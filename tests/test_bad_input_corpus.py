@@ -182,9 +182,6 @@ def test_odd_but_valid_files_are_read_like_plain_ones(name: str, tmp_path: Path,
 
 # --------------------------------------------------- messages that should be sharper
 
-@pytest.mark.xfail(strict=True, reason="bug: an unclosed quote is reported on the last line of the file "
-                                       "(where the csv parser gave up), not on the row where the quote "
-                                       "opens; data/reader.py _records")
 def test_unclosed_quote_names_the_row_where_it_opens(tmp_path: Path, runner) -> None:
     root = tmp_path / "case"
     root.mkdir()

@@ -93,12 +93,19 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
 
 def _records(text: str, name: str, problems: list[Problem]) -> list[list[str]] | None:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    start = 1
     try:
-        return list(reader)
+        for record in reader:
+            records.append(record)
+            start = reader.line_num + 1
     except csv.Error as err:
-        problems.append(Problem(f"is not valid CSV near line {reader.line_num}: {err} "
-                                "(a stray or unclosed quote?)", name, reader.line_num))
+        # Name the row where the broken record starts (where an unclosed quote opens), not
+        # the line where the parser gave up, which can be the end of the file.
+        problems.append(Problem(f"is not valid CSV from this row on: {err} "
+                                "(a stray or unclosed quote?)", name, start))
         return None
+    return records
 
 
 def _header_problems(spec: sc.FileSpec, header: list[str], name: str) -> list[Problem]:
