@@ -197,8 +197,18 @@ def test_run_tables_figures_and_page_are_byte_identical(two_runs) -> None:
     assert differ == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: summary.json holds each fit's wall time ('seconds'), so two "
-                                       "identical runs differ; presentation/report/tables.py fit_records")
-def test_run_summary_json_is_byte_identical(two_runs) -> None:
+def _without_seconds(obj):
+    """summary.json minus the per-fit wall times, which the report issue asks for; every
+    other value must depend only on the inputs, the options and the seed."""
+    if isinstance(obj, dict):
+        return {k: _without_seconds(v) for k, v in obj.items() if k not in ("seconds", "total_seconds")}
+    if isinstance(obj, list):
+        return [_without_seconds(v) for v in obj]
+    return obj
+
+
+def test_run_summary_json_is_identical_but_for_timings(two_runs) -> None:
     a, b = two_runs
-    assert a["summary.json"] == b["summary.json"]
+    ja, jb = json.loads(a["summary.json"]), json.loads(b["summary.json"])
+    assert any("seconds" in rec for rec in ja["fits"])  # the timings are there, and only they differ
+    assert _without_seconds(ja) == _without_seconds(jb)
