@@ -8,6 +8,8 @@
 - R integrate() of the conjugate formulas, written independently in
   tests/reference/r/exact_reference.R (meta-regression, other tau priors, k = 1).
 - metafor's rma(yi, vi, mods, tau2 = fixed): the limit of wide slope priors.
+- R integrate() of the marginal posterior densities (the same conjugate formulas),
+  tests/reference/r/exact_density_reference.R, for ``BayesResult.densities``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pytest
 
 from bayes_msc.data.errors import InputError
 from bayes_msc.inference.exact import (
-    Quadrature, coefficients_given_tau, exact_posterior, tau_posterior,
+    Quadrature, coefficients_given_tau, exact_posterior, mixture_cdf, tau_posterior,
 )
 from bayes_msc.inference.priors import (
     Prior, PriorSet, bundled_prior_sets, prior_context,
@@ -40,6 +42,7 @@ CRINS_PRIORS = PriorSet("ma01", "Roever 2020", Prior("Normal", {"mu": 0.0, "sigm
 
 INTEGRATE = json.loads((REFERENCE / "exact_integrate.json").read_text())
 METAFOR = json.loads((REFERENCE / "exact_metafor.json").read_text())
+DENSITY = json.loads((REFERENCE / "exact_density.json").read_text())
 
 
 def test_eight_schools_against_bayesmeta():
@@ -209,6 +212,17 @@ def test_input_errors():
         exact_posterior(CRINS_Y, CRINS_V, CRINS_PRIORS, mcid=-1.0)
     with pytest.raises(ValueError, match="resolved"):
         exact_posterior(CRINS_Y, CRINS_V, bundled_prior_sets()["weakly_informative"])
+    with pytest.raises(ValueError, match="covariates need a beta prior"):  # PriorSet.resolve gives one
+        exact_posterior(CRINS_Y, CRINS_V, CRINS_PRIORS, np.arange(6.0)[:, None], ("x",))
+
+
+def test_exact_re_exports_its_parts():
+    from bayes_msc.inference import exact, exact_densities, exact_model, exact_tau, mixtures
+
+    for name in exact.__all__:
+        homes = [m for m in (exact, exact_densities, exact_model, exact_tau, mixtures)
+                 if getattr(vars(m).get(name), "__module__", None) == m.__name__]
+        assert len(homes) == 1 and getattr(exact, name) is getattr(homes[0], name), name
 
 
 def test_mixture_quantile_and_shortest_interval_of_a_skewed_mixture():
@@ -233,3 +247,74 @@ def test_mixture_quantile_and_shortest_interval_of_a_skewed_mixture():
     assert a == pytest.approx(optimize.brentq(lambda x: cdf(x) - p, -20, 30), abs=1e-5)
     assert b - a == pytest.approx(width(p), abs=1e-8)
     assert pdf(a) == pytest.approx(pdf(b), rel=1e-8) and cdf(b) - cdf(a) == pytest.approx(0.95)
+
+
+# --- marginal densities (BayesResult.densities) ----------------------------------------------
+
+def _case_fit(case: dict):
+    names = tuple(case["names"])
+    x = np.array(case["X"], float) if names else None
+    return (case["yi"], case["vi"], _prior_set(case), x, names)
+
+
+@pytest.mark.parametrize("case", DENSITY["cases"], ids=[c["name"] for c in DENSITY["cases"]])
+def test_densities_against_r_integrate(case):
+    from scipy.interpolate import CubicSpline
+
+    r = exact_posterior(*_case_fit(case))
+    assert list(r.densities) == list(r.parameters.index)
+    for name, ref in case["results"].items():
+        grid, dens = r.densities[name]
+        want = np.array(ref["density"])
+        # A cubic spline through the grid adds < 1e-6 (of the peak) here.
+        np.testing.assert_allclose(CubicSpline(grid, dens)(ref["x"]), want, rtol=0, atol=5e-6 * want.max(),
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("case", DENSITY["cases"][:3], ids=[c["name"] for c in DENSITY["cases"][:3]])
+def test_densities_integrate_to_one_and_match_the_distribution_functions(case):
+    from scipy import integrate
+    from scipy.interpolate import CubicSpline
+
+    r = exact_posterior(*_case_fit(case), ci_prob=0.9)
+    p = r.parameters
+    for name, (grid, dens) in r.densities.items():
+        assert 200 <= grid.size <= 400 and np.all(np.diff(grid) > 0), name
+        assert np.all(np.isfinite(dens)) and np.all(dens > 0), name
+        assert not grid.flags.writeable and not dens.flags.writeable
+        # From the 0.1% to the 99.9% quantile: 99.8% of the mass.
+        assert integrate.simpson(dens, x=grid) == pytest.approx(0.998, abs=1e-5), name
+        # Its integral reaches the engine's quantiles (found on the distribution function).
+        cum = 0.001 + integrate.cumulative_simpson(dens, x=grid, initial=0.0)
+        at = CubicSpline(grid, cum)(p.loc[name, ["eti_low", "median", "eti_high"]].to_numpy(float))
+        np.testing.assert_allclose(at, [0.05, 0.5, 0.95], rtol=0, atol=1e-6, err_msg=name)
+    # The derivative of tau's distribution function, and of mu's (a mixture over tau).
+    tp = tau_posterior(*_case_fit(case))
+    grid, dens = r.densities["tau"]
+    assert tp.cdf(grid[[0, -1]]) == pytest.approx([0.001, 0.999], abs=1e-8)
+    h = 1e-6 * (grid[-1] - grid[0])
+    slope = (tp.cdf(grid[1:-1] + h) - tp.cdf(grid[1:-1] - h)) / (2 * h)
+    np.testing.assert_allclose(dens[1:-1], slope, rtol=0, atol=1e-5 * dens.max())
+    if not case["names"]:
+        mean, sd = tp.b_mean[:, 0], np.sqrt(tp.b_cov[:, 0, 0])
+        grid, dens = r.densities["mu"]
+        def cdf(x):
+            return mixture_cdf(x, tp.weight, np.tile(mean, (x.size, 1)), np.tile(sd, (x.size, 1)))
+
+        h = 1e-6 * (grid[-1] - grid[0])
+        np.testing.assert_allclose(dens, (cdf(grid + h) - cdf(grid - h)) / (2 * h), rtol=0,
+                                   atol=1e-5 * dens.max())
+
+
+def test_densities_are_computed_once_and_stay_out_of_json():
+    r = exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS)
+    assert set(r.densities) == {"mu", "tau", "theta_new"} and "tau" in r.densities
+    first = r.densities["mu"]
+    assert r.densities["mu"] is first
+    with pytest.raises(KeyError):
+        r.densities["sigma"]
+    with pytest.raises(ValueError):
+        first[1][0] = 1.0
+    assert "densities" not in r.to_dict()
+    assert {k: v[1].tolist() for k, v in r.densities.items()} == \
+        {k: v[1].tolist() for k, v in exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS).densities.items()}

@@ -12,6 +12,8 @@ texts overlap and none is cut off at the canvas edge.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import subprocess
 import sys
@@ -372,7 +374,9 @@ def test_prior_comparison_figure(schools, tmp_path):
     given = prior_comparison_figure(comp, table=pd.DataFrame({"prior": ["x", "y"], "ESS": [1234.5, 0.5]}))
     assert {"prior", "ESS", "1230", "0.5"} <= set(texts(given))
     with pytest.raises(ValueError, match="neither posterior draws nor an exact density"):
-        prior_comparison_figure({"exact": (schools["exact"], HC25)})
+        prior_comparison_figure({"exact": (dataclasses.replace(schools["exact"], densities=None), HC25)})
+    drawn = prior_comparison_figure({"exact": (schools["exact"], HC25)}, table=False)
+    assert drawn.axes[0].lines  # the exact engine's marginal densities are drawn
 
 
 # ---- diagnostics ------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ import pytest
 from scipy import integrate, stats
 
 from bayes_msc.data.errors import InputError
+from bayes_msc.inference import prior_distributions, prior_files, prior_sets, priors
+from bayes_msc.inference.prior_distributions import _SPECS
 from bayes_msc.inference.priors import (
-    DEFAULT_BETA, SUPPORTED_DISTRIBUTIONS, Prior, PriorContext, PriorSet, Scaled, _SPECS,
+    DEFAULT_BETA, SUPPORTED_DISTRIBUTIONS, Prior, PriorContext, PriorSet, Scaled,
     bundled_prior_sets, get_prior_set, load_prior_sets, prior_context, prior_sets_to_toml,
 )
 
@@ -75,6 +77,18 @@ def test_loading_prior_sets_does_not_import_pymc():
             "bundled_prior_sets(); print('pymc' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_priors_re_exports_every_public_name_of_its_parts():
+    # bayes_msc.inference.priors is the public entry point; its parts hold the code.
+    parts = (prior_distributions, prior_sets, prior_files)
+    for name in priors.__all__:
+        homes = [m for m in parts if name in vars(m)]
+        assert homes and getattr(priors, name) is getattr(homes[0], name), name
+    public = {n for m in parts for n, v in vars(m).items()
+              if not n.startswith("_") and getattr(v, "__module__", m.__name__) == m.__name__
+              and not isinstance(v, type(priors))}
+    assert public - {"annotations"} <= set(priors.__all__)
 
 
 def test_toml_round_trip(tmp_path):

@@ -9,6 +9,7 @@ means). With covariates, ``mu_at_mean`` is the effect at the covariates' means.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +105,7 @@ class BayesResult:
     notes: tuple[str, ...] = ()
     seed: int | None = None
     idata: Any = None
-    densities: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    densities: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None
     seconds: float | None = None
 
     def summary(self) -> pd.DataFrame:
