@@ -30,7 +30,7 @@ Example (every key, with its default where it has one)::
     models = ["re", "arm"]                # re and/or arm (default ["re"])
     priors = ["weakly_informative"]       # prior-set names
     prior_file = "priors.toml"            # optional; default: the bundled prior sets
-    engine = "mcmc"                       # mcmc | exact (exact: model re only)
+    engine = "mcmc"                       # mcmc | exact (model re only) | auto (exact where it answers, else mcmc)
     parameterisation = "auto"             # auto | centred | noncentred
     draws = 1000
     tune = 1000
@@ -71,7 +71,7 @@ from typing import Any
 from bayes_msc.data.errors import InputError, Problem
 
 MODELS = ("re", "arm")
-ENGINES = ("mcmc", "exact")
+ENGINES = ("mcmc", "exact", "auto")
 METHODS = ("paper", "fe", "dl", "reml", "pm")
 
 

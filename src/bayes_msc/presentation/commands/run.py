@@ -66,6 +66,14 @@ class Profile:
         finally:
             self.seconds[name] += time.perf_counter() - start
 
+    def __call__(self, name: str) -> Any:
+        """``profile(name)`` is ``profile.step(name)`` (the report writer's timer)."""
+        return self.step(name)
+
+    def add(self, name: str, seconds: float) -> None:
+        """Add time measured elsewhere (in a worker process) under ``name``."""
+        self.seconds[name] += seconds
+
     def text(self) -> str:
         """One line per step, in the order the steps first ran."""
         return "bayes-msc run profile:\n" + "\n".join(f"  {k:<32s}{v:8.2f} s" for k, v in self.seconds.items())
@@ -156,17 +164,42 @@ def _resolved_prior_set(result: Any) -> Any:
     return replace(PriorSet.from_dict(name, spec), outcome_sd=outcome_sd)
 
 
-def _fit(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any], save: Path | None) -> Any:
-    """One Bayesian fit (a BayesResult); the posterior goes to ``save`` (MCMC only)."""
+EXACT_PRIOR_FAMILIES = ("Normal", "Flat")
+"""Priors of ``mu`` and ``beta`` under which the exact engine's posterior is exact."""
+
+
+def engine_for(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any]) -> str:
+    """The engine of one fit: the spec's, or for ``engine = "auto"`` the exact engine
+    where it gives the same posterior as MCMC without Monte Carlo error (the ``re``
+    model with independent comparisons and Normal or Flat priors on ``mu`` and the
+    slopes), MCMC everywhere else (the ``arm`` model, shared control arms)."""
+    if spec.engine != "auto":
+        return spec.engine
+    if task.model != "re":
+        return "mcmc"
+    vcov = np.asarray(cell.effects.vcov, dtype=float)
+    if np.count_nonzero(vcov - np.diag(np.diag(vcov))):
+        return "mcmc"
+    prior = prior_sets[task.prior]
+    roles = ["mu"] + (["beta"] if task.covariates else [])
+    families = [getattr(prior, role, None) for role in roles]
+    if any(f is not None and f.dist not in EXACT_PRIOR_FAMILIES for f in families):
+        return "mcmc"
+    return "exact"
+
+
+def _fit(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any], save: Path | None,
+         engine: str) -> Any:
+    """One Bayesian fit (a BayesResult) by ``engine``; the posterior goes to ``save`` (MCMC only)."""
     from bayes_msc.inference.bayes_fit import fit
 
     mcid = spec.mcid.get(task.outcome)
     return fit(cell.arms if task.model == "arm" else cell.effects, model=task.model,
                prior=prior_sets[task.prior], covariates=task.covariates, draws=spec.draws,
-               tune=spec.tune, chains=spec.chains, seed=spec.seed, engine=spec.engine,
+               tune=spec.tune, chains=spec.chains, seed=spec.seed, engine=engine,
                parameterisation=spec.parameterisation,
                mcid=-mcid if mcid is not None and mcid < 0 else None,
-               save=save if spec.engine == "mcmc" else None)
+               save=save if engine == "mcmc" else None)
 
 
 def _execute(spec: Spec, ds: Any, prior_sets: dict[str, Any], plan: Plan, tmp: Path,
@@ -178,17 +211,18 @@ def _execute(spec: Spec, ds: Any, prior_sets: dict[str, Any], plan: Plan, tmp: P
         for cell in plan.cells:
             cells.append(_frequentist(spec, plan, cell))
     fits = []
-    if spec.engine == "mcmc" and plan.fits:
+    engines = [engine_for(spec, plan.cell(t.outcome, t.month), t, prior_sets) for t in plan.fits]
+    if "mcmc" in engines:
         (tmp / "posteriors").mkdir()
     bar = tqdm(plan.fits, desc="Bayesian fits", unit="fit", file=sys.stderr,
                disable=True if not progress else None, dynamic_ncols=True)
-    for task in bar:
+    for task, engine in zip(bar, engines):
         bar.set_postfix_str(task.key, refresh=False)
-        posterior = f"posteriors/{task.key}.nc" if spec.engine == "mcmc" else None
+        posterior = f"posteriors/{task.key}.nc" if engine == "mcmc" else None
         start = time.perf_counter()
-        with profile.step(f"fit: {task.model}{' + covariates' if task.covariates else ''}"):
+        with profile.step(f"fit: {task.model}{' + covariates' if task.covariates else ''} ({engine})"):
             result = _fit(spec, plan.cell(task.outcome, task.month), task, prior_sets,
-                          tmp / posterior if posterior else None)
+                          tmp / posterior if posterior else None, engine)
         fits.append(FitRecord(task, result, time.perf_counter() - start, posterior,
                               _resolved_prior_set(result),
                               _mcid_probability(result, spec.mcid.get(task.outcome), task.covariates)))
@@ -221,7 +255,7 @@ def run(args: Any) -> int:
     tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would make the finished report private
     try:
         res = _execute(spec, ds, prior_sets, plan, tmp, not args.no_progress, profile)
-        write_report(res, tmp, profile.step)
+        write_report(res, tmp, profile)
         _swap_into_place(tmp, out)
     finally:
         if tmp.exists():  # the run failed or was interrupted: no partial report stays

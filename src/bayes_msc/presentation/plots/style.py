@@ -26,7 +26,10 @@ REFERENCE_LINE_COLOUR = "#4d4d4d"
 FONT_SIZE = 9.0
 SMALL_FONT_SIZE = 8.0
 TITLE_FONT_SIZE = 11.0
-PNG_DPI = 150
+PNG_DPI = 100
+"""PNG resolution: 9 pt text is 12.5 px, legible on screen; the SVG beside each PNG is
+for zooming and print. (150 dpi drew 2.25 times the pixels: a tall forest plot took
+~2 s to rasterise and encode.)"""
 
 SIMULATED_TAG = "SIMULATED DATA"
 
@@ -72,6 +75,13 @@ def new_figure(width: float, height: float) -> Any:
     return fig
 
 
+def _umask() -> int:
+    """The process's umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI) -> tuple[Path, Path]:
     """Write ``fig`` as ``<path_stem>.png`` and ``<path_stem>.svg``, each atomically.
 
@@ -99,12 +109,16 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI)
         stem = stem.with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+    # zlib level 1 for the PNG: about a third less time than the default 6 for files ~10%
+    # larger (measured on the report's forest plots).
+    for fmt, metadata, extra in (("png", {"Software": None}, {"pil_kwargs": {"compress_level": 1}}),
+                                 ("svg", {"Date": None, "Creator": None}, {})):
         target = stem.with_name(stem.name + "." + fmt)
         fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp", dir=target.parent)
         try:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the figure private
             with os.fdopen(fd, "wb") as handle, matplotlib.rc_context({"svg.hashsalt": "bayes-msc"}):
-                fig.savefig(handle, format=fmt, dpi=dpi, metadata=metadata)
+                fig.savefig(handle, format=fmt, dpi=dpi, metadata=metadata, **extra)
             os.replace(tmp, target)
         except BaseException:
             # The half-written temporary file must not stay behind; the error goes on up.

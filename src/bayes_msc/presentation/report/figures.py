@@ -15,7 +15,9 @@ Which figures (each only where its inputs exist):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +46,73 @@ def _has_densities(result: Any) -> bool:
     return result.idata is not None or {"mu", "tau"} <= set(result.densities or {})
 
 
+def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
+    """Every figure of the report as ``(kind, name, draw)``; ``draw()`` returns the Figure."""
+    from bayes_msc.presentation.plots.diagnostics import trace_rank_figure
+    from bayes_msc.presentation.plots.forest import posterior_forest
+    from bayes_msc.presentation.plots.metareg import metareg_figure
+    from bayes_msc.presentation.plots.priors import prior_comparison_figure
+
+    jobs: list[tuple[str, str, Callable[[], Any]]] = []
+    for cr in res.cells:
+        cell = cr.cell
+        fits = res.fits_of(cell.outcome, cell.month, "re", ())
+        if not fits:
+            continue
+        mcid = res.spec.mcid.get(cell.outcome)
+        results = [f.result for f in fits]
+        jobs.append(("forest", f"forest_{cell.key}", partial(posterior_forest, results, cell.effects, pool=cr.pool,
+                                                             mcid=mcid, favours=_favours(mcid))))
+        if len(fits) > 1 and all(_has_densities(f.result) for f in fits):
+            jobs.append(("prior comparison", f"priors_{cell.key}",
+                         partial(prior_comparison_figure, {f.task.prior: (f.result, f.prior_set) for f in fits})))
+    first_prior = res.spec.covariate_priors[:1]
+    for rec in res.fits:
+        if rec.task.covariates and rec.task.prior in first_prior:
+            cr = next(c for c in res.cells if (c.cell.outcome, c.cell.month) == (rec.task.outcome, rec.task.month))
+            # The band needs posterior draws; for the exact engine the frequentist
+            # meta-regression of the same terms draws it instead.
+            result = rec.result if rec.result.idata is not None else next(
+                m for m in cr.metaregs if m.names == rec.task.covariates)
+            jobs.append(("meta-regression", f"metareg_{rec.task.key}",
+                         partial(metareg_figure, cr.cell.effects, rec.task.covariates[0], result)))
+    for rec in trace_fits(res):
+        jobs.append(("trace/rank", f"trace_{rec.task.key}", partial(trace_rank_figure, rec.result)))
+    return jobs
+
+
+# The jobs of the running render_figures, read by forked workers (inherited, not pickled:
+# results with posterior draws are large).
+_JOBS: list[tuple[str, str, Callable[[], Any]]] = []
+_FOLDER: list[Path] = []
+
+
+def _draw_and_save(i: int) -> tuple[str, str, float]:
+    import time
+
+    from bayes_msc.presentation.plots.style import save_figure
+
+    kind, name, draw = _JOBS[i]
+    start = time.perf_counter()
+    png, _ = save_figure(draw(), _FOLDER[0] / FIGURE_DIR / name)
+    return kind, png.relative_to(_FOLDER[0]).as_posix(), time.perf_counter() - start
+
+
+def workers(n_jobs: int) -> int:
+    """Processes that draw figures: one per CPU this process may use, at most one per figure."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, n_jobs))
+
+
 def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> dict[str, str]:
-    """Draw every figure into ``out/figures``.
+    """Draw every figure into ``out/figures``, in parallel processes when there are CPUs.
+
+    Drawing (matplotlib's Agg and SVG renderers) is most of a report's cost and every
+    figure is independent; forked workers inherit the results instead of receiving a copy.
+    A figure's bytes do not depend on the process that drew it.
 
     Parameters
     ----------
@@ -55,49 +122,31 @@ def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> d
     timer : callable
         ``timer(step)`` returns a context manager that adds the time spent to the
         run's profile under ``step``.
+        When ``timer`` also has a method ``add(step, seconds)``, each figure's drawing
+        time (measured in its worker) is added to the profile per kind of figure.
 
     Returns
     -------
     dict
         Figure id -> PNG path relative to ``out`` (the SVG sits beside it).
     """
-    from bayes_msc.presentation.plots.diagnostics import trace_rank_figure
-    from bayes_msc.presentation.plots.forest import posterior_forest
-    from bayes_msc.presentation.plots.metareg import metareg_figure
-    from bayes_msc.presentation.plots.priors import prior_comparison_figure
-    from bayes_msc.presentation.plots.style import save_figure
+    import multiprocessing
 
-    figures: dict[str, str] = {}
-
-    def save(fig: Any, name: str) -> None:
-        png, _ = save_figure(fig, out / FIGURE_DIR / name)
-        figures[name] = png.relative_to(out).as_posix()
-
-    for cr in res.cells:
-        cell = cr.cell
-        fits = res.fits_of(cell.outcome, cell.month, "re", ())
-        if not fits:
-            continue
-        mcid = res.spec.mcid.get(cell.outcome)
-        with timer("figures: forest"):
-            save(posterior_forest([f.result for f in fits], cell.effects, pool=cr.pool, mcid=mcid,
-                                  favours=_favours(mcid)), f"forest_{cell.key}")
-        if len(fits) > 1 and all(_has_densities(f.result) for f in fits):
-            with timer("figures: prior comparison"):
-                save(prior_comparison_figure({f.task.prior: (f.result, f.prior_set) for f in fits}),
-                     f"priors_{cell.key}")
-    first_prior = res.spec.covariate_priors[:1]
-    for rec in res.fits:
-        if rec.task.covariates and rec.task.prior in first_prior:
-            cr = next(c for c in res.cells if (c.cell.outcome, c.cell.month) == (rec.task.outcome, rec.task.month))
-            # The band needs posterior draws; for the exact engine the frequentist
-            # meta-regression of the same terms draws it instead.
-            result = rec.result if rec.result.idata is not None else next(
-                m for m in cr.metaregs if m.names == rec.task.covariates)
-            with timer("figures: meta-regression"):
-                save(metareg_figure(cr.cell.effects, rec.task.covariates[0], result),
-                     f"metareg_{rec.task.key}")
-    for rec in trace_fits(res):
-        with timer("figures: trace/rank"):
-            save(trace_rank_figure(rec.result), f"trace_{rec.task.key}")
-    return figures
+    jobs = figure_jobs(res)
+    _JOBS[:], _FOLDER[:] = jobs, [out]
+    n = workers(len(jobs))
+    try:
+        with timer(f"figures ({len(jobs)}, {n} process{'es' if n > 1 else ''})"):
+            if n > 1 and "fork" in multiprocessing.get_all_start_methods():
+                with multiprocessing.get_context("fork").Pool(n) as pool:
+                    done = pool.map(_draw_and_save, range(len(jobs)), chunksize=1)
+            else:
+                done = [_draw_and_save(i) for i in range(len(jobs))]
+    finally:
+        _JOBS.clear()
+        _FOLDER.clear()
+    record = getattr(timer, "add", None)
+    if record is not None:
+        for kind, _, seconds in done:  # drawing time per kind of figure, summed over the workers
+            record(f"  figures: {kind} (in workers)", seconds)
+    return {name: png for (_, name, _), (_, png, _) in zip(jobs, done)}

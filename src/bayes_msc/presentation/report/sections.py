@@ -99,6 +99,17 @@ def _reproduction(frames: dict[str, pd.DataFrame]) -> str:
             "row by row; every column in tables/reproduction.csv.</p>" + table(shown))
 
 
+def _engines(res: RunResults) -> str:
+    """Which engine computed which fits, when the spec let the run choose (engine auto)."""
+    if res.spec.engine != "auto" or not res.fits:
+        return ""
+    exact = sum(f.result.engine == "exact" for f in res.fits)
+    return (f"<p>Engine auto: {exact} fit(s) of the <b>re</b> model with independent comparisons and "
+            "Normal priors on mu and the slopes by the <b>exact</b> engine (quadrature: the same "
+            f"posterior as MCMC, without Monte Carlo error), {len(res.fits) - exact} by <b>MCMC</b> "
+            "(nutpie); tables/bayes.csv names each fit's engine.</p>")
+
+
 def _bayes(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     priors = "".join(f"<li><b>{esc(n)}</b>: {esc(res.prior_sets[n].description)}</li>"
                      for n in dict.fromkeys(res.spec.priors + res.spec.covariate_priors))
@@ -109,6 +120,7 @@ def _bayes(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     frame = frame.assign(verdict=[v.split(":")[0] for v in frame["verdict"]])
     failed = len(res.failed)
     head = (f'<p class="fail">{failed} fit(s) FAILED the verdict (red rows).</p>' if failed else "")
+    head += _engines(res)
     return (f"<p>Models: <b>re</b> (contrast level) and <b>arm</b> (arm level, free study "
             f"baselines). mu: posterior mean and {PCT} equal-tailed interval (with covariates: "
             f"the effect at the covariates' means); tau: posterior median and interval; "

@@ -59,6 +59,8 @@ def write_report(res: RunResults, out: Path, timer: Callable[[str], Any]) -> Non
     """Write figures, tables, summary.json and index.html into the folder ``out``.
 
     Posterior files are written by the caller as the fits come in (``out/posteriors``).
+    ``timer(step)`` times a step for the run's profile (see :func:`render_figures` for
+    its optional ``add``).
     """
     figures = render_figures(res, out, timer)
     with timer("tables and html"):

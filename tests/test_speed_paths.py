@@ -1,0 +1,79 @@
+"""The fast path of ``bayes-msc run``: engine choice and parallel figure drawing.
+
+Functional checks only (never timings): ``engine = "auto"`` gives the exact engine only
+where its posterior is the MCMC one (the ``re`` model, independent comparisons, Normal
+priors on mu and the slopes) and MCMC elsewhere; figures drawn in worker processes are
+byte-identical to figures drawn in this process. The agreement of the exact engine with
+MCMC is tested against bayesmeta's published posteriors in tests/test_exact.py and against
+MCMC in tests/test_bayes_validation.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from bayes_msc.data.effects import effect_table
+from bayes_msc.data.reader import read_dataset
+from bayes_msc.inference.priors import PriorSet, bundled_prior_sets
+from bayes_msc.presentation.commands.run import engine_for
+from bayes_msc.presentation.report.plan import Cell, FitTask
+
+BASE = Path(__file__).resolve().parent / "corpus" / "simulated_base"
+
+
+@pytest.fixture(scope="module")
+def cells():
+    ds = read_dataset(BASE)
+    return {m: Cell("vas", 6, effect_table(ds, "vas", 6, multiarm=m)) for m in ("split", "shared")}
+
+
+def _spec(engine):
+    return SimpleNamespace(engine=engine)
+
+
+def test_auto_uses_exact_for_re_with_independent_comparisons(cells):
+    sets = bundled_prior_sets()
+    for prior in sets:
+        task = FitTask("vas", 6, "re", prior)
+        assert engine_for(_spec("auto"), cells["split"], task, sets) == "exact"
+        assert engine_for(_spec("auto"), cells["split"], replace(task, covariates=("age_mean",)), sets) == "exact"
+
+
+def test_auto_keeps_mcmc_for_arm_shared_and_non_normal_priors(cells):
+    sets = dict(bundled_prior_sets())
+    assert engine_for(_spec("auto"), cells["split"], FitTask("vas", 6, "arm", "vague"), sets) == "mcmc"
+    shared = cells["shared"]
+    if np.count_nonzero(shared.effects.vcov - np.diag(np.diag(shared.effects.vcov))):
+        assert engine_for(_spec("auto"), shared, FitTask("vas", 6, "re", "vague"), sets) == "mcmc"
+    sets["t_mu"] = PriorSet.from_dict("t_mu", {"mu": {"dist": "StudentT", "nu": 3.0, "mu": 0.0, "sigma": 10.0},
+                                               "tau": {"dist": "HalfNormal", "sigma": 5.0}})
+    assert engine_for(_spec("auto"), cells["split"], FitTask("vas", 6, "re", "t_mu"), sets) == "mcmc"
+
+
+def test_an_explicit_engine_is_kept(cells):
+    sets = bundled_prior_sets()
+    for engine in ("mcmc", "exact"):
+        assert engine_for(_spec(engine), cells["split"], FitTask("vas", 6, "re", "vague"), sets) == engine
+
+
+def test_figures_drawn_in_workers_equal_figures_drawn_here(tmp_path, monkeypatch):
+    from bayes_msc.presentation import cli
+    from bayes_msc.presentation.report import figures
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(f'[dataset]\npath = "{BASE}"\n[analysis]\noutcomes = ["vas"]\n[bayes]\nmodels = ["re"]\n'
+                    'priors = ["weakly_informative", "skeptical"]\nengine = "exact"\n', encoding="utf-8")
+    outs = {}
+    for n in (1, 2):
+        monkeypatch.setattr(figures, "workers", lambda jobs, n=n: min(n, jobs))
+        out = tmp_path / f"out{n}"
+        assert cli.main(["run", str(spec), "--out", str(out), "--no-progress"]) == 0
+        outs[n] = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
+    assert outs[1] and outs[1].keys() == outs[2].keys()
+    for name in outs[1]:
+        assert outs[1][name] == outs[2][name], name
