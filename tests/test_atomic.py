@@ -200,9 +200,6 @@ def test_sigint_while_fitting_leaves_the_previous_report(tmp_path: Path, out: st
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="bug: nutpie.sample() catches KeyboardInterrupt and returns the draws so "
-                                       "far, so a SIGINT while sampling is ignored (the run goes on with a "
-                                       "truncated posterior); inference/bayes_fit.py sample()")
 def test_sigint_while_sampling_leaves_the_previous_report(tmp_path: Path) -> None:
     # Two fits of one compiled model: once the first posterior is saved, the second is sampling.
     root = _root(tmp_path, draws=50000, two_priors=True)
@@ -218,9 +215,6 @@ def test_sigint_while_sampling_leaves_the_previous_report(tmp_path: Path) -> Non
     _check_interrupted(root, status, seen.decode("utf-8", "replace") + err, before)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the report folder is made by tempfile.mkdtemp (mode 0700) and its "
-                                       "figures by mkstemp (0600): other users cannot read a report; "
-                                       "presentation/commands/run.py (chmod after mkdtemp by the umask)")
 def test_report_permissions_follow_the_umask(tmp_path: Path) -> None:
     root = _root(tmp_path, exact=True)
     res = subprocess.run([sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", "report", "--no-progress"],
@@ -287,9 +281,6 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path: P
     assert sorted(p.name for p in tmp_path.iterdir()) == ["posterior.nc"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fit(save=...) checks the target folder only after sampling (a "
-                                       "missing folder wastes the whole fit); inference/bayes_fit.py fit() "
-                                       "should check it with the other options")
 def test_save_folder_is_checked_before_sampling(table, tmp_path: Path, monkeypatch) -> None:
     from bayes_msc.inference import bayes_fit
 
@@ -301,10 +292,6 @@ def test_save_folder_is_checked_before_sampling(table, tmp_path: Path, monkeypat
         bayes_fit.fit(table, prior=_prior(), draws=100, tune=100, chains=1, save=tmp_path / "missing" / "x.nc")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: nutpie.sample() catches KeyboardInterrupt and returns the draws so "
-                                       "far; fit() then summarises a truncated, NaN-padded posterior instead of "
-                                       "stopping; inference/bayes_fit.py sample() should sample with "
-                                       "blocking=False and re-raise KeyboardInterrupt after cancel()")
 def test_interrupt_while_sampling_stops_the_fit(table) -> None:
     from bayes_msc.inference.bayes_fit import fit
 
