@@ -321,12 +321,38 @@ def fit(data: Any, model: str = "re", prior: Any = "weakly_informative", covaria
         notes += [f"parameterisation {r.parameterisation} failed its diagnostics ({r.verdict})"
                   for r in tried if r is not best]
         notes.append(f"parameterisation used: {best.parameterisation}")
+    longer = _longer_draws(best, draws) if parameterisation == "auto" else None
+    if longer is not None:
+        # The chains mix (no divergences, R-hat fine) but too slowly for the ESS rule: more
+        # draws of the same form, not a different model, is the remedy.
+        raw = sample(structure, data_values(inputs, structure, resolved, best.parameterisation), draws=longer,
+                     tune=tune, chains=chains, seed=seed, target_accept=target_accept)
+        again = _assemble(raw, prepared, resolved,
+                          {**options, "draws": longer, "parameterisation": best.parameterisation})
+        notes.append(f"ESS_bulk {best.verdict.min_ess_bulk:.0f} < {best.verdict.ess_min:.0f} with {draws} draws "
+                     f"per chain: re-sampled with {longer} draws per chain ({again.verdict})")
+        best = again
     best = replace(best, notes=tuple(notes), **label)
     if save is not None:
         from bayes_msc.inference.bayes_summary import save_datatree
 
         save_datatree(best.idata, save)
     return replace(best, seconds=time.perf_counter() - start)
+
+
+MAX_DRAWS_FACTOR = 4
+"""``auto`` re-samples a well-mixing but short chain with at most this many times the draws."""
+
+
+def _longer_draws(result: BayesResult, draws: int) -> int | None:
+    """Draws per chain that should lift ESS_bulk over the verdict's threshold, or None when
+    the verdict passed or failed for another reason (divergences, R-hat)."""
+    v = result.verdict
+    if v.passed or (v.divergences or 0) > 0 or v.min_ess_bulk is None or v.max_r_hat is None \
+            or v.max_r_hat > v.r_hat_max or v.min_ess_bulk <= 0:
+        return None
+    factor = min(MAX_DRAWS_FACTOR, 1.25 * v.ess_min / v.min_ess_bulk)
+    return int(np.ceil(draws * factor / 100.0) * 100)
 
 
 def _exact(prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: float | None) -> BayesResult:
