@@ -197,7 +197,7 @@ def conversion_notes(values: pd.DataFrame, used: list[tuple[str, str]]) -> list[
     for key in used:
         rec = values.iloc[index[key]]
         texts = [] if rec["conversion"] == CONVERSION_TEXT[("mean_sd", "luo_shi")] else [rec["conversion"]]
-        if rec["rescaled"]:
+        if rec["rescaled"] and (rec["scale_min"], rec["scale_max"]) != (0.0, 100.0):  # 0-100 maps to itself
             texts.append(f"rescaled from {rec['scale_min']:g}-{rec['scale_max']:g} to 0-100")
         for text in texts:
             groups.setdefault((key[0], text), []).append(key[1])
