@@ -115,7 +115,7 @@ def test_save_is_atomic_and_skipped_on_bad_input(capsys, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--covariate", "no_such_column"], "unknown covariate"),
     (["--model", "arm", "--measure", "smd"], "--measure"),
-    (["--model", "arm", "--engine", "exact"], "'re' model only"),
+    (["--engine", "exact", "--multiarm", "shared"], "independent comparisons"),
     (["--prior", "no_such_set"], "unknown prior set"),
     (["--draws", "3"], "draws"),
     (["--tune", "0"], "tune"),
@@ -124,6 +124,13 @@ def test_save_is_atomic_and_skipped_on_bad_input(capsys, tmp_path):
 def test_bad_input_exits_2(capsys, argv, message):
     code, out, err = run(capsys, "fit", *CELL, *argv)
     assert code == 2 and message in err and out == ""
+
+
+def test_exact_engine_fits_the_arm_model(capsys):
+    code, out, _ = run(capsys, "fit", *CELL, "--model", "arm", "--engine", "exact", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["engine"] == "exact" and doc["model"] == "arm" and doc["verdict"]["passed"]
+    assert doc["k"] == 12 and doc["parameters"]["tau"]["mean"] > 0
 
 
 def test_unknown_outcome_exits_2(capsys):

@@ -35,7 +35,7 @@ import pandas as pd
 from bayes_msc.data.errors import InputError, Problem
 from bayes_msc.inference.exact_densities import ExactDensities
 from bayes_msc.inference.exact_model import coefficients_given_tau, moment_exists, report_map
-from bayes_msc.inference.exact_tau import Quadrature, TauPosterior, tau_posterior
+from bayes_msc.inference.exact_tau import Quadrature, TauPosterior, quadrature, tau_posterior
 from bayes_msc.inference.mixtures import mixture_cdf, mixture_hdi, mixture_quantile, mixture_summaries
 from bayes_msc.inference.priors import PriorSet
 from bayes_msc.results.bayes import PARAMETER_FIELDS, BayesResult, Verdict
@@ -43,7 +43,7 @@ from bayes_msc.results.layout import CI_LEVEL
 
 __all__ = [
     "ExactDensities", "Quadrature", "TauPosterior", "coefficients_given_tau", "exact_posterior",
-    "mixture_cdf", "mixture_hdi", "mixture_quantile", "tau_posterior"]
+    "mixture_cdf", "mixture_hdi", "mixture_quantile", "quadrature", "summarise", "tau_posterior"]
 
 
 def exact_posterior(yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names: Sequence[str] = (),
@@ -77,7 +77,15 @@ def exact_posterior(yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names:
     """
     if mcid is not None and not mcid > 0:
         raise InputError(Problem(f"mcid must be > 0, not {mcid}", column="mcid"))
-    full = tau_posterior(yi, vi, prior_set, X, names, grid=grid)
+    return summarise(tau_posterior(yi, vi, prior_set, X, names, grid=grid), ci_prob=ci_prob, mcid=mcid,
+                     labels=labels)
+
+
+def summarise(full: TauPosterior, *, ci_prob: float = CI_LEVEL, mcid: float | None = None, labels: Any = None,
+              model: str = "re") -> BayesResult:
+    """The BayesResult of a quadrature posterior of tau (see :func:`exact_posterior`);
+    ``model`` names the model in the result (``re`` or ``arm``)."""
+    prior_set, names = full.model.prior_set, full.model.std.names if full.model.std else ()
     tp = _pruned(full)  # for the mixtures only: its tau grid no longer matches x and g
     m, w = tp.model, tp.weight
     qs = ((1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2)
@@ -107,13 +115,13 @@ def exact_posterior(yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names:
         if mcid is not None:
             probs[f"P({n} < {-mcid:g})"] = float(cdf[1])
     notes = [text for text, on in (
-        ("k = 1: tau is prior-driven (one comparison cannot inform the between-study SD)", m.y.size == 1),
+        ("k = 1: tau is prior-driven (one comparison cannot inform the between-study SD)", m.rows.size == 1),
         ("the posterior mean of tau is infinite (heavy tail): reported as null", not moment_exists(m, 1)),
         ("the posterior SD of tau is infinite (heavy tail): reported as null", not moment_exists(m, 2)),
         ("quadrature did not reach its tolerance; results may be inaccurate", not full.converged),
         ("priors on mu and slopes apply to centred covariates, slopes per covariate SD", m.std is not None),
     ) if on]
-    return BayesResult(model="re", prior=prior_set.name, engine="exact", k=int(m.y.size),
+    return BayesResult(model=model, prior=prior_set.name, engine="exact", k=int(m.rows.size),
                        parameters=table, verdict=Verdict(passed=True, reasons=("exact",)),
                        prior_spec=prior_set.to_dict(), covariates=tuple(names), probabilities=probs,
                        study_effects=_study_effects(tp, qs, labels), ci_prob=ci_prob, notes=tuple(notes),
@@ -128,18 +136,24 @@ def _pruned(tp: TauPosterior) -> TauPosterior:
 
 
 def _study_effects(tp: TauPosterior, qs: tuple[float, ...], labels: Any) -> pd.DataFrame:
-    """Shrunken effect of each comparison: given tau, N(s y_i + (1 - s) d_i'b,
-    s v_i + (1 - s)^2 d_i'V d_i) with s = tau^2 / (tau^2 + v_i); mixed over tau."""
+    """Shrunken effect of each comparison, mixed over tau. Given tau and b, the random effect
+    theta = c'b + u of the observation y = x'b + u + e (x = c plus nuisance columns, e.g. an
+    arm model's baseline) is N(c'b + s (y - x'b), s v), s = tau^2 / (tau^2 + v); with b
+    integrated out: mean s y + g'b(tau), variance s v + g'V(tau)g, g = c - s x."""
     m = tp.model
-    s = tp.tau[:, None] ** 2 / (tp.tau[:, None] ** 2 + m.v)  # (nodes, k)
-    fvar = np.einsum("ka,jab,kb->jk", m.d, tp.b_cov, m.d)
-    means = (s * m.y + (1 - s) * (tp.b_mean @ m.d.T)).T
-    sds = np.sqrt(s * m.v + (1 - s) ** 2 * fvar).T
+    x = m.d[m.rows]
+    c = np.where(np.arange(x.shape[1]) < m.n_coef, x, 0.0)
+    s = tp.tau[:, None] ** 2 / (tp.tau[:, None] ** 2 + m.v[m.rows])  # (nodes, k)
+    g = c[None] - s[:, :, None] * x[None]  # (nodes, k, coefficients)
+    means = (s * m.y[m.rows] + np.einsum("jka,ja->jk", g, tp.b_mean)).T
+    sds = np.sqrt(s * m.v[m.rows] + np.einsum("jka,jab,jkb->jk", g, tp.b_cov, g)).T
     mean, sd, quant = mixture_summaries(tp.weight, means, sds, (qs[0], qs[2]))
+    k = m.rows.size
     if isinstance(labels, pd.DataFrame):
         study, comp = labels["study"].astype(str).tolist(), labels["comparison"].astype(str).tolist()
     else:
-        comp = [str(x) for x in labels] if labels is not None else [str(i + 1) for i in range(m.y.size)]
+        comp = [str(x) for x in labels] if labels is not None else [str(i + 1) for i in range(k)]
         study = comp
-    return pd.DataFrame({"comparison": comp, "study": study, "yi": m.y, "sei": np.sqrt(m.v),
+    yi, vi = m.shown
+    return pd.DataFrame({"comparison": comp, "study": study, "yi": yi, "sei": np.sqrt(vi),
                          "mean": mean, "sd": sd, "eti_low": quant[:, 0], "eti_high": quant[:, 1]})

@@ -41,6 +41,10 @@ class ExactModel:
     lo: float
     hi: float
     tail: tuple[float, float]  # posterior tau density ~ tau^-e (log tau)^-lp at infinity
+    rand: np.ndarray  # 1 where an observation carries a random effect (tau^2 adds to v), else 0
+    rows: np.ndarray  # the observation of each random effect (comparison), in report order
+    n_coef: int  # b = (mu, beta..., nuisance...): the first n_coef are reported
+    shown: tuple[np.ndarray, np.ndarray]  # each comparison's observed effect and variance
 
 
 def make_model(yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[str]) -> ExactModel:
@@ -79,28 +83,45 @@ def make_model(yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[st
         raise ValueError("covariates need a beta prior: resolve() the prior set first")
     m0, p0 = np.zeros(p), np.zeros(p)
     for j, (key, prior) in enumerate([("mu", prior_set.mu)] + [("beta", prior_set.beta)] * (p - 1)):
-        if prior.dist == "Normal":
-            pr = prior._filled()
-            m0[j] = pr["mu"]
-            p0[j] = pr["tau"] if "tau" in pr else pr["sigma"] ** -2
-        elif prior.dist != "Flat":
-            raise InputError(Problem(f"prior set {prior_set.name!r}, key {key!r}: the exact engine "
-                                     f"needs a Normal or Flat prior, not {prior.dist}; use MCMC",
-                                     column=key))
+        m0[j], p0[j] = normal_prior(prior_set, key, prior)
+    every = np.arange(y.size)
+    return finish_model(y, v, d, m0, p0, std, prior_set, rand=np.ones(y.size), rows=every, n_coef=p,
+                        shown=(y, v))
+
+
+def normal_prior(prior_set: PriorSet, key: str, prior: Any) -> tuple[float, float]:
+    """(mean, precision) of a Normal prior, (0, 0) for a Flat one; other families are an
+    InputError (the posterior is then not a mixture of normals: MCMC)."""
+    if prior.dist == "Normal":
+        pr = prior._filled()
+        return pr["mu"], pr["tau"] if "tau" in pr else pr["sigma"] ** -2
+    if prior.dist != "Flat":
+        raise InputError(Problem(f"prior set {prior_set.name!r}, key {key!r}: the exact engine "
+                                 f"needs a Normal or Flat prior, not {prior.dist}; use MCMC",
+                                 column=key))
+    return 0.0, 0.0
+
+
+def finish_model(y: np.ndarray, v: np.ndarray, d: np.ndarray, m0: np.ndarray, p0: np.ndarray,
+                 std: Standardised | None, prior_set: PriorSet, *, rand: np.ndarray, rows: np.ndarray,
+                 n_coef: int, shown: tuple[np.ndarray, np.ndarray]) -> ExactModel:
+    """Check identifiability and the posterior's tail, choose tau's quadrature scale."""
     flat = p0 == 0
     if flat.any() and np.linalg.matrix_rank(d[:, flat]) < flat.sum():
         raise InputError(Problem("flat priors on mu/slopes need more comparisons than flat "
                                  "coefficients (and covariates that are not collinear)"))
     e, lp = _prior_tail(prior_set)
-    e += y.size - flat.sum()  # L(tau) ~ tau^-(k - flat coefficients) as tau grows
+    # As tau grows each random effect's observation costs a factor 1/tau and each flat
+    # coefficient that only they inform gives one back: L(tau) ~ tau^-(k - flat mu/slopes).
+    e += rand.sum() - flat[:n_coef].sum()
     if not (e > 1 or (e == 1 and lp > 1)):
         raise InputError(Problem(f"prior set {prior_set.name!r}: the improper tau prior gives an "
-                                 f"improper posterior with {y.size} comparisons; use a proper one",
+                                 f"improper posterior with {rows.size} comparisons; use a proper one",
                                  column="tau"))
     kind, lo, hi = "log", 0.0, math.inf
     if prior_set.tau is not None and prior_set.tau.dist == "Uniform":
         kind, (lo, hi) = "logistic", prior_set.tau.support
-    return ExactModel(y, v, d, m0, p0, std, prior_set, kind, lo, hi, (e, lp))
+    return ExactModel(y, v, d, m0, p0, std, prior_set, kind, lo, hi, (float(e), lp), rand, rows, n_coef, shown)
 
 
 def _prior_tail(ps: PriorSet) -> tuple[float, float]:
@@ -123,7 +144,7 @@ def moment_exists(m: ExactModel, r: int) -> bool:
 
 def conditional(m: ExactModel, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """log L(tau) (up to a constant), and the mean and covariance of b given tau."""
-    w = 1.0 / (m.v + np.asarray(tau, float)[:, None] ** 2)
+    w = 1.0 / (m.v + m.rand * np.asarray(tau, float)[:, None] ** 2)
     a = np.einsum("jk,ka,kb->jab", w, m.d, m.d) + np.diag(m.p0)
     r = (w * m.y) @ m.d + m.p0 * m.m0
     chol = np.linalg.cholesky(a)
@@ -168,12 +189,15 @@ def coefficients_given_tau(yi: Any, vi: Any, tau: float, prior_set: PriorSet, X:
 
 
 def report_map(m: ExactModel) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Matrix from b = (mu at the means, per-SD slopes) to (mu, per-unit slopes, mu_at_mean)."""
+    """Matrix from b = (mu at the means, per-SD slopes, nuisance) to (mu, per-unit slopes,
+    mu_at_mean)."""
     if m.std is None:
-        return np.eye(1), ("mu",)
-    p = m.d.shape[1]
-    tmat = np.zeros((p + 1, p))
-    tmat[0, 0], tmat[0, 1:] = 1.0, -m.std.centre / m.std.scale
-    tmat[1:p, 1:] = np.diag(1.0 / m.std.scale)
+        tmat = np.zeros((1, m.d.shape[1]))
+        tmat[0, 0] = 1.0
+        return tmat, ("mu",)
+    p = m.n_coef
+    tmat = np.zeros((p + 1, m.d.shape[1]))
+    tmat[0, 0], tmat[0, 1:p] = 1.0, -m.std.centre / m.std.scale
+    tmat[1:p, 1:p] = np.diag(1.0 / m.std.scale)
     tmat[p, 0] = 1.0
     return tmat, ("mu", *m.std.names, "mu_at_mean")

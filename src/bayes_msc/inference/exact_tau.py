@@ -167,7 +167,11 @@ def tau_posterior(yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names: S
         Covariates (k x p, no intercept) and their names.
     grid : Quadrature, optional
     """
-    m = make_model(yi, vi, prior_set, X, names)
+    return quadrature(make_model(yi, vi, prior_set, X, names), grid)
+
+
+def quadrature(m: ExactModel, grid: Quadrature | None = None) -> TauPosterior:
+    """Marginal posterior of tau of the model ``m`` (see :func:`tau_posterior`)."""
     q = grid or Quadrature()
     lo, hi, atom, sigma = _range(m)
     h = q.step or float(np.clip(sigma / 2.5, 1e-3, 0.2))

@@ -317,7 +317,7 @@ def _reproduce_row(ds, tables, rec, multiarm, rescale, trials_mode, tolerance, f
 def reproduce(dataset: Dataset, measure: str = "md", multiarm: str = "split", rescale: bool = True,
               trials: str = "published", tolerance: float = TOLERANCE, published: pd.DataFrame | None = None,
               published_metareg: pd.DataFrame | None = None, metareg: bool = True,
-              published_from: str | None = None) -> Reproduction:
+              published_from: str | None = None, tables: EffectTables | None = None) -> Reproduction:
     """Compute every published pooled result of ``dataset`` the paper's way, beside the published one.
 
     Parameters
@@ -338,6 +338,8 @@ def reproduce(dataset: Dataset, measure: str = "md", multiarm: str = "split", re
         dataset whose design a simulated one copies.
     published_from : str, optional
         Where ``published`` comes from, for the output (default: "given by the caller").
+    tables : EffectTables, optional
+        Effect tables of ``dataset`` already built (with ``measure``), reused.
     metareg : bool
         Add the Table 2 design (:func:`~bayes_msc.inference.reproduce_table2.table2_metareg`)
         as ``metaregression``.
@@ -358,7 +360,9 @@ def reproduce(dataset: Dataset, measure: str = "md", multiarm: str = "split", re
     table = dataset.published if published is None else published
     if table is None:
         raise InputError(Problem(f"no {PUBLISHED_FILE} in DATA: nothing to reproduce", file=PUBLISHED_FILE))
-    follow, tables = _follow_up(dataset), EffectTables(dataset, measure)
+    follow = _follow_up(dataset)
+    if tables is None or tables.dataset is not dataset or tables.measure != measure:
+        tables = EffectTables(dataset, measure)
     rows = tuple(_reproduce_row(dataset, tables, rec, multiarm, rescale, trials, tolerance, follow)
                  for rec in table.to_dict(orient="records"))
     reg = None

@@ -77,6 +77,11 @@ class EffectTables:
         return rows or (con is not None and bool(((con["outcome"] == outcome).to_numpy()
                                                   & at_month(con["month"], month)).any()))
 
+    def put(self, table: EffectTable, multiarm: str, rescale: bool) -> None:
+        """Reuse a table built elsewhere with this dataset, ``measure`` and ``multiarm``,
+        ``rescale`` as given and the other options at effect_table's defaults."""
+        self._cache[(table.outcome, float(table.month), multiarm, bool(rescale))] = table
+
     def get(self, outcome: str, month: float, multiarm: str, rescale: bool) -> EffectTable | None:
         key = (outcome, float(month), multiarm, bool(rescale))
         if key not in self._cache:

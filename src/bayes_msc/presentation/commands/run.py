@@ -165,23 +165,23 @@ def _resolved_prior_set(result: Any) -> Any:
 
 
 EXACT_PRIOR_FAMILIES = ("Normal", "Flat")
-"""Priors of ``mu`` and ``beta`` under which the exact engine's posterior is exact."""
+"""Priors of ``mu``, ``beta`` and ``alpha`` under which the exact engine's posterior is exact."""
 
 
 def engine_for(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any]) -> str:
     """The engine of one fit: the spec's, or for ``engine = "auto"`` the exact engine
     where it gives the same posterior as MCMC without Monte Carlo error (the ``re``
-    model with independent comparisons and Normal or Flat priors on ``mu`` and the
-    slopes), MCMC everywhere else (the ``arm`` model, shared control arms)."""
+    model with independent comparisons, and the ``arm`` model, under Normal or Flat priors
+    on ``mu``, the slopes and the arm baselines), MCMC everywhere else (shared control
+    arms in ``re``, other prior families)."""
     if spec.engine != "auto":
         return spec.engine
-    if task.model != "re":
-        return "mcmc"
-    vcov = np.asarray(cell.effects.vcov, dtype=float)
-    if np.count_nonzero(vcov - np.diag(np.diag(vcov))):
-        return "mcmc"
+    if task.model == "re":
+        vcov = np.asarray(cell.effects.vcov, dtype=float)
+        if np.count_nonzero(vcov - np.diag(np.diag(vcov))):
+            return "mcmc"
     prior = prior_sets[task.prior]
-    roles = ["mu"] + (["beta"] if task.covariates else [])
+    roles = ["mu"] + (["beta"] if task.covariates else []) + (["alpha"] if task.model == "arm" else [])
     families = [getattr(prior, role, None) for role in roles]
     if any(f is not None and f.dist not in EXACT_PRIOR_FAMILIES for f in families):
         return "mcmc"
@@ -231,9 +231,14 @@ def _execute(spec: Spec, ds: Any, prior_sets: dict[str, Any], plan: Plan, tmp: P
     # The reproduction table comes from a module added separately; use it when it is there.
     if ds.published is not None and (Path(inference_pkg.__file__).parent / "reproduce.py").is_file():
         from bayes_msc.inference.reproduce import reproduce
+        from bayes_msc.inference.reproduce_table2 import EffectTables
 
         with profile.step("reproduction"):
-            reproduction = reproduce(ds, multiarm=spec.multiarm, rescale=spec.rescale)
+            tables = EffectTables(ds, "md")  # the published results are mean differences
+            if (spec.measure, spec.basis, spec.r) == ("md", "final", 0.5):  # the plan's tables serve
+                for cell in plan.cells:
+                    tables.put(cell.effects, spec.multiarm, spec.rescale)
+            reproduction = reproduce(ds, multiarm=spec.multiarm, rescale=spec.rescale, tables=tables)
     return RunResults(spec, ds, plan, tuple(cells), tuple(fits), prior_sets, reproduction)
 
 
