@@ -243,8 +243,9 @@ def fit(data: Any, model: str = "re", prior: Any = "weakly_informative", covaria
         How the random effects are sampled (:mod:`bayes_msc.inference.bayes_models`);
         ``auto`` is explained in the module docstring. The result says which was used.
     engine : {"mcmc", "exact"}
-        ``exact``: the quadrature posterior (:func:`bayes_msc.inference.exact.exact_posterior`;
-        ``re`` with independent comparisons only).
+        ``exact``: the quadrature posterior (:func:`bayes_msc.inference.exact.exact_posterior`
+        for ``re`` with independent comparisons, :mod:`bayes_msc.inference.exact_arm` for
+        ``arm``; Normal or Flat priors on mu, the slopes and the arm baselines).
     target_accept : float
         NUTS target acceptance (0.95: small meta-analyses diverge at 0.8).
     ci_prob : float
@@ -356,19 +357,24 @@ def _longer_draws(result: BayesResult, draws: int) -> int | None:
 
 
 def _exact(prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: float | None) -> BayesResult:
-    """The quadrature posterior (``re`` model, independent comparisons)."""
+    """The quadrature posterior: the ``re`` model with independent comparisons
+    (:mod:`bayes_msc.inference.exact`) or the ``arm`` model
+    (:mod:`bayes_msc.inference.exact_arm`)."""
+    from bayes_msc.inference.exact import exact_posterior, quadrature, summarise
+
     inputs = prepared.inputs
-    if model != "re":
-        raise InputError(Problem("the exact engine covers the 're' model only; use engine 'mcmc' for the "
-                                 "'arm' model", column="engine"))
+    labels = pd.DataFrame({"study": list(inputs.studies), "comparison": list(prepared.comparisons)})
+    mcid = None if mcid is None else abs(mcid)
+    if model == "arm":
+        from bayes_msc.inference.exact_arm import arm_model
+
+        full = quadrature(arm_model(inputs, prepared.standardised, resolved))
+        return summarise(full, ci_prob=ci_prob, mcid=mcid, labels=labels, model="arm")
     v = inputs.vcov
     if np.count_nonzero(v - np.diag(np.diag(v))):
         raise InputError(Problem("the exact engine needs independent comparisons; use multiarm 'split' "
                                  "or engine 'mcmc' for comparisons sharing an arm", column="engine"))
-    from bayes_msc.inference.exact import exact_posterior
-
     std = prepared.standardised
     x = None if std is None else std.z * std.scale + std.centre
-    labels = pd.DataFrame({"study": list(inputs.studies), "comparison": list(prepared.comparisons)})
     return exact_posterior(inputs.yi, inputs.vi, resolved, X=x, names=prepared.terms, ci_prob=ci_prob,
-                           mcid=None if mcid is None else abs(mcid), labels=labels)
+                           mcid=mcid, labels=labels)
