@@ -60,7 +60,8 @@ def _root(root: Path, *, exact: bool = False, draws: int = 100, two_priors: bool
     priors = (CORPUS / "simulated_priors.toml").read_text() + (SECOND_PRIOR if two_priors else "")
     (root / "priors.toml").write_text(priors)
     spec = (CORPUS / "simulated_spec.toml").read_text()
-    spec = spec.replace("draws = 100", ('engine = "exact"\n' if exact else "") + f"draws = {draws}")
+    spec = spec.replace("draws = 100", f"draws = {draws}")
+    spec = spec.replace('engine = "mcmc"', 'engine = "exact"') if exact else spec
     if two_priors:
         spec = spec.replace('priors = ["mine"]', 'priors = ["mine", "mine2"]\nparameterisation = "noncentred"')
     (root / "spec.toml").write_text(spec)

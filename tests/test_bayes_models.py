@@ -186,12 +186,16 @@ def test_one_study_is_allowed_and_noted(crins):
     assert any("tau is prior-driven" in n for n in r.notes)
 
 
-def test_compare_priors_sensitivity(crins):
-    """A tight prior on mu at 0 (data say -1.6) is flagged by power-scaling; a wide one is not."""
+@pytest.mark.parametrize("engine", ["mcmc", "exact", "auto"])
+def test_compare_priors_sensitivity(crins, engine):
+    """A tight prior on mu at 0 (data say -1.6) is flagged by power-scaling; a wide one is
+    not: from MCMC draws, and from independent draws of the exact posterior (``auto``
+    takes the exact engine for these Normal priors)."""
     table, wide, _ = crins
     tight = prior_set({"mu": {"dist": "Normal", "mu": 0.0, "sigma": 0.3},
                        "tau": {"dist": "HalfNormal", "sigma": 0.5}}, "tight")
-    comp = compare_priors(table, [wide, tight], **FAST)
+    comp = compare_priors(table, [wide, tight], engine=engine, **FAST)
+    assert {r.engine for r in comp.results} == {"exact" if engine == "auto" else engine}
     s = comp.summary()
     assert list(s["prior"]) == ["crins", "tight"]
     assert tuple(s.columns[:6]) == ("term", "estimate", "se", "lower", "upper", "level")

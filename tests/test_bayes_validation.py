@@ -14,7 +14,8 @@ against bayesmeta and R integrate() in tests/test_exact.py (not repeated here).
    z-interval to 1e-9 SE, MCMC within 4 MCSE (4 x 4000 draws). (b) ``vague`` on every cell
    of data/msc_knee_oa_simulated: see :func:`test_vague_prior_agrees_with_dl_on_every_cell`
    for the tolerance (exact engine on every cell, MCMC on three).
-4. ``arm`` vs ``re`` on simulated two-arm trials: medians within 0.1 posterior SD.
+4. ``arm`` vs ``re`` on simulated two-arm trials: MCMC medians within 0.1 posterior SD;
+   the exact engines of both models (the fast path of ``run``) within 0.01 SD.
 5. Recovery: exact-engine coverage with true values drawn from the prior; one large-k MCMC
    fit recovering intercept, slope and tau within 3 posterior SD; on the same data each
    parameterisation (centred, non-centred, marginal) forced in turn against the exact engine.
@@ -340,6 +341,25 @@ def test_arm_and_re_agree_on_two_arm_trials(tmp_path):
         assert err <= 0.1 * sd, (par, "too few draws")
         assert abs(arm.parameters.loc[par, "median"] - re.parameters.loc[par, "median"]) <= 0.1 * sd, par
         assert abs(arm.parameters.loc[par, "median"] - exact.parameters.loc[par, "median"]) <= 0.1 * sd, par
+
+
+def test_exact_arm_and_re_agree_on_two_arm_trials(tmp_path):
+    """4, the fast path (``auto`` takes the exact engine for both models): with two arms per
+    trial the arm model's likelihood of (mu, tau) is the re model's; the default baseline
+    prior Normal(mean, 100 x SD) is nearly flat, so the posteriors agree to 0.01 posterior
+    SD (the identity with flat baselines is exact: tests/test_exact_arm.py)."""
+    ds, truth = simulated_two_arm(tmp_path / "two_arm_simulated", k=16, seed=SEED)
+    et, at = effect_table(ds, "pain", 6), arm_table(ds, "pain", 6)
+    for prior in ("weakly_informative", "empirical", "vague"):
+        re, arm = fit(et, prior=prior, engine="exact"), fit(at, model="arm", prior=prior, engine="exact")
+        assert arm.model == "arm" and arm.engine == "exact"
+        for par in ("mu", "tau", "theta_new"):
+            sd = re.parameters.loc[par, "sd"]
+            for q in ("median", "eti_low", "eti_high"):
+                assert abs(arm.parameters.loc[par, q] - re.parameters.loc[par, q]) <= 0.01 * sd, (prior, par, q)
+    cov = fit(at, model="arm", covariates=("log10(dose_million)",), engine="exact").parameters
+    for par, true in (("log10(dose_million)", truth["slope"]), ("tau", truth["tau"])):
+        assert abs(cov.loc[par, "median"] - true) <= 3 * cov.loc[par, "sd"], par
 
 
 def test_exact_coverage_of_true_values_drawn_from_the_prior():

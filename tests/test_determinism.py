@@ -171,7 +171,7 @@ def _run_exact(root: Path, out: str) -> Path:
     if not (root / "simulated_data").exists():
         shutil.copytree(BASE, root / "simulated_data")
         shutil.copy(CORPUS / "simulated_priors.toml", root / "priors.toml")
-        spec = (CORPUS / "simulated_spec.toml").read_text().replace("draws = 100", 'engine = "exact"\ndraws = 100')
+        spec = (CORPUS / "simulated_spec.toml").read_text().replace('engine = "mcmc"', 'engine = "exact"')
         (root / "spec.toml").write_text(spec)
     res = subprocess.run([sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", out, "--no-progress"],
                          cwd=root, capture_output=True, text=True, timeout=900, check=False)

@@ -326,7 +326,7 @@ def test_hard_posterior_fails_loudly_in_a_run_report(capsys, tmp_path: Path, mon
         (tmp_path / "simulated_hard" / name).write_bytes((HARD / name).read_bytes())
     (tmp_path / "spec.toml").write_text(
         '[dataset]\npath = "simulated_hard"\n\n[bayes]\nmodels = ["re"]\npriors = ["weakly_informative"]\n'
-        'parameterisation = "centred"\ndraws = 200\ntune = 10\nchains = 2\nseed = 1\n')
+        'engine = "mcmc"\nparameterisation = "centred"\ndraws = 200\ntune = 10\nchains = 2\nseed = 1\n')
     monkeypatch.chdir(tmp_path)
     status, out, _ = _main(["run", "spec.toml", "--out", "report", "--no-progress", "--strict"], capsys)
     assert status == 3

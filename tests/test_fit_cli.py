@@ -157,7 +157,7 @@ def test_exact_and_mcmc_agree(fit_json, capsys):
 
 def test_compare_priors_json_and_table(capsys):
     argv = ["compare-priors", *CELL, *SMALL, "--prior", "weakly_informative", "--prior", "skeptical",
-            "--mcid", "10"]
+            "--mcid", "10", "--engine", "mcmc"]
     code, text, _ = run(capsys, *argv, "--format", "json")
     assert code == 0
     d = json.loads(text)
@@ -174,6 +174,19 @@ def test_compare_priors_json_and_table(capsys):
     code, table, _ = run(capsys, *argv)
     assert code == 0 and table.startswith("*** SIMULATED DATA")
     assert "weakly_informative" in table and "skeptical" in table and "P(mu < -10)" in table
+
+
+def test_compare_priors_default_is_the_fast_path(capsys):
+    """Without --engine, compare-priors takes the exact engine for the bundled (Normal on mu)
+    prior sets, every set of the bundled file, and prints the same bytes twice."""
+    argv = ["compare-priors", *CELL, "--model", "arm", "--format", "json"]
+    code, text, _ = run(capsys, *argv)
+    d = json.loads(text)
+    assert code == 0 and [p["prior"] for p in d["prior_sets"]] == ["vague", "weakly_informative", "empirical",
+                                                                     "skeptical"]
+    assert all(p["fit"]["engine"] == "exact" and p["fit"]["model"] == "arm" for p in d["prior_sets"])
+    assert all(np.isfinite(p["summary"]["tau_prior"]) for p in d["prior_sets"])
+    assert run(capsys, *argv)[1] == text
 
 
 @pytest.mark.slow

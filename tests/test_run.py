@@ -54,6 +54,7 @@ def write_spec(folder: Path, name: str, bayes: str = "", extra: str = "") -> Pat
 # sampling instant (and cannot pass the diagnostics verdict, which the test uses).
 MCMC = """[bayes]
 models = ["re"]
+engine = "mcmc"
 priors = ["weakly_informative", "skeptical"]
 draws = 10
 tune = 10
@@ -68,8 +69,7 @@ covariates = [["log10(dose_million)"]]
 covariate_cells = [{ outcome = "vas", months = [12] }]
 """
 
-EXACT = MCMC_ALL.replace('models = ["re", "arm"]', 'models = ["re"]\nengine = "exact"').replace(
-    'cells = { arm = [{ outcome = "vas", months = [12] }] }\n', "")
+EXACT = MCMC_ALL.replace('engine = "mcmc"', 'engine = "exact"')
 
 
 class _Links(HTMLParser):

@@ -136,8 +136,6 @@ seed = true
     (MINIMAL + "[bayes]\nmodels = [\"re\"]\n", "bayes.priors", "required"),
     (MINIMAL + "[bayes]\npriors = []\n", "bayes.priors", "non-empty list"),
     (MINIMAL + "[bayes]\npriors = [\"a\", \"a\"]\n", "bayes.priors", "listed twice"),
-    (MINIMAL + "[bayes]\nmodels = [\"re\", \"arm\"]\npriors = [\"a\"]\nengine = \"exact\"\n",
-     "bayes.engine", "exact engine covers the 're' model only"),
     (MINIMAL + "[analysis]\nmultiarm = \"shared\"\n[bayes]\npriors = [\"a\"]\nengine = \"exact\"\n",
      "bayes.engine", "exact engine needs independent comparisons"),
     (MINIMAL + "[bayes]\npriors = [\"a\"]\ncells = { arm = \"all\" }\n", "bayes.cells.arm", "unknown key"),

@@ -117,9 +117,10 @@ def metareg(effects: Any, covariates: Sequence[str], method: str = "reml", hksj:
 def exact_posterior(effects: Any, prior: Any = "weakly_informative", covariates: Sequence[str] = (), *,
                     priors_path: str | os.PathLike | None = None, ci_prob: float = CI_LEVEL,
                     mcid: float | None = None) -> Any:
-    """The exact (quadrature) posterior of the ``re`` model of an effect table:
-    :func:`fit` with ``engine="exact"``."""
-    return fit(effects, "re", prior, covariates, priors_path=priors_path, engine="exact", ci_prob=ci_prob,
+    """The exact (quadrature) posterior of the ``re`` model of an effect table, or of the
+    ``arm`` model of an arm table: :func:`fit` with ``engine="exact"``."""
+    model = "arm" if hasattr(effects, "comparisons") and not hasattr(effects, "vcov") else "re"
+    return fit(effects, model, prior, covariates, priors_path=priors_path, engine="exact", ci_prob=ci_prob,
                mcid=mcid)
 
 

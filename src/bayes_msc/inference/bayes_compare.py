@@ -31,8 +31,13 @@ def sensitivity(result: Any) -> dict[str, Any]:
     from arviz_stats import psense
 
     mu = "mu_at_mean" if result.covariates else "mu"
-    prior = psense(result.idata, var_names=[mu, "tau"], group="prior")
-    lik = psense(result.idata, var_names=[mu, "tau"], group="likelihood")
+    tree = result.idata
+    if tree is None:  # the exact engine: independent draws of its posterior
+        from bayes_msc.inference.exact_draws import sensitivity_tree
+
+        tree = sensitivity_tree(result.densities.tau_posterior, seed=result.seed or DEFAULT_SEED)
+    prior = psense(tree, var_names=[mu, "tau"], group="prior")
+    lik = psense(tree, var_names=[mu, "tau"], group="likelihood")
     out: dict[str, Any] = {}
     for key, name in (("mu", mu), ("tau", "tau")):
         p, q = float(prior[name]), float(lik[name])
@@ -44,7 +49,7 @@ def compare_priors(data: Any, priors: Sequence[Any] | None = None, model: str = 
                    covariates: Sequence[str] = (), *, priors_path: str | os.PathLike | None = None,
                    draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = DEFAULT_SEED,
                    parameterisation: str = "auto", target_accept: float = 0.95,
-                   ci_prob: float = CI_LEVEL, mcid: float | None = None) -> PriorComparison:
+                   ci_prob: float = CI_LEVEL, mcid: float | None = None, engine: str = "auto") -> PriorComparison:
     """Fit ``model`` once per prior set, with the same data, options and seed.
 
     Parameters
@@ -55,7 +60,12 @@ def compare_priors(data: Any, priors: Sequence[Any] | None = None, model: str = 
         Prior sets (names or objects); default: every set of ``priors_path`` (or of the
         bundled file), in file order.
     model, covariates, draws, tune, chains, seed, parameterisation, target_accept, ci_prob, mcid
-        As for :func:`~bayes_msc.inference.bayes_fit.fit` (MCMC engine).
+        As for :func:`~bayes_msc.inference.bayes_fit.fit`.
+    engine : {"auto", "exact", "mcmc"}
+        ``auto`` (default): per prior set, the exact engine where it gives the posterior
+        (:func:`bayes_msc.inference.engines.exact_covers`), MCMC otherwise. The exact
+        engine's sensitivity is estimated from independent draws of its posterior
+        (:func:`bayes_msc.inference.exact_draws.sensitivity_tree`).
 
     Returns
     -------
@@ -75,9 +85,17 @@ def compare_priors(data: Any, priors: Sequence[Any] | None = None, model: str = 
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise InputError(Problem("prior set(s) given more than once: " + ", ".join(twice), column="prior"))
+    if engine not in ("auto", "exact", "mcmc"):
+        raise InputError(Problem(f"unknown engine {engine!r}; allowed: auto, exact, mcmc", column="engine"))
+    from bayes_msc.inference.engines import choose_engine
+    from bayes_msc.inference.priors import get_prior_set
+
+    sets = [get_prior_set(p, priors_path) if isinstance(p, str) else p for p in priors]
+    vcov = getattr(data, "vcov", None)
     results = [fit(data, model, prior, covariates, priors_path=priors_path, draws=draws, tune=tune,
-                   chains=chains, seed=seed, parameterisation=parameterisation, engine="mcmc",
-                   target_accept=target_accept, ci_prob=ci_prob, mcid=mcid) for prior in priors]
+                   chains=chains, seed=seed, parameterisation=parameterisation,
+                   engine=choose_engine(engine, model, prior, covariates, vcov),
+                   target_accept=target_accept, ci_prob=ci_prob, mcid=mcid) for prior in sets]
     rows = {r.prior: sensitivity(r) for r in results}
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(SENSITIVITY_COLUMNS))
     first = results[0]

@@ -68,6 +68,11 @@ class ExactDensities(Mapping):
         self._order = tuple(order)
         self._done: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
+    @property
+    def tau_posterior(self) -> TauPosterior:
+        """The quadrature posterior of tau these densities come from."""
+        return self._tau
+
     def __getitem__(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in self._order:
             raise KeyError(name)

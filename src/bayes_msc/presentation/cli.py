@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=["re", "arm"], default="re")
     p.add_argument("--prior", action="append", default=[], metavar="NAME", help="prior-set name (default: all)")
     p.add_argument("--covariate", action="append", default=[], metavar="NAME")
+    p.add_argument("--engine", choices=["auto", "mcmc", "exact"], default="auto",
+                   help="auto (default): exact quadrature where it gives the posterior, else MCMC")
     p.add_argument("--format", choices=["table", "json"], default="table")
     _bayes_options(p)
 

@@ -30,7 +30,7 @@ Example (every key, with its default where it has one)::
     models = ["re", "arm"]                # re and/or arm (default ["re"])
     priors = ["weakly_informative"]       # prior-set names
     prior_file = "priors.toml"            # optional; default: the bundled prior sets
-    engine = "mcmc"                       # mcmc | exact (model re only) | auto (exact where it answers, else mcmc)
+    engine = "auto"                       # auto (default: exact where it answers, else mcmc) | mcmc | exact
     parameterisation = "auto"             # auto | centred | noncentred
     draws = 1000
     tune = 1000
@@ -109,7 +109,7 @@ class Spec:
     models: tuple[str, ...] = ()
     priors: tuple[str, ...] = ()
     prior_file: Path | None = None
-    engine: str = "mcmc"
+    engine: str = "auto"
     parameterisation: str = "auto"
     draws: int = 1000
     tune: int = 1000
@@ -333,10 +333,7 @@ def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
     if "prior_file" in t:
         name = rd.text(t["prior_file"], "bayes.prior_file")
         kw["prior_file"] = (base / name).resolve() if name else None
-    kw["engine"] = rd.choice(t, "bayes", "engine", ENGINES, "mcmc")
-    if kw["engine"] == "exact" and "arm" in kw["models"]:
-        rd.bad("bayes.engine", "the exact engine covers the 're' model only; "
-                               "drop 'arm' from bayes.models or use engine = \"mcmc\"")
+    kw["engine"] = rd.choice(t, "bayes", "engine", ENGINES, "auto")
     if kw["engine"] == "exact" and kw.get("multiarm") == "shared":
         rd.bad("bayes.engine", "the exact engine needs independent comparisons; use "
                                "analysis.multiarm = \"split\" or engine = \"mcmc\"")

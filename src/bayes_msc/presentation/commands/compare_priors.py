@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     comparison = compare_priors(data, priors=list(args.prior) or None, model=args.model,
                                 covariates=tuple(args.covariate), priors_path=args.priors, draws=args.draws,
                                 tune=args.tune, chains=args.chains, seed=args.seed, ci_prob=ci_prob(args),
-                                mcid=args.mcid)
+                                mcid=args.mcid, engine=args.engine)
     sys.stdout.write(to_json(comparison.to_dict()) if args.format == "json" else table_text(comparison))
     failed = [r.prior for r in comparison.results if not r.verdict.passed]
     if args.strict and failed:

@@ -164,28 +164,13 @@ def _resolved_prior_set(result: Any) -> Any:
     return replace(PriorSet.from_dict(name, spec), outcome_sd=outcome_sd)
 
 
-EXACT_PRIOR_FAMILIES = ("Normal", "Flat")
-"""Priors of ``mu``, ``beta`` and ``alpha`` under which the exact engine's posterior is exact."""
-
-
 def engine_for(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any]) -> str:
     """The engine of one fit: the spec's, or for ``engine = "auto"`` the exact engine
-    where it gives the same posterior as MCMC without Monte Carlo error (the ``re``
-    model with independent comparisons, and the ``arm`` model, under Normal or Flat priors
-    on ``mu``, the slopes and the arm baselines), MCMC everywhere else (shared control
-    arms in ``re``, other prior families)."""
-    if spec.engine != "auto":
-        return spec.engine
-    if task.model == "re":
-        vcov = np.asarray(cell.effects.vcov, dtype=float)
-        if np.count_nonzero(vcov - np.diag(np.diag(vcov))):
-            return "mcmc"
-    prior = prior_sets[task.prior]
-    roles = ["mu"] + (["beta"] if task.covariates else []) + (["alpha"] if task.model == "arm" else [])
-    families = [getattr(prior, role, None) for role in roles]
-    if any(f is not None and f.dist not in EXACT_PRIOR_FAMILIES for f in families):
-        return "mcmc"
-    return "exact"
+    where it gives the same posterior as MCMC without Monte Carlo error
+    (:func:`bayes_msc.inference.engines.exact_covers`), MCMC everywhere else."""
+    from bayes_msc.inference.engines import choose_engine
+
+    return choose_engine(spec.engine, task.model, prior_sets[task.prior], task.covariates, cell.effects.vcov)
 
 
 def _fit(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any], save: Path | None,

@@ -1,0 +1,46 @@
+"""Independent draws of an exact posterior (bayes_msc.inference.exact_draws) against the
+exact posterior itself (its distribution functions and moments, tests/test_exact.py pins
+those to bayesmeta), and the DataTree that power-scaling sensitivity reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bayes_msc.inference.exact import exact_posterior
+from bayes_msc.inference.exact_draws import draw, sensitivity_tree
+from bayes_msc.inference.priors import Prior, PriorSet
+
+CRINS_Y = np.array([-2.3097, -0.4595, -2.3026, -1.7579, -1.2585, -2.4179])
+CRINS_V = np.array([0.3594, 0.3096, 0.7750, 0.2078, 0.4122, 2.3373])
+CRINS = PriorSet("ma01", "Roever 2020", Prior("Normal", {"mu": 0.0, "sigma": 4.0}), Prior("HalfNormal", {"sigma": 0.5}))
+X = np.array([[1.0], [2.0], [2.5], [4.0], [3.0], [5.0]])
+
+
+@pytest.mark.parametrize("covariates", [False, True])
+def test_draws_follow_the_exact_posterior(covariates):
+    ps = PriorSet(**{**CRINS.__dict__, "beta": Prior("Normal", {"mu": 0.0, "sigma": 2.0})}) if covariates else CRINS
+    res = exact_posterior(CRINS_Y, CRINS_V, ps, X=X if covariates else None, names=("x",) if covariates else ())
+    tp = res.densities.tau_posterior
+    d = draw(tp, 40000, seed=3)
+    # tau: the draws' distribution is tau's exact distribution function (KS test)
+    assert stats.kstest(d["tau"], tp.cdf).pvalue > 1e-3
+    for name, sample in (("mu_at_mean" if covariates else "mu", d["b"][:, 0]), ("tau", d["tau"])):
+        row = res.parameters.loc[name]
+        assert abs(sample.mean() - row["mean"]) < 4 * row["sd"] / np.sqrt(sample.size)
+        assert abs(np.quantile(sample, 0.975) - row["eti_high"]) < 0.05 * row["sd"]
+    theta = d["b"] @ tp.model.d.T + d["u"]  # the shrunken effects
+    eff = res.study_effects
+    np.testing.assert_allclose(theta.mean(axis=0), eff["mean"], atol=4 * eff["sd"].max() / np.sqrt(40000))
+    np.testing.assert_allclose(theta.std(axis=0), eff["sd"], rtol=0.03)
+
+
+def test_sensitivity_tree_groups():
+    res = exact_posterior(CRINS_Y, CRINS_V, CRINS)
+    tree = sensitivity_tree(res.densities.tau_posterior, chains=2, draws=500, seed=1)
+    assert set(tree.children) == {"posterior", "log_prior", "log_likelihood"}
+    assert tree.posterior["mu"].shape == (2, 500) and tree.log_likelihood["y"].shape == (2, 500, 6)
+    np.testing.assert_allclose(tree.log_prior["mu"].values, stats.norm(0, 4).logpdf(tree.posterior["mu"].values))
+    again = sensitivity_tree(res.densities.tau_posterior, chains=2, draws=500, seed=1)
+    np.testing.assert_array_equal(again.posterior["tau"].values, tree.posterior["tau"].values)
