@@ -260,3 +260,23 @@ def test_partial_kl_columns(tmp_path):
              "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3,2,1\n"}
     ds = read_dataset(bad.write(tmp_path / "ds", files))
     assert ds.arms["kl_grade_mean"][0] == pytest.approx((1 + 9) / 4) and np.isnan(ds.arms["kl_grade_mean"][1])
+
+
+# Regressions: these folders used to crash read_dataset with a traceback.
+def test_studies_file_with_only_the_study_column(tmp_path):
+    ds = read_dataset(bad.write(tmp_path / "ds", dict(bad.BASE, **{"studies.csv": "study\nS1\nS2\n"})))
+    assert list(ds.studies["study"]) == ["S1", "S2"]
+
+
+def test_arms_without_n_nor_numeric_columns_is_reported(tmp_path):
+    arms = "study,arm,role\nS1,msc,treatment\nS1,ha,control\nS2,low,treatment\nS2,high,treatment\nS2,ctl,control\n"
+    problems = _problems(bad.write(tmp_path / "ds", dict(bad.BASE, **{"arms.csv": arms})))
+    assert [(p.file, p.row, p.column) for p in problems] == [("arms.csv", 1, "n")]
+    assert "required column is missing" in problems[0].message
+
+
+def test_text_column_named_like_a_statistic_is_a_label(tmp_path):
+    contrasts = bad.BASE["contrasts.csv"].replace("source\n", "source,mean\n").replace("abstract\n", "abstract,see text\n")
+    contrasts = contrasts.replace("Table 4\n", "Table 4,NR\n")
+    ds = read_dataset(bad.write(tmp_path / "ds", dict(bad.BASE, **{"contrasts.csv": contrasts})))
+    assert list(ds.contrasts["mean"]) == ["see text", "NR"]

@@ -1,6 +1,6 @@
 """Run the ``bayes-msc`` command line in child processes, fast.
 
-Starting ``python -m bayes_msc`` costs over a second of imports (pandas, pandera, scipy)
+Starting ``python -m bayes_msc`` costs most of a second of imports (pandas)
 before any input is read; the bad-input corpus runs about a hundred command lines. A
 :class:`CliRunner` therefore starts one server process (this file run as a script) that
 imports the command-line modules once and then, for each command line, forks a child that

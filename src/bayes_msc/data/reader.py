@@ -1,8 +1,9 @@
 """Read and validate a dataset folder (DESIGN.md, "Dataset folder").
 
-:func:`read_dataset` reads every file as text (UTF-8, with or without BOM; any line
-ends; quoted fields; blank lines skipped while row numbers stay those a spreadsheet
-shows), checks it with the pandera schemas of :mod:`bayes_msc.data.schema`, collects
+:func:`read_dataset` reads every file to its cells with :mod:`bayes_msc.data.csvfile`
+(UTF-8, with or without BOM; any line ends; quoted fields; blank lines skipped while row
+numbers stay those a spreadsheet shows), checks them with the schemas of
+:mod:`bayes_msc.data.schema` and the rules of :mod:`bayes_msc.data.rules`, collects
 every problem of every file and raises them together as one
 :class:`~bayes_msc.data.errors.InputError`, or returns the normalised
 :class:`~bayes_msc.data.dataset.Dataset`. :func:`covariate_columns` and
@@ -11,9 +12,6 @@ every problem of every file and raises them together as one
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,12 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data import rules
+from bayes_msc.data import csvfile, rules
 from bayes_msc.data import schema as sc
 from bayes_msc.data.dataset import STAT_COLUMNS, Dataset
 from bayes_msc.data.errors import InputError, Problem
-
-_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "bars"}
 
 
 @dataclass
@@ -47,171 +43,13 @@ class _Table:
     @cached_property
     def filled(self) -> pd.DataFrame:
         """True where a cell is not empty (as read: a cell that is no number counts)."""
-        return self.text.drop(columns="_row").notna()
+        keep = self.text.columns != "_row"
+        return pd.DataFrame(~pd.isna(self.text.to_numpy(object)[:, keep]), index=self.text.index,
+                            columns=self.text.columns[keep])
 
     @cached_property
     def stat_groups(self) -> pd.Series:
         return rules.stat_groups(self.filled)
-
-
-# ---------------------------------------------------------------------- reading text
-
-def _read_text(path: Path, problems: list[Problem]) -> str | None:
-    """The file's text, or None (with a problem) when it is not readable UTF-8 CSV text."""
-    name = path.name
-    if path.is_dir():
-        problems.append(Problem("is a folder; a CSV file is expected here", name))
-        return None
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        problems.append(Problem(f"cannot be read ({err.strerror or err})", name))
-        return None
-    if data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
-        problems.append(Problem("is a spreadsheet workbook, not CSV text; "
-                                "save it as 'CSV UTF-8 (comma delimited)'", name))
-        return None
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        problems.append(Problem("is UTF-16 text; save it as 'CSV UTF-8 (comma delimited)'", name))
-        return None
-    if b"\x00" in data:
-        problems.append(Problem("holds binary data (NUL bytes), not CSV text", name))
-        return None
-    data = data.removeprefix(b"\xef\xbb\xbf")  # the BOM Excel writes to 'CSV UTF-8'
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        problems.append(Problem(f"is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}); "
-                                "save it as 'CSV UTF-8 (comma delimited)'", name, line))
-        return None
-    if not text.strip():
-        problems.append(Problem("is empty; it needs a header row and data rows", name))
-        return None
-    return text
-
-
-def _records(text: str, name: str, problems: list[Problem]) -> list[list[str]] | None:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[list[str]] = []
-    start = 1
-    try:
-        for record in reader:
-            records.append(record)
-            start = reader.line_num + 1
-    except csv.Error as err:
-        # Name the row where the broken record starts (where an unclosed quote opens), not
-        # the line where the parser gave up, which can be the end of the file.
-        problems.append(Problem(f"is not valid CSV from this row on: {err} "
-                                "(a stray or unclosed quote?)", name, start))
-        return None
-    return records
-
-
-def _header_problems(spec: sc.FileSpec, header: list[str], name: str) -> list[Problem]:
-    """Missing required columns (with the closest name present), duplicates, misspellings."""
-    problems = []
-    derived = {"_row": "the spreadsheet row"}
-    if spec is sc.OUTCOMES:
-        derived["stat_group"] = "the group of statistics a row gives"
-    if spec is sc.ARMS and {"female", "male"} <= set(header):
-        derived["female_pct"] = "female and male"
-    if spec is sc.ARMS and set(sc.KL_COLUMNS) & set(header):
-        derived["kl_grade_mean"] = "the kl0 ... kl4 counts"
-    for i, col in enumerate(header):
-        if col in header[:i]:
-            problems.append(Problem(f"column appears twice in the header (columns "
-                                    f"{header.index(col) + 1} and {i + 1}); names must be unique",
-                                    name, 1, col))
-        elif col in derived or col.startswith("_"):
-            source = f" from {derived[col]}" if col in derived else ""
-            problems.append(Problem(f"the package derives this column{source}; rename or remove "
-                                    "it (names starting with '_' are reserved)", name, 1, col))
-    unknown = [h for h in header if h not in spec.known]
-    absent = [k for k in spec.known if k not in header]
-    for col in spec.required:
-        if col not in header:
-            close = difflib.get_close_matches(col.lower(), [h.lower() for h in unknown], n=1, cutoff=0.6)
-            hint = f" (is '{unknown[[h.lower() for h in unknown].index(close[0])]}' it?)" if close else ""
-            problems.append(Problem(f"required column is missing{hint}; the header has: "
-                                    f"{', '.join(header)}", name, 1, col))
-    # Extra columns are allowed, so a misspelt optional column would be silently unused.
-    # Arm- and study-level extras are covariates: there only a case/underscore variant counts.
-    loose = spec not in (sc.ARMS, sc.STUDIES)
-    for col in unknown:
-        squashed = col.lower().replace(" ", "_")
-        match = [k for k in absent if k not in spec.required and k == squashed] or (
-            difflib.get_close_matches(squashed, [k for k in absent if k not in spec.required],
-                                      n=1, cutoff=0.8) if loose else [])
-        if match:
-            problems.append(Problem(f"unknown column: did you mean '{match[0]}'? Rename it "
-                                    f"(allowed known columns: {', '.join(spec.known)})", name, 1, col))
-    return problems
-
-
-def _parse(text: str, spec: sc.FileSpec, problems: list[Problem]) -> pd.DataFrame | None:
-    """The file's cells as stripped text (NaN when empty) with ``_row``; None when unusable."""
-    name = spec.name
-    records = _records(text, name, problems)
-    if records is None:
-        return None
-    header = [h.strip() for h in records[0]] if records else []
-    if not any(header):
-        problems.append(Problem("row 1 is empty; the first row must be the header", name, 1))
-        return None
-    if len(header) == 1 and header[0] not in spec.required:
-        seen = [word for sep, word in _SEPARATORS.items() if sep in header[0]]
-        looks = f" (it looks separated by {seen[0]})" if seen else ""
-        problems.append(Problem(f"the header has one column, '{header[0]}': is it comma-separated?"
-                                f"{looks}", name, 1))
-        return None
-    width, rows, index = len(header), [], []
-    for i, rec in enumerate(records[1:], start=2):  # i: spreadsheet row of the record
-        cells = [c.strip() or None for c in rec]  # None: an empty cell (NaN in the frame)
-        if not any(cells):
-            continue  # blank line: skipped, row numbers keep counting
-        if len(cells) != width and any(cells[width:]) or len(cells) < width:
-            hint = ("a comma inside an unquoted text cell? quote it" if len(cells) > width
-                    else "a missing comma?")
-            problems.append(Problem(f"has {len(cells)} cells but the header has {width} columns "
-                                    f"({hint})", name, i))
-            continue
-        rows.append(cells[:width])
-        index.append(i - 2)
-    text_df = pd.DataFrame(rows, columns=pd.Index(header), index=pd.Index(index, dtype="int64"), dtype=object)
-    unnamed = [j for j, h in enumerate(header) if not h]
-    for j in unnamed:
-        if text_df.iloc[:, j].notna().any():
-            problems.append(Problem(f"column {j + 1} has values but no name in the header", name, 1))
-    text_df = text_df.iloc[:, [j for j in range(width) if j not in unnamed]]
-    problems.extend(_header_problems(spec, list(text_df.columns), name))
-    if text_df.columns.duplicated().any():
-        return None
-    text_df["_row"] = text_df.index + 2
-    return text_df
-
-
-_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-"""What a numeric cell may hold: a decimal number such as 12, -3.5, .5 or 1e-3 (ASCII digits,
-no thousands separators; 'NaN' and 'inf' are not numbers: an unknown value is an empty cell)."""
-_NON_FINITE = r"(?i)[+-]?(?:nan|inf|infinity)"
-
-
-def _numbers(spec: sc.FileSpec, text_df: pd.DataFrame) -> pd.DataFrame:
-    """The numeric columns converted to float (NaN: empty, not a number, or not finite).
-
-    Numeric are the known numeric columns, and extra columns whose non-empty cells are at
-    least half numbers ('NaN' and 'inf' count here, so that the cell rules report them);
-    an extra column with no values at all counts as numeric (a covariate not filled in).
-    """
-    candidates = [c for c in text_df.columns[:-1] if c in spec.numeric or c not in spec.known]
-    cells = text_df[candidates].stack().dropna()  # every non-empty cell, by (row, column)
-    number = cells.str.fullmatch(_NUMBER).astype(bool)
-    looks = (number | cells.str.fullmatch(_NON_FINITE).astype(bool)).groupby(level=1).mean()
-    numeric = [c for c in candidates if c in spec.numeric or looks.get(c, 1.0) >= 0.5]
-    values = cells[number].astype("float64").unstack()
-    values = values.reindex(index=text_df.index, columns=numeric).astype("float64")
-    return values.where(np.isfinite(values))  # 1e999 is inf: not finite
 
 
 def _load(folder: Path, spec: sc.FileSpec, problems: list[Problem]) -> _Table | None:
@@ -220,15 +58,19 @@ def _load(folder: Path, spec: sc.FileSpec, problems: list[Problem]) -> _Table | 
         if spec in (sc.ARMS, sc.OUTCOMES):
             problems.append(Problem(f"required file is missing from {folder.name or folder}", spec.name))
         return None
-    text = _read_text(path, problems)
+    text = csvfile.read_text(path, problems)
     before = len(problems)
-    text_df = _parse(text, spec, problems) if text is not None else None
+    text_df = csvfile.parse(text, spec, problems) if text is not None else None
     if text_df is None:
         return None
     header_ok = all(p.row not in (1, None) for p in problems[before:])
-    numbers = _numbers(spec, text_df)
-    return _Table(spec, text_df, tuple(numbers.columns), header_ok,
-                  header_ok and len(problems) == before, frame=text_df.assign(**numbers))
+    numbers = csvfile.numbers(spec, text_df)
+    # Built from arrays: assign() costs more; the text stays object (no str inference).
+    cells = text_df.to_numpy(object)
+    frame = pd.DataFrame({c: numbers[c] if c in numbers else text_df[c].to_numpy() if c == "_row"
+                          else pd.Series(cells[:, j], index=text_df.index, dtype=object)
+                          for j, c in enumerate(text_df.columns)}, index=text_df.index)
+    return _Table(spec, text_df, tuple(numbers), header_ok, header_ok and len(problems) == before, frame=frame)
 
 
 # ----------------------------------------------------------------- cross-file rules
@@ -343,18 +185,19 @@ def read_dataset(path: str | Path) -> Dataset:
             continue
         # With a header to fix first, only the cells are judged: row rules would mislead.
         row_rules = sc.cell_rules(spec, t.text, t.frame, t.numeric) + (extra[spec.name] if t.header_ok else ())
-        schema, describers = sc.file_schema(spec, t.columns, row_rules, cells_only=not t.header_ok)
-        problems += sc.problems_from(sc.failure_cases(schema, t.frame), spec.name, t.frame, describers)
+        schema = sc.file_schema(spec, t.columns, row_rules, cells_only=not t.header_ok, numeric=t.numeric)
+        problems += sc.check_frame(schema, t.frame, spec.name)
     if problems:
         order = {spec.name: i for i, spec in enumerate(sc.SPECS)}
         problems.sort(key=lambda p: (order.get(p.file or "", -1), p.row or 0))
         raise InputError(problems)
     for t in tables.values():
         if t is not None:  # text as pandas' str dtype (validation ran on faster object columns);
-            # a plain 0..n-1 index: the source line is in _row
-            text = [c for c in t.columns if c not in t.numeric]
-            t.frame = t.frame.astype({c: "str" for c in text}).reset_index(drop=True)
-            t.text = t.text.reset_index(drop=True)
+            # a plain 0..n-1 index: the source line is in _row. (One frame built from arrays
+            # costs less than astype on each column.)
+            t.frame = pd.DataFrame({c: t.frame[c].to_numpy() if c in t.numeric or c == "_row"
+                                    else pd.array(t.frame[c].to_numpy(object), dtype="str")
+                                    for c in t.frame.columns})
     arms = _normalise_arms(tables[sc.ARMS.name].frame, tables[sc.ARMS.name].numeric)
     optional = {name: tables[name].frame if tables[name] is not None else None
                 for name in (sc.STUDIES.name, sc.CONTRASTS.name, sc.PUBLISHED.name)}
@@ -385,8 +228,8 @@ def covariate_columns(ds: Dataset) -> tuple[str, ...]:
     """
     skip = {"study", "arm", "role", "n", "_row"}
     frames = [ds.arms] + ([ds.studies] if ds.studies is not None else [])
-    return tuple(c for f in frames for c in f.columns
-                 if c not in skip and pd.api.types.is_float_dtype(f[c]))
+    return tuple(c for f in frames for c, dtype in f.dtypes.items()
+                 if c not in skip and pd.api.types.is_float_dtype(dtype))
 
 
 def cell_summary(ds: Dataset) -> pd.DataFrame:
@@ -406,24 +249,34 @@ def cell_summary(ds: Dataset) -> pd.DataFrame:
         be in both lists when only some of its arms are missing), ``n_contrasts`` and
         ``contrasts`` (studies with a row in contrasts.csv).
     """
-    def join(s: pd.Series) -> str:
-        return "; ".join(sorted(set(s)))
+    # Plain dicts and sets: a handful of pandas group-bys cost more on tables of this size.
+    cells: dict[tuple[str, float | None], tuple[set, list, set, set]] = {}
+    out = ds.outcomes
+    for outcome, month, study, group in zip(out["outcome"].tolist(), out["month"].astype(float).tolist(),
+                                            out["study"].tolist(), out["stat_group"].tolist(), strict=True):
+        if not (pd.isna(outcome) or pd.isna(month)):
+            data, arms, missing, _ = cells.setdefault((outcome, month), (set(), [], set(), set()))
+            if group == "missing":
+                missing.add(study)
+            else:
+                data.add(study)
+                arms.append(study)
+    con = ds.contrasts if ds.contrasts is not None else pd.DataFrame(columns=["outcome", "month", "study"])
+    for outcome, month, study in zip(con["outcome"].tolist(), con["month"].astype(float).tolist(),
+                                     con["study"].tolist(), strict=True):
+        if not pd.isna(outcome):  # a contrast without a month covers a whole follow-up
+            cells.setdefault((outcome, None if pd.isna(month) else month), (set(), [], set(), set()))[3].add(study)
+    keys = sorted(cells, key=lambda k: (k[0], k[1] is None, k[1] or 0.0))
 
-    keys = ["outcome", "month"]
-    out = ds.outcomes.assign(month=ds.outcomes["month"].astype(float))
-    data, missing = out[out["stat_group"] != "missing"], out[out["stat_group"] == "missing"]
-    parts = [
-        data.groupby(keys)["study"].agg(n_studies="nunique", studies=join),
-        data.groupby(keys)["arm"].size().rename("n_arms"),
-        missing.groupby(keys)["study"].agg(n_missing="nunique", missing=join),
-    ]
-    if ds.contrasts is not None and not ds.contrasts.empty:
-        parts.append(ds.contrasts.groupby(keys, dropna=False)["study"].agg(n_contrasts="nunique", contrasts=join))
-    table = pd.concat(parts, axis=1).reset_index()
-    for col in ("n_studies", "n_arms", "n_missing", "n_contrasts"):
-        table[col] = (table[col] if col in table else pd.Series(0, index=table.index)).fillna(0).astype("int64")
-    for col in ("studies", "missing", "contrasts"):
-        table[col] = (table[col] if col in table else pd.Series("", index=table.index)).fillna("").astype("str")
-    cols = ["outcome", "month", "n_studies", "n_arms", "studies", "n_missing", "missing",
-            "n_contrasts", "contrasts"]
-    return table[cols].sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
+    def count(i: int) -> np.ndarray:
+        return np.array([len({x for x in cells[k][i] if not pd.isna(x)}) for k in keys], dtype="int64")
+
+    def join(i: int) -> pd.Series:
+        return pd.Series(["; ".join(sorted(set(cells[k][i]))) for k in keys], dtype="str")
+
+    return pd.DataFrame({
+        "outcome": pd.Series([k[0] for k in keys], dtype="str"),
+        "month": np.array([np.nan if k[1] is None else k[1] for k in keys], dtype=float),
+        "n_studies": count(0), "n_arms": np.array([len(cells[k][1]) for k in keys], dtype="int64"),
+        "studies": join(0), "n_missing": count(2), "missing": join(2), "n_contrasts": count(3),
+        "contrasts": join(3)})

@@ -2,7 +2,7 @@
 
 Each factory takes what the reader gathered (the fill pattern of a file's cells, arms.csv's
 arms and roles, the studies listed) and returns a :class:`~bayes_msc.data.schema.RowRule`
-for :func:`~bayes_msc.data.schema.file_schema`: a pandera check that is True on good rows
+for :func:`~bayes_msc.data.schema.file_schema`: a check that is True on good rows
 and a ``describe`` function that writes the problems of the bad ones.
 """
 
@@ -25,6 +25,7 @@ from bayes_msc.data.schema import (
     STUDIES,
     RowRule,
     describe_each,
+    is_empty,
     render,
 )
 
@@ -133,17 +134,38 @@ def join_keys(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     return key
 
 
+def _pairs(df: pd.DataFrame, first: str, second: str) -> list[tuple[object, object]]:
+    # Plain tuples and dict look-ups: cheaper than pandas string joins on files of this size.
+    return list(zip(df[first].tolist(), df[second].tolist(), strict=True))
+
+
+def _first_seen(values: list) -> np.ndarray:
+    """True where a value appears for the first time (what ``~duplicated()`` gives)."""
+    seen: set = set()
+    first = np.empty(len(values), dtype=bool)
+    for i, value in enumerate(values):
+        key = None if is_empty(value) else value  # all empty cells are one value, as in pandas
+        first[i] = key not in seen
+        seen.add(key)
+    return first
+
+
 def roles_rule(arms: pd.DataFrame) -> RowRule:
     """arms.csv: every study has a treatment and a control arm (named on its first row)."""
-    study = arms["study"].fillna("")
-    has = pd.DataFrame({r: arms["role"].eq(r).groupby(study).transform("any") for r in ROLES})
-    # A study with an invalid role is reported for that role, not again for what it lacks.
-    unclear = (~arms["role"].isin(ROLES)).groupby(study).transform("any")
-    t, c = has["treatment"].to_numpy(bool), has["control"].to_numpy(bool)
+    study = ["" if is_empty(s) else s for s in arms["study"].tolist()]
+    roles = arms["role"].tolist()
+    found: dict[str, set] = {}
+    for s, r in zip(study, roles, strict=True):
+        # A study with an invalid role is reported for that role, not again for what it lacks.
+        found.setdefault(s, set()).add(r if r in ROLES else None)
+    t = np.array([ROLES[0] in found[s] for s in study], dtype=bool)
+    c = np.array([ROLES[1] in found[s] for s in study], dtype=bool)
+    unclear = np.array([None in found[s] for s in study], dtype=bool)
     lacking = pd.Series(np.select([~t & ~c, ~t, ~c], ["treatment arm and no control arm",
                                                       "treatment arm", "control arm"], ""),
                         index=arms.index, dtype=object)
-    ok = arms.duplicated("study") | arms["study"].isna() | unclear | (lacking == "")
+    ok = pd.Series(~_first_seen(arms["study"].tolist()) | arms["study"].isna().to_numpy(bool) | unclear
+                   | (lacking == "").to_numpy(bool), index=arms.index)
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         return describe_each("study " + rows["study"].map(render) + " has no "
@@ -153,24 +175,31 @@ def roles_rule(arms: pd.DataFrame) -> RowRule:
     return RowRule("roles", lambda df: ok.loc[df.index], ("study", "role"), describe)
 
 
-def arm_rule(arm_roles: pd.Series, column: str = "arm", role: str | None = None) -> RowRule:
+def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role: str | None = None) -> RowRule:
     """(study, ``column``) is an arm of arms.csv (with ``role`` when given).
 
-    ``arm_roles`` is arms.csv's role indexed by (study, arm).
+    ``arm_roles`` maps each (study, arm) of arms.csv to its role, in file order.
     """
-    lookup = dict(zip(join_keys(arm_roles.index.to_frame(), ["study", "arm"]), arm_roles, strict=True))
+    lookup = arm_roles
 
     def found(df: pd.DataFrame) -> pd.Series:
-        return join_keys(df, ["study", column]).map(lookup)
+        return pd.Series([lookup.get(k, np.nan) for k in _pairs(df, "study", column)], index=df.index, dtype=object)
 
-    def check(df: pd.DataFrame) -> pd.Series:
-        have = found(df)
-        good = (have.eq(role) | (have.notna() & ~have.isin(ROLES))) if role else have.notna()
-        return df[["study", column]].isna().any(axis=1) | good
+    def good(key: tuple[object, object]) -> bool:
+        if is_empty(key[0]) or is_empty(key[1]):
+            return True  # an empty cell is reported as such
+        have = lookup.get(key)
+        return have is not None and (role is None or have == role or have not in ROLES)
+
+    def check(df: pd.DataFrame) -> np.ndarray:
+        return np.array([good(k) for k in _pairs(df, "study", column)], dtype=bool)
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
-        have, studies = found(rows), set(arm_roles.index.get_level_values(0))
-        arms_of = arm_roles.reset_index().groupby("study")["arm"].agg(lambda a: ", ".join(map(repr, a)))
+        have, studies = found(rows), {s for s, _ in arm_roles}
+        listing: dict[str, list[str]] = {}
+        for s, a in arm_roles:
+            listing.setdefault(s, []).append(repr(a))
+        arms_of = {s: ", ".join(a) for s, a in listing.items()}
         messages = np.where(
             ~rows["study"].isin(studies),
             "study " + rows["study"].map(render) + " is not in arms.csv; allowed: studies of arms.csv",
@@ -187,18 +216,20 @@ def arm_rule(arm_roles: pd.Series, column: str = "arm", role: str | None = None)
     return RowRule(key, check, ("study", column), describe)
 
 
-def n_used_rule(used: pd.Series) -> RowRule:
+def n_used_rule(used: Mapping[tuple[str, str], str]) -> RowRule:
     """arms.csv: n >= 2 wherever an outcome takes the arm's n.
 
-    ``used`` lists, by (study, arm), the outcomes.csv rows that have statistics but no n.
+    ``used`` lists, by (study, arm), the outcomes.csv rows that have statistics but no n
+    (their row numbers joined by ', ').
     """
-    lookup = dict(zip(join_keys(used.index.to_frame(), ["study", "arm"]), used, strict=True))
+    lookup = used
 
-    def check(df: pd.DataFrame) -> pd.Series:
-        return df["n"].ne(1) | ~join_keys(df, ["study", "arm"]).isin(lookup.keys())
+    def check(df: pd.DataFrame) -> np.ndarray:
+        return df["n"].ne(1).to_numpy(bool) | np.array([k not in lookup for k in _pairs(df, "study", "arm")],
+                                                         dtype=bool)
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
-        listing = join_keys(rows, ["study", "arm"]).map(lookup)
+        listing = pd.Series([lookup[k] for k in _pairs(rows, "study", "arm")], index=rows.index, dtype=object)
         many = listing.str.contains(",")
         messages = ("n is 1 and outcomes.csv " + np.where(many, "rows ", "row ") + listing
                     + np.where(many, " use it (their n is empty)", " uses it (its n is empty)")
@@ -211,8 +242,9 @@ def n_used_rule(used: pd.Series) -> RowRule:
 
 def listed_rule(studies: set[str], key: str, message: str) -> RowRule:
     """``study`` is one of ``studies`` (message: '{study} ...' continues the study's name)."""
-    def check(df: pd.DataFrame) -> pd.Series:
-        return df["study"].isna() | df["study"].isin(studies) | df.duplicated("study")
+    def check(df: pd.DataFrame) -> np.ndarray:
+        study = df["study"].tolist()
+        return ~_first_seen(study) | np.array([is_empty(s) or s in studies for s in study], dtype=bool)
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         return describe_each("study " + rows["study"].map(render) + " " + message, "study")
@@ -223,9 +255,9 @@ def listed_rule(studies: set[str], key: str, message: str) -> RowRule:
 def trials_rule(studies: set[str]) -> RowRule:
     """published_pooled.csv: ``trials`` lists known study ids separated by ';'."""
     def unknown(df: pd.DataFrame) -> pd.Series:
-        parts = df["trials"].fillna("").str.split(";").explode().str.strip()
-        bad = parts[(parts != "") & ~parts.isin(studies)]
-        return bad.map(repr).groupby(level=0).agg(", ".join).reindex(df.index, fill_value="")
+        return pd.Series([", ".join(repr(p) for p in (part.strip() for part in ("" if is_empty(t) else t).split(";"))
+                                    if p and p not in studies) for t in df["trials"].tolist()],
+                         index=df.index, dtype=object)
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         return describe_each("trials lists " + unknown(rows) + ", not studies of arms.csv; "
@@ -245,7 +277,7 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
         # Checking other files against a file with rejected rows or empty keys would
         # only echo its own problems.
         ok = (table is not None and table.complete and not table.frame.empty
-              and set(keys) <= set(table.columns) and not table.text[list(keys)].isna().any().any())
+              and set(keys) <= set(table.columns) and not any(table.text[k].isna().any() for k in keys))
         return table if ok else None
 
     outcomes = t[OUTCOMES.name]
@@ -257,13 +289,15 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
     if t[CONTRASTS.name] is not None:
         found[CONTRASTS.name].append(contrast_stat_rule(t[CONTRASTS.name].filled))
     if arms is not None:
-        a = arms.frame.dropna(subset=["study", "arm"]).drop_duplicates(["study", "arm"])
-        arm_roles = a.set_index(["study", "arm"])["role"].astype(object)
+        arm_roles: dict[tuple[str, str], str] = {}
+        for key, r in zip(_pairs(arms.frame, "study", "arm"), arms.frame["role"].tolist(), strict=True):
+            if not (is_empty(key[0]) or is_empty(key[1])):
+                arm_roles.setdefault(key, r)  # the first row of a duplicated arm
         found[ARMS.name].append(roles_rule(arms.frame))
         found[OUTCOMES.name].append(arm_rule(arm_roles))
         found[CONTRASTS.name] += [arm_rule(arm_roles, "treatment_arm", "treatment"),
                                   arm_rule(arm_roles, "control_arm", "control")]
-        arm_studies = set(a["study"])
+        arm_studies = {s for s, _ in arm_roles}
         found[PUBLISHED.name].append(trials_rule(arm_studies))
         if studies is not None:
             listed = set(studies.frame["study"].dropna())
@@ -272,8 +306,11 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
             found[STUDIES.name].append(listed_rule(
                 arm_studies, "has_arms", "has no arms in arms.csv; every study of studies.csv needs its arms there"))
     if arms is not None and usable(outcomes, ("study", "arm")) is not None:
-        no_n = outcomes.text["n"].isna() if "n" in outcomes.columns else True
-        using = outcomes.frame[(outcomes.stat_groups != "missing") & no_n]
-        used = using["_row"].astype(str).groupby([using["study"], using["arm"]]).agg(", ".join)
-        found[ARMS.name].append(n_used_rule(used))
+        no_n = outcomes.text["n"].isna().tolist() if "n" in outcomes.columns else [True] * len(outcomes.text)
+        rows: dict[tuple[str, str], list[str]] = {}
+        for key, row, group, empty in zip(_pairs(outcomes.frame, "study", "arm"), outcomes.frame["_row"].tolist(),
+                                          outcomes.stat_groups.tolist(), no_n, strict=True):
+            if group != "missing" and empty:
+                rows.setdefault(key, []).append(str(row))
+        found[ARMS.name].append(n_used_rule({k: ", ".join(v) for k, v in rows.items()}))
     return {k: tuple(v) for k, v in found.items()}

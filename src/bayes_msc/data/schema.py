@@ -1,30 +1,33 @@
-"""Pandera schemas of the dataset files and the messages of their rules.
+"""Schemas of the dataset files and the messages of their rules.
 
-:mod:`bayes_msc.data.reader` parses each file to text (a stripped string per cell, NaN
-when empty), converts its numeric columns to float, and validates the result once with
-:func:`file_schema`:
+:mod:`bayes_msc.data.reader` parses each file to text (a stripped string per cell, None
+when empty), converts its numeric columns to float, and checks the result once with the
+:class:`Schema` of :func:`file_schema`:
 
 - cell rules on the text (:func:`cell_rules`): required cells are filled, the cells of
   numeric columns are finite numbers;
-- column checks: allowed values and ranges (pandera ``Column`` checks);
-- row rules (pandera "wide" checks, :class:`RowRule`): cross-column rules, uniqueness,
-  and the cross-file rules built at the end of this module from what the reader gathered
-  from the other files.
+- column checks (:class:`ColumnCheck`): allowed values and ranges of single cells;
+- row rules (:class:`RowRule`): cross-column rules, uniqueness, and the cross-file rules
+  of :mod:`bayes_msc.data.rules` built from what the reader gathered from the other files.
 
-Every pandera check's ``error`` is a key: of :data:`MESSAGES` (a template) or of a
-:class:`RowRule`, whose ``describe`` writes the messages. :func:`problems_from` turns
-pandera's failure cases into :class:`~bayes_msc.data.errors.Problem` objects naming the
-file, spreadsheet row and column, what is wrong and what is allowed.
+Every check is vectorised over the whole file. A column check's key is one of
+:data:`MESSAGES` (a template); a row rule's ``describe`` writes its messages.
+:func:`check_frame` turns the failures into :class:`~bayes_msc.data.errors.Problem`
+objects naming the file, spreadsheet row and column, what is wrong and what is allowed.
+(The package once ran these checks through pandera; hand-written checks report the same
+problems in the same order and spare the command line pandera's import, which took
+longer than reading and checking a dataset.)
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from bayes_msc.data.dataset import KINDS, ROLES, STAT_COLUMNS, STAT_GROUPS
 from bayes_msc.data.errors import Problem
@@ -119,10 +122,12 @@ def render(value: object) -> str:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A row-level (pandera "wide") check: ``check(frame)`` is True on good rows."""
+    """A row-level check: ``check(frame)`` is True on good rows (a boolean Series or array,
+    one per row of the frame it was built for); ``describe`` writes the problems of the bad
+    ones (``needs``: the columns it reads)."""
 
     key: str
-    check: Callable[[pd.DataFrame], pd.Series]
+    check: Callable[[pd.DataFrame], pd.Series | np.ndarray]
     needs: tuple[str, ...] = ()
     describe: Describe | None = None
 
@@ -164,6 +169,14 @@ def _between(low: str, mid: str, high: str, strict_width: bool = True) -> Callab
 _ON_SCALE = ("mean", "median", "q1", "q3", "min", "max")
 
 
+def _matrix(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The float values of ``columns`` as (rows x columns); column by column, because
+    selecting a column subset of a DataFrame costs far more on small frames."""
+    if not columns:
+        return np.empty((len(df), 0))
+    return np.column_stack([df[c].to_numpy(float) for c in columns])
+
+
 def _off_scale(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """(rows x statistics) True where a statistic lies off the row's scale, and their names.
 
@@ -175,7 +188,7 @@ def _off_scale(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     width = np.where(smax > smin, smax - smin, np.nan)
     change = df["kind"].eq("change").to_numpy(bool) if "kind" in df else np.zeros(len(df), bool)
     low, high = np.where(change, -width, smin)[:, None], np.where(change, width, smax)[:, None]
-    values = df[names].to_numpy(float)
+    values = _matrix(df, names)
     with np.errstate(invalid="ignore"):
         return ((values < low) | (values > high)) & ~np.isnan(width)[:, None], names
 
@@ -189,9 +202,18 @@ def _describe_off_scale(rows: pd.DataFrame) -> pd.DataFrame:
     return describe_each(messages, off.str.split(",").str[0])
 
 
+def is_empty(value: object) -> bool:
+    """An empty cell: None as read, NaN after a conversion."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _unique(keys: tuple[str, ...]) -> RowRule:
-    def check(df: pd.DataFrame) -> pd.Series:
-        return ~df.duplicated(list(keys), keep=False)
+    def check(df: pd.DataFrame) -> np.ndarray:
+        # Tuples counted in a dict: cheaper than DataFrame.duplicated on small files. As
+        # there, all empty cells of a column are one value.
+        rows = list(zip(*([None if is_empty(v) else v for v in df[k].tolist()] for k in keys), strict=True))
+        seen = Counter(rows)
+        return np.array([seen[r] == 1 for r in rows], dtype=bool)
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         key_text = rows[list(keys)].map(render).agg(", ".join, axis=1)
@@ -216,43 +238,95 @@ def cell_rules(spec: FileSpec, text: pd.DataFrame, values: pd.DataFrame,
     required = [c for c in text.columns
                 if c in spec.not_empty or (c == "source" and spec in (OUTCOMES, CONTRASTS))]
     numbers = list(numeric)
-    empty = text[required].isna()
-    not_number = text[numbers].notna() & values[numbers].isna()
+    index, cells = text.index, text.to_numpy(object)
+    position = {c: j for j, c in enumerate(text.columns)}
+    empty = pd.isna(cells[:, [position[c] for c in required]])
+    not_number = ~pd.isna(cells[:, [position[c] for c in numbers]]) & np.isnan(_matrix(values, numbers))
 
-    def rule(key: str, bad: pd.DataFrame, message: Callable[[str, pd.Series], pd.Series]) -> RowRule:
+    def rule(key: str, bad: np.ndarray, columns: list[str], message: Callable[[str, str], str]) -> RowRule:
+        # bad: (rows of text) x columns, True where a cell breaks the rule
         def describe(rows: pd.DataFrame) -> pd.DataFrame:
-            cells = bad.loc[rows.index].stack()
-            cells = cells[cells.to_numpy(bool)]
-            index, columns = cells.index.get_level_values(0), cells.index.get_level_values(1)
-            shown = pd.Series([render(text.at[i, c]) for i, c in zip(index, columns, strict=True)], index=index)
-            messages = pd.Series([message(c, v) for c, v in zip(columns, shown, strict=True)], index=index)
-            return describe_each(messages, pd.Series(list(columns), index=index))
-        return RowRule(key, lambda df: ~bad.loc[df.index].any(axis=1), (), describe)
+            r, c = np.nonzero(bad[index.get_indexer(rows.index)])  # row by row, columns in order
+            at, names = rows.index[r], [columns[j] for j in c]
+            shown = [render(text.at[i, name]) for i, name in zip(at, names, strict=True)]
+            messages = pd.Series([message(n, v) for n, v in zip(names, shown, strict=True)], index=at)
+            return describe_each(messages, pd.Series(names, index=at))
 
-    return (rule("empty", empty, lambda c, v: MESSAGES["source" if c == "source" else "empty"]),
-            rule("number", not_number, lambda c, v: MESSAGES["number"].format(value=v)))
+        def check(df: pd.DataFrame) -> np.ndarray:
+            return ~bad[index.get_indexer(df.index)].any(axis=1)
+
+        return RowRule(key, check, (), describe)
+
+    return (rule("empty", empty, required, lambda c, v: MESSAGES["source" if c == "source" else "empty"]),
+            rule("number", not_number, numbers, lambda c, v: MESSAGES["number"].format(value=v)))
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    """A check of single cells: ``ok(values)`` is True where a non-empty value is allowed.
+
+    ``values`` is the column as a numpy array (float, or object for text); ``key`` names
+    the message template of :data:`MESSAGES`; empty cells are not judged.
+    """
+
+    key: str
+    ok: Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The checks of one file: column checks by column name, then row rules, in order."""
+
+    columns: dict[str, ColumnCheck]
+    rules: tuple[RowRule, ...]
+
+
+def _column_checks(spec: FileSpec) -> dict[str, ColumnCheck]:
+    positive = ColumnCheck("positive", lambda s: s > 0)
+    nonneg = ColumnCheck("nonnegative", lambda s: s >= 0)
+    minimum = 1 if spec is ARMS else 2
+    return {
+        "role": ColumnCheck("role", lambda s: np.array([v in ROLES for v in s], dtype=bool)),
+        "kind": ColumnCheck("kind", lambda s: np.array([v in KINDS for v in s], dtype=bool)),
+        "month": ColumnCheck("month", lambda s: s >= 0),
+        "sd": positive, "se": positive, "female": nonneg, "male": nonneg,
+        **{k: nonneg for k in KL_COLUMNS},
+        "p_value": ColumnCheck("probability", lambda s: (s >= 0) & (s <= 1)),
+        "n": ColumnCheck(f"whole_ge{minimum}", lambda s: (s % 1 == 0) & (s >= minimum)),
+    }
+
+
+_ON_NUMBERS = frozenset({"ci_order", "ci_mean", "ci_estimate", "iqr_order", "range_order", "scale_order",
+                         "on_scale"})
+"""Row rules that compare values: they apply only where the columns they need are numeric."""
 
 
 def file_schema(spec: FileSpec, columns: tuple[str, ...], extra: tuple[RowRule, ...] = (),
-                cells_only: bool = False) -> tuple[pa.DataFrameSchema, dict[str, Describe]]:
+                cells_only: bool = False, numeric: tuple[str, ...] | None = None) -> Schema:
     """The schema of one file: the checks of ``spec`` its present ``columns`` allow, plus
     ``extra`` row rules (cell rules, cross-file rules). With ``cells_only`` (a header to fix
     first) only the ``extra`` rules run.
 
-    Returns the schema and, by check key, the message function of every row rule.
+    Parameters
+    ----------
+    spec : FileSpec
+        The file.
+    columns : tuple of str
+        The columns the file has.
+    extra : tuple of RowRule
+        Rules to run after the file's own rules.
+    cells_only : bool
+        Run only ``extra``.
+    numeric : tuple of str, optional
+        The file's numeric columns (default: all). An extra text column that happens to
+        share a statistic's name (a label 'mean' in contrasts.csv) is not compared.
+
+    Returns
+    -------
+    Schema
     """
-    positive, nonneg = pa.Check.gt(0, error="positive"), pa.Check.ge(0, error="nonnegative")
-    minimum = 1 if spec is ARMS else 2
-    checks: dict[str, list[pa.Check]] = {
-        "role": [pa.Check.isin(ROLES, error="role")],
-        "kind": [pa.Check.isin(KINDS, error="kind")],
-        "month": [pa.Check.ge(0, error="month")],
-        "sd": [positive], "se": [positive], "female": [nonneg], "male": [nonneg],
-        **{k: [nonneg] for k in KL_COLUMNS},
-        "p_value": [pa.Check.in_range(0, 1, error="probability")],
-        "n": [pa.Check(lambda s: (s % 1 == 0) & (s >= minimum), error=f"whole_ge{minimum}")],
-    }
-    own = {c for c in spec.known if c in checks}
+    if cells_only:
+        return Schema({}, tuple(extra))
     rules = [
         template_rule("ci_order", _ordered("ci_low", "ci_high"), ("ci_low", "ci_high")),
         template_rule("ci_mean", _between("ci_low", "mean", "ci_high", False), ("ci_low", "mean", "ci_high")),
@@ -274,48 +348,40 @@ def file_schema(spec: FileSpec, columns: tuple[str, ...], extra: tuple[RowRule, 
                                    ("treatment_arm", "control_arm")))
     if spec.key:
         rules.append(_unique(spec.key))
-    usable = list(extra) if cells_only else [r for r in rules if set(r.needs) <= set(columns)]
-    schema = pa.DataFrameSchema(
-        {name: pa.Column(checks=checks[name], nullable=True, required=False)
-         for name in columns if name in own and not cells_only},
-        checks=[pa.Check(r.check, error=r.key, ignore_na=False) for r in usable], strict=False)
-    return schema, {r.key: r.describe for r in usable if r.describe is not None}
+    checks = _column_checks(spec)
+    own = {c for c in spec.known if c in checks}
+    numbers = set(columns if numeric is None else numeric)
+    return Schema({name: checks[name] for name in columns if name in own},
+                  tuple(r for r in rules if set(r.needs) <= set(columns)
+                        and (r.key not in _ON_NUMBERS or set(r.needs) <= numbers)))
 
 
-def failure_cases(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
-    """Run ``schema`` lazily and return pandera's failure cases (empty when all is well).
+def check_frame(schema: Schema, frame: pd.DataFrame, file: str) -> list[Problem]:
+    """Every problem ``schema`` finds in ``frame`` (a frame with a ``_row`` column).
 
-    A check that raised (a bug in a check, not bad input) is re-raised, not reported.
+    Column checks come first (column by column, rows in file order), then the row rules
+    in the schema's order; a row rule's ``describe`` may give several problems for one
+    row (one per bad cell). A check that raised (a bug in a check, not bad input) is
+    re-raised as a RuntimeError, not reported.
     """
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases
-        crashed = cases[cases["index"].isna()]
-        if len(crashed):
-            raise RuntimeError(f"a validation check failed to run: {crashed.iloc[0].to_dict()}") from err
-        return cases
-    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
-
-
-def problems_from(cases: pd.DataFrame, file: str, frame: pd.DataFrame,
-                  describers: dict[str, Describe] | None = None) -> list[Problem]:
-    """Problems of pandera ``cases`` on ``frame`` (a frame with a ``_row`` column).
-
-    A row rule's ``describe`` may give several problems for one row (one per bad cell).
-    """
-    if cases.empty:
-        return []
-    describers = describers or {}
     problems: list[Problem] = []
-    is_row = cases["check"].isin(list(describers))
-    cells = cases[~is_row].drop_duplicates(["check", "column", "index"])
-    for case in cells.itertuples(index=False):
-        message = MESSAGES[case.check].format(column=case.column, value=render(case.failure_case))
-        problems.append(Problem(message, file, int(frame.at[case.index, "_row"]), case.column))
-    for key, group in cases[is_row].drop_duplicates(["check", "index"]).groupby("check", sort=False):
-        found = describers[key](frame.loc[pd.Index(group["index"].tolist())])
-        rows = frame["_row"].reindex(found.index)
-        for row, message, column in zip(rows, found["message"], found["column"], strict=True):
+    rows = frame["_row"]
+    for column, check in schema.columns.items():
+        values = frame[column].to_numpy()
+        # An empty cell fails no column check (whether it may be empty is a cell rule).
+        with np.errstate(invalid="ignore"):
+            bad = ~pd.isna(values) & ~np.asarray(check.ok(values), dtype=bool)
+        for i in np.flatnonzero(bad):
+            message = MESSAGES[check.key].format(column=column, value=render(values[i]))
+            problems.append(Problem(message, file, int(rows.iloc[i]), column))
+    for rule in schema.rules:
+        try:
+            bad = ~np.asarray(rule.check(frame), dtype=bool)
+        except Exception as err:
+            raise RuntimeError(f"a validation check failed to run: {rule.key}: {err!r}") from err
+        if not bad.any():
+            continue
+        found = rule.describe(frame[bad])
+        for row, message, column in zip(rows.reindex(found.index), found["message"], found["column"], strict=True):
             problems.append(Problem(str(message), file, int(row), None if pd.isna(column) else str(column)))
     return problems

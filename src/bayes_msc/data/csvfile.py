@@ -1,0 +1,242 @@
+"""One dataset file from its bytes to its cells.
+
+:func:`read_text` checks that a file is UTF-8 CSV text, :func:`parse` splits it into
+records and cells (blank lines skipped while row numbers stay those a spreadsheet shows)
+and checks the header, and :func:`numbers` converts the numeric columns. Each reports
+what is wrong as :class:`~bayes_msc.data.errors.Problem` objects naming the file, row and
+column; :mod:`bayes_msc.data.reader` gathers them for a whole folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bayes_msc.data.errors import Problem
+from bayes_msc.data.schema import ARMS, KL_COLUMNS, OUTCOMES, STUDIES, FileSpec
+
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "bars"}
+
+
+def read_text(path: Path, problems: list[Problem]) -> str | None:
+    """The text of a dataset file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    problems : list of Problem
+        Gets a problem when the file is not readable UTF-8 CSV text (a folder, unreadable,
+        a spreadsheet workbook, UTF-16, binary, not UTF-8, empty).
+
+    Returns
+    -------
+    str or None
+        The text (a UTF-8 BOM removed), or None when it is not usable.
+    """
+    name = path.name
+    if path.is_dir():
+        problems.append(Problem("is a folder; a CSV file is expected here", name))
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        problems.append(Problem(f"cannot be read ({err.strerror or err})", name))
+        return None
+    if data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+        problems.append(Problem("is a spreadsheet workbook, not CSV text; "
+                                "save it as 'CSV UTF-8 (comma delimited)'", name))
+        return None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        problems.append(Problem("is UTF-16 text; save it as 'CSV UTF-8 (comma delimited)'", name))
+        return None
+    if b"\x00" in data:
+        problems.append(Problem("holds binary data (NUL bytes), not CSV text", name))
+        return None
+    data = data.removeprefix(b"\xef\xbb\xbf")  # the BOM Excel writes to 'CSV UTF-8'
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        problems.append(Problem(f"is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}); "
+                                "save it as 'CSV UTF-8 (comma delimited)'", name, line))
+        return None
+    if not text.strip():
+        problems.append(Problem("is empty; it needs a header row and data rows", name))
+        return None
+    return text
+
+
+def _records(text: str, name: str, problems: list[Problem]) -> list[list[str]] | None:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    start = 1
+    try:
+        for record in reader:
+            records.append(record)
+            start = reader.line_num + 1
+    except csv.Error as err:
+        # Name the row where the broken record starts (where an unclosed quote opens), not
+        # the line where the parser gave up, which can be the end of the file.
+        problems.append(Problem(f"is not valid CSV from this row on: {err} "
+                                "(a stray or unclosed quote?)", name, start))
+        return None
+    return records
+
+
+def _header_problems(spec: FileSpec, header: list[str], name: str) -> list[Problem]:
+    """Missing required columns (with the closest name present), duplicates, misspellings."""
+    problems = []
+    derived = {"_row": "the spreadsheet row"}
+    if spec is OUTCOMES:
+        derived["stat_group"] = "the group of statistics a row gives"
+    if spec is ARMS and {"female", "male"} <= set(header):
+        derived["female_pct"] = "female and male"
+    if spec is ARMS and set(KL_COLUMNS) & set(header):
+        derived["kl_grade_mean"] = "the kl0 ... kl4 counts"
+    for i, col in enumerate(header):
+        if col in header[:i]:
+            problems.append(Problem(f"column appears twice in the header (columns "
+                                    f"{header.index(col) + 1} and {i + 1}); names must be unique",
+                                    name, 1, col))
+        elif col in derived or col.startswith("_"):
+            source = f" from {derived[col]}" if col in derived else ""
+            problems.append(Problem(f"the package derives this column{source}; rename or remove "
+                                    "it (names starting with '_' are reserved)", name, 1, col))
+    unknown = [h for h in header if h not in spec.known]
+    absent = [k for k in spec.known if k not in header]
+    for col in spec.required:
+        if col not in header:
+            close = difflib.get_close_matches(col.lower(), [h.lower() for h in unknown], n=1, cutoff=0.6)
+            hint = f" (is '{unknown[[h.lower() for h in unknown].index(close[0])]}' it?)" if close else ""
+            problems.append(Problem(f"required column is missing{hint}; the header has: "
+                                    f"{', '.join(header)}", name, 1, col))
+    # Extra columns are allowed, so a misspelt optional column would be silently unused.
+    # Arm- and study-level extras are covariates: there only a case/underscore variant counts.
+    loose = spec not in (ARMS, STUDIES)
+    for col in unknown:
+        squashed = col.lower().replace(" ", "_")
+        match = [k for k in absent if k not in spec.required and k == squashed] or (
+            difflib.get_close_matches(squashed, [k for k in absent if k not in spec.required],
+                                      n=1, cutoff=0.8) if loose else [])
+        if match:
+            problems.append(Problem(f"unknown column: did you mean '{match[0]}'? Rename it "
+                                    f"(allowed known columns: {', '.join(spec.known)})", name, 1, col))
+    return problems
+
+
+def parse(text: str, spec: FileSpec, problems: list[Problem]) -> pd.DataFrame | None:
+    """The cells of a file's text.
+
+    Parameters
+    ----------
+    text : str
+        The file's text (see :func:`read_text`).
+    spec : FileSpec
+        Which file it is.
+    problems : list of Problem
+        Gets the problems of the CSV syntax, the header and rows of the wrong width
+        (those rows are left out).
+
+    Returns
+    -------
+    DataFrame or None
+        One object column per named header column, each cell stripped text or None when
+        empty, and ``_row`` (the spreadsheet row); index: data row position (blank lines
+        counted). None when the text is no usable CSV (then ``problems`` says why).
+    """
+    name = spec.name
+    records = _records(text, name, problems)
+    if records is None:
+        return None
+    header = [h.strip() for h in records[0]] if records else []
+    if not any(header):
+        problems.append(Problem("row 1 is empty; the first row must be the header", name, 1))
+        return None
+    if len(header) == 1 and header[0] not in spec.required:
+        seen = [word for sep, word in _SEPARATORS.items() if sep in header[0]]
+        looks = f" (it looks separated by {seen[0]})" if seen else ""
+        problems.append(Problem(f"the header has one column, '{header[0]}': is it comma-separated?"
+                                f"{looks}", name, 1))
+        return None
+    width, rows, index = len(header), [], []
+    for i, rec in enumerate(records[1:], start=2):  # i: spreadsheet row of the record
+        cells = [c.strip() or None for c in rec]  # None: an empty cell
+        if not any(cells):
+            continue  # blank line: skipped, row numbers keep counting
+        if len(cells) != width and any(cells[width:]) or len(cells) < width:
+            hint = ("a comma inside an unquoted text cell? quote it" if len(cells) > width
+                    else "a missing comma?")
+            problems.append(Problem(f"has {len(cells)} cells but the header has {width} columns "
+                                    f"({hint})", name, i))
+            continue
+        rows.append(cells[:width])
+        index.append(i - 2)
+    grid = np.array(rows, dtype=object).reshape(len(rows), width)
+    unnamed = [j for j, h in enumerate(header) if not h]
+    for j in unnamed:
+        if any(c is not None for c in grid[:, j]):
+            problems.append(Problem(f"column {j + 1} has values but no name in the header", name, 1))
+    kept = [j for j in range(width) if j not in unnamed]
+    names = [header[j] for j in kept]
+    problems.extend(_header_problems(spec, names, name))
+    if len(set(names)) < len(names):
+        return None
+    text_df = pd.DataFrame(grid[:, kept] if unnamed else grid, columns=pd.Index(names),
+                           index=pd.Index(index, dtype="int64"), dtype=object)
+    text_df["_row"] = text_df.index + 2
+    return text_df
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+"""What a numeric cell may hold: a decimal number such as 12, -3.5, .5 or 1e-3 (ASCII digits,
+no thousands separators; 'NaN' and 'inf' are not numbers: an unknown value is an empty cell)."""
+_NON_FINITE = re.compile(r"(?i)[+-]?(?:nan|inf|infinity)")
+
+
+def numbers(spec: FileSpec, text_df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The numeric columns of a file, converted to float.
+
+    Numeric are the known numeric columns, and extra columns whose non-empty cells are at
+    least half numbers ('NaN' and 'inf' count here, so that the cell rules report them);
+    an extra column with no values at all counts as numeric (a covariate not filled in).
+
+    Parameters
+    ----------
+    spec : FileSpec
+        Which file it is.
+    text_df : DataFrame
+        Its cells (see :func:`parse`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        Column name -> float values in file order (NaN: empty, not a number, or not
+        finite), in the order of the columns.
+    """
+    out = {}
+    for col in text_df.columns[:-1]:  # _row is last
+        if col in spec.known and col not in spec.numeric:
+            continue
+        values = np.full(len(text_df), np.nan)
+        given = looks = 0
+        # A loop over the cells: these files are small, and pandas' string methods cost more.
+        for i, cell in enumerate(text_df[col].to_numpy(object)):
+            if cell is None:
+                continue
+            given += 1
+            if _NUMBER.fullmatch(cell):
+                values[i] = float(cell)
+                looks += 1
+            elif _NON_FINITE.fullmatch(cell):
+                looks += 1
+        if col in spec.numeric or not given or looks / given >= 0.5:
+            values[~np.isfinite(values)] = np.nan  # 1e999 is inf: not finite
+            out[col] = values
+    return out
