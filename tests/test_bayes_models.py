@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -240,10 +241,13 @@ def test_bad_input_raises_input_error(crins):
         fit(table, prior="weakly_informative")  # data-scaled, but these comparisons have no n
 
 
-def test_arm_model_refuses_exact_engine():
+def test_arm_model_exact_engine_refuses_non_normal_baseline_priors():
     arms = normand_arms()
-    with pytest.raises(InputError, match="'re' model only"):
-        fit(arms, model="arm", engine="exact")
+    ps = prior_set({"mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0}, "tau": {"dist": "HalfNormal", "sigma": 20.0},
+                    "alpha": {"dist": "StudentT", "nu": 3.0, "mu": 0.0, "sigma": 100.0}}, "t_alpha")
+    with pytest.raises(InputError, match="Normal or Flat"):
+        fit(arms, model="arm", prior=ps, engine="exact")
+    assert fit(arms, model="arm", prior=replace(ps, alpha=None), engine="exact").engine == "exact"
 
 
 def test_ess_threshold_rule():

@@ -111,6 +111,7 @@ def summarise(full: TauPosterior, *, ci_prob: float = CI_LEVEL, mcid: float | No
     for n in ("mu", "mu_at_mean") if m.std else ("mu",):
         i = mix.index(n)
         cdf = mixture_cdf(cuts, w, np.repeat(means[i:i + 1], cuts.size, 0), np.repeat(sds[i:i + 1], cuts.size, 0))
+        cdf = np.clip(cdf, 0.0, 1.0)  # weights summing to 1 + 1 ulp must not give P > 1
         probs[f"P({n} < 0)"], probs[f"P({n} > 0)"] = float(cdf[0]), float(1 - cdf[0])
         if mcid is not None:
             probs[f"P({n} < {-mcid:g})"] = float(cdf[1])
