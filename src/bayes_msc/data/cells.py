@@ -7,8 +7,10 @@ rescales to 0-100; records why every other arm has no value.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -16,13 +18,28 @@ import pandas as pd
 from bayes_msc.data.conversions import (
     BASES,
     CONVERSION_TEXT,
+    STAT_INPUTS,
     change_from_baseline,
     contrast_variance,
+    mean_sd_arrays,
     rescale_mean,
     rescale_sd,
-    to_mean_sd,
 )
 from bayes_msc.data.errors import InputError, Problem
+
+_VALUE_COLUMNS = ("study", "arm", "mean", "sd", "n", "scale_min", "scale_max", "rescaled", "conversion")
+
+
+class ArmRow(NamedTuple):
+    """One row of :attr:`ArmValues.values` (without its key)."""
+
+    mean: float
+    sd: float
+    n: float
+    scale_min: float
+    scale_max: float
+    rescaled: bool
+    conversion: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,16 +64,33 @@ class ArmValues:
         """Position in ``values`` of each (study, arm) with data."""
         return {key: i for i, key in enumerate(zip(self.values["study"], self.values["arm"], strict=True))}
 
+    @cached_property
+    def rows(self) -> dict[tuple[str, str], ArmRow]:
+        """Each (study, arm) with data and its row of ``values`` as plain Python values."""
+        v = self.values
+        return {(s, a): ArmRow(*rest) for s, a, *rest in zip(*(v[c].tolist() for c in _VALUE_COLUMNS), strict=True)}
+
 
 def _at(frame: pd.DataFrame, month: float) -> np.ndarray:
-    return np.isclose(frame["month"].to_numpy(dtype=float), month, rtol=0.0, atol=1e-9)
+    return _at_values(frame["month"].to_numpy(dtype=float), month)
+
+
+def _at_values(months: np.ndarray, month: float) -> np.ndarray:
+    return np.isclose(months, month, rtol=0.0, atol=1e-9)
 
 
 def _months(values) -> str:
     return ", ".join(f"{m:g}" for m in sorted(set(values))) or "none"
 
 
+def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A text column as an object array (one conversion, not one boxed scalar per access)."""
+    return frame[column].to_numpy(dtype=object)
+
+
 def _check_cell(dataset, outcome: str, month: float, basis: str, r: float):
+    """Validate the options; return the positions in ``dataset.outcomes`` of the outcome's
+    rows and its ``contrasts.csv`` rows at ``month`` (None without a ``contrasts.csv``)."""
     problems = []
     if basis not in BASES:
         problems.append(Problem(f"unknown basis '{basis}'; allowed: {', '.join(BASES)}", column="--basis"))
@@ -64,27 +98,68 @@ def _check_cell(dataset, outcome: str, month: float, basis: str, r: float):
         problems.append(Problem(f"the correlation r = {r} must lie in [-1, 1]", column="--r"))
     if problems:
         raise InputError(problems)
-    rows = dataset.outcomes[dataset.outcomes["outcome"] == outcome]
-    con = dataset.contrasts if dataset.contrasts is not None else pd.DataFrame(columns=["study", "outcome", "month"])
-    con = con[con["outcome"] == outcome]
-    if rows.empty and con.empty:
-        names = sorted(set(dataset.outcomes["outcome"]) | set(dataset.contrasts["outcome"] if dataset.contrasts
-                                                              is not None else []))
+    outcomes = dataset.outcomes
+    where = np.flatnonzero(_text(outcomes, "outcome") == outcome)
+    con = None if dataset.contrasts is None else dataset.contrasts[dataset.contrasts["outcome"] == outcome]
+    con_months = [] if con is None else list(con["month"].dropna())
+    if not where.size and (con is None or con.empty):
+        names = sorted(set(outcomes["outcome"]) | set(dataset.contrasts["outcome"] if dataset.contrasts
+                                                       is not None else []))
         raise InputError(Problem(f"unknown outcome '{outcome}'; available outcomes: {', '.join(names)}",
                                  column="--outcome"))
-    if not (_at(rows, month).any() or _at(con, month).any()):
+    con_at = None if con is None else _at(con, month)
+    if not (_at_values(outcomes["month"].to_numpy(dtype=float)[where], month).any()
+            or (con_at is not None and con_at.any())):
+        rows = outcomes.iloc[where]
         with_values = rows.loc[rows["stat_group"] != "missing", "month"]
         raise InputError(Problem(
             f"no rows for outcome '{outcome}' at month {month:g}; months with rows for it: "
-            f"{_months(list(rows['month'].dropna()) + list(con['month'].dropna()))} (with values: "
-            f"{_months(list(with_values) + list(con['month'].dropna()))})", column="--month"))
+            f"{_months(list(rows['month'].dropna()) + con_months)} (with values: "
+            f"{_months(list(with_values) + con_months)})", column="--month"))
     if basis == "change" and month <= 0:
         raise InputError(Problem("change from baseline needs a follow-up month > 0", column="--month"))
-    return rows, con[_at(con, month)]
+    return where, None if con is None else con[con_at]
 
 
-def _by_key(frame: pd.DataFrame) -> dict[tuple[str, str], object]:
-    return {(rec.study, rec.arm): rec for rec in frame.itertuples(index=False)}
+class _Row(NamedTuple):
+    """One converted outcomes row: what the per-arm rules read, as plain Python values."""
+
+    study: str
+    arm: str
+    kind: str
+    stat_group: str
+    mean_used: float
+    sd_used: float
+    n: float
+    scale_min: float
+    scale_max: float
+    rescaled: bool
+    conversion: str
+    src_row: int | None
+
+
+def _converted_rows(outcomes: pd.DataFrame, where: np.ndarray, rescale: bool, method: str) -> list[_Row]:
+    """The rows at positions ``where`` of ``outcomes`` converted to mean/SD (as by :func:`to_mean_sd`)
+    and rescaled to 0-100 where they give ``scale_min``/``scale_max`` and ``rescale`` is on."""
+    num = lambda c: outcomes[c].to_numpy(dtype=float)[where]
+    col = {c: num(c) for c in STAT_INPUTS}
+    group = _text(outcomes, "stat_group")[where]
+    n, lo, hi = num("n"), num("scale_min"), num("scale_max")
+    mean, sd, text = mean_sd_arrays(group, n, col, method)
+    kind = _text(outcomes, "kind")[where]
+    has = np.isfinite(lo) & np.isfinite(hi) & bool(rescale)
+    change = kind == "change"
+    mean = np.where(has & ~change, rescale_mean(mean, lo, hi), np.where(has & change, rescale_sd(mean, lo, hi), mean))
+    sd = np.where(has, rescale_sd(sd, lo, hi), sd)
+    src = outcomes["_row"].to_numpy()[where].tolist() if "_row" in outcomes.columns else [None] * len(where)
+    return [_Row._make(values) for values in zip(
+        _text(outcomes, "study")[where].tolist(), _text(outcomes, "arm")[where].tolist(), kind.tolist(),
+        group.tolist(), mean.tolist(), sd.tolist(), n.tolist(), lo.tolist(), hi.tolist(), has.tolist(), text, src,
+        strict=True)]
+
+
+def _by_key(rows: list[_Row]) -> dict[tuple[str, str], _Row]:
+    return {(rec.study, rec.arm): rec for rec in rows}
 
 
 def _where(rec) -> str:
@@ -96,7 +171,7 @@ def arm_values(dataset, outcome: str, month: float, basis: str = "final", r: flo
                rescale: bool = True, method: str = "luo_shi") -> ArmValues:
     """Mean, SD and n of every arm of ``dataset`` for ``outcome`` at ``month``.
 
-    Rows are converted with :func:`to_mean_sd`, then mapped to 0-100 when ``rescale``
+    Rows are converted as by :func:`to_mean_sd`, then mapped to 0-100 when ``rescale``
     and the row gives ``scale_min``/``scale_max`` (levels with :func:`rescale_mean`,
     SDs and change scores with :func:`rescale_sd`). ``basis="change"`` uses an arm's
     ``kind == "change"`` row, else builds the change from its month-0 and ``month``
@@ -108,36 +183,37 @@ def arm_values(dataset, outcome: str, month: float, basis: str = "final", r: flo
         Unknown outcome or basis, ``r`` outside [-1, 1], no rows at ``month`` (the
         message lists the months available for the outcome).
     """
-    rows, con = _check_cell(dataset, outcome, float(month), basis, float(r))
-    # itertuples() cannot name a field "_row", hence the rename
-    conv = to_mean_sd(rows, method).rename(columns={"_row": "src_row"})
-    lo, hi = conv["scale_min"].to_numpy(dtype=float), conv["scale_max"].to_numpy(dtype=float)
-    has = np.isfinite(lo) & np.isfinite(hi) & bool(rescale)
-    change = (conv["kind"] == "change").to_numpy()
-    mean, sd = conv["mean_used"].to_numpy(dtype=float), conv["sd_used"].to_numpy(dtype=float)
-    conv["mean_used"] = np.where(has & ~change, rescale_mean(mean, lo, hi),
-                                 np.where(has & change, rescale_sd(mean, lo, hi), mean))
-    conv["sd_used"] = np.where(has, rescale_sd(sd, lo, hi), sd)
-    conv["rescaled"] = has
-    at_m = conv[_at(conv, month)]
-    final_m = _by_key(at_m[at_m["kind"] == "final"])
-    change_m = _by_key(at_m[at_m["kind"] == "change"])
-    base = _by_key(conv[_at(conv, 0.0) & (conv["kind"] == "final").to_numpy()])
+    month = float(month)
+    where, con = _check_cell(dataset, outcome, month, basis, float(r))
+    months = dataset.outcomes["month"].to_numpy(dtype=float)[where]
+    at_m, at_0 = _at_values(months, month), _at_values(months, 0.0)
+    # only the rows at the month (and, for change scores, at baseline) are ever read
+    take = at_m | at_0 if basis == "change" else at_m
+    rows = _converted_rows(dataset.outcomes, where[take], rescale, method)
+    in_m, in_0 = at_m[take].tolist(), at_0[take].tolist()
+    final_m = _by_key([x for x, m in zip(rows, in_m, strict=True) if m and x.kind == "final"])
+    change_m = _by_key([x for x, m in zip(rows, in_m, strict=True) if m and x.kind == "change"])
+    base = _by_key([x for x, b in zip(rows, in_0, strict=True) if b and x.kind == "final"])
     records, reasons = [], {}
-    for key in zip(dataset.arms["study"], dataset.arms["arm"], strict=True):
+    for key in zip(_text(dataset.arms, "study").tolist(), _text(dataset.arms, "arm").tolist(), strict=True):
         rec, text = _arm_record(key, final_m, change_m, base, basis, float(r), rescale, month)
         if rec is None:
             reasons[key] = text
         else:
             records.append(rec)
-    cols = ["study", "arm", "mean", "sd", "n", "scale_min", "scale_max", "rescaled", "conversion"]
-    values = pd.DataFrame.from_records(records, columns=cols)
-    return ArmValues(values=values, reasons=reasons, contrasts=_contrast_effects(con, rescale),
+    # no records: from_records gives object columns, as this table always had
+    values = (pd.DataFrame({c: [x[c] for x in records] for c in _VALUE_COLUMNS}) if records
+              else pd.DataFrame.from_records(records, columns=list(_VALUE_COLUMNS)))
+    cell = ArmValues(values=values, reasons=reasons, contrasts=_contrast_effects(con, rescale),
                      basis=basis, r=float(r), rescale=bool(rescale))
+    # the rows' plain values are at hand: fill the cache rather than read them back from the frame
+    cell.__dict__["rows"] = {(x["study"], x["arm"]): ArmRow(*(x[c] for c in _VALUE_COLUMNS[2:])) for x in records}
+    return cell
 
 
 def _has_data(rec) -> bool:
-    return rec is not None and rec.stat_group != "missing" and np.isfinite(rec.mean_used) and np.isfinite(rec.sd_used)
+    return (rec is not None and rec.stat_group != "missing" and math.isfinite(rec.mean_used)
+            and math.isfinite(rec.sd_used))
 
 
 def _state(rec, what: str) -> str:
@@ -150,6 +226,13 @@ def _record(key, rec, conversion: str, mean=None, sd=None) -> dict:
     return {"study": key[0], "arm": key[1], "mean": rec.mean_used if mean is None else mean,
             "sd": rec.sd_used if sd is None else sd, "n": float(rec.n), "scale_min": rec.scale_min,
             "scale_max": rec.scale_max, "rescaled": bool(rec.rescaled), "conversion": conversion}
+
+
+def same_scale(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """``np.allclose(a, b, equal_nan=True)`` for two (scale_min, scale_max) pairs, without numpy's
+    per-call overhead (same rule: ``|x - y| <= 1e-8 + 1e-5 |y|`` for finite y, or x == y)."""
+    return all((abs(x - y) <= 1e-08 + 1e-05 * abs(y) and math.isfinite(y)) or x == y
+               or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True))
 
 
 def _arm_record(key, final_m, change_m, base, basis, r, rescale, month):
@@ -165,8 +248,7 @@ def _arm_record(key, final_m, change_m, base, basis, r, rescale, month):
         return _record(key, chg, f"{chg.conversion}; reported change from baseline"), ""
     b = base.get(key)
     if _has_data(fin) and _has_data(b):
-        same = (fin.rescaled and b.rescaled) or (
-            np.allclose([fin.scale_min, fin.scale_max], [b.scale_min, b.scale_max], equal_nan=True))
+        same = (fin.rescaled and b.rescaled) or same_scale((fin.scale_min, fin.scale_max), (b.scale_min, b.scale_max))
         if not same:
             return None, "baseline and follow-up rows are on different scales"
         m, s = change_from_baseline(b.mean_used, b.sd_used, fin.mean_used, fin.sd_used, r)
@@ -178,9 +260,13 @@ def _arm_record(key, final_m, change_m, base, basis, r, rescale, month):
     return None, "; ".join(lacking)
 
 
-def _contrast_effects(con: pd.DataFrame, rescale: bool) -> pd.DataFrame:
+def _contrast_effects(con: pd.DataFrame | None, rescale: bool) -> pd.DataFrame:
+    if con is None:  # no contrasts.csv: the empty frame its filtered rows would give
+        return pd.DataFrame({c: np.array([], dtype=object) for c in ("study", "outcome", "month")}
+                            | {"yi": np.array([], dtype=float), "vi": np.array([], dtype=float),
+                               "rescaled": np.array([], dtype=bool)})
     con = con.copy()
-    get = lambda c: con[c].to_numpy(dtype=float) if c in con.columns else np.full(len(con), np.nan)  # noqa: E731
+    get = lambda c: con[c].to_numpy(dtype=float) if c in con.columns else np.full(len(con), np.nan)
     yi, vi = get("estimate"), contrast_variance(get("se"), get("ci_low"), get("ci_high"))
     lo, hi = get("scale_min"), get("scale_max")
     has = np.isfinite(lo) & np.isfinite(hi) & bool(rescale)
@@ -190,15 +276,21 @@ def _contrast_effects(con: pd.DataFrame, rescale: bool) -> pd.DataFrame:
     return con.reset_index(drop=True)
 
 
-def conversion_notes(values: pd.DataFrame, used: list[tuple[str, str]]) -> list[str]:
-    """Notes naming, per study, the conversion and rescaling applied to the arms used."""
-    index = {(s, a): i for i, (s, a) in enumerate(zip(values["study"], values["arm"], strict=True))}
+def conversion_notes(values: pd.DataFrame | ArmValues, used: list[tuple[str, str]]) -> list[str]:
+    """Notes naming, per study, the conversion and rescaling applied to the arms used.
+
+    ``values`` is :attr:`ArmValues.values` (or the :class:`ArmValues` itself, which saves
+    reading the frame again).
+    """
+    rows = values.rows if isinstance(values, ArmValues) else {
+        (s, a): ArmRow(*rest) for s, a, *rest in zip(*(values[c].tolist() for c in _VALUE_COLUMNS), strict=True)}
+    reported = CONVERSION_TEXT[("mean_sd", "luo_shi")]
     groups: dict[tuple[str, str], list[str]] = {}
     for key in used:
-        rec = values.iloc[index[key]]
-        texts = [] if rec["conversion"] == CONVERSION_TEXT[("mean_sd", "luo_shi")] else [rec["conversion"]]
-        if rec["rescaled"] and (rec["scale_min"], rec["scale_max"]) != (0.0, 100.0):  # 0-100 maps to itself
-            texts.append(f"rescaled from {rec['scale_min']:g}-{rec['scale_max']:g} to 0-100")
+        rec = rows[key]
+        texts = [] if rec.conversion == reported else [rec.conversion]
+        if rec.rescaled and (rec.scale_min, rec.scale_max) != (0.0, 100.0):  # 0-100 maps to itself
+            texts.append(f"rescaled from {rec.scale_min:g}-{rec.scale_max:g} to 0-100")
         for text in texts:
             groups.setdefault((key[0], text), []).append(key[1])
     return [f"{study} ({', '.join(arms)}): {text}" for (study, text), arms in groups.items()]

@@ -33,10 +33,8 @@ version 6, sections 6.5.2.2-6.5.2.8 (SD from SE/CI; change from baseline).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
-
 
 METHODS: tuple[str, ...] = ("luo_shi", "wan")
 
@@ -232,6 +230,62 @@ def _fivenum_rows(df: pd.DataFrame) -> np.ndarray:
     return df[cols].notna().all(axis=1).to_numpy() & df["stat_group"].isin(["median_iqr", "median_range"]).to_numpy()
 
 
+STAT_INPUTS: tuple[str, ...] = ("mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3", "min", "max")
+
+
+def mean_sd_arrays(group: np.ndarray, n: np.ndarray, col: dict[str, np.ndarray], method: str = "luo_shi",
+                   five: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The conversion of :func:`to_mean_sd` on plain arrays (one element per row).
+
+    Parameters
+    ----------
+    group : ndarray of str
+        Each row's ``stat_group``.
+    n : ndarray of float
+        Each row's analysed ``n``.
+    col : dict of str to ndarray of float
+        The statistic columns :data:`STAT_INPUTS` (NaN when empty).
+    method : {"luo_shi", "wan"}
+    five : ndarray of bool, optional
+        Rows giving the full five-number summary (default: computed from ``col``).
+
+    Returns
+    -------
+    (mean, sd, conversion) : two float arrays and one text per row
+    """
+    _check_method(method)
+    mean = np.full(len(group), np.nan)
+    sd = np.full(len(group), np.nan)
+    if five is None:
+        five = ((group == "median_iqr") | (group == "median_range")) & np.logical_and.reduce(
+            [~np.isnan(col[c]) for c in ("median", "q1", "q3", "min", "max")])
+    # each formula only on the rows it applies to, and not at all when there are none
+    m = group == "mean_sd"
+    if m.any():
+        mean[m], sd[m] = col["mean"][m], col["sd"][m]
+    m = group == "mean_se"
+    if m.any():
+        mean[m], sd[m] = col["mean"][m], se_to_sd(col["se"][m], n[m])
+    m = group == "mean_ci"
+    if m.any():
+        mean[m], sd[m] = ci_to_mean_sd(col["mean"][m], col["ci_low"][m], col["ci_high"][m], n[m])
+    m = (group == "median_iqr") & ~five
+    if m.any():
+        mean[m], sd[m] = median_iqr_to_mean_sd(col["median"][m], col["q1"][m], col["q3"][m], n[m], method)
+    m = (group == "median_range") & ~five
+    if m.any():
+        mean[m], sd[m] = median_range_to_mean_sd(col["median"][m], col["min"][m], col["max"][m], n[m], method)
+    m = five
+    if m.any():
+        mean[m], sd[m] = fivenum_to_mean_sd(col["median"][m], col["q1"][m], col["q3"][m],
+                                            col["min"][m], col["max"][m], n[m], method)
+    text = []
+    for g, f in zip(group, five.tolist(), strict=True):
+        key = "fivenum" if f else str(g)
+        text.append(CONVERSION_TEXT.get((key, method)) or CONVERSION_TEXT.get((key, "luo_shi"), key))
+    return mean, sd, text
+
+
 def to_mean_sd(outcomes: pd.DataFrame, method: str = "luo_shi") -> pd.DataFrame:
     """Add ``mean_used``, ``sd_used`` and ``conversion`` to every outcomes row.
 
@@ -241,6 +295,7 @@ def to_mean_sd(outcomes: pd.DataFrame, method: str = "luo_shi") -> pd.DataFrame:
     (t quantile, 95%); median/IQR by :func:`median_iqr_to_mean_sd`; median/range by
     :func:`median_range_to_mean_sd`; a row giving the full five-number summary by
     :func:`fivenum_to_mean_sd`. Rows with ``stat_group == "missing"`` keep NaN.
+    (:func:`mean_sd_arrays` does the same on plain arrays.)
 
     Parameters
     ----------
@@ -257,34 +312,12 @@ def to_mean_sd(outcomes: pd.DataFrame, method: str = "luo_shi") -> pd.DataFrame:
     """
     _check_method(method)
     out = outcomes.copy()
-    mean = np.full(len(out), np.nan)
-    sd = np.full(len(out), np.nan)
-    text = np.full(len(out), "", dtype=object)
-    group = out["stat_group"].to_numpy()
-    n = out["n"].to_numpy(dtype=float)
-    col = {c: out[c].to_numpy(dtype=float) for c in ("mean", "sd", "se", "ci_low", "ci_high",
-                                                     "median", "q1", "q3", "min", "max")}
-    five = _fivenum_rows(out)
-
-    m = group == "mean_sd"
-    mean[m], sd[m] = col["mean"][m], col["sd"][m]
-    m = group == "mean_se"
-    mean[m], sd[m] = col["mean"][m], se_to_sd(col["se"][m], n[m])
-    m = group == "mean_ci"
-    mean[m], sd[m] = ci_to_mean_sd(col["mean"][m], col["ci_low"][m], col["ci_high"][m], n[m])
-    m = (group == "median_iqr") & ~five
-    mean[m], sd[m] = median_iqr_to_mean_sd(col["median"][m], col["q1"][m], col["q3"][m], n[m], method)
-    m = (group == "median_range") & ~five
-    mean[m], sd[m] = median_range_to_mean_sd(col["median"][m], col["min"][m], col["max"][m], n[m], method)
-    m = five
-    mean[m], sd[m] = fivenum_to_mean_sd(col["median"][m], col["q1"][m], col["q3"][m],
-                                        col["min"][m], col["max"][m], n[m], method)
-    for i, g in enumerate(group):
-        key = "fivenum" if five[i] else str(g)
-        text[i] = CONVERSION_TEXT.get((key, method)) or CONVERSION_TEXT.get((key, "luo_shi"), key)
+    col = {c: out[c].to_numpy(dtype=float) for c in STAT_INPUTS}
+    mean, sd, text = mean_sd_arrays(out["stat_group"].to_numpy(), out["n"].to_numpy(dtype=float), col, method,
+                                    five=_fivenum_rows(out))
     out["mean_used"] = mean
     out["sd_used"] = sd
-    out["conversion"] = pd.Series(text, index=out.index, dtype="str")
+    out["conversion"] = pd.Series(np.array(text, dtype=object), index=out.index, dtype="str")
     return out
 
 

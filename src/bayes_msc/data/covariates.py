@@ -120,6 +120,24 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
+def _numeric_names(frame: pd.DataFrame) -> list[str]:
+    """Numeric, non-boolean columns of ``frame`` (as :func:`_is_numeric`, read from the dtypes
+    without materialising each column)."""
+    return [c for c, dtype in frame.dtypes.items()
+            if (dtype.kind in "iufc" if isinstance(dtype, np.dtype)
+                else not isinstance(dtype, pd.StringDtype) and pd.api.types.is_numeric_dtype(dtype)
+                and not pd.api.types.is_bool_dtype(dtype))]
+
+
+def _derived(arms: pd.DataFrame) -> pd.DataFrame:
+    """``arms`` with the derived covariates: itself when it has them (the reader adds them),
+    saving :func:`derive_covariates`' copy."""
+    columns = set(arms.columns)
+    pct = "female_pct" not in columns and {"female", "male"} <= columns
+    kl = "kl_grade_mean" not in columns and any(_KL.match(str(c)) for c in columns)
+    return derive_covariates(arms) if pct or kl else arms
+
+
 def derive_covariates(arms: pd.DataFrame) -> pd.DataFrame:
     """Add ``female_pct`` and ``kl_grade_mean`` where their inputs exist (never overwrites).
 
@@ -147,28 +165,43 @@ def derive_covariates(arms: pd.DataFrame) -> pd.DataFrame:
 
 def covariate_columns(arms: pd.DataFrame, studies: pd.DataFrame | None) -> tuple[str, ...]:
     """Names of the arm-level then study-level numeric covariate columns (each once)."""
-    names = [c for c in arms.columns if c not in _EXCLUDED and c not in ("study", "arm", "role")
-             and _is_numeric(arms[c])]
+    names = [c for c in _numeric_names(arms) if c not in _EXCLUDED and c not in ("study", "arm", "role")]
     if studies is not None:
-        names += [c for c in studies.columns if c not in _EXCLUDED and c != "study"
-                  and _is_numeric(studies[c]) and c not in names]
+        names += [c for c in _numeric_names(studies) if c not in _EXCLUDED and c != "study" and c not in names]
     return tuple(names)
 
 
 def _lookup(arms: pd.DataFrame) -> dict[tuple[str, str], int]:
-    return {(s, a): i for i, (s, a) in enumerate(zip(arms["study"], arms["arm"], strict=True))}
+    return {(s, a): i for i, (s, a) in enumerate(zip(arms["study"].tolist(), arms["arm"].tolist(), strict=True))}
 
 
-def _study_values(studies: pd.DataFrame | None, study_keys: Iterable[str], names: Sequence[str]) -> dict[str, np.ndarray]:
+def _study_values(studies: pd.DataFrame | None, study_keys: Iterable[str], names: Sequence[str]) -> np.ndarray:
+    """Study-level values (keys x names; NaN where the study or the column is absent)."""
     keys = list(study_keys)
-    out = {c: np.full(len(keys), np.nan) for c in names}
+    out = np.full((len(keys), len(names)), np.nan)
     if studies is None:
         return out
-    index = {s: i for i, s in enumerate(studies["study"])}
-    for c in names:
+    index = {s: i for i, s in enumerate(studies["study"].tolist())}
+    at = np.array([index.get(s, -1) for s in keys], dtype=int)
+    found = at >= 0
+    for j, c in enumerate(names):
         if c in studies.columns:
-            col = studies[c].to_numpy(dtype=float)
-            out[c] = np.array([col[index[s]] if s in index else np.nan for s in keys])
+            out[found, j] = studies[c].to_numpy(dtype=float)[at[found]]
+    return out
+
+
+def _arm_matrix(arms: pd.DataFrame, names: Sequence[str], *positions: np.ndarray) -> list[np.ndarray]:
+    """Arm-level values (len(at) x names) of the arms at each array of positions ``at``
+    (NaN for position -1 and for a study-level column)."""
+    cols = [arms[c].to_numpy(dtype=float) if c in arms.columns else None for c in names]
+    out = []
+    for at in positions:
+        values = np.full((len(at), len(names)), np.nan)
+        found = at >= 0
+        for j, col in enumerate(cols):
+            if col is not None:
+                values[found, j] = col[at[found]]
+        out.append(values)
     return out
 
 
@@ -179,7 +212,13 @@ def comparison_covariates(arms: pd.DataFrame, studies: pd.DataFrame | None,
     The arms' ``n`` (randomised, from ``arms.csv``) weights the mean of two arm values.
     Returns one row per pair, one column per covariate (:func:`covariate_columns`).
     """
-    arms = derive_covariates(arms)
+    return pd.DataFrame(comparison_covariate_arrays(arms, studies, pairs), index=pd.RangeIndex(len(pairs)))
+
+
+def comparison_covariate_arrays(arms: pd.DataFrame, studies: pd.DataFrame | None,
+                                pairs: Sequence[tuple[str, str, str]]) -> dict[str, np.ndarray]:
+    """The columns of :func:`comparison_covariates` as arrays (name -> one value per pair)."""
+    arms = _derived(arms)
     names = covariate_columns(arms, studies)
     where = _lookup(arms)
     ti = np.array([where.get((s, t), -1) for s, t, _ in pairs], dtype=int)
@@ -188,36 +227,30 @@ def comparison_covariates(arms: pd.DataFrame, studies: pd.DataFrame | None,
     nt = np.where(ti >= 0, n[ti], np.nan)
     nc = np.where(ci >= 0, n[ci], np.nan)
     study_vals = _study_values(studies, (s for s, _, _ in pairs), names)
-    cols: dict[str, np.ndarray] = {}
-    for c in names:
-        if c in arms.columns:
-            v = arms[c].to_numpy(dtype=float)
-            vt = np.where(ti >= 0, v[ti], np.nan)
-            vc = np.where(ci >= 0, v[ci], np.nan)
-            both = np.isfinite(vt) & np.isfinite(vc)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                weighted = (nt * vt + nc * vc) / (nt + nc)
-            value = np.where(both, weighted, np.where(np.isfinite(vt), vt, vc))
-            cols[c] = np.where(np.isfinite(value), value, study_vals[c])
-        else:
-            cols[c] = study_vals[c]
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(pairs)))
+    # one array operation per rule over all covariates at once (each value depends on its pair alone)
+    vt, vc = _arm_matrix(arms, names, ti, ci)
+    nt, nc = nt[:, None], nc[:, None]
+    both = np.isfinite(vt) & np.isfinite(vc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weighted = (nt * vt + nc * vc) / (nt + nc)
+    value = np.where(both, weighted, np.where(np.isfinite(vt), vt, vc))
+    value = np.where(np.isfinite(value), value, study_vals)
+    return {c: value[:, j] for j, c in enumerate(names)}
 
 
 def arm_covariates(arms: pd.DataFrame, studies: pd.DataFrame | None,
                    keys: Sequence[tuple[str, str]]) -> pd.DataFrame:
     """Covariates of arms ``(study, arm)``: the arm's value, else the study's value."""
-    arms = derive_covariates(arms)
+    return pd.DataFrame(arm_covariate_arrays(arms, studies, keys), index=pd.RangeIndex(len(keys)))
+
+
+def arm_covariate_arrays(arms: pd.DataFrame, studies: pd.DataFrame | None,
+                         keys: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """The columns of :func:`arm_covariates` as arrays (name -> one value per arm)."""
+    arms = _derived(arms)
     names = covariate_columns(arms, studies)
     where = _lookup(arms)
     idx = np.array([where.get(k, -1) for k in keys], dtype=int)
-    study_vals = _study_values(studies, (s for s, _ in keys), names)
-    cols: dict[str, np.ndarray] = {}
-    for c in names:
-        if c in arms.columns:
-            v = arms[c].to_numpy(dtype=float)
-            value = np.where(idx >= 0, v[idx], np.nan)
-            cols[c] = np.where(np.isfinite(value), value, study_vals[c])
-        else:
-            cols[c] = study_vals[c]
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(keys)))
+    (value,) = _arm_matrix(arms, names, idx)
+    value = np.where(np.isfinite(value), value, _study_values(studies, (s for s, _ in keys), names))
+    return {c: value[:, j] for j, c in enumerate(names)}

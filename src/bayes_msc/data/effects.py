@@ -15,6 +15,10 @@ mean differences the large-sample approximation of Gleser & Olkin (2009, "Stocha
 dependent effect sizes", Handbook of Research Synthesis and Meta-Analysis, 2nd ed.,
 ch. 19, multiple-treatment studies): ``1/n_shared + y_a y_b / (2 N)``, N the study's
 total n over the arms entering.
+
+The pairs, effect sizes (:func:`escalc_md`, :func:`escalc_smd`), multi-arm notes and
+covariances are computed in :mod:`bayes_msc.data.comparisons`; this module assembles
+the tables.
 """
 
 from __future__ import annotations
@@ -25,51 +29,46 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data.cells import ArmValues, arm_values, conversion_notes
-from bayes_msc.data.covariates import Term, arm_covariates, comparison_covariates, parse_term, term_values
+from bayes_msc.data.cells import arm_values, conversion_notes
+from bayes_msc.data.comparisons import (
+    comparison_frame,
+    compute,
+    defined,
+    escalc_md,
+    escalc_smd,
+    multiarm_notes,
+    pair_rows,
+    shared_vcov,
+    smd_shared_covariance,
+)
+from bayes_msc.data.covariates import (
+    Term,
+    arm_covariate_arrays,
+    comparison_covariate_arrays,
+    parse_term,
+    term_values,
+)
 from bayes_msc.data.dataset import Dataset
 from bayes_msc.data.errors import InputError, Problem
 
 MEASURES: tuple[str, ...] = ("md", "smd")
 MULTIARM: tuple[str, ...] = ("split", "shared")
+__all__ = [
+    "FIXED_COLUMNS",
+    "MEASURES",
+    "MULTIARM",
+    "ArmTable",
+    "EffectTable",
+    "arm_table",
+    "effect_table",
+    "escalc_md",
+    "escalc_smd",
+    "smd_shared_covariance",
+]
 FIXED_COLUMNS: tuple[str, ...] = (
     "study", "comparison", "treatment_arm", "control_arm", "outcome", "month",
     "yi", "vi", "n_treatment", "n_control", "source_kind",
 )
-
-
-def escalc_md(m1, sd1, n1, m2, sd2, n2):
-    """Raw mean difference, metafor ``escalc(measure="MD")``: ``yi = m1 - m2``,
-    ``vi = sd1^2/n1 + sd2^2/n2`` (vtype "LS"/"UB", heteroscedastic). Returns ``(yi, vi)``."""
-    m1, sd1, n1, m2, sd2, n2 = (np.asarray(v, dtype=float) for v in (m1, sd1, n1, m2, sd2, n2))
-    return m1 - m2, sd1**2 / n1 + sd2**2 / n2
-
-
-def escalc_smd(m1, sd1, n1, m2, sd2, n2):
-    """Standardised mean difference (Hedges' g), metafor 3.8 ``escalc(measure="SMD")``.
-
-    ``d = (m1 - m2) / s_pooled`` with ``s_pooled^2 = ((n1-1) sd1^2 + (n2-1) sd2^2) / (n1+n2-2)``;
-    ``yi = c(m) d`` with the exact bias correction
-    ``c(m) = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2))``, ``m = n1 + n2 - 2`` (NaN for m <= 1);
-    ``vi = 1/n1 + 1/n2 + yi^2 / (2 (n1 + n2))`` (metafor's default vtype "LS").
-    Returns ``(yi, vi)``.
-    """
-    from scipy.special import gammaln
-
-    m1, sd1, n1, m2, sd2, n2 = (np.asarray(v, dtype=float) for v in (m1, sd1, n1, m2, sd2, n2))
-    m = n1 + n2 - 2.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sp = np.sqrt(((n1 - 1.0) * sd1**2 + (n2 - 1.0) * sd2**2) / m)
-        cm = np.where(m > 1, np.exp(gammaln(m / 2.0) - 0.5 * np.log(m / 2.0) - gammaln((m - 1.0) / 2.0)), np.nan)
-        yi = cm * (m1 - m2) / sp
-    return yi, 1.0 / n1 + 1.0 / n2 + yi**2 / (2.0 * (n1 + n2))
-
-
-def smd_shared_covariance(y_a, y_b, n_shared, n_total):
-    """Covariance of two SMDs sharing one arm: ``1/n_shared + y_a y_b / (2 N)``
-    (Gleser & Olkin 2009, multiple-treatment studies; N = the study's total n)."""
-    y_a, y_b, n_shared, n_total = (np.asarray(v, dtype=float) for v in (y_a, y_b, n_shared, n_total))
-    return 1.0 / n_shared + y_a * y_b / (2.0 * n_total)
 
 
 @dataclass(frozen=True, eq=False)
@@ -203,157 +202,26 @@ def _check_options(measure: str, multiarm: str) -> None:
         raise InputError(problems)
 
 
-def _multiarm_notes(comps: pd.DataFrame, multiarm: str, measure: str) -> list[str]:
-    notes = []
-    arm_rows = comps[comps["source_kind"] == "arms"]
-    for role, col, ncol in (("treatment", "treatment_arm", "n_t_whole"), ("control", "control_arm", "n_c_whole")):
-        counts = arm_rows.groupby(["study", col], sort=False).agg(m=("yi", "size"), n=(ncol, "first"))
-        for (study, arm), rec in counts.iterrows():
-            m = int(rec["m"])
-            if m < 2:
-                continue
-            if multiarm == "split":
-                notes.append(f"{study}: {role} arm '{arm}' enters {m} comparisons; its n ({rec['n']:g}) "
-                             f"is split to {rec['n'] / m:g} in each (Cochrane Handbook 23.3.4)")
-            else:
-                how = "sd^2/n of the shared arm" if measure == "md" else "Gleser & Olkin 2009 approximation"
-                notes.append(f"{study}: {role} arm '{arm}' enters {m} comparisons with its whole n "
-                             f"({rec['n']:g}); their covariance ({how}) is in vcov")
-    if multiarm == "shared":
-        for study, group in arm_rows.groupby("study", sort=False):
-            n_arms = group["treatment_arm"].nunique() + group["control_arm"].nunique()
-            if len(group) > n_arms - 1:
-                notes.append(f"{study}: its {len(group)} comparisons of {n_arms} arms are linearly dependent, "
-                             "so vcov is singular (pool with a generalised inverse, or use multiarm 'split')")
-    return notes
-
-
-def _shared_vcov(comps: pd.DataFrame, measure: str) -> np.ndarray:
-    k = len(comps)
-    v = np.diag(comps["vi"].to_numpy(dtype=float)) if k else np.zeros((0, 0))
-    rows = list(comps.itertuples(index=False))
-    for i in range(k):
-        for j in range(i + 1, k):
-            a, b = rows[i], rows[j]
-            if a.source_kind != "arms" or b.source_kind != "arms" or a.study != b.study:
-                continue
-            if a.treatment_arm == b.treatment_arm:
-                sd, n = a.sd_t, a.n_t_whole
-            elif a.control_arm == b.control_arm:
-                sd, n = a.sd_c, a.n_c_whole
-            else:
-                continue
-            if measure == "md":
-                cov = sd**2 / n
-            else:
-                study = comps[(comps["study"] == a.study) & (comps["source_kind"] == "arms")]
-                total = (study.drop_duplicates("treatment_arm")["n_t_whole"].sum()
-                         + study.drop_duplicates("control_arm")["n_c_whole"].sum())
-                cov = float(smd_shared_covariance(a.yi, b.yi, n, total))
-            v[i, j] = v[j, i] = cov
-    return v
-
-
-def _compute(comps: pd.DataFrame, measure: str, multiarm: str) -> pd.DataFrame:
-    """Fill yi, vi, n_treatment, n_control of the comparisons (arm-based and contrasts)."""
-    comps = comps.copy()
-    arms = comps["source_kind"] == "arms"
-    m_t = comps[arms].groupby(["study", "treatment_arm"])["yi"].transform("size")
-    m_c = comps[arms].groupby(["study", "control_arm"])["yi"].transform("size")
-    split = multiarm == "split"
-    comps["n_treatment"] = comps["n_t_whole"].astype(float)
-    comps["n_control"] = comps["n_c_whole"].astype(float)
-    if split and arms.any():
-        comps.loc[arms, "n_treatment"] = comps.loc[arms, "n_t_whole"] / m_t
-        comps.loc[arms, "n_control"] = comps.loc[arms, "n_c_whole"] / m_c
-    f = escalc_md if measure == "md" else escalc_smd
-    a = comps[arms]
-    yi, vi = f(a["mean_t"], a["sd_t"], a["n_treatment"], a["mean_c"], a["sd_c"], a["n_control"])
-    comps.loc[arms, "yi"] = yi
-    comps.loc[arms, "vi"] = vi
-    return comps
-
-
-def _pair_problem(cell: ArmValues, study: str, t: str, c: str) -> str | None:
-    """Why the pair (t, c) has no arm-based effect size, or None when it has one."""
-    lacking = {arm: cell.reasons.get((study, arm), "not in arms.csv") for arm in (t, c)
-               if (study, arm) in cell.reasons or (study, arm) not in cell.index}
-    if len(lacking) == 2 and len(set(lacking.values())) == 1:
-        return f"both arms: {lacking[t]}"
-    if lacking:
-        return "; ".join(f"{arm}: {why}" for arm, why in lacking.items())
-    a, b = (cell.values.iloc[cell.index[(study, arm)]] for arm in (t, c))
-    if cell.rescale and a["rescaled"] != b["rescaled"]:
-        return "one arm has scale_min/scale_max and the other not, so only one could be rescaled to 0-100"
-    if not cell.rescale and not np.allclose([a["scale_min"], a["scale_max"]], [b["scale_min"], b["scale_max"]],
-                                            equal_nan=True) and np.isfinite([a["scale_min"], b["scale_min"]]).all():
-        return "the arms are on different scales (rescaling is off)"
-    return None
-
-
-def _comparisons(dataset: Dataset, cell: ArmValues, outcome: str, month: float, measure: str):
-    """Every (treatment, control) pair: arm-based rows, contrast rows, and what is missing."""
-    arms, con = dataset.arms, cell.contrasts
-    n_arm = dict(zip(zip(arms["study"], arms["arm"], strict=True), arms["n"].astype(float), strict=True))
-    studies = list(dict.fromkeys(arms["study"]))
-    studies += [s for s in dict.fromkeys(con["study"]) if s not in studies] if len(con) else []
-    rows, missing, notes = [], [], []
-    for study in studies:
-        a = arms[arms["study"] == study]
-        pairs = [(t, c) for t in a.loc[a["role"] == "treatment", "arm"] for c in a.loc[a["role"] == "control", "arm"]]
-        cs = con[con["study"] == study] if len(con) else con
-        pairs += [(t, c) for t, c in zip(cs.get("treatment_arm", []), cs.get("control_arm", []), strict=True)
-                  if (t, c) not in pairs]
-        for t, c in pairs:
-            match = cs[(cs["treatment_arm"] == t) & (cs["control_arm"] == c)] if len(cs) else cs
-            base = {"study": study, "comparison": f"{t} vs {c}", "treatment_arm": t, "control_arm": c,
-                    "outcome": outcome, "month": month, "n_t_whole": n_arm.get((study, t), np.nan),
-                    "n_c_whole": n_arm.get((study, c), np.nan)}
-            problem = _pair_problem(cell, study, t, c)
-            if problem is None:
-                vt, vc = (cell.values.iloc[cell.index[(study, arm)]] for arm in (t, c))
-                rows.append(base | {"source_kind": "arms", "mean_t": vt["mean"], "sd_t": vt["sd"], "n_t_whole": vt["n"],
-                                    "mean_c": vc["mean"], "sd_c": vc["sd"], "n_c_whole": vc["n"],
-                                    "yi": np.nan, "vi": np.nan})
-                if len(match):
-                    notes.append(f"{study}: the contrasts.csv row for {t} vs {c} is not used: arm data give it")
-            elif len(match) and measure == "smd":
-                missing.append(f"{study}: {t} vs {c}: only a contrast (a raw difference) is available; "
-                               f"an SMD needs arm means and SDs ({problem})")
-            elif len(match):
-                rec = match.iloc[0]
-                rows.append(base | {"source_kind": "contrast", "yi": rec["yi"], "vi": rec["vi"]})
-                if rec["rescaled"]:
-                    notes.append(f"{study}: contrast {t} vs {c} rescaled from "
-                                 f"{rec['scale_min']:g}-{rec['scale_max']:g} to 0-100")
-                elif cell.rescale and cell.values["rescaled"].any():
-                    notes.append(f"{study}: contrast {t} vs {c} is on its reported scale "
-                                 "(contrasts.csv gives no scale_min/scale_max)")
-            else:
-                missing.append(f"{study}: {t} vs {c}: {problem}")
-    cols = ["study", "comparison", "treatment_arm", "control_arm", "outcome", "month", "source_kind", "mean_t",
-            "sd_t", "n_t_whole", "mean_c", "sd_c", "n_c_whole", "yi", "vi"]
-    return pd.DataFrame.from_records(rows, columns=cols), missing, notes
-
-
 def _build(dataset: Dataset, outcome: str, month: float, measure: str, multiarm: str, basis: str,
            r: float, rescale: bool, conversion: str):
+    """The cell's values and comparisons: ``(cell, comps, keep, missing, notes, used)``, ``keep``
+    flagging the comparisons with a defined effect size, ``used`` the arms they use."""
     _check_options(measure, multiarm)
     cell = arm_values(dataset, outcome, float(month), basis, r, rescale, conversion)
-    comps, missing, notes = _comparisons(dataset, cell, outcome, float(month), measure)
-    comps = _compute(comps, measure, multiarm)
-    yi, vi = comps["yi"].to_numpy(dtype=float), comps["vi"].to_numpy(dtype=float)
-    bad = ~(np.isfinite(yi) & np.isfinite(vi) & (vi > 0))
-    for rec in comps[bad].itertuples(index=False):
-        missing.append(f"{rec.study}: {rec.treatment_arm} vs {rec.control_arm}: effect size undefined "
-                       f"(n {rec.n_treatment:g} and {rec.n_control:g})")
-    comps = comps[~bad].reset_index(drop=True)
-    arm_rows = comps[comps["source_kind"] == "arms"]
-    order = {key: i for i, key in enumerate(zip(dataset.arms["study"], dataset.arms["arm"], strict=True))}
-    used = sorted({(s, a) for s, t, c in zip(arm_rows["study"], arm_rows["treatment_arm"], arm_rows["control_arm"],
-                                            strict=True) for a in (t, c)}, key=lambda key: order.get(key, len(order)))
-    notes = conversion_notes(cell.values, used) + _multiarm_notes(comps, multiarm, measure) + notes
-    return cell, comps, missing, notes, used
+    comps, missing, notes = pair_rows(dataset, cell, outcome, float(month), measure)
+    compute(comps, measure, multiarm)
+    keep = [defined(x) for x in comps]
+    for x, ok in zip(comps, keep, strict=True):
+        if not ok:
+            missing.append(f"{x.study}: {x.treatment_arm} vs {x.control_arm}: effect size undefined "
+                           f"(n {x.n_treatment:g} and {x.n_control:g})")
+    kept = [x for x, ok in zip(comps, keep, strict=True) if ok]
+    order = {key: i for i, key in enumerate(zip(dataset.arms["study"].tolist(), dataset.arms["arm"].tolist(),
+                                                strict=True))}
+    used = sorted({(x.study, a) for x in kept if x.source_kind == "arms" for a in (x.treatment_arm, x.control_arm)},
+                  key=lambda key: order.get(key, len(order)))
+    notes = conversion_notes(cell, used) + multiarm_notes(kept, multiarm, measure) + notes
+    return cell, comps, keep, missing, notes, used
 
 
 def effect_table(dataset: Dataset, outcome: str, month: float, measure: str = "md", multiarm: str = "split",
@@ -397,17 +265,19 @@ def effect_table(dataset: Dataset, outcome: str, month: float, measure: str = "m
         Unknown outcome, a month without rows for it (both list what is available),
         or invalid options.
     """
-    _, comps, missing, notes, _ = _build(dataset, outcome, month, measure, multiarm, basis, r, rescale, conversion)
-    pairs = list(zip(comps["study"], comps["treatment_arm"], comps["control_arm"], strict=True))
-    cov = comparison_covariates(dataset.arms, dataset.studies, pairs)
-    data = comps[list(FIXED_COLUMNS)].reset_index(drop=True)
-    data = pd.concat([data, cov.drop(columns=[c for c in cov.columns if c in data.columns])], axis=1)
-    vcov = _shared_vcov(comps, measure) if multiarm == "shared" else np.diag(data["vi"].to_numpy(dtype=float))
+    _, comps, keep, missing, notes, _ = _build(dataset, outcome, month, measure, multiarm, basis, r, rescale,
+                                               conversion)
+    # covariates of every comparison, filtered with them (a comparison's values depend on it alone)
+    cov = comparison_covariate_arrays(dataset.arms, dataset.studies,
+                                      [(x.study, x.treatment_arm, x.control_arm) for x in comps])
+    data = comparison_frame(comps, keep, FIXED_COLUMNS, {c: v for c, v in cov.items() if c not in FIXED_COLUMNS})
+    kept = [x for x, ok in zip(comps, keep, strict=True) if ok]
+    vcov = shared_vcov(kept, measure) if multiarm == "shared" else np.diag(data["vi"].to_numpy(dtype=float))
     return EffectTable(
         data=data, vcov=vcov, outcome=outcome, month=float(month), measure=measure, multiarm=multiarm,
         basis=basis, r=float(r), rescale=bool(rescale), simulated=bool(dataset.simulated), dataset=dataset.name,
         missing=tuple(missing), notes=tuple(notes),
-        covariates=tuple(c for c in cov.columns if c not in FIXED_COLUMNS),
+        covariates=tuple(c for c in cov if c not in FIXED_COLUMNS),
     )
 
 
@@ -418,25 +288,26 @@ def arm_table(dataset: Dataset, outcome: str, month: float, basis: str = "final"
     Same selection, conversions and comparisons as :func:`effect_table` (measure "md");
     contrasts cannot enter at arm level and are listed in ``missing``.
     """
-    cell, comps, missing, notes, keys = _build(dataset, outcome, month, "md", "shared", basis, r, rescale,
-                                               conversion)
-    for rec in comps[comps["source_kind"] == "contrast"].itertuples(index=False):
-        missing.append(f"{rec.study}: {rec.treatment_arm} vs {rec.control_arm}: only a contrast is available; "
-                       "it cannot enter the arm-level model")
-    comps = comps[comps["source_kind"] == "arms"].reset_index(drop=True)
+    cell, comps, keep, missing, notes, keys = _build(dataset, outcome, month, "md", "shared", basis, r, rescale,
+                                                     conversion)
+    for x, ok in zip(comps, keep, strict=True):
+        if ok and x.source_kind == "contrast":
+            missing.append(f"{x.study}: {x.treatment_arm} vs {x.control_arm}: only a contrast is available; "
+                           "it cannot enter the arm-level model")
+    comparisons = comparison_frame(comps, [ok and x.source_kind == "arms" for x, ok in zip(comps, keep, strict=True)],
+                                   ("study", "treatment_arm", "control_arm"))
     notes = [n for n in notes if " enters " not in n]
-    role = dict(zip(zip(dataset.arms["study"], dataset.arms["arm"], strict=True), dataset.arms["role"], strict=True))
-    vals = cell.values.set_index(["study", "arm"])
-    data = pd.DataFrame({
-        "study": [s for s, _ in keys], "arm": [a for _, a in keys], "role": [role.get(k, "") for k in keys],
-        "n": [float(vals.at[k, "n"]) for k in keys], "mean": [float(vals.at[k, "mean"]) for k in keys],
-        "sd": [float(vals.at[k, "sd"]) for k in keys]})
-    data["se"] = data["sd"] / np.sqrt(data["n"])
-    cov = arm_covariates(dataset.arms, dataset.studies, keys)
-    data = pd.concat([data, cov.drop(columns=[c for c in cov.columns if c in data.columns])], axis=1)
+    role = dict(zip(zip(dataset.arms["study"].tolist(), dataset.arms["arm"].tolist(), strict=True),
+                    dataset.arms["role"].tolist(), strict=True))
+    rows = [cell.rows[k] for k in keys]
+    n, sd = np.array([float(x.n) for x in rows]), np.array([float(x.sd) for x in rows])
+    data = {"study": [s for s, _ in keys], "arm": [a for _, a in keys], "role": [role.get(k, "") for k in keys],
+            "n": n, "mean": np.array([float(x.mean) for x in rows]), "sd": sd, "se": sd / np.sqrt(n)}
+    cov = arm_covariate_arrays(dataset.arms, dataset.studies, keys)
+    data = pd.DataFrame(data | {c: v for c, v in cov.items() if c not in data})
     return ArmTable(
-        data=data, comparisons=comps[["study", "treatment_arm", "control_arm"]].copy(), outcome=outcome,
+        data=data, comparisons=comparisons, outcome=outcome,
         month=float(month), basis=basis, r=float(r), rescale=bool(rescale), simulated=bool(dataset.simulated),
         dataset=dataset.name, missing=tuple(missing), notes=tuple(notes),
-        covariates=tuple(c for c in cov.columns if c not in ("study", "arm", "role", "n", "mean", "sd", "se")),
+        covariates=tuple(c for c in cov if c not in ("study", "arm", "role", "n", "mean", "sd", "se")),
     )

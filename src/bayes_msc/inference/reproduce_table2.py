@@ -10,7 +10,7 @@ comparisons is run. It also calls the table "multivariate" while printing one ro
 covariate, so both the joint model and one model per covariate are given.
 
 :class:`EffectTables` builds each effect table of a dataset once (shared with
-:mod:`bayes_msc.inference.reproduce`: ``effect_table`` takes about 0.1 s per call).
+:mod:`bayes_msc.inference.reproduce`: ``effect_table`` takes a few ms per call (benchmarks/bench_effects.py)).
 """
 
 from __future__ import annotations
