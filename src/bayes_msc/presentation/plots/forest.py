@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from bayes_msc.presentation.plots import forest_data as fd
 from bayes_msc.presentation.plots import style
 from bayes_msc.results.layout import CI_LEVEL
 
@@ -82,14 +83,14 @@ def posterior_forest(results: Any, effects: Any, pool: Any = None,
     """
     from matplotlib.lines import Line2D
 
-    results = _as_list(results)
-    frame, meta = _effects_frame(effects, results)
-    _check_same_analysis(results, pool, meta)
+    results = fd.as_list(results)
+    frame, meta = fd.effects_frame(effects, results)
+    fd.check_same_analysis(results, pool, meta)
     k, m = len(frame), len(results)
     colours = [style.PALETTE[i % len(style.PALETTE)] for i in range(m)]
     labels = style.series_labels(results)
     with_effects = [i for i, r in enumerate(results) if r.study_effects is not None]
-    weights = _weights(frame, pool)
+    weights = fd.weights_of(frame, pool)
     lines, row_y, summary_rows, separator, total = _layout(frame, results, pool, colours, labels)
 
     # ---- figure and axes -----------------------------------------------------------------
@@ -120,7 +121,7 @@ def posterior_forest(results: Any, effects: Any, pool: Any = None,
         _favours(ax, favours)
 
     # ---- text columns --------------------------------------------------------------------
-    columns = _text_columns(frame, weights, extra_columns, pool)
+    columns = fd.text_columns(frame, weights, extra_columns, pool)
     left_pt = style.left_text_columns(ax, columns, row_y, summary_rows, COLUMN_GAP_PT)
     decimals = style.decimals_for([li.high - li.low for li in lines])
     cells = [(li.y, style.format_interval(li.estimate, li.low, li.high, decimals), li.colour,
@@ -143,7 +144,7 @@ def posterior_forest(results: Any, effects: Any, pool: Any = None,
         handles.append(Line2D([], [], color=style.REFERENCE_LINE_COLOUR, lw=0.9, ls=(0, (4, 3)),
                               label="MCID " + ", ".join(style.format_number(float(v)) for v in mcids)))
 
-    notes = _footnote(results, labels, meta, k, frame)
+    notes = fd.footnote(results, labels, meta, k, frame)
     legend = ax.legend(handles=handles, loc="upper left", frameon=False,
                        fontsize=style.SMALL_FONT_SIZE, ncol=2 if len(handles) > 3 else 1,
                        bbox_to_anchor=(0, 0), bbox_transform=ax.transAxes + style.inch_shift(
@@ -179,14 +180,15 @@ def _layout(frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[st
     y = 0.0
     yi = frame["yi"].to_numpy(float)
     se = np.sqrt(frame["vi"].to_numpy(float))
+    studies, comparisons = frame["study"].tolist(), frame["comparison"].tolist()
+    shrunken = {i: fd.effect_lookup(results[i].study_effects) for i in with_effects}
     for j in range(k):
         n_lines = 1 + len(with_effects)
         row_y.append(y + (n_lines - 1) / 2)
         lines.append(_Line(y, yi[j], yi[j] - crit * se[j], yi[j] + crit * se[j],
                            style.OBSERVED_COLOUR, "observed"))
         for pos, i in enumerate(with_effects, start=1):
-            est = _study_effect(results[i].study_effects, frame["study"].iloc[j],
-                                frame["comparison"].iloc[j])
+            est = shrunken[i](studies[j], comparisons[j])
             if est is not None:
                 lines.append(_Line(y + pos, *est, colours[i], "posterior"))
         y += n_lines + ROW_GAP
@@ -195,21 +197,22 @@ def _layout(frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[st
     summary_rows: list[tuple[float, str]] = []
     for i, r in enumerate(results):
         name = "Effect at mean covariates" if r.covariates else "Pooled effect \u03bc"
-        row = _parameter(r, "mu_at_mean" if r.covariates else "mu")
+        row = fd.parameter(r, "mu_at_mean" if r.covariates else "mu")
         suffix = f" ({labels[i]})" if m > 1 else ""
         if row is not None:
             summary_rows.append((y, f"{name}, Bayesian{suffix}"))
             lines.append(_Line(y, *row, colours[i], "pooled"))
             y += SUMMARY_LINE
-        pred = _parameter(r, "theta_new")
+        pred = fd.parameter(r, "theta_new")
         if pred is not None:
             summary_rows.append((y, f"Prediction for a new study{suffix}"))
             lines.append(_Line(y, *pred, colours[i], "predictive"))
             y += SUMMARY_LINE
     if pool is not None:
         what = style.method_name(pool.method)
-        kind = "random effects" if pool.random_effects else "fixed effect"
-        summary_rows.append((y, f"{what} {kind} (frequentist)"))
+        # "fixed-effect fixed effect" says it twice: the fixed-effect method names its kind.
+        kind = "random effects " if pool.random_effects else ("" if what == "fixed-effect" else "fixed effect ")
+        summary_rows.append((y, f"{what} {kind}(frequentist)"))
         lines.append(_Line(y, pool.estimate, pool.ci_low, pool.ci_high,
                            style.FREQUENTIST_COLOUR, "pooled"))
         y += SUMMARY_LINE
@@ -224,181 +227,58 @@ def _layout(frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[st
 
 def _draw_marks(ax: Any, lines: list[_Line], weights: np.ndarray | None) -> None:
     """Squares (observed; area by weight), dots (posterior), diamonds (pooled) and bars
-    (predictive)."""
-    from matplotlib.patches import Polygon
+    (predictive).
+
+    Markers and bars are one collection per kind rather than an artist per interval
+    (matplotlib's cost is per artist); each observed and posterior interval stays its own
+    line, so the figure can be read back interval by interval.
+    """
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.lines import Line2D
 
     wmax = np.nanmax(weights) if weights is not None and np.any(np.isfinite(weights)) else None
-    obs_j = 0
+    by_kind: dict[str, list[_Line]] = {"observed": [], "posterior": [], "pooled": [], "predictive": []}
     for line in lines:
-        if line.kind == "observed":
-            size = 5.0
-            if wmax:
-                size = 3.5 + 5.5 * float(np.sqrt(weights[obs_j] / wmax))
-            obs_j += 1
-            ax.plot([line.low, line.high], [line.y, line.y], color=line.colour, lw=1.1,
-                    solid_capstyle="butt", zorder=3)
-            ax.plot([line.estimate], [line.y], marker="s", ms=size, color=line.colour, zorder=4)
-        elif line.kind == "posterior":
-            ax.plot([line.low, line.high], [line.y, line.y], color=line.colour, lw=1.6, zorder=3)
-            ax.plot([line.estimate], [line.y], marker="o", ms=5, color=line.colour,
-                    markeredgecolor="white", markeredgewidth=0.6, zorder=4)
-        elif line.kind == "pooled":
-            half = 0.42
-            ax.add_patch(Polygon([(line.low, line.y), (line.estimate, line.y - half),
-                                  (line.high, line.y), (line.estimate, line.y + half)],
-                                 closed=True, facecolor=line.colour, edgecolor=line.colour,
-                                 zorder=4))
-        else:
-            ax.errorbar([line.estimate], [line.y],
-                        xerr=[[line.estimate - line.low], [line.high - line.estimate]],
-                        fmt="none", ecolor=line.colour, elinewidth=1.3, capsize=3.5,
-                        capthick=1.3, zorder=3)
-            ax.plot([line.low, line.high], [line.y, line.y], color=line.colour, lw=5,
-                    alpha=0.22, solid_capstyle="butt", zorder=2)
+        by_kind[line.kind].append(line)
 
+    def segments(group: list[_Line]) -> list[list[tuple[float, float]]]:
+        return [[(li.low, li.y), (li.high, li.y)] for li in group]
 
-# ---- data helpers ----------------------------------------------------------------------
+    def colours(group: list[_Line]) -> list[str]:
+        return [li.colour for li in group]
 
+    def intervals(group: list[_Line], **kw: Any) -> None:
+        for li in group:  # add_artist: the axis limits are set by the caller
+            ax.add_artist(Line2D([li.low, li.high], [li.y, li.y], color=li.colour, zorder=3, **kw))
 
-def _as_list(results: Any) -> list[Any]:
-    if isinstance(results, (list, tuple)):
-        out = list(results)
-    else:
-        out = [results]
-    if not out:
-        raise ValueError("posterior_forest needs at least one Bayesian result")
-    return out
-
-
-def _effects_frame(effects: Any, results: list[Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The effect-table frame and what the figure says about it."""
-    frame = getattr(effects, "data", effects)
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError("effects must be an EffectTable or its DataFrame")
-    needed = ["study", "comparison", "yi", "vi"]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ValueError(f"effect table lacks column(s) {missing}")
-    if frame.empty:
-        raise ValueError("effect table has no comparisons")
-    first = results[0]
-    # A bare DataFrame says nothing about measure or scale (and its attribute access
-    # would return columns): then the first result speaks for it.
-    table = None if isinstance(effects, pd.DataFrame) else effects
-
-    def one(attr: str) -> Any:
-        if table is not None and hasattr(table, attr):
-            return getattr(table, attr)
-        if attr in frame.columns and frame[attr].nunique() == 1:
-            return frame[attr].iloc[0]
-        return getattr(first, attr, None)
-
-    meta = {
-        "outcome": one("outcome"),
-        "month": one("month"),
-        "measure": getattr(table, "measure", getattr(first, "measure", None)),
-        "rescale": getattr(table, "rescale", None),
-        "simulated": bool(getattr(table, "simulated", False))
-        or any(bool(getattr(r, "simulated", False)) for r in results),
-        "multiarm": getattr(table, "multiarm", getattr(first, "multiarm", None)),
-    }
-    return frame.reset_index(drop=True), meta
-
-
-def _check_same_analysis(results: list[Any], pool: Any, meta: dict[str, Any]) -> None:
-    """Every result must be of the effect table's outcome and month (when both say)."""
-    for obj in [*results, pool]:
-        if obj is None:
-            continue
-        for attr in ("outcome", "month"):
-            mine, theirs = meta[attr], getattr(obj, attr, None)
-            if mine is not None and theirs is not None and str(mine) != str(theirs) \
-                    and not _same_number(mine, theirs):
-                raise ValueError(f"{type(obj).__name__} is for {attr} {theirs!r}, "
-                                 f"the effect table for {mine!r}")
-    if pool is not None:
-        meta["simulated"] = meta["simulated"] or bool(getattr(pool, "simulated", False))
-
-
-def _same_number(a: Any, b: Any) -> bool:
-    try:
-        return float(a) == float(b)
-    except (TypeError, ValueError):
-        return False
-
-
-def _study_effect(study_effects: pd.DataFrame, study: str,
-                  comparison: str) -> tuple[float, float, float] | None:
-    """The shrunken effect of one comparison, matched on study and comparison (comparison
-    labels such as "msc_40m vs placebo" repeat across studies)."""
-    hit = study_effects["comparison"].astype(str) == str(comparison)
-    if "study" in study_effects.columns:
-        hit &= study_effects["study"].astype(str) == str(study)
-    rows = study_effects.loc[hit]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return float(row["mean"]), float(row["eti_low"]), float(row["eti_high"])
-
-
-def _parameter(result: Any, name: str) -> tuple[float, float, float] | None:
-    p = result.parameters
-    if name not in p.index:
-        return None
-    row = p.loc[name]
-    return float(row["mean"]), float(row["eti_low"]), float(row["eti_high"])
-
-
-def _weights(frame: pd.DataFrame, pool: Any) -> np.ndarray | None:
-    """The pool's weights (percent) in the frame's comparison order: by position when the
-    pool lists the frame's comparisons in order, else by label when labels are unique."""
-    if pool is None:
-        return None
-    labels = [str(x) for x in pool.labels]
-    weights = np.asarray(pool.weights, dtype=float)
-    comparisons = [str(c) for c in frame["comparison"]]
-    if labels == comparisons:
-        return weights
-    by_label = dict(zip(labels, weights))
-    if len(by_label) == len(labels) and set(comparisons) <= set(by_label):
-        return np.array([by_label[c] for c in comparisons])
-    raise ValueError("the pool's comparison labels do not match the effect table's "
-                     f"comparisons: {sorted(set(comparisons) - set(by_label))} not in the pool"
-                     if not set(comparisons) <= set(by_label) else
-                     "the pool's comparison labels repeat and are not in the effect table's order")
-
-
-def _text_columns(frame: pd.DataFrame, weights: np.ndarray | None, extra: Sequence[str],
-                  pool: Any) -> list[tuple[str, list[str]]]:
-    """(header, cells) of the left-hand columns."""
-    cols = [("Study", [str(s) for s in frame["study"]])]
-    if {"treatment_arm", "control_arm"} <= set(frame.columns):
-        cells = [f"{t} vs {c}" for t, c in zip(frame["treatment_arm"], frame["control_arm"])]
-    else:
-        cells = [str(c) for c in frame["comparison"]]
-    if cells != cols[0][1]:  # a comparison named like its study says nothing new
-        cols.append(("Comparison", cells))
-    for name in extra:
-        if name == "weight":
-            if weights is not None:
-                cols.append((f"Weight\n({pool.method.upper()}, %)",
-                             [style.format_number(w, 1) for w in weights]))
-        elif name in frame.columns and frame[name].notna().any():
-            header = style.covariate_label(name, two_lines=True)
-            cols.append((header, [_cell(v) for v in frame[name]]))
-    if {"n_treatment", "n_control"} <= set(frame.columns) \
-            and frame[["n_treatment", "n_control"]].notna().any(axis=None):
-        cols.append(("n\n(T/C)", [f"{_cell(a)}/{_cell(b)}"
-                                  for a, b in zip(frame["n_treatment"], frame["n_control"])]))
-    return cols
-
-
-def _cell(v: Any) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-        return "\u2013"
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return style.format_number(round(float(v), 2))
-    return str(v)
+    observed, posterior = by_kind["observed"], by_kind["posterior"]
+    pooled, predictive = by_kind["pooled"], by_kind["predictive"]
+    if observed:
+        sizes = np.full(len(observed), 5.0)
+        if wmax:
+            sizes = 3.5 + 5.5 * np.sqrt(np.asarray(weights, float) / wmax)
+        intervals(observed, lw=1.1, solid_capstyle="butt")
+        ax.scatter([li.estimate for li in observed], [li.y for li in observed], s=sizes**2, marker="s",
+                   c=colours(observed), edgecolors=colours(observed), linewidths=1.0, zorder=4)
+    if posterior:
+        intervals(posterior, lw=1.6)
+        ax.scatter([li.estimate for li in posterior], [li.y for li in posterior], s=5.0**2, marker="o",
+                   c=colours(posterior), edgecolors="white", linewidths=0.6, zorder=4)
+    if pooled:
+        half = 0.42
+        ax.add_collection(PolyCollection(
+            [[(li.low, li.y), (li.estimate, li.y - half), (li.high, li.y), (li.estimate, li.y + half)]
+             for li in pooled], facecolors=colours(pooled), edgecolors=colours(pooled), zorder=4),
+            autolim=False)
+    if predictive:
+        # A bar with end caps over a faint wide band.
+        ax.add_collection(LineCollection(segments(predictive), colors=colours(predictive), linewidths=5,
+                                         alpha=0.22, capstyle="butt", zorder=2), autolim=False)
+        ax.add_collection(LineCollection(segments(predictive), colors=colours(predictive), linewidths=1.3,
+                                         zorder=3), autolim=False)
+        ends = [(x, li.y, li.colour) for li in predictive for x in (li.low, li.high)]
+        ax.scatter([e[0] for e in ends], [e[1] for e in ends], s=7.0**2, marker="|",
+                   c=[e[2] for e in ends], linewidths=1.3, zorder=3)
 
 
 def _favours(ax: Any, favours: tuple[str, str]) -> None:
@@ -408,25 +288,6 @@ def _favours(ax: Any, favours: tuple[str, str]) -> None:
             fontsize=style.SMALL_FONT_SIZE, color="#333333")
     ax.text(1, 0, favours[1] + " \u2192", transform=ax.transAxes + below, ha="right", va="top",
             fontsize=style.SMALL_FONT_SIZE, color="#333333")
-
-
-MULTIARM_TEXT = {
-    "split": "a shared control's n is split among its comparisons",
-    "shared": "a shared control is kept whole and the comparisons' correlation modelled",
-}
-
-
-def _footnote(results: list[Any], labels: list[str], meta: dict[str, Any], k: int,
-              frame: pd.DataFrame) -> str:
-    """Two lines: what the rows are, then what the Bayesian marks are."""
-    studies = frame["study"].nunique()
-    first = [f"{k} comparison{'s' * (k != 1)} from {studies} stud{'ies' if studies != 1 else 'y'}"]
-    if meta.get("multiarm"):
-        first.append("multi-arm trials: " + MULTIARM_TEXT.get(meta["multiarm"], meta["multiarm"]))
-    second = ["Bayesian: posterior mean and 95% equal-tailed credible interval"]
-    if len(results) == 1:
-        second.append(labels[0])
-    return "; ".join(first) + "\n" + "; ".join(second)
 
 
 def _size_own_figure(fig: Any, ax: Any, total_lines: float, left_pt: float, right_pt: float,

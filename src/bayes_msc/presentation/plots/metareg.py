@@ -183,15 +183,19 @@ def metareg_figure(effects: Any, term: str, result: Any, log_x: bool | None = No
         note += f". Not shown (no {parsed.column}): " + "; ".join(dropped)
     if own:
         note = textwrap.fill(note, 120)
+        # Title and note hang from the top-left corner in inches; a title wider than the
+        # figure widens it (a long outcome or term name would be cut off).
+        corner = fig.transFigure
+        head = fig.text(0, 1, heading, transform=corner + style.inch_shift(fig, 0.1, -0.08), ha="left",
+                        va="top", fontsize=style.TITLE_FONT_SIZE, fontweight="bold")
+        notes = fig.text(0, 1, note, transform=corner + style.inch_shift(fig, 0.1, -0.42), ha="left",
+                         va="top", fontsize=style.SMALL_FONT_SIZE, color="#333333")
+        fig.set_figwidth(max(fig.get_figwidth(), style.text_width_pt([head, notes]) / 72 + 0.25))
         width, height = fig.get_figwidth(), fig.get_figheight()
         top_in = 0.62 + 0.16 * (note.count("\n") + 1)
         bottom_in = 1.4
         ax.set_position((0.85 / width, bottom_in / height, 1 - 1.1 / width,
                          1 - (top_in + bottom_in) / height))
-        fig.text(0.1 / width, 1 - 0.08 / height, heading, ha="left", va="top",
-                 fontsize=style.TITLE_FONT_SIZE, fontweight="bold")
-        fig.text(0.1 / width, 1 - 0.42 / height, note, ha="left", va="top",
-                 fontsize=style.SMALL_FONT_SIZE, color="#333333")
     else:
         ax.set_title(heading, loc="left", fontsize=style.TITLE_FONT_SIZE)
     return fig

@@ -98,10 +98,16 @@ def prior_comparison_figure(comparison: Any, table: pd.DataFrame | bool | None =
     top, legend_h = 0.45, 0.4 + 0.22 * (-(-n_handles // legend_cols))
     width = max(PANEL_INCHES[0] * ncols + 0.5, 8.0)
     height = top + legend_h + (PANEL_INCHES[1] + 0.25) * nrows_p + 0.5 + table_h
-    if fig is None:
+    own = fig is None
+    if own:
         fig = style.new_figure(width, height)
     else:
         width, height = fig.get_figwidth(), fig.get_figheight()
+    if rows is not False:
+        table_w = _render_table(fig, rows, 0.3, table_h, table_h - 0.15)
+        if own and table_w + 0.6 > width:  # a wide table widens the figure, never cut off
+            width = table_w + 0.6
+            fig.set_figwidth(width)
     panels_top = 1 - (top + legend_h) / height
     panels_bottom = (table_h + 0.75) / height
     grid = fig.add_gridspec(nrows_p, ncols, left=0.7 / width, right=1 - 0.45 / width,
@@ -122,9 +128,6 @@ def prior_comparison_figure(comparison: Any, table: pd.DataFrame | bool | None =
                        label="prior (same colour, faint)")]
     fig.legend(handles=handles, loc="upper left", ncol=legend_cols, frameon=False,
                fontsize=style.FONT_SIZE, bbox_to_anchor=(0.5 / width, 1 - top / height))
-    if rows is not False:
-        tax = fig.add_axes((0.3 / width, 0.15 / height, 1 - 0.6 / width, (table_h - 0.15) / height))
-        _render_table(tax, rows)
     return fig
 
 
@@ -259,22 +262,39 @@ def _table(results: list[Any], names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _render_table(ax: Any, frame: pd.DataFrame) -> None:
-    ax.axis("off")
-    cells = [[_fmt(v) for v in row] for row in frame.itertuples(index=False)]
-    tab = ax.table(cellText=cells, colLabels=[str(c) for c in frame.columns], loc="upper left",
-                   cellLoc="left", colLoc="left")
-    tab.auto_set_font_size(False)
-    tab.set_fontsize(style.FONT_SIZE)
-    tab.auto_set_column_width(list(range(frame.shape[1])))
-    n = len(frame) + 1
-    for (row, _), cell in tab.get_celld().items():
-        cell.set_height(1.0 / (n + 0.6))
-        cell.set_edgecolor("#bbbbbb")
-        cell.set_linewidth(0.5)
-        if row == 0:
-            cell.set_text_props(fontweight="bold")
-            cell.set_facecolor("#eeeeee")
+def _render_table(fig: Any, frame: pd.DataFrame, left: float, top: float, height: float) -> float:
+    """``frame`` as a grid whose top-left corner is ``left``, ``top`` inches from the
+    figure's bottom-left corner, ``height`` inches high: a grey bold header row, then one
+    row per table row (each ``height / (rows + 0.6)``), columns as wide as their widest
+    text plus 10% padding on either side, text left-aligned. Returns its width in inches.
+
+    Plain texts over one collection of rules, placed in inches (not a matplotlib Table in
+    an axes of its own, whose cells re-measure their texts at every draw).
+    """
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Rectangle
+
+    inches = fig.dpi_scale_trans
+    header = [str(c) for c in frame.columns]
+    rows = [[_fmt(v) for v in row] for row in frame.itertuples(index=False)]
+    n = len(rows) + 1
+    row_h = height / (n + 0.6)
+    edges = [left]
+    for j, head in enumerate(header):
+        texts = [fig.text(0, top - (i + 0.5) * row_h, cell, transform=inches, ha="left", va="center",
+                          fontsize=style.FONT_SIZE, fontweight="bold" if i == 0 else "normal")
+                 for i, cell in enumerate([head, *(r[j] for r in rows)])]
+        width = style.text_width_pt(texts) * 1.2 / 72
+        for t in texts:
+            t.set_x(edges[-1] + 0.1 * width)
+        edges.append(edges[-1] + width)
+    right, bottom = edges[-1], top - n * row_h
+    fig.add_artist(Rectangle((left, top - row_h), right - left, row_h, transform=inches,
+                             facecolor="#eeeeee", edgecolor="none", zorder=0))
+    rules = [[(left, top - i * row_h), (right, top - i * row_h)] for i in range(n + 1)]
+    rules += [[(x, bottom), (x, top)] for x in edges]
+    fig.add_artist(LineCollection(rules, transform=inches, colors="#bbbbbb", linewidths=0.5, zorder=1))
+    return right - left
 
 
 def _fmt(v: Any) -> str:

@@ -31,6 +31,9 @@ PNG_DPI = 100
 for zooming and print. (150 dpi drew 2.25 times the pixels: a tall forest plot took
 ~2 s to rasterise and encode.)"""
 
+SVG_RC = {"svg.hashsalt": "bayes-msc", "svg.fonttype": "none"}
+"""matplotlib settings while saving (fixed SVG ids; text as text, see :func:`save_figure`)."""
+
 SIMULATED_TAG = "SIMULATED DATA"
 
 MEASURE_NAMES: dict[str, str] = {
@@ -66,13 +69,11 @@ def covariate_label(column: str, two_lines: bool = False) -> str:
 
 
 def new_figure(width: float, height: float) -> Any:
-    """A Figure of ``width`` x ``height`` inches on an Agg canvas, outside pyplot."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    """A Figure of ``width`` x ``height`` inches on an Agg canvas (with fast text,
+    :mod:`~bayes_msc.presentation.plots.canvas`), outside pyplot."""
+    from bayes_msc.presentation.plots.canvas import new_figure as on_canvas
 
-    fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)
-    return fig
+    return on_canvas(width, height)
 
 
 def _umask() -> int:
@@ -87,7 +88,9 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI)
 
     Each file is written to a temporary file in the target folder and then moved into place
     with :func:`os.replace`, so a reader never sees half a file. The SVG carries no date and
-    fixed element ids, so the same figure gives the same bytes.
+    fixed element ids, so the same figure gives the same bytes. Its texts are SVG text in
+    DejaVu Sans (matplotlib's font; the viewer's sans-serif where it is missing), not glyph
+    outlines: selectable and editable, a third of the size, and half the time to write.
 
     Parameters
     ----------
@@ -109,23 +112,24 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI)
         stem = stem.with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    # zlib level 1 for the PNG: about a third less time than the default 6 for files ~10%
-    # larger (measured on the report's forest plots).
-    for fmt, metadata, extra in (("png", {"Software": None}, {"pil_kwargs": {"compress_level": 1}}),
-                                 ("svg", {"Date": None, "Creator": None}, {})):
-        target = stem.with_name(stem.name + "." + fmt)
-        fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp", dir=target.parent)
-        try:
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the figure private
-            with os.fdopen(fd, "wb") as handle, matplotlib.rc_context({"svg.hashsalt": "bayes-msc"}):
-                fig.savefig(handle, format=fmt, dpi=dpi, metadata=metadata, **extra)
-            os.replace(tmp, target)
-        except BaseException:
-            # The half-written temporary file must not stay behind; the error goes on up.
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        written.append(target)
+    # zlib level 1 for a PNG of a figure on matplotlib's own canvas (this package's canvas
+    # encodes it so itself): a third less time than level 6 for files ~10% larger.
+    with matplotlib.rc_context(SVG_RC):
+        for fmt, metadata, extra in (("png", {"Software": None}, {"pil_kwargs": {"compress_level": 1}}),
+                                     ("svg", {"Date": None, "Creator": None}, {})):
+            target = stem.with_name(stem.name + "." + fmt)
+            fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp", dir=target.parent)
+            try:
+                os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the figure private
+                with os.fdopen(fd, "wb") as handle:
+                    fig.savefig(handle, format=fmt, dpi=dpi, metadata=metadata, **extra)
+                os.replace(tmp, target)
+            except BaseException:
+                # The half-written temporary file must not stay behind; the error goes on up.
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+                raise
+            written.append(target)
     return written[0], written[1]
 
 

@@ -99,12 +99,23 @@ def _draw_and_save(i: int) -> tuple[str, str, float]:
 
 
 def workers(n_jobs: int) -> int:
-    """Processes that draw figures: one per CPU this process may use, at most one per figure."""
+    """Processes that draw figures: one per CPU this process may use, at most one per
+    figure; one (this process) once nutpie has sampled here (see :func:`fork_safe`)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, n_jobs))
+    return max(1, min(cpus, n_jobs)) if fork_safe() else 1
+
+
+def fork_safe() -> bool:
+    """Whether forking workers is safe: not after nutpie has sampled in this process. Its
+    samplers own threads that a forked child does not have, and a child that frees a copied
+    sampler object waits for them forever (seen as a hung report)."""
+    import sys
+
+    engine = sys.modules.get("bayes_msc.inference.bayes_fit")
+    return not getattr(engine, "SAMPLERS_STARTED", 0)
 
 
 def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> dict[str, str]:
@@ -130,7 +141,10 @@ def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> d
     dict
         Figure id -> PNG path relative to ``out`` (the SVG sits beside it).
     """
+    import gc
     import multiprocessing
+
+    from bayes_msc.presentation.plots.canvas import new_figure
 
     jobs = figure_jobs(res)
     _JOBS[:], _FOLDER[:] = jobs, [out]
@@ -138,8 +152,15 @@ def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> d
     try:
         with timer(f"figures ({len(jobs)}, {n} process{'es' if n > 1 else ''})"):
             if n > 1 and "fork" in multiprocessing.get_all_start_methods():
-                with multiprocessing.get_context("fork").Pool(n) as pool:
-                    done = pool.map(_draw_and_save, range(len(jobs)), chunksize=1)
+                # matplotlib imported once here rather than in every worker; the frozen
+                # heap is not copied page by page when a worker's garbage collector runs.
+                new_figure(1, 1)
+                gc.freeze()
+                try:
+                    with multiprocessing.get_context("fork").Pool(n) as pool:
+                        done = pool.map(_draw_and_save, range(len(jobs)), chunksize=1)
+                finally:
+                    gc.unfreeze()
             else:
                 done = [_draw_and_save(i) for i in range(len(jobs))]
     finally:
