@@ -34,7 +34,8 @@ from bayes_msc.inference.priors import PriorContext, PriorSet
 
 # Modest example counts keep the file fast (a few seconds); deadline off because the
 # test machine is shared and timings vary.
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI runs the same examples every time (a failure is reproducible, never flaky)
+FAST = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 SLOWER = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 RE_METHODS = ("dl", "reml", "pm")
@@ -227,7 +228,10 @@ def test_estimator_invariants(data, method, hksj, pi):
     assert 0 <= res.i2 <= 100
     # H^2 = tau^2 / typical v + 1 >= 1 for random effects; Q / (k - 1) for FE (metafor).
     assert res.h2 == pytest.approx(res.q / res.q_df) if method == "fe" else res.h2 >= 1 - 1e-12
-    assert res.q >= 0 and 0 <= res.q_p <= 1 and 0 <= res.p <= 1
+    assert res.q >= 0 and 0 <= res.q_p <= 1
+    # Identical effects under Knapp-Hartung give SE 0 and z = 0/0: metafor 3.8.1 reports NaN too
+    # (rma(yi=c(0,0), vi=c(1,1), method="FE", test="knha"): se 0, zval NaN, pval NaN).
+    assert 0 <= res.p <= 1 or (hksj and res.se == 0 and res.estimate == 0 and np.isnan(res.p))
     assert res.se >= 0
     assert res.ci_low <= res.estimate <= res.ci_high
     if method == "fe":
