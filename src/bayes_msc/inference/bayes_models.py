@@ -21,10 +21,12 @@ Both likelihoods are written as a Gaussian log density (a ``pm.Potential``; the 
 ``log 2 pi`` left out) with a weight per row, or through a precision matrix for correlated
 comparisons. That lets one compiled model serve any number of studies up to its size: the
 unused rows are padded with weight (or precision) zero and contribute nothing.
-Padding and the parameterisation are data (``pm.Data``), as are every prior
-hyperparameter, so nutpie compiles one model per *structure* (model kind, padded sizes,
-number of covariates, prior families) and re-samples new data and prior sets without
-recompiling (:mod:`bayes_msc.inference.bayes_fit`).
+Padding and the parameterisation are data, as are every prior hyperparameter, so nutpie
+compiles one model per *structure* (model kind, padded sizes, number of covariates, prior
+families) and re-samples new data and prior sets without recompiling
+(:mod:`bayes_msc.inference.bayes_fit`). All of them sit in one packed ``pm.Data`` vector
+(two for ``arm``: floats and indices; :func:`layout`), which numba compiles much faster
+than one ``pm.Data`` per input.
 
 Parameterisation: each random effect is written with the centring weight ``w`` (data,
 0 or 1; Papaspiliopoulos, Roberts & Skold 2007, Stat Sci 22:59)::
@@ -100,34 +102,118 @@ def prior_signature(prior_set: Any, p: int, arm: bool) -> tuple[tuple[str, str, 
 
 _LOCATIONS = {("Normal", "mu"), ("StudentT", "mu"), ("Cauchy", "alpha"), ("Uniform", "lower"),
               ("LogNormal", "mu")}
+_INDICES = ("arm_study", "arm_effect")
 
 
-def _prior_rv(role: str, dist: str, params: tuple[str, ...], dims: str | None = None) -> Any:
-    """The prior of ``role`` as a PyMC variable whose hyperparameters are ``pm.Data``
-    named ``<role>__<parameter>`` (placeholders 0 for locations, 1 otherwise: valid for
-    every family until :func:`data_values` fills in the real ones)."""
+def layout(structure: Structure) -> dict[str, tuple[slice, tuple[int, ...]]]:
+    """Where each named input of ``build_model(structure)`` sits in its packed data vector:
+    name -> (slice of the vector, shape). Floats go to ``data``; the arm model's
+    ``arm_study`` and ``arm_effect`` (indices) to ``index``.
+
+    Named inputs: the hyperparameters ``<role>__<parameter>`` (and ``tau__outcome_sd`` for
+    the log-tau^2 form), ``marginal`` (not when ``dense``), ``centred`` and ``Z`` (with
+    covariates) per effect; ``re``: ``y`` and either ``prec`` (inverse covariance, zero where
+    padded) when ``dense`` or ``v`` (vi) and ``weight`` (1, 0 where padded); ``arm``:
+    ``arm_mean``, ``arm_var`` (se^2), ``arm_weight``, ``arm_treated`` per arm.
+    """
+    k, n_arms = structure.n_effects, structure.n_arms
+    floats: list[tuple[str, tuple[int, ...]]] = [
+        (f"{role}__{name}", ()) for role, _, params in structure.priors for name in params]
+    if all(role != "tau" for role, _, _ in structure.priors):
+        floats.append(("tau__outcome_sd", ()))
+    if not structure.dense:
+        floats.append(("marginal", ()))
+    floats.append(("centred", (k,)))
+    if structure.p:
+        floats.append(("Z", (k, structure.p)))
+    if structure.kind == "re":
+        floats += [("y", (k,)), ("prec", (k, k))] if structure.dense else [("y", (k,)), ("v", (k,)), ("weight", (k,))]
+        ints: list[tuple[str, tuple[int, ...]]] = []
+    else:
+        floats += [(name, (n_arms,)) for name in ("arm_mean", "arm_var", "arm_weight", "arm_treated")]
+        ints = [("arm_study", (n_arms,)), ("arm_effect", (n_arms,))]
+    out = {}
+    for entries in (floats, ints):
+        start = 0
+        for name, shape in entries:
+            size = int(np.prod(shape, dtype=int))
+            out[name] = (slice(start, start + size), shape)
+            start += size
+    return out
+
+
+def pack(structure: Structure, named: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The ``pm.Data`` values (``data``, and ``index`` for ``arm``) holding ``named`` inputs
+    (every name of :func:`layout`)."""
+    places = layout(structure)
+    ints = [name for name in places if name in _INDICES]
+    data = np.zeros(max(where.stop for name, (where, _) in places.items() if name not in _INDICES))
+    index = np.zeros(max((places[name][0].stop for name in ints), default=0), dtype=np.int64)
+    for name, (where, _) in places.items():
+        (index if name in _INDICES else data)[where] = np.ravel(named[name])
+    return {"data": data, "index": index} if ints else {"data": data}
+
+
+def _placeholders(structure: Structure) -> dict[str, np.ndarray]:
+    """Inputs valid for every prior family (0 for locations, 1 otherwise; unit variances,
+    weight 0), for compiling before any fit's values are set."""
+    places = layout(structure)
+    out = {name: np.zeros(shape) for name, (_, shape) in places.items()}
+    for role, dist, params in structure.priors:
+        for name in params:
+            out[f"{role}__{name}"] = np.asarray(0.0 if (dist, name) in _LOCATIONS else 1.0)
+    for name in ("tau__outcome_sd", "v", "arm_var"):
+        if name in out:
+            out[name] = np.ones(places[name][1])
+    if "arm_effect" in out:
+        out["arm_effect"] = np.full(structure.n_arms, structure.n_effects)
+    return out
+
+
+def _unpacked(structure: Structure) -> dict[str, Any]:
+    """The named inputs as slices of the model's packed ``pm.Data`` vectors.
+
+    One ``pm.Data`` vector holds every float input (and one every index) because nutpie's
+    compiled model specialises its data access per shared variable: each ``pm.Data`` cost
+    about 0.5 s of numba compilation (CPU, 2-core machine), a dozen of them more than the
+    model's own graph.
+    """
     import pymc as pm
 
-    data = {k: pm.Data(f"{role}__{k}", 0.0 if (dist, k) in _LOCATIONS else 1.0) for k in params}
-    return getattr(pm, dist)(role, **data, dims=dims)
+    start = pack(structure, _placeholders(structure))
+    data = pm.Data("data", start["data"])
+    index = pm.Data("index", start["index"]) if "index" in start else None
+    out = {}
+    for name, (where, shape) in layout(structure).items():
+        source = index if name in _INDICES else data
+        out[name] = source[where.start] if shape == () else source[where].reshape(shape)
+    return out
 
 
-def _hyperpriors(structure: Structure) -> tuple[Any, Any, Any]:
+def _prior_rv(role: str, dist: str, params: tuple[str, ...], inputs: dict[str, Any], dims: str | None = None) -> Any:
+    """The prior of ``role`` as a PyMC variable whose hyperparameters are the data inputs
+    ``<role>__<parameter>`` (placeholders until :func:`data_values` fills in the real ones)."""
+    import pymc as pm
+
+    return getattr(pm, dist)(role, **{k: inputs[f"{role}__{k}"] for k in params}, dims=dims)
+
+
+def _hyperpriors(structure: Structure, inputs: dict[str, Any]) -> tuple[Any, Any, Any]:
     """mu, tau and beta (None without covariates)."""
     import pymc as pm
 
     fam = {role: (dist, params) for role, dist, params in structure.priors}
-    mu = _prior_rv("mu", *fam["mu"])
+    mu = _prior_rv("mu", *fam["mu"], inputs)
     if "tau" in fam:
-        tau = _prior_rv("tau", *fam["tau"])
+        tau = _prior_rv("tau", *fam["tau"], inputs)
     else:  # Rhodes et al. 2015: log(tau^2) of the SMD; tau = outcome_sd * exp(L / 2)
-        log_tau2 = _prior_rv("log_tau2_smd", *fam["log_tau2_smd"])
-        tau = pm.Deterministic("tau", pm.Data("tau__outcome_sd", 1.0) * pm.math.exp(log_tau2 / 2.0))
-    beta = _prior_rv("beta", *fam["beta"], dims="term") if structure.p else None
+        log_tau2 = _prior_rv("log_tau2_smd", *fam["log_tau2_smd"], inputs)
+        tau = pm.Deterministic("tau", inputs["tau__outcome_sd"] * pm.math.exp(log_tau2 / 2.0))
+    beta = _prior_rv("beta", *fam["beta"], inputs, dims="term") if structure.p else None
     return mu, tau, beta
 
 
-def _random_effects(name: str, mean: Any, tau: Any, k: int) -> Any:
+def _random_effects(name: str, mean: Any, tau: Any, w: Any) -> Any:
     """Effects ~ Normal(mean, tau), centred or not per element (see the module doc).
 
     ``tau^w`` is written ``w tau + 1 - w`` (equal for w in {0, 1}): a smaller graph,
@@ -136,7 +222,6 @@ def _random_effects(name: str, mean: Any, tau: Any, k: int) -> Any:
     import pymc as pm
 
     dims = "comparison"
-    w = pm.Data("centred", np.zeros(k), dims=dims)
     raw = pm.Normal(f"{name}_raw", mu=w * mean, sigma=w * tau + (1.0 - w), dims=dims)
     return pm.Deterministic(name, mean + (w + (1.0 - w) * tau) * (raw - w * mean), dims=dims)
 
@@ -158,12 +243,9 @@ def build_model(structure: Structure, coords: dict[str, Any] | None = None) -> A
     entries; by default they are numbered (the compiled, padded models are relabelled
     after sampling).
 
-    Data names: ``re``: ``y`` (effects) and either ``prec`` (inverse covariance, zero
-    where padded) when ``dense`` or ``v`` (vi) and ``weight`` (1, 0 where padded);
-    ``arm``: ``arm_mean``, ``arm_var`` (se^2), ``arm_weight``, ``arm_study`` (baseline
-    index), ``arm_effect`` (treatment-arm index; ``n_effects`` = a control), ``arm_treated``;
-    both: ``Z`` (with covariates), ``centred``, ``marginal`` (not when ``dense``) and the
-    hyperparameters ``<role>__<parameter>``.
+    Data: ``data`` (every float input, packed) and for ``arm`` ``index`` (the arms' study
+    and effect indices); :func:`layout` says where each named input sits, :func:`data_values`
+    gives their values for a fit.
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -178,33 +260,30 @@ def build_model(structure: Structure, coords: dict[str, Any] | None = None) -> A
     names.update(coords or {})
     # Hyperparameters are checked when prior sets are read: no bound checks in the graph.
     with pm.Model(coords=names, check_bounds=False) as model:
-        mu, tau, beta = _hyperpriors(structure)
-        mean = mu + pt.zeros(k) if beta is None else mu + pt.dot(pm.Data("Z", np.zeros((k, p))), beta)
+        inputs = _unpacked(structure)
+        mu, tau, beta = _hyperpriors(structure, inputs)
+        mean = mu + pt.zeros(k) if beta is None else mu + pt.dot(inputs["Z"], beta)
         mean = pt.specify_shape(mean, (k,))
-        effects = _random_effects("theta" if structure.kind == "re" else "delta", mean, tau, k)
+        effects = _random_effects("theta" if structure.kind == "re" else "delta", mean, tau, inputs["centred"])
         if structure.kind == "re" and structure.dense:
-            resid = pm.Data("y", np.zeros(k), dims="comparison") - effects
-            prec = pm.Data("prec", np.zeros((k, k)))
-            pm.Potential("likelihood", -0.5 * pt.dot(resid, pt.dot(prec, resid)))
+            resid = inputs["y"] - effects
+            pm.Potential("likelihood", -0.5 * pt.dot(resid, pt.dot(inputs["prec"], resid)))
             return model
         # marginal = 1: the effects are integrated out (y ~ N(mean, v + tau^2)); their
         # sampled form then touches no data and they are drawn from their conditional later.
-        marginal = pm.Data("marginal", 0.0)
+        marginal = inputs["marginal"]
         loc = marginal * mean + (1.0 - marginal) * effects
         if structure.kind == "re":
-            resid = pm.Data("y", np.zeros(k), dims="comparison") - loc
-            var = pm.Data("v", np.ones(k), dims="comparison") + marginal * tau**2
-            weight = pm.Data("weight", np.zeros(k), dims="comparison")
+            resid = inputs["y"] - loc
+            var = inputs["v"] + marginal * tau**2
+            weight = inputs["weight"]
         else:
             fam = {role: (dist, params) for role, dist, params in structure.priors}
-            alpha = _prior_rv("alpha", *fam["alpha"], dims="study")
-            study = pm.Data("arm_study", np.zeros(n_arms, dtype=np.int64), dims="arm")
-            effect = pm.Data("arm_effect", np.full(n_arms, k, dtype=np.int64), dims="arm")
-            treated = pm.Data("arm_treated", np.zeros(n_arms), dims="arm")
+            alpha = _prior_rv("alpha", *fam["alpha"], inputs, dims="study")
             with_zero = pt.concatenate([loc, pt.zeros(1)])
-            resid = pm.Data("arm_mean", np.zeros(n_arms), dims="arm") - alpha[study] - with_zero[effect]
-            var = pm.Data("arm_var", np.ones(n_arms), dims="arm") + marginal * treated * tau**2
-            weight = pm.Data("arm_weight", np.zeros(n_arms), dims="arm")
+            resid = inputs["arm_mean"] - alpha[inputs["arm_study"]] - with_zero[inputs["arm_effect"]]
+            var = inputs["arm_var"] + marginal * inputs["arm_treated"] * tau**2
+            weight = inputs["arm_weight"]
         pm.Potential("likelihood", -0.5 * pt.sum(weight * (pt.log(var) + resid**2 / var)))
     return model
 
@@ -261,6 +340,11 @@ FORMS: tuple[str, ...] = ("centred", "noncentred", "marginal")
 def data_values(inputs: ModelInputs, structure: Structure, prior_set: Any, form: str) -> dict[str, np.ndarray]:
     """Values of every ``pm.Data`` of ``build_model(structure)`` for one fit, the random
     effects sampled in ``form`` (one of :data:`FORMS`; ``marginal`` not when ``dense``)."""
+    return pack(structure, named_values(inputs, structure, prior_set, form))
+
+
+def named_values(inputs: ModelInputs, structure: Structure, prior_set: Any, form: str) -> dict[str, np.ndarray]:
+    """The named inputs (:func:`layout`) of one fit, unpacked (see :func:`data_values`)."""
     if form not in FORMS or (form == "marginal" and structure.dense):
         raise ValueError(f"form {form!r} is not available for this structure")
     k, n = inputs.k, structure.n_effects

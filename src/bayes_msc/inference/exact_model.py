@@ -145,7 +145,7 @@ def moment_exists(m: ExactModel, r: int) -> bool:
 def conditional(m: ExactModel, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """log L(tau) (up to a constant), and the mean and covariance of b given tau."""
     w = 1.0 / (m.v + m.rand * np.asarray(tau, float)[:, None] ** 2)
-    a = np.einsum("jk,ka,kb->jab", w, m.d, m.d) + np.diag(m.p0)
+    a = (m.d.T[None] * w[:, None, :]) @ m.d + np.diag(m.p0)  # D'WD per node, as a batched matmul
     r = (w * m.y) @ m.d + m.p0 * m.m0
     chol = np.linalg.cholesky(a)
     cov = np.linalg.inv(a)
