@@ -10,6 +10,7 @@ MCMC in tests/test_bayes_validation.py.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -102,3 +103,16 @@ def test_reproduction_reusing_the_runs_effect_tables_is_unchanged():
     seeded = reproduce(ds, tables=tables, metareg=False)
     assert sum(1 for key in tables._cache if key[2] == "split") > 3  # the rest were built as needed
     assert seeded.to_dict() == reproduce(ds, metareg=False).to_dict()
+
+
+def test_no_forked_figure_workers_after_nutpie_sampled(monkeypatch):
+    """A forked child that frees a copy of a nutpie sampler waits for threads it does not
+    have (a hung report was seen): once nutpie has sampled, figures are drawn in-process."""
+    from bayes_msc.inference import bayes_fit
+    from bayes_msc.presentation.report import figures
+
+    monkeypatch.setattr(bayes_fit, "SAMPLERS_STARTED", 0)
+    many = figures.workers(50)
+    assert figures.fork_safe() and many == min(50, len(os.sched_getaffinity(0)))
+    monkeypatch.setattr(bayes_fit, "SAMPLERS_STARTED", 1)
+    assert not figures.fork_safe() and figures.workers(50) == 1

@@ -48,6 +48,9 @@ PARAMETERISATIONS: tuple[str, ...] = ("auto", "centred", "noncentred", "marginal
 ENGINES: tuple[str, ...] = ("mcmc", "exact")
 
 _COMPILED: dict[Structure, tuple[Any, Any]] = {}
+SAMPLERS_STARTED = 0
+"""nutpie samplers started in this process (their threads make forking unsafe afterwards:
+:func:`bayes_msc.presentation.report.figures.fork_safe`)."""
 
 
 def compiled_model(structure: Structure) -> tuple[Any, Any]:
@@ -80,6 +83,8 @@ def sample(structure: Structure, values: dict[str, np.ndarray], *, draws: int, t
 
     model, compiled = compiled_model(structure)
     pm.set_data(values, model=model)  # the initial points are computed from the model's data
+    global SAMPLERS_STARTED
+    SAMPLERS_STARTED += 1
     sampler = nutpie.sample(compiled.with_data(**values), draws=draws, tune=tune, chains=chains, seed=seed,
                             cores=max(1, min(chains, os.cpu_count() or 1)), progress_bar=False,
                             save_warmup=False, target_accept=target_accept, blocking=False)
