@@ -99,7 +99,9 @@ def test_reproduction_reusing_the_runs_effect_tables_is_unchanged():
     ds = read_dataset(Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated")
     tables = EffectTables(ds, "md")
     for outcome, month in (("vas", 12), ("womac_pain", 6), ("ikdc", 24)):
-        tables.put(effect_table(ds, outcome, month), "split", True)
+        assert tables.put(effect_table(ds, outcome, month))
+    assert not tables.put(effect_table(ds, "vas", 6, measure="smd"))  # not what get() builds
+    assert not tables.put(effect_table(ds, "vas", 6, r=0.3))
     seeded = reproduce(ds, tables=tables, metareg=False)
     assert sum(1 for key in tables._cache if key[2] == "split") > 3  # the rest were built as needed
     assert seeded.to_dict() == reproduce(ds, metareg=False).to_dict()

@@ -366,6 +366,7 @@ def _exact(prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: 
     """The quadrature posterior: the ``re`` model with independent comparisons
     (:mod:`bayes_msc.inference.exact`) or the ``arm`` model
     (:mod:`bayes_msc.inference.exact_arm`)."""
+    from bayes_msc.inference.engines import independent
     from bayes_msc.inference.exact import exact_posterior, quadrature, summarise
 
     inputs = prepared.inputs
@@ -376,8 +377,7 @@ def _exact(prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: 
 
         full = quadrature(arm_model(inputs, prepared.standardised, resolved))
         return summarise(full, ci_prob=ci_prob, mcid=mcid, labels=labels, model="arm")
-    v = inputs.vcov
-    if np.count_nonzero(v - np.diag(np.diag(v))):
+    if not independent(inputs.vcov):
         raise InputError(Problem("the exact engine needs independent comparisons; use multiarm 'split' "
                                  "or engine 'mcmc' for comparisons sharing an arm", column="engine"))
     std = prepared.standardised

@@ -31,13 +31,17 @@ def exact_covers(model: str, prior_set: Any, covariates: Sequence[str] = (), vco
         The ``re`` model's covariance of the comparisons (correlated comparisons, i.e.
         shared control arms, need MCMC).
     """
-    if model == "re" and vcov is not None:
-        v = np.asarray(vcov, dtype=float)
-        if np.count_nonzero(v - np.diag(np.diag(v))):
-            return False
+    if model == "re" and vcov is not None and not independent(vcov):
+        return False
     roles = ["mu"] + (["beta"] if covariates else []) + (["alpha"] if model == "arm" else [])
     families = [getattr(prior_set, role, None) for role in roles]
     return all(f is None or f.dist in EXACT_PRIOR_FAMILIES for f in families)
+
+
+def independent(vcov: Any) -> bool:
+    """Whether the comparisons' covariance matrix is diagonal (no shared arms)."""
+    v = np.asarray(vcov, dtype=float)
+    return not np.count_nonzero(v - np.diag(np.diag(v)))
 
 
 def choose_engine(engine: str, model: str, prior_set: Any, covariates: Sequence[str] = (), vcov: Any = None) -> str:

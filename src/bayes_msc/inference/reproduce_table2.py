@@ -16,6 +16,7 @@ covariate, so both the joint model and one model per covariate are given.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,10 +78,15 @@ class EffectTables:
         return rows or (con is not None and bool(((con["outcome"] == outcome).to_numpy()
                                                   & at_month(con["month"], month)).any()))
 
-    def put(self, table: EffectTable, multiarm: str, rescale: bool) -> None:
-        """Reuse a table built elsewhere with this dataset, ``measure`` and ``multiarm``,
-        ``rescale`` as given and the other options at effect_table's defaults."""
-        self._cache[(table.outcome, float(table.month), multiarm, bool(rescale))] = table
+    def put(self, table: EffectTable) -> bool:
+        """Reuse a table of this dataset built elsewhere (its ``conversion`` must be
+        effect_table's default), when it is what :meth:`get` would build: the same
+        ``measure`` and effect_table's default ``basis`` and ``r``. Returns whether it was kept."""
+        defaults = inspect.signature(effect_table).parameters
+        if (table.measure, table.basis, table.r) != (self.measure, defaults["basis"].default, defaults["r"].default):
+            return False
+        self._cache[(table.outcome, float(table.month), table.multiarm, bool(table.rescale))] = table
+        return True
 
     def get(self, outcome: str, month: float, multiarm: str, rescale: bool) -> EffectTable | None:
         key = (outcome, float(month), multiarm, bool(rescale))

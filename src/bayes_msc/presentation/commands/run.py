@@ -220,9 +220,8 @@ def _execute(spec: Spec, ds: Any, prior_sets: dict[str, Any], plan: Plan, tmp: P
 
         with profile.step("reproduction"):
             tables = EffectTables(ds, "md")  # the published results are mean differences
-            if (spec.measure, spec.basis, spec.r) == ("md", "final", 0.5):  # the plan's tables serve
-                for cell in plan.cells:
-                    tables.put(cell.effects, spec.multiarm, spec.rescale)
+            for cell in plan.cells:  # the plan's tables, where they are the reproduction's
+                tables.put(cell.effects)
             reproduction = reproduce(ds, multiarm=spec.multiarm, rescale=spec.rescale, tables=tables)
     return RunResults(spec, ds, plan, tuple(cells), tuple(fits), prior_sets, reproduction)
 
