@@ -7,7 +7,7 @@ Usage (from the repository root; writes only into a temporary folder)::
 Issue 6's goal: <= 30 s by MCMC with a passing verdict, <= 1 s exact, on a 2-core machine.
 
 The dataset is SIMULATED by the package's own simulator
-(:func:`bayes_msc.inference.simulate.simulate_outcomes`, seed :data:`SEED`): k two-arm
+(:func:`bayes_msc.simulation.simulate.simulate_outcomes`, seed :data:`SEED`): k two-arm
 trials (arm sizes 20-200 per arm, drawn with numpy's generator seeded with :data:`SEED`),
 covariates filled by the simulator (dose, treatment arms only, log-uniform 5-150 million
 cells; mean age and mean BMI per study, normal), one outcome at month 12 with mu = -10,
@@ -19,7 +19,7 @@ the package defaults (4 chains x 1000 draws after 1000 tuning steps, parameteris
 ``auto``) in a FRESH process, ``--repeat`` times. Reported per run: the fit's wall seconds
 with nothing excluded (for MCMC: the model compile, every parameterisation ``auto`` tried,
 and the summaries), of which the compile (timed by calling
-:func:`bayes_msc.inference.bayes_fit.compiled_model` just before the fit, which then reuses
+:func:`bayes_msc.bayes.fit.compiled_model` just before the fit, which then reuses
 it), CPU seconds, the verdict, the parameterisation used, peak RSS (``ru_maxrss``) and the
 load average. The import time of the child is reported apart.
 """
@@ -84,7 +84,7 @@ def make_dataset(folder: Path, k: int) -> Path:
     import numpy as np
     import pandas as pd
 
-    from bayes_msc.inference.simulate import params_from_text, simulate_outcomes
+    from bayes_msc.simulation.simulate import params_from_text, simulate_outcomes
 
     rng = np.random.default_rng(SEED)
     n = rng.integers(20, 201, size=(k, 2))
@@ -94,7 +94,7 @@ def make_dataset(folder: Path, k: int) -> Path:
         "n": n.ravel(), "dose_million": np.nan, "age_mean": np.nan, "bmi_mean": np.nan})
     params = params_from_text(PARAMS.format(seed=SEED), origin="benchmarks/bench_k1000.py")
     outcomes = simulate_outcomes(arms, None, params, SEED)
-    from bayes_msc.inference.simulate import fill_covariates
+    from bayes_msc.simulation.simulate import fill_covariates
 
     arms = fill_covariates(arms, params, SEED)  # the values the simulation used
     folder.mkdir(parents=True, exist_ok=True)
@@ -107,7 +107,7 @@ def child(folder: Path, engine: str) -> dict:
     """One fit in this (fresh) process; the measurements as a dict."""
     start = time.perf_counter()
     import bayes_msc as bm
-    from bayes_msc.inference import bayes_fit
+    from bayes_msc.bayes import fit as bayes_fit
 
     effects = bm.effect_table(bm.read_dataset(folder), "pain", 12)
     imported = time.perf_counter() - start
@@ -115,8 +115,8 @@ def child(folder: Path, engine: str) -> dict:
     t0 = time.perf_counter()
     compile_s = 0.0
     if engine == "mcmc":
-        from bayes_msc.inference.bayes_inputs import resolve_priors
-        from bayes_msc.inference.priors import get_prior_set
+        from bayes_msc.bayes.inputs import resolve_priors
+        from bayes_msc.priors import get_prior_set
 
         prepared = bayes_fit.prepare(effects, "re", TERMS)
         resolved = resolve_priors(get_prior_set("weakly_informative"), prepared, "md")

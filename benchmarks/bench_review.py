@@ -11,7 +11,7 @@ Two measurements in one run, on the same fits:
    report), wall seconds, its profile (``BAYES_MSC_PROFILE=1``), peak RSS of the child, and
    from its summary.json the fits, engines, verdicts and smallest bulk ESS per fit;
 2. the naive path: for N of the spec's MCMC-able fits (spread over the kinds of fit), one
-   ``pm.Model`` built per fit (:func:`bayes_msc.inference.bayes_models.build_pymc_model`,
+   ``pm.Model`` built per fit (:func:`bayes_msc.bayes.mcmc.models.build_pymc_model`,
    non-centred) and a plain ``pm.sample()`` with PyMC's defaults; its seconds per fit are
    extrapolated to all of the spec's fits (said in the output). The same N fits are then
    timed through :func:`bayes_msc.fit` (the fast path's MCMC engine, compiled models
@@ -78,12 +78,12 @@ def naive_and_fast(spec_path: Path, n: int) -> dict:
     import pymc as pm
 
     from bayes_msc.data.reader import read_dataset
-    from bayes_msc.inference.bayes_fit import fit, prepare
-    from bayes_msc.inference.bayes_inputs import resolve_priors
-    from bayes_msc.inference.bayes_models import build_pymc_model
-    from bayes_msc.inference.priors import bundled_prior_sets, load_prior_sets
-    from bayes_msc.presentation.report.plan import make_plan
-    from bayes_msc.presentation.spec import load_spec
+    from bayes_msc.bayes.fit import fit, prepare
+    from bayes_msc.bayes.inputs import resolve_priors
+    from bayes_msc.bayes.mcmc.models import build_pymc_model
+    from bayes_msc.priors import bundled_prior_sets, load_prior_sets
+    from bayes_msc.workflow.plan import make_plan
+    from bayes_msc.workflow.spec import load_spec
 
     spec = load_spec(spec_path)
     ds = read_dataset(spec.dataset)

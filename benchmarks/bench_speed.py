@@ -6,12 +6,12 @@ Usage (from the repository root; writes nothing into the repository)::
         [--out fits.csv] [--naive-limit N] [--skip-mcmc] [--warm-cache]
 
 The fits are the spec's Bayesian fits exactly as ``bayes-msc run`` plans them
-(:func:`bayes_msc.presentation.report.plan.make_plan`). Three paths, each in its own fresh
+(:func:`bayes_msc.workflow.plan.make_plan`). Three paths, each in its own fresh
 child process of this one run (so each pays its own imports and compiles):
 
 ``fast``
-    What ``bayes-msc run`` does per fit: :func:`~bayes_msc.presentation.commands.run.engine_for`
-    picks the engine, :func:`~bayes_msc.presentation.commands.run._fit` fits (and saves an
+    What ``bayes-msc run`` does per fit: :func:`~bayes_msc.cli.commands.run.engine_for`
+    picks the engine, :func:`~bayes_msc.cli.commands.run._fit` fits (and saves an
     MCMC posterior to a temporary netCDF file, as the run does).
 ``mcmc`` (``--skip-mcmc`` leaves it out; it takes minutes)
     The same fits, all with engine ``"mcmc"`` through the same ``_fit``, i.e.
@@ -65,9 +65,9 @@ def load() -> str:
 def read_plan(spec_path: Path) -> tuple[Any, Any, dict, Any]:
     """(spec, dataset, prior sets, plan) as ``bayes-msc run`` builds them."""
     from bayes_msc.data.reader import read_dataset
-    from bayes_msc.inference.priors import bundled_prior_sets, load_prior_sets
-    from bayes_msc.presentation.report.plan import make_plan
-    from bayes_msc.presentation.spec import load_spec
+    from bayes_msc.priors import bundled_prior_sets, load_prior_sets
+    from bayes_msc.workflow.plan import make_plan
+    from bayes_msc.workflow.spec import load_spec
 
     spec = load_spec(spec_path)
     ds = read_dataset(spec.dataset)
@@ -141,8 +141,8 @@ def naive_fit(spec: Any, data: Any, task: Any, sets: dict) -> dict:
     import numpy as np
     import pymc as pm
 
-    from bayes_msc.inference.bayes_fit import prepare
-    from bayes_msc.inference.bayes_inputs import resolve_priors
+    from bayes_msc.bayes.fit import prepare
+    from bayes_msc.bayes.inputs import resolve_priors
 
     prepared = prepare(data, task.model, task.covariates)
     resolved = resolve_priors(sets[task.prior], prepared, spec.measure)
@@ -162,7 +162,7 @@ def naive_fit(spec: Any, data: Any, task: Any, sets: dict) -> dict:
 def worker(path: str, spec_path: Path, keys: list[str]) -> None:
     """Run one path over the fits named ``keys``; print one JSON line per fit, then a summary."""
     started = time.perf_counter()
-    from bayes_msc.presentation.commands.run import _fit, engine_for
+    from bayes_msc.cli.commands.run import _fit, engine_for
 
     spec, _, sets, plan = read_plan(spec_path)
     by_key = {t.key: t for t in plan.fits}

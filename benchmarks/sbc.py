@@ -2,7 +2,7 @@
 
 For each replication: draw (mu, tau) from the prior, draw the effects
 ``yi ~ Normal(mu, tau^2 + vi)`` for the sampling variances ``vi`` of a real design (one cell
-of a dataset folder), fit the model with :func:`bayes_msc.inference.bayes_fit.fit` (nutpie,
+of a dataset folder), fit the model with :func:`bayes_msc.bayes.fit.fit` (nutpie,
 ``auto`` parameterisation, the production path), thin the posterior draws to ``L`` and
 record the rank of the true value among them (0..L). With a correct sampler and model the
 ranks are uniform; a chi-square test on 20 bins and the rank histograms (with the 99%
@@ -41,10 +41,10 @@ from scipy import stats
 
 from bayes_msc.data.effects import effect_table
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.bayes_fit import fit
-from bayes_msc.inference.bayes_inputs import prepare_effects, resolve_priors
-from bayes_msc.inference.exact import mixture_cdf, tau_posterior
-from bayes_msc.inference.priors import get_prior_set
+from bayes_msc.bayes.fit import fit
+from bayes_msc.bayes.inputs import prepare_effects, resolve_priors
+from bayes_msc.bayes.exact.posterior import mixture_cdf, tau_posterior
+from bayes_msc.priors import get_prior_set
 
 ROOT = Path(__file__).resolve().parents[1]
 BINS = 20

@@ -1,7 +1,7 @@
 """Atomic outputs: a report or a posterior file is complete or absent, never partial.
 
 ``bayes-msc run`` builds its report in a temporary sibling of ``--out`` and moves it into
-place at the end; ``fit --save`` (:func:`bayes_msc.inference.bayes_summary.save_datatree`)
+place at the end; ``fit --save`` (:func:`bayes_msc.bayes.mcmc.summary.save_datatree`)
 writes a temporary file in the target folder and renames it. Checked here:
 
 - a finished run replaces an earlier report and leaves no temporary folder behind;
@@ -37,9 +37,9 @@ import numpy as np
 import pytest
 
 from bayes_msc.data.effects import effect_table
-from bayes_msc.data.errors import InputError
+from bayes_msc.errors import InputError
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.priors import PriorSet
+from bayes_msc.priors import PriorSet
 
 TESTS = Path(__file__).resolve().parent
 CORPUS = TESTS / "corpus"
@@ -107,8 +107,8 @@ def test_finished_run_replaces_the_previous_report(tmp_path: Path) -> None:
 
 
 def test_run_failing_while_writing_leaves_the_previous_report(tmp_path: Path, monkeypatch) -> None:
-    from bayes_msc.presentation import cli
-    from bayes_msc.presentation.commands import run as run_command
+    from bayes_msc.cli import main as cli
+    from bayes_msc.cli.commands import run as run_command
 
     root = _root(tmp_path, exact=True)
     before = _previous(root / "report")
@@ -244,8 +244,8 @@ def table():
 def test_saved_posterior_replaces_the_old_file_and_reloads_to_identical_summaries(table, tmp_path: Path) -> None:
     import arviz as az
 
-    from bayes_msc.inference import bayes_summary as bs
-    from bayes_msc.inference.bayes_fit import fit
+    from bayes_msc.bayes.mcmc import summary as bs
+    from bayes_msc.bayes.fit import fit
 
     path = tmp_path / "posterior.nc"
     path.write_bytes(b"an earlier posterior")
@@ -270,7 +270,7 @@ class _FailingTree:
 
 
 def test_failed_save_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path: Path) -> None:
-    from bayes_msc.inference.bayes_summary import save_datatree
+    from bayes_msc.bayes.mcmc.summary import save_datatree
 
     path = tmp_path / "posterior.nc"
     path.write_bytes(b"an earlier posterior")
@@ -283,7 +283,7 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path: P
 
 
 def test_save_folder_is_checked_before_sampling(table, tmp_path: Path, monkeypatch) -> None:
-    from bayes_msc.inference import bayes_fit
+    from bayes_msc.bayes import fit as bayes_fit
 
     def no_sampling(*args, **kwargs):
         raise AssertionError("sampled before checking the --save folder")
@@ -294,7 +294,7 @@ def test_save_folder_is_checked_before_sampling(table, tmp_path: Path, monkeypat
 
 
 def test_interrupt_while_sampling_stops_the_fit(table) -> None:
-    from bayes_msc.inference.bayes_fit import fit
+    from bayes_msc.bayes.fit import fit
 
     kw = {"prior": _prior(), "tune": 100, "chains": 2, "seed": 5, "parameterisation": "noncentred"}
     fit(table, draws=100, **kw)  # compile first, so that the interrupt comes while sampling

@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 
 from bayes_msc.data.effects import FIXED_COLUMNS, ArmTable, EffectTable, escalc_md
-from bayes_msc.data.errors import InputError
-from bayes_msc.inference import bayes_fit
-from bayes_msc.inference.bayes_compare import compare_priors
-from bayes_msc.inference.bayes_fit import fit
-from bayes_msc.inference.bayes_summary import ess_threshold, log_likelihood
-from bayes_msc.inference.priors import Prior, PriorSet
-from bayes_msc.presentation.output import to_json
+from bayes_msc.errors import InputError
+from bayes_msc.bayes import fit as bayes_fit
+from bayes_msc.bayes.compare import compare_priors
+from bayes_msc.bayes.fit import fit
+from bayes_msc.bayes.mcmc.summary import ess_threshold, log_likelihood
+from bayes_msc.priors import Prior, PriorSet
+from bayes_msc.results.serialise import to_json
 
 from conftest import REFERENCE
 
@@ -261,7 +261,7 @@ def test_dense_log_likelihood_is_the_multivariate_normal():
     import xarray as xr
     from scipy import stats
 
-    from bayes_msc.inference.bayes_models import ModelInputs
+    from bayes_msc.bayes.mcmc.models import ModelInputs
 
     v = np.array([[2.0, 0.5, 0.0], [0.5, 1.5, 0.0], [0.0, 0.0, 1.0]])
     y = np.array([0.3, -0.2, 1.0])
@@ -281,8 +281,8 @@ def test_model_logp_is_the_normal_normal_density(crins):
     """The PyMC graph itself (unpadded, non-centred and marginal) against scipy."""
     from scipy import stats
 
-    from bayes_msc.inference.bayes_inputs import prepare_effects
-    from bayes_msc.inference.bayes_models import build_re_model
+    from bayes_msc.bayes.inputs import prepare_effects
+    from bayes_msc.bayes.mcmc.models import build_re_model
 
     table, ps, _ = crins
     inputs = prepare_effects(table).inputs
@@ -407,7 +407,7 @@ def test_arm_inputs_reference_control_and_pair_covariates():
     """A study with two controls keeps its first (the reference) and says so; each treatment
     arm's covariate follows the effect table's rule (n-weighted mean when both arms give it,
     else the arm that gives it). No sampling."""
-    from bayes_msc.inference.bayes_inputs import prepare_arms
+    from bayes_msc.bayes.inputs import prepare_arms
 
     data = pd.DataFrame({
         "study": ["a", "a", "a", "a", "b", "b"],

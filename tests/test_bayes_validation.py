@@ -37,12 +37,12 @@ from scipy import stats
 
 from bayes_msc.data.effects import EffectTable, arm_table, effect_table
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.bayes_fit import fit
-from bayes_msc.inference.bayes_inputs import prepare_effects, resolve_priors
-from bayes_msc.inference.exact import exact_posterior
-from bayes_msc.inference.frequentist import rma
-from bayes_msc.inference.priors import Prior, PriorSet, get_prior_set
-from bayes_msc.inference.simulate import params_from_mapping, simulate_outcomes
+from bayes_msc.bayes.fit import fit
+from bayes_msc.bayes.inputs import prepare_effects, resolve_priors
+from bayes_msc.bayes.exact.posterior import exact_posterior
+from bayes_msc.frequentist.rma import rma
+from bayes_msc.priors import Prior, PriorSet, get_prior_set
+from bayes_msc.simulation.simulate import params_from_mapping, simulate_outcomes
 from bayes_msc.results.bayes import RHAT_MAX
 
 METAFOR = json.loads((REFERENCE / "metafor_refs.json").read_text())
@@ -305,7 +305,7 @@ def test_vague_prior_mcmc_agrees_with_dl():
 
 # --------------------------------------------------------------- simulated trials (4 and 5)
 def simulated_two_arm(folder, k: int, seed: int):
-    """A dataset of k simulated two-arm trials (bayes_msc.inference.simulate), read back."""
+    """A dataset of k simulated two-arm trials (bayes_msc.simulation.simulate), read back."""
     rng = np.random.default_rng(seed)
     n = rng.integers(15, 80, size=k)
     dose = np.round(10 ** rng.uniform(math.log10(5), math.log10(200), size=k))

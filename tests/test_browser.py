@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from browser import chromium, dump_dom, image_check, parse
-from bayes_msc.presentation.cli import main
+from bayes_msc.cli.main import main
 # The tiny simulated dataset and spec of the end-to-end tests (tests/ is on sys.path).
 from test_run import EXACT, make_tiny, write_spec
 

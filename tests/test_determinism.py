@@ -30,7 +30,7 @@ import pytest
 
 from bayes_msc.data.effects import effect_table
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.priors import PriorSet
+from bayes_msc.priors import PriorSet
 
 TESTS = Path(__file__).resolve().parent
 CORPUS = TESTS / "corpus"
@@ -50,7 +50,7 @@ def table():
 
 
 def _fit(table, **kw):
-    from bayes_msc.inference.bayes_fit import fit
+    from bayes_msc.bayes.fit import fit
 
     return fit(table, prior=_prior(), parameterisation="noncentred", **{**SMALL, **kw})
 
@@ -104,7 +104,7 @@ def test_saved_posteriors_hold_identical_arrays(table, tmp_path: Path) -> None:
 
 
 def test_different_seeds_agree_within_monte_carlo_error(table) -> None:
-    from bayes_msc.inference.bayes_fit import fit
+    from bayes_msc.bayes.fit import fit
 
     a, b = _fit(table, seed=1, draws=1000), _fit(table, seed=2, draws=1000)
     assert not np.array_equal(a.draws_of("mu"), b.draws_of("mu"))
@@ -126,7 +126,7 @@ def _fit_argv(seed: int, *extra: str) -> list[str]:
 
 
 def _main(argv: list[str], capsys) -> tuple[int, str, str]:
-    from bayes_msc.presentation.cli import main
+    from bayes_msc.cli.main import main
 
     capsys.readouterr()
     try:

@@ -28,11 +28,11 @@ import numpy as np
 import pytest
 
 from bayes_msc.data.effects import effect_table
-from bayes_msc.data.errors import InputError
+from bayes_msc.errors import InputError
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.exact import exact_posterior
-from bayes_msc.inference.frequentist import leave_one_out, rma
-from bayes_msc.inference.priors import PriorContext, PriorSet, prior_context
+from bayes_msc.bayes.exact.posterior import exact_posterior
+from bayes_msc.frequentist.rma import leave_one_out, rma
+from bayes_msc.priors import PriorContext, PriorSet, prior_context
 
 TESTS = Path(__file__).resolve().parent
 REF = json.loads((TESTS / "reference" / "simulated_edge_cases_metafor.json").read_text())
@@ -119,7 +119,7 @@ def _prior(name: str = "edge") -> PriorSet:
 
 
 def test_k1_bayesian_fit_allowed_and_says_tau_is_prior_driven() -> None:
-    from bayes_msc.inference.bayes_fit import fit
+    from bayes_msc.bayes.fit import fit
 
     res = fit(_one_comparison_table(), prior=_prior(), engine="exact")
     assert res.k == 1
@@ -171,7 +171,7 @@ def test_constant_covariate_is_an_error_naming_it() -> None:
 
 
 def test_constant_covariate_in_a_bayesian_fit_is_an_error_naming_it(tmp_path: Path) -> None:
-    from bayes_msc.inference.bayes_fit import fit
+    from bayes_msc.bayes.fit import fit
 
     data = tmp_path / "simulated_constant_age"
     data.mkdir()
@@ -297,7 +297,7 @@ HARD_FIT = ["fit", str(HARD), "--outcome", "vas", "--month", "6", "--parameteris
 
 def _main(argv: list[str], capsys) -> tuple[int, str, str]:
     """The command line in this process (the compiled model is shared with other tests)."""
-    from bayes_msc.presentation.cli import main
+    from bayes_msc.cli.main import main
 
     capsys.readouterr()
     status = main([str(a) for a in argv])

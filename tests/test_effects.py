@@ -24,7 +24,7 @@ import pytest
 from bayes_msc.data.covariates import derive_covariates, parse_term
 from bayes_msc.data.dataset import STAT_COLUMNS, STAT_GROUPS, Dataset
 from bayes_msc.data.effects import arm_table, effect_table, escalc_md, escalc_smd, smd_shared_covariance
-from bayes_msc.data.errors import InputError
+from bayes_msc.errors import InputError
 
 REF = json.loads((Path(__file__).parent / "reference" / "escalc_md_smd.json").read_text())
 
@@ -372,8 +372,8 @@ def test_arm_table_lists_contrasts_as_missing():
 # --- output -------------------------------------------------------------------------------
 
 def test_to_dict_and_command_renderings():
-    from bayes_msc.presentation.commands.effects import csv_text, table_text
-    from bayes_msc.presentation.output import to_json
+    from bayes_msc.cli.commands.effects import csv_text, table_text
+    from bayes_msc.results.serialise import to_json
 
     table = effect_table(multiarm_dataset(), "score", 12, multiarm="shared")
     out = table.to_dict()
@@ -392,7 +392,7 @@ def test_to_dict_and_command_renderings():
 
 def test_cli_effects_end_to_end(tmp_path, capsys):
     pytest.importorskip("bayes_msc.data.reader")
-    from bayes_msc.presentation.cli import main
+    from bayes_msc.cli.main import main
 
     folder = tmp_path / "trial_set"
     folder.mkdir()

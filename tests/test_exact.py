@@ -20,11 +20,11 @@ import math
 import numpy as np
 import pytest
 
-from bayes_msc.data.errors import InputError
-from bayes_msc.inference.exact import (
+from bayes_msc.errors import InputError
+from bayes_msc.bayes.exact.posterior import (
     Quadrature, coefficients_given_tau, exact_posterior, mixture_cdf, tau_posterior,
 )
-from bayes_msc.inference.priors import (
+from bayes_msc.priors import (
     Prior, PriorSet, bundled_prior_sets, prior_context,
 )
 
@@ -217,7 +217,7 @@ def test_input_errors():
 
 
 def test_exact_re_exports_its_parts():
-    from bayes_msc.inference import exact, exact_densities, exact_model, exact_tau, mixtures
+    from bayes_msc.bayes.exact import posterior as exact, densities as exact_densities, model as exact_model, tau as exact_tau, mixtures
 
     for name in exact.__all__:
         homes = [m for m in (exact, exact_densities, exact_model, exact_tau, mixtures)
@@ -228,7 +228,7 @@ def test_exact_re_exports_its_parts():
 def test_mixture_quantile_and_shortest_interval_of_a_skewed_mixture():
     from scipy import optimize, stats
 
-    from bayes_msc.inference.exact import mixture_cdf, mixture_hdi, mixture_quantile
+    from bayes_msc.bayes.exact.posterior import mixture_cdf, mixture_hdi, mixture_quantile
 
     w = np.array([0.7, 0.3])
     mean, sd = np.array([[0.0, 3.0]]), np.array([[1.0, 2.0]])

@@ -1,4 +1,4 @@
-"""The exact engine of the arm-level model (bayes_msc.inference.exact_arm).
+"""The exact engine of the arm-level model (bayes_msc.bayes.exact.arm).
 
 Outside references:
 - the contrast-level exact engine, itself pinned to bayesmeta (tests/test_exact.py): with
@@ -19,14 +19,14 @@ import pytest
 from scipy import stats
 
 from bayes_msc.data.effects import arm_table
-from bayes_msc.data.errors import InputError
+from bayes_msc.errors import InputError
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.bayes_models import ModelInputs
-from bayes_msc.inference.design import standardise
-from bayes_msc.inference.exact import exact_posterior, quadrature, summarise
-from bayes_msc.inference.exact_arm import arm_model
-from bayes_msc.inference.exact_model import conditional
-from bayes_msc.inference.priors import Prior, PriorSet
+from bayes_msc.bayes.mcmc.models import ModelInputs
+from bayes_msc.bayes.design import standardise
+from bayes_msc.bayes.exact.posterior import exact_posterior, quadrature, summarise
+from bayes_msc.bayes.exact.arm import arm_model
+from bayes_msc.bayes.exact.model import conditional
+from bayes_msc.priors import Prior, PriorSet
 
 SIMULATED = Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated"
 
@@ -131,7 +131,7 @@ def test_exact_arm_model_matches_mcmc(prior, covariates):
     the MCMC quantile (ArviZ ``mcse``) plus 0.02 SD, shrunken effects within 0.08 SD."""
     import arviz as az
 
-    from bayes_msc.inference.bayes_fit import fit
+    from bayes_msc.bayes.fit import fit
 
     arms = arm_table(read_dataset(SIMULATED), "vas", 12)
     ex = fit(arms, model="arm", prior=prior, covariates=covariates, engine="exact")

@@ -1,4 +1,4 @@
-"""Independent draws of an exact posterior (bayes_msc.inference.exact_draws) against the
+"""Independent draws of an exact posterior (bayes_msc.bayes.exact.draws) against the
 exact posterior itself (its distribution functions and moments, tests/test_exact.py pins
 those to bayesmeta), and the DataTree that power-scaling sensitivity reads."""
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayes_msc.inference.exact import exact_posterior
-from bayes_msc.inference.exact_draws import draw, sensitivity_tree
-from bayes_msc.inference.priors import Prior, PriorSet
+from bayes_msc.bayes.exact.posterior import exact_posterior
+from bayes_msc.bayes.exact.draws import draw, sensitivity_tree
+from bayes_msc.priors import Prior, PriorSet
 
 CRINS_Y = np.array([-2.3097, -0.4595, -2.3026, -1.7579, -1.2585, -2.4179])
 CRINS_V = np.array([0.3594, 0.3096, 0.7750, 0.2078, 0.4122, 2.3373])

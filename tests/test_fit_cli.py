@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayes_msc.presentation.cli import main
+from bayes_msc.cli.main import main
 
 SIMULATED = Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated"
 CELL = [str(SIMULATED), "--outcome", "vas", "--month", "12"]

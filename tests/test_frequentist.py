@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bayes_msc.data.errors import InputError
-from bayes_msc.inference.frequentist import leave_one_out, rma
+from bayes_msc.errors import InputError
+from bayes_msc.frequentist.rma import leave_one_out, rma
 from bayes_msc.results.frequentist import PoolResult
 from bayes_msc.results.layout import SUMMARY_COLUMNS
 
@@ -275,7 +275,7 @@ DESIGN_POOL_FIELDS = ["outcome", "month", "k", "method", "estimate", "se", "ci_l
 
 
 def test_pool_result_layout_and_json():
-    from bayes_msc.presentation.output import to_json
+    from bayes_msc.results.serialise import to_json
 
     yi, vi, labels = _data("bcg")
     res = rma(yi, vi, labels=labels)
@@ -295,7 +295,7 @@ def test_fixed_effect_has_no_prediction_interval():
     # As metafor's predict() for FE models: nothing beyond the confidence interval.
     res = rma(KACKER_Y, KACKER_V, method="fe")
     assert np.isnan(res.pi_low) and np.isnan(res.pi_high)
-    from bayes_msc.presentation.output import to_json
+    from bayes_msc.results.serialise import to_json
 
     assert json.loads(to_json(res.to_dict()))["pi_low"] is None  # NaN becomes null
 
@@ -403,7 +403,7 @@ def _normand_folder(path: Path) -> Path:
 
 
 def _cli(capsys, *argv):
-    from bayes_msc.presentation.cli import main
+    from bayes_msc.cli.main import main
 
     status = main([str(a) for a in argv])
     out, err = capsys.readouterr()
@@ -492,7 +492,7 @@ def test_cli_pool_bad_input_exits_2(tmp_path, capsys):
 def test_score_equation_fallback_equals_metafor(dataset, method):
     # Where metafor's Fisher scoring would stop without converging, bayes_msc solves the
     # score equation instead; forced here (maxiter=0), it must land on metafor's estimate.
-    from bayes_msc.inference.tau2 import THRESHOLD, estimate_tau2
+    from bayes_msc.frequentist.tau2 import THRESHOLD, estimate_tau2
 
     yi, vi, _ = _data(dataset)
     est = estimate_tau2(yi, np.diag(vi), np.ones((len(yi), 1)), method, maxiter=0)

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayes_msc.data.errors import InputError
-from bayes_msc.inference.frequentist import rma
+from bayes_msc.errors import InputError
+from bayes_msc.frequentist.rma import rma
 from bayes_msc.results.frequentist import MetaRegResult
 from bayes_msc.results.layout import SUMMARY_COLUMNS
 
@@ -63,7 +63,7 @@ def test_metareg_matches_metafor(case):
 
 
 def test_metareg_result_json_and_summary():
-    from bayes_msc.presentation.output import to_json
+    from bayes_msc.results.serialise import to_json
 
     yi, vi, x, labels = _regression_data("bcg", ["ablat", "year"])
     res = rma(yi, vi, method="reml", X=x, names=["ablat", "year"], labels=labels)
@@ -160,7 +160,7 @@ def _bcg_folder(path: Path, drop_year_of: str | None = None) -> Path:
 
 
 def _cli(capsys, *argv):
-    from bayes_msc.presentation.cli import main
+    from bayes_msc.cli.main import main
 
     status = main([str(a) for a in argv])
     out, err = capsys.readouterr()

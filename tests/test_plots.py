@@ -27,22 +27,22 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from bayes_msc.inference.exact import exact_posterior
-from bayes_msc.inference.frequentist import rma
-from bayes_msc.inference.priors import PriorSet
-from bayes_msc.presentation.plots import style
-from bayes_msc.presentation.plots.diagnostics import (
+from bayes_msc.bayes.exact.posterior import exact_posterior
+from bayes_msc.frequentist.rma import rma
+from bayes_msc.priors import PriorSet
+from bayes_msc.plots import style
+from bayes_msc.plots.diagnostics import (
     rank_counts,
     trace_rank_figure,
     uniform_rank_band,
 )
-from bayes_msc.presentation.plots.forest import posterior_forest
-from bayes_msc.presentation.plots.metareg import (
+from bayes_msc.plots.forest import posterior_forest
+from bayes_msc.plots.metareg import (
     band_from_coefficients,
     band_from_draws,
     metareg_figure,
 )
-from bayes_msc.presentation.plots.priors import kde_density, prior_comparison_figure
+from bayes_msc.plots.priors import kde_density, prior_comparison_figure
 from bayes_msc.results.bayes import BayesResult, Verdict
 from bayes_msc.results.frequentist import PoolResult
 
@@ -416,8 +416,8 @@ def test_trace_rank_figure(tmp_path):
 
 
 def test_no_pyplot_and_lazy_matplotlib(schools):
-    code = ("import sys, bayes_msc.presentation.plots.forest, bayes_msc.presentation.plots.priors, "
-            "bayes_msc.presentation.plots.metareg, bayes_msc.presentation.plots.diagnostics; "
+    code = ("import sys, bayes_msc.plots.forest, bayes_msc.plots.priors, "
+            "bayes_msc.plots.metareg, bayes_msc.plots.diagnostics; "
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -429,7 +429,7 @@ def test_no_pyplot_and_lazy_matplotlib(schools):
 def test_figures_of_a_real_mcmc_fit(tmp_path):
     """nutpie fit of dat.bcg on log10(ablat): the figures read its DataTree as written."""
     from bayes_msc.data.effects import EffectTable
-    from bayes_msc.inference.bayes_fit import fit
+    from bayes_msc.bayes.fit import fit
 
     yi, vi, ab = np.array(BCG["yi"]), np.array(BCG["vi"]), np.array(BCG["ablat"], float)
     data = pd.DataFrame({"study": BCG["label"], "comparison": "BCG vs none", "treatment_arm": "BCG",

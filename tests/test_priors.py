@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from bayes_msc.data.errors import InputError
-from bayes_msc.inference import prior_distributions, prior_files, prior_sets, priors
-from bayes_msc.inference.prior_distributions import _SPECS
-from bayes_msc.inference.priors import (
+from bayes_msc.errors import InputError
+import bayes_msc.priors as priors
+from bayes_msc.priors import distribution as prior_distributions, files as prior_files, sets as prior_sets
+from bayes_msc.priors.distribution import _SPECS
+from bayes_msc.priors import (
     DEFAULT_BETA, SUPPORTED_DISTRIBUTIONS, Prior, PriorContext, PriorSet, Scaled,
     bundled_prior_sets, get_prior_set, load_prior_sets, prior_context, prior_sets_to_toml,
 )
@@ -73,14 +74,14 @@ def test_skeptical_puts_5_percent_beyond_half_an_outcome_sd():
 
 
 def test_loading_prior_sets_does_not_import_pymc():
-    code = ("import sys; from bayes_msc.inference.priors import bundled_prior_sets; "
+    code = ("import sys; from bayes_msc.priors import bundled_prior_sets; "
             "bundled_prior_sets(); print('pymc' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_priors_re_exports_every_public_name_of_its_parts():
-    # bayes_msc.inference.priors is the public entry point; its parts hold the code.
+    # bayes_msc.priors is the public entry point; its parts hold the code.
     parts = (prior_distributions, prior_sets, prior_files)
     for name in priors.__all__:
         homes = [m for m in parts if name in vars(m)]

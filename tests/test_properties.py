@@ -16,7 +16,7 @@ The properties are mathematical facts of the methods, not results of this packag
   probability, probabilities lie in [0, 1] and complementary ones add up to 1.
 
 REML and PM iterate until tau^2 changes by less than metafor's absolute threshold 1e-5
-(:data:`bayes_msc.inference.tau2.THRESHOLD`), so for them equivariance holds up to that
+(:data:`bayes_msc.frequentist.tau2.THRESHOLD`), so for them equivariance holds up to that
 convergence error; DL and FE are closed forms and hold to rounding.
 """
 
@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bayes_msc.data import conversions as cv
-from bayes_msc.inference.exact import exact_posterior, tau_posterior
-from bayes_msc.inference.frequentist import rma
-from bayes_msc.inference.priors import PriorContext, PriorSet
+from bayes_msc.bayes.exact.posterior import exact_posterior, tau_posterior
+from bayes_msc.frequentist.rma import rma
+from bayes_msc.priors import PriorContext, PriorSet
 
 # Modest example counts keep the file fast (a few seconds); deadline off because the
 # test machine is shared and timings vary.

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from bayes_msc.data.dataset import STAT_COLUMNS
-from bayes_msc.data.errors import InputError
+from bayes_msc.errors import InputError
 from bayes_msc.data.reader import cell_summary, covariate_columns, read_dataset
 
 HERE = Path(__file__).resolve().parent

@@ -21,14 +21,14 @@ import pandas as pd
 
 import pytest
 
-from bayes_msc.data.errors import InputError
+from bayes_msc.errors import InputError
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.reproduce import agreement, reproduce
-from bayes_msc.inference.reproduce_table2 import table2_metareg
-from bayes_msc.presentation.cli import main
-from bayes_msc.presentation.output import to_json
+from bayes_msc.studies.qu_sun_2021.reproduce import agreement, reproduce
+from bayes_msc.studies.qu_sun_2021.table2 import table2_metareg
+from bayes_msc.cli.main import main
+from bayes_msc.results.serialise import to_json
 from bayes_msc.results.layout import SUMMARY_COLUMNS
-from bayes_msc.results.reproduction import STATUSES
+from bayes_msc.studies.qu_sun_2021.results import STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data" / "msc_knee_oa"
@@ -330,7 +330,7 @@ def test_command_on_simulated_data_gives_complete_table(sim_rep, capsys):
     # data/msc_knee_oa_simulated has no published numbers of its own: the command takes the
     # real dataset's with --published DIR (an option the parser does not define yet; the
     # command reads it when given)
-    from bayes_msc.presentation.commands.reproduce import run
+    from bayes_msc.cli.commands.reproduce import run
 
     assert run(argparse.Namespace(data=str(SIM), format="table", published=str(REAL))) == 0
     text = capsys.readouterr().out

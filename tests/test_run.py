@@ -13,10 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import bayes_msc.inference as inference_pkg
-from bayes_msc.inference.frequentist import rma
-from bayes_msc.presentation.cli import main
-from bayes_msc.presentation.commands import run as run_cmd
+from bayes_msc.frequentist.rma import rma
+from bayes_msc.cli.main import main
+from bayes_msc.cli.commands import run as run_cmd
 
 SIMULATED = Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated"
 FIT_FIELDS = {"outcome", "month", "model", "prior", "covariates", "engine", "verdict", "max_r_hat",
@@ -334,8 +333,7 @@ def test_what_the_data_do_not_allow_is_in_the_report(tmp_path):
     for reason in skipped["reason"]:
         assert html.escape(reason, quote=True) in page
     p = check_links(out)
-    # No [bayes]: a frequentist-only report, with the reproduction table when that module exists.
-    reproduce = Path(inference_pkg.__file__).parent / "reproduce.py"
-    assert p.sections == ["data", "frequentist"] + (["reproduction"] if reproduce.is_file() else [])
+    # No [bayes]: a frequentist-only report, with the reproduction table.
+    assert p.sections == ["data", "frequentist", "reproduction"]
     assert p.banners == 0 and "SIMULATED" not in page
     assert json.loads((out / "summary.json").read_text("utf-8"))["simulated"] is False

@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_msc.data.errors import InputError
-from bayes_msc.inference.simulate import (
+from bayes_msc.errors import InputError
+from bayes_msc.simulation.simulate import (
     check_design,
     fill_covariates,
     params_from_mapping,
     params_from_text,
     simulate_outcomes,
 )
-from bayes_msc.presentation.cli import main
-from bayes_msc.presentation.commands.simulate import OUTPUT_FILES, with_seed
+from bayes_msc.cli.main import main
+from bayes_msc.cli.commands.simulate import OUTPUT_FILES, with_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data" / "msc_knee_oa"

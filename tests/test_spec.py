@@ -1,4 +1,4 @@
-"""Analysis spec loading and validation (bayes_msc.presentation.spec)."""
+"""Analysis spec loading and validation (bayes_msc.workflow.spec)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bayes_msc.data.errors import InputError
-from bayes_msc.presentation.spec import CellSelector, load_spec
+from bayes_msc.errors import InputError
+from bayes_msc.workflow.spec import CellSelector, load_spec
 
 MINIMAL = '[dataset]\npath = "data/x"\n'
 
@@ -162,7 +162,7 @@ def test_missing_file_and_bad_toml(tmp_path):
 def test_the_documented_example_is_a_valid_spec(tmp_path):
     import textwrap
 
-    import bayes_msc.presentation.spec as spec_module
+    import bayes_msc.workflow.spec as spec_module
 
     doc = spec_module.__doc__
     lines = doc[doc.index("::\n") + 3:].splitlines()

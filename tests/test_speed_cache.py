@@ -1,6 +1,6 @@
 """The compile-cost measures of the MCMC engine keep the model and the draws what they were.
 
-- Packed data (:func:`bayes_msc.inference.bayes_models.layout`): every named input of a
+- Packed data (:func:`bayes_msc.bayes.mcmc.models.layout`): every named input of a
   fit comes back unchanged from its slice of the packed vectors, the slices tile the
   vectors, and a compiled model has one float ``pm.Data`` (two for ``arm``), whatever the
   number of inputs (each ``pm.Data`` costs nutpie a numba specialisation).
@@ -29,9 +29,9 @@ import pandas as pd
 import pytest
 
 from bayes_msc.data.effects import ArmTable
-from bayes_msc.inference import bayes_models as bm
-from bayes_msc.inference.bayes_inputs import prepare_arms
-from bayes_msc.inference.priors import Prior, PriorSet
+from bayes_msc.bayes.mcmc import models as bm
+from bayes_msc.bayes.inputs import prepare_arms
+from bayes_msc.priors import Prior, PriorSet
 
 from conftest import ROOT
 
@@ -120,7 +120,7 @@ FIT = """
 import hashlib, numpy as np
 from bayes_msc.data.effects import arm_table
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.bayes_fit import fit
+from bayes_msc.bayes.fit import fit
 from bayes_msc.data.effects import effect_table
 ds = read_dataset({data!r})
 h = hashlib.sha256()

@@ -20,9 +20,9 @@ import pytest
 
 from bayes_msc.data.effects import effect_table
 from bayes_msc.data.reader import read_dataset
-from bayes_msc.inference.priors import PriorSet, bundled_prior_sets
-from bayes_msc.presentation.commands.run import engine_for
-from bayes_msc.presentation.report.plan import Cell, FitTask
+from bayes_msc.priors import PriorSet, bundled_prior_sets
+from bayes_msc.cli.commands.run import engine_for
+from bayes_msc.workflow.plan import Cell, FitTask
 
 BASE = Path(__file__).resolve().parent / "corpus" / "simulated_base"
 
@@ -75,8 +75,8 @@ def test_an_explicit_engine_is_kept(cells):
 
 
 def test_figures_drawn_in_workers_equal_figures_drawn_here(tmp_path, monkeypatch):
-    from bayes_msc.presentation import cli
-    from bayes_msc.presentation.report import figures
+    from bayes_msc.cli import main as cli
+    from bayes_msc.report import figures
 
     spec = tmp_path / "spec.toml"
     spec.write_text(f'[dataset]\npath = "{BASE}"\n[analysis]\noutcomes = ["vas"]\n[bayes]\nmodels = ["re"]\n'
@@ -93,8 +93,8 @@ def test_figures_drawn_in_workers_equal_figures_drawn_here(tmp_path, monkeypatch
 
 
 def test_reproduction_reusing_the_runs_effect_tables_is_unchanged():
-    from bayes_msc.inference.reproduce import reproduce
-    from bayes_msc.inference.reproduce_table2 import EffectTables
+    from bayes_msc.studies.qu_sun_2021.reproduce import reproduce
+    from bayes_msc.studies.qu_sun_2021.table2 import EffectTables
 
     ds = read_dataset(Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated")
     tables = EffectTables(ds, "md")
@@ -110,8 +110,8 @@ def test_reproduction_reusing_the_runs_effect_tables_is_unchanged():
 def test_no_forked_figure_workers_after_nutpie_sampled(monkeypatch):
     """A forked child that frees a copy of a nutpie sampler waits for threads it does not
     have (a hung report was seen): once nutpie has sampled, figures are drawn in-process."""
-    from bayes_msc.inference import bayes_fit
-    from bayes_msc.presentation.report import figures
+    from bayes_msc.bayes import fit as bayes_fit
+    from bayes_msc.report import figures
 
     monkeypatch.setattr(bayes_fit, "SAMPLERS_STARTED", 0)
     many = figures.workers(50)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bayes_msc.presentation.cli import main
+from bayes_msc.cli.main import main
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

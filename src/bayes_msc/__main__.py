@@ -1,5 +1,5 @@
 """``python -m bayes_msc`` runs the command line."""
 
-from bayes_msc.presentation.cli import main
+from bayes_msc.cli.main import main
 
 raise SystemExit(main())

@@ -14,7 +14,7 @@ Stage 2 (inference): :func:`pool` and :func:`metareg` (frequentist, as metafor's
 :func:`fit` (PyMC via nutpie), :func:`exact_posterior` (quadrature), :func:`compare_priors`,
 :func:`simulate` (outcomes for a design from stated true parameters).
 
-Every function raises :class:`bayes_msc.data.errors.InputError` on bad input. Heavy
+Every function raises :class:`bayes_msc.errors.InputError` on bad input. Heavy
 libraries (PyMC, ArviZ, nutpie) are imported only by the functions that need them.
 """
 
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from bayes_msc.inference.bayes_compare import compare_priors
-from bayes_msc.inference.bayes_fit import fit
+from bayes_msc.bayes.compare import compare_priors
+from bayes_msc.bayes.fit import fit
 from bayes_msc.results.layout import CI_LEVEL
 
 __all__ = ["read_dataset", "effect_table", "arm_table", "pool", "metareg", "fit", "compare_priors",
@@ -80,7 +80,7 @@ def _context(effects: Any, excluded: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def _nonempty(effects: Any) -> None:
-    from bayes_msc.data.errors import InputError, Problem
+    from bayes_msc.errors import InputError, Problem
 
     if effects.k == 0:
         raise InputError(Problem(f"no comparison of outcome '{effects.outcome}' at month {effects.month:g} "
@@ -88,9 +88,9 @@ def _nonempty(effects: Any) -> None:
 
 
 def pool(effects: Any, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL, pi: str = "z") -> Any:
-    """Frequentist pooling of an effect table (:func:`bayes_msc.inference.frequentist.rma`),
+    """Frequentist pooling of an effect table (:func:`bayes_msc.frequentist.rma.rma`),
     with the comparisons' covariance when they share an arm."""
-    from bayes_msc.inference.frequentist import rma
+    from bayes_msc.frequentist.rma import rma
 
     _nonempty(effects)
     res = rma(method=method, hksj=hksj, level=level, pi=pi, **_rma_inputs(effects, np.ones(effects.k, bool)))
@@ -101,8 +101,8 @@ def metareg(effects: Any, covariates: Sequence[str], method: str = "reml", hksj:
             level: float = CI_LEVEL) -> Any:
     """Frequentist meta-regression on covariate terms (``age_mean``, ``log10(dose_million)``);
     comparisons lacking a covariate are dropped and listed in ``excluded``."""
-    from bayes_msc.data.errors import InputError, Problem
-    from bayes_msc.inference.frequentist import rma
+    from bayes_msc.errors import InputError, Problem
+    from bayes_msc.frequentist.rma import rma
 
     _nonempty(effects)
     terms = [covariates] if isinstance(covariates, str) else list(covariates)
@@ -125,14 +125,14 @@ def exact_posterior(effects: Any, prior: Any = "weakly_informative", covariates:
 
 
 def simulate(design: Any, params: Any, seed: int | None = None, studies: Any = None) -> Any:
-    """Simulated ``outcomes.csv`` rows for a design (:func:`bayes_msc.inference.simulate.simulate_outcomes`).
+    """Simulated ``outcomes.csv`` rows for a design (:func:`bayes_msc.simulation.simulate.simulate_outcomes`).
 
     Parameters
     ----------
     design : path or DataFrame
         A folder with ``arms.csv`` (and ``studies.csv``), or the arms frame itself.
     params : path or SimulationParams
-        The true parameters (a TOML file, :func:`bayes_msc.inference.simulate.load_params`).
+        The true parameters (a TOML file, :func:`bayes_msc.simulation.simulate.load_params`).
     seed : int, optional
         Overrides the parameters' seed.
     studies : DataFrame, optional
@@ -140,8 +140,8 @@ def simulate(design: Any, params: Any, seed: int | None = None, studies: Any = N
     """
     import pandas as pd
 
-    from bayes_msc.data.errors import InputError, Problem
-    from bayes_msc.inference.simulate import load_params, simulate_outcomes
+    from bayes_msc.errors import InputError, Problem
+    from bayes_msc.simulation.simulate import load_params, simulate_outcomes
 
     if isinstance(design, (str, os.PathLike)):
         folder = Path(design)

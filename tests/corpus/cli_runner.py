@@ -28,13 +28,13 @@ from pathlib import Path
 
 # Imported by the server before it forks: what every verb needs to read its inputs.
 PRELOAD = (
-    "bayes_msc.presentation.cli",
+    "bayes_msc.cli.main",
     "bayes_msc.data.reader",
     "bayes_msc.data.effects",
-    "bayes_msc.inference.frequentist",
-    "bayes_msc.inference.priors",
-    "bayes_msc.presentation.spec",
-    "bayes_msc.presentation.output",
+    "bayes_msc.frequentist.rma",
+    "bayes_msc.priors",
+    "bayes_msc.workflow.spec",
+    "bayes_msc.results.serialise",
 )
 
 
@@ -63,7 +63,7 @@ def _child(argv: list[str], cwd: str, out: str, err: str) -> None:
             os.close(handle)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.argv = ["bayes-msc", *argv]
-        from bayes_msc.presentation.cli import main
+        from bayes_msc.cli.main import main
 
         try:
             code = main(argv)

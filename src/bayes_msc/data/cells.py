@@ -25,7 +25,7 @@ from bayes_msc.data.conversions import (
     rescale_mean,
     rescale_sd,
 )
-from bayes_msc.data.errors import InputError, Problem
+from bayes_msc.errors import InputError, Problem
 
 _VALUE_COLUMNS = ("study", "arm", "mean", "sd", "n", "scale_min", "scale_max", "rescaled", "conversion")
 

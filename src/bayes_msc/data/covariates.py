@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data.errors import InputError, Problem
+from bayes_msc.errors import InputError, Problem
 
 TRANSFORMS: tuple[str, ...] = ("log10", "log")
 _EXCLUDED = frozenset({"n", "_row"})

@@ -3,7 +3,7 @@
 :func:`read_text` checks that a file is UTF-8 CSV text, :func:`parse` splits it into
 records and cells (blank lines skipped while row numbers stay those a spreadsheet shows)
 and checks the header, and :func:`numbers` converts the numeric columns. Each reports
-what is wrong as :class:`~bayes_msc.data.errors.Problem` objects naming the file, row and
+what is wrong as :class:`~bayes_msc.errors.Problem` objects naming the file, row and
 column; :mod:`bayes_msc.data.reader` gathers them for a whole folder.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data.errors import Problem
+from bayes_msc.errors import Problem
 from bayes_msc.data.schema import ARMS, KL_COLUMNS, OUTCOMES, STUDIES, FileSpec
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "bars"}

@@ -49,7 +49,7 @@ from bayes_msc.data.covariates import (
     term_values,
 )
 from bayes_msc.data.dataset import Dataset
-from bayes_msc.data.errors import InputError, Problem
+from bayes_msc.errors import InputError, Problem
 
 MEASURES: tuple[str, ...] = ("md", "smd")
 MULTIARM: tuple[str, ...] = ("split", "shared")

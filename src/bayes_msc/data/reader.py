@@ -5,7 +5,7 @@
 numbers stay those a spreadsheet shows), checks them with the schemas of
 :mod:`bayes_msc.data.schema` and the rules of :mod:`bayes_msc.data.rules`, collects
 every problem of every file and raises them together as one
-:class:`~bayes_msc.data.errors.InputError`, or returns the normalised
+:class:`~bayes_msc.errors.InputError`, or returns the normalised
 :class:`~bayes_msc.data.dataset.Dataset`. :func:`covariate_columns` and
 :func:`cell_summary` describe a dataset.
 """
@@ -22,7 +22,7 @@ import pandas as pd
 from bayes_msc.data import csvfile, rules
 from bayes_msc.data import schema as sc
 from bayes_msc.data.dataset import STAT_COLUMNS, Dataset
-from bayes_msc.data.errors import InputError, Problem
+from bayes_msc.errors import InputError, Problem
 
 
 @dataclass

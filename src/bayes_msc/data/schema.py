@@ -12,7 +12,7 @@ when empty), converts its numeric columns to float, and checks the result once w
 
 Every check is vectorised over the whole file. A column check's key is one of
 :data:`MESSAGES` (a template); a row rule's ``describe`` writes its messages.
-:func:`check_frame` turns the failures into :class:`~bayes_msc.data.errors.Problem`
+:func:`check_frame` turns the failures into :class:`~bayes_msc.errors.Problem`
 objects naming the file, spreadsheet row and column, what is wrong and what is allowed.
 (The package once ran these checks through pandera; hand-written checks report the same
 problems in the same order and spare the command line pandera's import, which took
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_msc.data.dataset import KINDS, ROLES, STAT_COLUMNS, STAT_GROUPS
-from bayes_msc.data.errors import Problem
+from bayes_msc.errors import Problem
 
 Describe = Callable[[pd.DataFrame], pd.DataFrame]
 """Failing rows -> frame with ``message`` and ``column`` (same index)."""

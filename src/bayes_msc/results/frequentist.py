@@ -1,6 +1,6 @@
 """Frequentist result types: pooled estimate, meta-regression and leave-one-out.
 
-Made by :mod:`bayes_msc.inference.frequentist` (``rma``, ``leave_one_out``). The
+Made by :mod:`bayes_msc.frequentist.rma` (``rma``, ``leave_one_out``). The
 ``to_dict()`` of :class:`PoolResult` and :class:`MetaRegResult` give exactly the JSON
 fields of DESIGN.md for ``bayes-msc pool`` and ``bayes-msc metareg`` first, then extra
 fields (``measure``, ``multiarm``, ``dataset``, ``simulated``, ``hksj``, ``level``,
@@ -12,7 +12,7 @@ the total weight (the diagonal of ``W`` for a non-diagonal covariance, as
 ``weights.rma.mv``); ``q`` is the (generalised) Cochran Q of the fixed-effect fit.
 Context fields (``outcome``, ``month``, ``measure``, ``multiarm``, ``dataset``,
 ``simulated``, ``excluded``) are filled in by the caller with :func:`dataclasses.replace`;
-``notes`` says when an estimator needed a fallback (see :mod:`bayes_msc.inference.tau2`).
+``notes`` says when an estimator needed a fallback (see :mod:`bayes_msc.frequentist.tau2`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,106 @@
+"""Fit one model under several prior sets and check each fit's prior sensitivity.
+
+Power-scaling sensitivity (Kallioinen et al. 2024, Stat Comput 34:57; ArviZ's
+``psense``): how much the posterior of ``mu`` and ``tau`` moves when the prior (or the
+likelihood) is raised to a power near 1, estimated from the draws by Pareto-smoothed
+importance sampling, so no refit is needed. It uses the fit's ``log_prior`` group (the
+hyperpriors of mu, tau and the slopes) and ``log_likelihood`` group.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayes_msc.errors import InputError, Problem
+from bayes_msc.bayes.fit import DEFAULT_SEED, fit
+from bayes_msc.results.comparison import PriorComparison, diagnosis
+from bayes_msc.results.layout import CI_LEVEL
+
+SENSITIVITY_COLUMNS = ("mu_prior", "mu_likelihood", "tau_prior", "tau_likelihood", "mu_diagnosis",
+                       "tau_diagnosis")
+
+
+def sensitivity(result: Any) -> dict[str, Any]:
+    """Power-scaling sensitivity of mu (``mu_at_mean`` with covariates) and tau to the
+    prior and to the likelihood, with ArviZ's diagnosis of each."""
+    from arviz_stats import psense
+
+    mu = "mu_at_mean" if result.covariates else "mu"
+    tree = result.idata
+    if tree is None:  # the exact engine: independent draws of its posterior
+        from bayes_msc.bayes.exact.draws import sensitivity_tree
+
+        tree = sensitivity_tree(result.densities.tau_posterior, seed=result.seed or DEFAULT_SEED)
+    prior = psense(tree, var_names=[mu, "tau"], group="prior")
+    lik = psense(tree, var_names=[mu, "tau"], group="likelihood")
+    out: dict[str, Any] = {}
+    for key, name in (("mu", mu), ("tau", "tau")):
+        p, q = float(prior[name]), float(lik[name])
+        out.update({f"{key}_prior": p, f"{key}_likelihood": q, f"{key}_diagnosis": diagnosis(p, q)})
+    return out
+
+
+def compare_priors(data: Any, priors: Sequence[Any] | None = None, model: str = "re",
+                   covariates: Sequence[str] = (), *, priors_path: str | os.PathLike | None = None,
+                   draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = DEFAULT_SEED,
+                   parameterisation: str = "auto", target_accept: float = 0.95,
+                   ci_prob: float = CI_LEVEL, mcid: float | None = None, engine: str = "auto") -> PriorComparison:
+    """Fit ``model`` once per prior set, with the same data, options and seed.
+
+    Parameters
+    ----------
+    data : EffectTable or ArmTable
+        As for :func:`bayes_msc.bayes.fit.fit`.
+    priors : sequence of str or PriorSet, optional
+        Prior sets (names or objects); default: every set of ``priors_path`` (or of the
+        bundled file), in file order.
+    model, covariates, draws, tune, chains, seed, parameterisation, target_accept, ci_prob, mcid
+        As for :func:`~bayes_msc.bayes.fit.fit`.
+    engine : {"auto", "exact", "mcmc"}
+        ``auto`` (default): per prior set, the exact engine where it gives the posterior
+        (:func:`bayes_msc.bayes.engines.exact_covers`), MCMC otherwise. The exact
+        engine's sensitivity is estimated from independent draws of its posterior
+        (:func:`bayes_msc.bayes.exact.draws.sensitivity_tree`).
+
+    Returns
+    -------
+    PriorComparison
+
+    Raises
+    ------
+    InputError
+        An unknown prior set, one given twice, or anything :func:`fit` refuses.
+    """
+    from bayes_msc.priors import bundled_prior_sets, load_prior_sets
+
+    if not priors:
+        sets = bundled_prior_sets() if priors_path is None else load_prior_sets(priors_path)
+        priors = list(sets.values())
+    names = [p if isinstance(p, str) else p.name for p in priors]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(Problem("prior set(s) given more than once: " + ", ".join(twice), column="prior"))
+    if engine not in ("auto", "exact", "mcmc"):
+        raise InputError(Problem(f"unknown engine {engine!r}; allowed: auto, exact, mcmc", column="engine"))
+    from bayes_msc.bayes.engines import choose_engine
+    from bayes_msc.priors import get_prior_set
+
+    sets = [get_prior_set(p, priors_path) if isinstance(p, str) else p for p in priors]
+    vcov = getattr(data, "vcov", None)
+    results = [fit(data, model, prior, covariates, priors_path=priors_path, draws=draws, tune=tune,
+                   chains=chains, seed=seed, parameterisation=parameterisation,
+                   engine=choose_engine(engine, model, prior, covariates, vcov),
+                   target_accept=target_accept, ci_prob=ci_prob, mcid=mcid) for prior in sets]
+    rows = {r.prior: sensitivity(r) for r in results}
+    table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(SENSITIVITY_COLUMNS))
+    first = results[0]
+    return PriorComparison(
+        results=tuple(results), sensitivity=table, outcome=first.outcome, month=first.month,
+        model=model, covariates=first.covariates, ci_prob=ci_prob,
+        mcid=None if mcid is None else float(np.abs(mcid)), dataset=first.dataset,
+        simulated=first.simulated)

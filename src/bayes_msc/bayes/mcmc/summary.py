@@ -1,0 +1,292 @@
+"""From nutpie's draws to the posterior a :class:`~bayes_msc.results.bayes.BayesResult` holds.
+
+- :func:`tidy_posterior`: padded entries dropped, real names on every coordinate, slopes and
+  the intercept per unit of the covariates as given (``beta``, ``mu``) next to their
+  standardised forms (``beta_per_sd``, ``mu_at_mean``), and ``theta_new``, the effect of a
+  new study (at the covariates' means): ``mu_at_mean + tau * e`` with ``e ~ N(0, 1)`` drawn
+  by numpy's generator seeded with the fit's seed, so the same seed gives the same draws.
+- :func:`log_likelihood`: pointwise log likelihood (per comparison; per study for
+  comparisons sharing an arm, whose densities are joint; per arm for the arm model).
+- :func:`parameter_table` (ArviZ ``summary``), :func:`verdict`, :func:`probabilities`,
+  :func:`study_effects`.
+- :func:`save_datatree`: netCDF written to a temporary file, then renamed into place.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayes_msc.errors import InputError, Problem
+from bayes_msc.results.bayes import ESS_BULK_MIN, PARAMETER_FIELDS, RHAT_MAX, Verdict
+
+DEFAULT_SAMPLES = 4000
+"""draws x chains at the default settings (1000 x 4), where ESS_bulk >= 1000 is required."""
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def ess_threshold(draws: int, chains: int) -> float:
+    """ESS_bulk required by the verdict: 1000 at 1000 x 4 draws or more, and scaled down in
+    proportion with fewer: ``1000 * min(1, draws * chains / 4000)`` (a quarter of the draws)."""
+    return ESS_BULK_MIN * min(1.0, draws * chains / DEFAULT_SAMPLES)
+
+
+def tidy_posterior(raw: Any, inputs: Any, std: Any, terms: tuple[str, ...], seed: int, form: str,
+                   outcome_sd: float | None = None) -> Any:
+    """The posterior group of one fit (an ``xarray.Dataset``; see the module docstring).
+
+    ``raw`` holds the sampled (free) variables of the padded model; ``form`` is how the
+    random effects were sampled (:data:`bayes_msc.bayes.mcmc.models.FORMS`);
+    ``outcome_sd`` scales ``log_tau2_smd`` to tau. With ``form="marginal"`` the effects are
+    drawn from their conditional normal given each draw of the hyperparameters (and, for
+    the arm model, the baselines), with the seeded generator that also draws ``theta_new``.
+    """
+    import xarray as xr
+
+    from bayes_msc.bayes.mcmc.models import effects_from_raw
+
+    k, kind = inputs.k, inputs.kind
+    post = raw.isel(comparison=slice(0, k)).assign_coords(comparison=list(inputs.labels))
+    if kind == "arm":
+        post = post.isel(study=slice(0, len(inputs.study_labels)))
+        post = post.assign_coords(study=list(inputs.study_labels))
+    if "tau" not in post:  # Rhodes et al. form: tau = outcome_sd * exp(log_tau2_smd / 2)
+        post = post.assign(tau=outcome_sd * np.exp(post["log_tau2_smd"] / 2.0))
+    mean = post["mu"].values[..., None] + np.zeros(k)
+    if std is not None:
+        post = post.assign_coords(term=list(terms))
+        mean = mean + np.einsum("cdp,kp->cdk", post["beta"].values, inputs.z)
+    tau = post["tau"].values
+    rng = np.random.default_rng(seed)
+    noise_new = rng.standard_normal(tau.shape)
+    name = "theta" if kind == "re" else "delta"
+    if form == "marginal":
+        effects = _conditional_effects(post, inputs, mean, tau, rng)
+    else:
+        w = np.full(k, 1.0 if form == "centred" else 0.0)
+        effects = effects_from_raw(post[f"{name}_raw"].values, mean, tau, w)
+    post = post.drop_vars(f"{name}_raw").assign({name: (("chain", "draw", "comparison"), effects)})
+    if std is not None:
+        scale = xr.DataArray(std.scale, dims="term", coords={"term": list(terms)})
+        centre = xr.DataArray(std.centre, dims="term", coords={"term": list(terms)})
+        beta_sd = post["beta"]
+        post = post.assign(mu_at_mean=post["mu"], beta_per_sd=beta_sd, beta=beta_sd / scale,
+                           mu=post["mu"] - (beta_sd * centre / scale).sum("term"))
+    at_mean = post["mu_at_mean"] if std is not None else post["mu"]
+    return post.assign(theta_new=at_mean + post["tau"] * xr.DataArray(noise_new, dims=at_mean.dims))
+
+
+def _conditional_effects(post: Any, inputs: Any, mean: np.ndarray, tau: np.ndarray,
+                         rng: np.random.Generator) -> np.ndarray:
+    """Draws of the random effects from N(B m + (1 - B) d, (1 - B) v), B = v / (v + tau^2):
+    their exact conditional given (mean m, tau) and the observed contrast d with variance v
+    (for the arm model d = treatment mean - baseline alpha, v = se^2)."""
+    if inputs.kind == "re":
+        obs, v = inputs.yi, inputs.vi
+    else:
+        treated = np.flatnonzero(inputs.arm_effect >= 0)
+        arm_of = np.empty(inputs.k, dtype=int)
+        arm_of[inputs.arm_effect[treated]] = treated
+        obs = inputs.arm_mean[arm_of] - post["alpha"].values[..., inputs.arm_study[arm_of]]
+        v = inputs.arm_se[arm_of] ** 2
+    tau2 = tau[..., None] ** 2
+    b = v / (v + tau2)
+    sd = np.sqrt(v * tau2 / (v + tau2))
+    return b * mean + (1.0 - b) * obs + sd * rng.standard_normal(mean.shape)
+
+
+def log_prior(post: Any, prior_set: Any, covariates: bool) -> Any:
+    """Log prior densities of the hyperparameters, draw by draw (the prior set's own
+    densities, :meth:`bayes_msc.priors.Prior.logpdf`): ``mu`` (the model's, at
+    the covariates' means), ``tau`` or ``log_tau2_smd``, ``beta`` (per SD). The arm
+    model's vague baselines are left out: they are not a prior choice under study."""
+    import xarray as xr
+
+    mu = post["mu_at_mean"] if covariates else post["mu"]
+    out = {"mu": xr.DataArray(prior_set.mu.logpdf(mu.values), dims=mu.dims)}
+    if prior_set.tau is not None:
+        out["tau"] = xr.DataArray(prior_set.tau.logpdf(post["tau"].values), dims=post["tau"].dims)
+    else:
+        lt = post["log_tau2_smd"]
+        out["log_tau2_smd"] = xr.DataArray(prior_set.log_tau2_smd.logpdf(lt.values), dims=lt.dims)
+    if covariates:
+        b = post["beta_per_sd"]
+        out["beta"] = xr.DataArray(prior_set.beta.logpdf(b.values), dims=b.dims, coords={"term": b["term"]})
+    return xr.Dataset(out, coords={"chain": post["chain"], "draw": post["draw"]})
+
+
+def log_likelihood(post: Any, inputs: Any) -> Any:
+    """Pointwise log likelihood of the observed data, draw by draw."""
+    import xarray as xr
+
+    if inputs.kind == "arm":
+        alpha = post["alpha"].values[..., inputs.arm_study]
+        delta = np.concatenate([post["delta"].values, np.zeros(post["delta"].shape[:-1] + (1,))], axis=-1)
+        mean = alpha + delta[..., inputs.arm_effect]  # -1 picks the appended zero: control arms
+        var = inputs.arm_se**2
+        ll = -0.5 * (_LOG_2PI + np.log(var) + (inputs.arm_mean - mean) ** 2 / var)
+        return xr.Dataset({"y": (("chain", "draw", "arm"), ll)},
+                          coords={"chain": post.chain, "draw": post.draw, "arm": list(inputs.arm_labels)})
+    theta = post["theta"].values
+    v = inputs.vcov
+    if np.count_nonzero(v - np.diag(np.diag(v))) == 0:
+        var = np.diag(v)
+        ll = -0.5 * (_LOG_2PI + np.log(var) + (inputs.yi - theta) ** 2 / var)
+        return xr.Dataset({"y": (("chain", "draw", "comparison"), ll)},
+                          coords={"chain": post.chain, "draw": post.draw, "comparison": list(inputs.labels)})
+    studies = list(dict.fromkeys(inputs.studies))
+    blocks = []
+    for s in studies:  # comparisons share arms only within their study: one joint density each
+        idx = np.array([i for i, t in enumerate(inputs.studies) if t == s])
+        sub = v[np.ix_(idx, idx)]
+        resid = inputs.yi[idx] - theta[..., idx]
+        quad = np.einsum("...i,ij,...j->...", resid, np.linalg.inv(sub), resid)
+        blocks.append(-0.5 * (len(idx) * _LOG_2PI + np.linalg.slogdet(sub)[1] + quad))
+    return xr.Dataset({"y": (("chain", "draw", "study"), np.stack(blocks, axis=-1))},
+                      coords={"chain": post.chain, "draw": post.draw, "study": studies})
+
+
+def reported(post: Any, terms: tuple[str, ...]) -> Any:
+    """The reported parameters as one ``xarray.Dataset`` of scalar draws, in table order:
+    ``mu``, ``tau``, one slope per term, ``mu_at_mean`` (with covariates), ``theta_new``."""
+    import xarray as xr
+
+    out = {"mu": post["mu"], "tau": post["tau"]}
+    for t in terms:
+        out[t] = post["beta"].sel(term=t, drop=True)
+    if terms:
+        out["mu_at_mean"] = post["mu_at_mean"]
+    out["theta_new"] = post["theta_new"]
+    return xr.Dataset(out)
+
+
+def _stats(ds: Any, ci_prob: float, kind: str, ci_kind: str) -> Any:
+    import arviz as az
+
+    # A stuck chain gives R-hat inf/NaN (0/0 inside ArviZ); the verdict fails it, no warning needed.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return az.summary(ds, kind=kind, ci_kind=ci_kind, ci_prob=ci_prob, round_to="none", fmt="xarray")
+
+
+def _bounds(summary: Any) -> tuple[str, str]:
+    labels = [str(s) for s in summary["summary"].values]
+    return (next(s for s in labels if s.endswith("_lb")), next(s for s in labels if s.endswith("_ub")))
+
+
+def parameter_table(params: Any, ci_prob: float) -> pd.DataFrame:
+    """mean, sd, median, ETI, HDI (at ``ci_prob``), ESS bulk/tail and R-hat per parameter."""
+    eti = _stats(params, ci_prob, "all", "eti")
+    hdi = _stats(params, ci_prob, "stats", "hdi")
+    elo, ehi = _bounds(eti)
+    hlo, hhi = _bounds(hdi)
+    rows = {}
+    for name in params.data_vars:
+        e, h = eti[name], hdi[name]
+        rows[name] = {
+            "mean": float(e.sel(summary="mean")), "sd": float(e.sel(summary="sd")),
+            "median": float(np.median(params[name].values)),
+            "eti_low": float(e.sel(summary=elo)), "eti_high": float(e.sel(summary=ehi)),
+            "hdi_low": float(h.sel(summary=hlo)), "hdi_high": float(h.sel(summary=hhi)),
+            "ess_bulk": float(e.sel(summary="ess_bulk")), "ess_tail": float(e.sel(summary="ess_tail")),
+            "r_hat": float(e.sel(summary="r_hat")),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")[list(PARAMETER_FIELDS)]
+
+
+def study_effects(post: Any, inputs: Any, comparisons: tuple[str, ...], ci_prob: float) -> pd.DataFrame:
+    """Shrunken effect of each comparison: ``comparison, study, yi, sei, mean, sd, eti_low, eti_high``."""
+    name = "theta" if inputs.kind == "re" else "delta"
+    s = _stats(post[[name]], ci_prob, "stats", "eti")[name]
+    lo, hi = _bounds(s.to_dataset())
+    return pd.DataFrame({
+        "comparison": list(comparisons), "study": list(inputs.studies), "yi": inputs.yi,
+        "sei": np.sqrt(inputs.vi), "mean": s.sel(summary="mean").values, "sd": s.sel(summary="sd").values,
+        "eti_low": s.sel(summary=lo).values, "eti_high": s.sel(summary=hi).values,
+    })
+
+
+def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> Verdict:
+    """R-hat <= 1.01 and ESS_bulk >= :func:`ess_threshold` for every reported parameter, and
+    no divergent transition; ``reasons`` names what failed."""
+    ess_min = ess_threshold(draws, chains)
+    r_hat, ess = table["r_hat"], table["ess_bulk"]
+    reasons = []
+    bad_r = [f"{n} {v:.3f}" for n, v in r_hat.items() if not v <= RHAT_MAX]
+    if bad_r:
+        reasons.append(f"R-hat above {RHAT_MAX}: " + ", ".join(bad_r))
+    bad_e = [f"{n} {v:.0f}" for n, v in ess.items() if not v >= ess_min]
+    if bad_e:
+        reasons.append(f"ESS_bulk below {ess_min:g}: " + ", ".join(bad_e))
+    if divergences:
+        reasons.append(f"{divergences} divergent transition{'s' if divergences > 1 else ''}")
+    return Verdict(passed=not reasons, reasons=tuple(reasons), max_r_hat=float(r_hat.max()),
+                   min_ess_bulk=float(ess.min()), divergences=int(divergences), ess_min=ess_min)
+
+
+def probabilities(post: Any, covariates: bool, mcid: float | None) -> dict[str, float]:
+    """``P(mu < 0)``, ``P(mu > 0)`` and, with an MCID, ``P(mu < -|mcid|)`` (a benefit at
+    least that large when lower is better); with covariates for ``mu_at_mean`` too (the
+    effect at their means), the labels the exact engine uses."""
+    out = {}
+    for name in ("mu", "mu_at_mean") if covariates else ("mu",):
+        draws = post[name].values.reshape(-1)
+        out[f"P({name} < 0)"] = float(np.mean(draws < 0))
+        out[f"P({name} > 0)"] = float(np.mean(draws > 0))
+        if mcid is not None:
+            cut = -abs(float(mcid))
+            out[f"P({name} < {cut:g})"] = float(np.mean(draws < cut))
+    return out
+
+
+def sample_stats(raw_stats: Any) -> Any:
+    """nutpie's sample statistics without its text columns (not storable in netCDF)."""
+    keep = [v for v in raw_stats.data_vars if raw_stats[v].dtype.kind not in "OUS"]
+    return raw_stats[keep]
+
+
+def save_folder(path: str | os.PathLike) -> Path:
+    """The folder ``path`` will be written in.
+
+    Raises
+    ------
+    InputError
+        When it does not exist, or ``path`` is a folder.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(Problem(f"cannot save to '{path}': folder '{folder}' does not exist", column="save"))
+    if path.is_dir():
+        raise InputError(Problem(f"cannot save to '{path}': it is a folder; give a file name", column="save"))
+    return folder
+
+
+def save_datatree(tree: Any, path: str | os.PathLike) -> Path:
+    """Write ``tree`` to netCDF atomically: a temporary file in the target folder, renamed.
+
+    Raises
+    ------
+    InputError
+        When the target folder does not exist (:func:`save_folder`).
+    """
+    path = Path(path)
+    folder = save_folder(path)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        tree.to_netcdf(tmp, engine="h5netcdf")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; give it the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,1 +1,0 @@
-"""Inference layer: frequentist pooling, Bayesian models, exact posteriors, simulation."""

@@ -1,0 +1,175 @@
+"""The numbers and texts of the posterior forest plot, taken from the results and the
+effect table (:mod:`bayes_msc.plots.forest` draws them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayes_msc.plots import style
+
+
+def as_list(results: Any) -> list[Any]:
+    """One result or a sequence of them, as a non-empty list."""
+    if isinstance(results, (list, tuple)):
+        out = list(results)
+    else:
+        out = [results]
+    if not out:
+        raise ValueError("posterior_forest needs at least one Bayesian result")
+    return out
+
+
+def effects_frame(effects: Any, results: list[Any]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The effect-table frame and what the figure says about it."""
+    frame = getattr(effects, "data", effects)
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError("effects must be an EffectTable or its DataFrame")
+    needed = ["study", "comparison", "yi", "vi"]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(f"effect table lacks column(s) {missing}")
+    if frame.empty:
+        raise ValueError("effect table has no comparisons")
+    first = results[0]
+    # A bare DataFrame says nothing about measure or scale (and its attribute access
+    # would return columns): then the first result speaks for it.
+    table = None if isinstance(effects, pd.DataFrame) else effects
+
+    def one(attr: str) -> Any:
+        if table is not None and hasattr(table, attr):
+            return getattr(table, attr)
+        if attr in frame.columns and frame[attr].nunique() == 1:
+            return frame[attr].iloc[0]
+        return getattr(first, attr, None)
+
+    meta = {
+        "outcome": one("outcome"),
+        "month": one("month"),
+        "measure": getattr(table, "measure", getattr(first, "measure", None)),
+        "rescale": getattr(table, "rescale", None),
+        "simulated": bool(getattr(table, "simulated", False))
+        or any(bool(getattr(r, "simulated", False)) for r in results),
+        "multiarm": getattr(table, "multiarm", getattr(first, "multiarm", None)),
+    }
+    return frame.reset_index(drop=True), meta
+
+
+def check_same_analysis(results: list[Any], pool: Any, meta: dict[str, Any]) -> None:
+    """Every result must be of the effect table's outcome and month (when both say)."""
+    for obj in [*results, pool]:
+        if obj is None:
+            continue
+        for attr in ("outcome", "month"):
+            mine, theirs = meta[attr], getattr(obj, attr, None)
+            if mine is not None and theirs is not None and str(mine) != str(theirs) \
+                    and not _same_number(mine, theirs):
+                raise ValueError(f"{type(obj).__name__} is for {attr} {theirs!r}, "
+                                 f"the effect table for {mine!r}")
+    if pool is not None:
+        meta["simulated"] = meta["simulated"] or bool(getattr(pool, "simulated", False))
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def effect_lookup(study_effects: pd.DataFrame) -> Callable[[str, str], tuple[float, float, float] | None]:
+    """A function ``(study, comparison) -> (mean, eti_low, eti_high)`` of the shrunken
+    effects (None when absent), matched on study and comparison (comparison labels such as
+    "msc_40m vs placebo" repeat across studies; on the comparison alone when the table has
+    no ``study``); the first row of a pair counts."""
+    by_study = "study" in study_effects.columns
+    comparisons = study_effects["comparison"].astype(str).tolist()
+    studies = study_effects["study"].astype(str).tolist() if by_study else [""] * len(comparisons)
+    values = study_effects[["mean", "eti_low", "eti_high"]].to_numpy(float)
+    table: dict[tuple[str, str], tuple[float, float, float]] = {}
+    for key, row in zip(zip(studies, comparisons), values):
+        table.setdefault(key, (float(row[0]), float(row[1]), float(row[2])))
+    return lambda study, comparison: table.get((str(study) if by_study else "", str(comparison)))
+
+
+def parameter(result: Any, name: str) -> tuple[float, float, float] | None:
+    p = result.parameters
+    if name not in p.index:
+        return None
+    row = p.loc[name]
+    return float(row["mean"]), float(row["eti_low"]), float(row["eti_high"])
+
+
+def weights_of(frame: pd.DataFrame, pool: Any) -> np.ndarray | None:
+    """The pool's weights (percent) in the frame's comparison order: by position when the
+    pool lists the frame's comparisons in order, else by label when labels are unique."""
+    if pool is None:
+        return None
+    labels = [str(x) for x in pool.labels]
+    weights = np.asarray(pool.weights, dtype=float)
+    comparisons = [str(c) for c in frame["comparison"]]
+    if labels == comparisons:
+        return weights
+    by_label = dict(zip(labels, weights))
+    if len(by_label) == len(labels) and set(comparisons) <= set(by_label):
+        return np.array([by_label[c] for c in comparisons])
+    raise ValueError("the pool's comparison labels do not match the effect table's "
+                     f"comparisons: {sorted(set(comparisons) - set(by_label))} not in the pool"
+                     if not set(comparisons) <= set(by_label) else
+                     "the pool's comparison labels repeat and are not in the effect table's order")
+
+
+def text_columns(frame: pd.DataFrame, weights: np.ndarray | None, extra: Sequence[str],
+                 pool: Any) -> list[tuple[str, list[str]]]:
+    """(header, cells) of the left-hand columns."""
+    cols = [("Study", [str(s) for s in frame["study"]])]
+    if {"treatment_arm", "control_arm"} <= set(frame.columns):
+        cells = [f"{t} vs {c}" for t, c in zip(frame["treatment_arm"], frame["control_arm"])]
+    else:
+        cells = [str(c) for c in frame["comparison"]]
+    if cells != cols[0][1]:  # a comparison named like its study says nothing new
+        cols.append(("Comparison", cells))
+    for name in extra:
+        if name == "weight":
+            if weights is not None:
+                cols.append((f"Weight\n({pool.method.upper()}, %)",
+                             [style.format_number(w, 1) for w in weights]))
+        elif name in frame.columns and frame[name].notna().any():
+            header = style.covariate_label(name, two_lines=True)
+            cols.append((header, [_cell(v) for v in frame[name]]))
+    if {"n_treatment", "n_control"} <= set(frame.columns) \
+            and frame[["n_treatment", "n_control"]].notna().any(axis=None):
+        cols.append(("n\n(T/C)", [f"{_cell(a)}/{_cell(b)}"
+                                  for a, b in zip(frame["n_treatment"], frame["n_control"])]))
+    return cols
+
+
+def _cell(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return "\u2013"
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return style.format_number(round(float(v), 2))
+    return str(v)
+
+
+MULTIARM_TEXT = {
+    "split": "a shared control's n is split among its comparisons",
+    "shared": "a shared control is kept whole and the comparisons' correlation modelled",
+}
+
+
+def footnote(results: list[Any], labels: list[str], meta: dict[str, Any], k: int,
+             frame: pd.DataFrame) -> str:
+    """Two lines: what the rows are, then what the Bayesian marks are."""
+    studies = frame["study"].nunique()
+    first = [f"{k} comparison{'s' * (k != 1)} from {studies} stud{'ies' if studies != 1 else 'y'}"]
+    if meta.get("multiarm"):
+        first.append("multi-arm trials: " + MULTIARM_TEXT.get(meta["multiarm"], meta["multiarm"]))
+    second = ["Bayesian: posterior mean and 95% equal-tailed credible interval"]
+    if len(results) == 1:
+        second.append(labels[0])
+    return "; ".join(first) + "\n" + "; ".join(second)
+

@@ -1,1 +1,0 @@
-"""Presentation layer: command line, plots, reports."""

@@ -1,1 +1,0 @@
-"""Figures (matplotlib). Plot functions only read result objects."""

@@ -1,1 +1,0 @@
-"""HTML report written by ``bayes-msc run``."""

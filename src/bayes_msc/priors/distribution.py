@@ -1,0 +1,326 @@
+"""One prior: a PyMC distribution name and its parameters, without importing PyMC.
+
+:class:`Prior` validates a distribution name and its PyMC parameters against a static
+table (:data:`SUPPORTED_DISTRIBUTIONS`, checked against PyMC's signatures in
+tests/test_priors.py), holds numbers or data-scaled values (:class:`Scaled`, resolved with
+a :class:`PriorContext`), and evaluates its log density and distribution function with
+scipy in PyMC's parameterisation. Prior sets are in :mod:`bayes_msc.priors.sets`;
+the TOML format is described in :mod:`bayes_msc.priors`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from bayes_msc.errors import InputError, Problem
+
+SCALE_KEYS: tuple[str, ...] = ("unit_info_sd", "outcome_sd", "arm_mean_spread", "arm_mean_centre")
+"""What a :class:`Scaled` value may scale with (fields of :class:`PriorContext`)."""
+
+
+@dataclass(frozen=True)
+class _Spec:
+    forms: tuple[tuple[str, ...], ...]  # accepted parameter sets, after defaults
+    defaults: Mapping[str, float]
+    positive: tuple[str, ...]  # parameters that must be > 0
+    support: str  # "real", "positive" or "interval"
+
+
+# PyMC's own names and defaults (checked against PyMC's signatures in tests/test_priors.py),
+# kept static so that reading prior sets does not import pymc (~1 s).
+_SPECS: dict[str, _Spec] = {
+    "Normal": _Spec((("mu", "sigma"), ("mu", "tau")), {"mu": 0.0}, ("sigma", "tau"), "real"),
+    "StudentT": _Spec((("nu", "mu", "sigma"), ("nu", "mu", "lam")), {"mu": 0.0},
+                      ("nu", "sigma", "lam"), "real"),
+    "Cauchy": _Spec((("alpha", "beta"),), {}, ("beta",), "real"),
+    "Flat": _Spec(((),), {}, (), "real"),
+    "Uniform": _Spec((("lower", "upper"),), {"lower": 0.0, "upper": 1.0}, (), "interval"),
+    "HalfNormal": _Spec((("sigma",), ("tau",)), {}, ("sigma", "tau"), "positive"),
+    "HalfCauchy": _Spec((("beta",),), {}, ("beta",), "positive"),
+    "HalfStudentT": _Spec((("nu", "sigma"), ("nu", "lam")), {}, ("nu", "sigma", "lam"), "positive"),
+    "Exponential": _Spec((("lam",), ("scale",)), {}, ("lam", "scale"), "positive"),
+    "LogNormal": _Spec((("mu", "sigma"), ("mu", "tau")), {"mu": 0.0}, ("sigma", "tau"), "positive"),
+    "Gamma": _Spec((("alpha", "beta"), ("mu", "sigma")), {}, ("alpha", "beta", "mu", "sigma"),
+                   "positive"),
+    "InverseGamma": _Spec((("alpha", "beta"), ("mu", "sigma")), {},
+                          ("alpha", "beta", "mu", "sigma"), "positive"),
+    "HalfFlat": _Spec(((),), {}, (), "positive"),
+}
+
+SUPPORTED_DISTRIBUTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    name: tuple(dict.fromkeys(p for form in spec.forms for p in form))
+    for name, spec in _SPECS.items()})
+"""PyMC distribution name -> its parameter names, for every distribution a prior may use."""
+
+_ROLE_DISTS = {  # which distributions fit which key (by support)
+    "mu": ("real", "interval"), "beta": ("real", "interval"), "alpha": ("real", "interval"),
+    "tau": ("positive", "interval"), "log_tau2_smd": ("real",)}
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """A parameter value that scales with the data: ``factor`` x ``PriorContext.<by>``."""
+
+    factor: float
+    by: str
+
+    def __post_init__(self) -> None:
+        if self.by not in SCALE_KEYS:
+            raise ValueError(f"Scaled.by must be one of {SCALE_KEYS}, not {self.by!r}")
+
+
+@dataclass(frozen=True)
+class PriorContext:
+    """The data summaries that :class:`Scaled` values refer to (see
+    :func:`bayes_msc.priors.sets.prior_context`)."""
+
+    unit_info_sd: float
+    outcome_sd: float | None
+    arm_mean_spread: float | None = None
+    arm_mean_centre: float | None = None
+
+
+class _Params(dict):
+    """A read-only, hashable dict (picklable and copyable, unlike a mappingproxy)."""
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("prior parameters are read-only")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+    def __reduce__(self) -> tuple:
+        return _Params, (dict(self),)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """One prior: a PyMC distribution name and its parameters (numbers or :class:`Scaled`)."""
+
+    dist: str
+    params: Mapping[str, float | Scaled]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", _Params(self.params))
+
+    @property
+    def resolved(self) -> bool:
+        """True when every parameter is a number."""
+        return not any(isinstance(v, Scaled) for v in self.params.values())
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """(lower, upper) of the support (resolved priors only)."""
+        kind = _SPECS[self.dist].support
+        if kind == "interval":
+            p = self._filled()
+            return float(p["lower"]), float(p["upper"])
+        return (0.0 if kind == "positive" else -math.inf), math.inf
+
+    @property
+    def improper(self) -> bool:
+        return self.dist in ("Flat", "HalfFlat")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML inline-table form: ``{"dist": ..., param: number | {by: factor}}``."""
+        out: dict[str, Any] = {"dist": self.dist}
+        for k, v in self.params.items():
+            out[k] = {v.by: v.factor} if isinstance(v, Scaled) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str, *, file: str | None = None,
+                  column: str | None = None, role: str | None = None) -> Prior:
+        """Parse and validate ``{"dist": NAME, param: value, ...}`` (as read from TOML).
+
+        ``where`` says where ``d`` comes from in messages (``"prior set 'vague', key 'tau'"``);
+        ``file`` and ``column`` (the TOML key path) go on each :class:`Problem`; ``role``
+        (``mu``, ``tau``, ``log_tau2_smd``, ``beta``, ``alpha``) checks the support.
+
+        Raises
+        ------
+        InputError
+            Unknown distribution or parameter, missing or invalid parameter values.
+        """
+        def bad(msg: str) -> Problem:
+            return Problem(f"{where}: {msg}", file=file, column=column)
+
+        if not isinstance(d, Mapping):
+            raise InputError(bad("must be a table like { dist = \"Normal\", mu = 0.0, sigma = 1.0 }"))
+        dist = d.get("dist")
+        if dist not in _SPECS:
+            what = "key 'dist' is missing" if dist is None else f"unknown distribution {dist!r}"
+            raise InputError(bad(f"{what}; allowed (PyMC names): " + ", ".join(sorted(_SPECS))))
+        spec, allowed = _SPECS[dist], SUPPORTED_DISTRIBUTIONS[dist]
+        problems, params = [], {}
+        for key, value in d.items():
+            if key == "dist":
+                continue
+            if key not in allowed:
+                problems.append(bad(f"unknown parameter {key!r} of {dist}; allowed: "
+                                    + (", ".join(allowed) or "none")))
+                continue
+            try:
+                params[key] = _parse_value(value)
+            except ValueError as exc:
+                problems.append(bad(f"parameter {key!r}: {exc}"))
+        if not problems:
+            problems += [bad(m) for m in _check(dist, params)]
+        if role is not None and spec.support not in _ROLE_DISTS[role]:
+            fit = sorted(n for n, s in _SPECS.items() if s.support in _ROLE_DISTS[role])
+            problems.append(bad(f"{dist} does not fit {role!r}; allowed: " + ", ".join(fit)))
+        lower = params.get("lower", 0.0)
+        if role == "tau" and dist == "Uniform" and (
+                lower.factor if isinstance(lower, Scaled) else lower) < 0:
+            problems.append(bad("tau is >= 0: a Uniform prior of tau needs lower >= 0"))
+        if role == "log_tau2_smd" and dist == "Flat":
+            problems.append(bad("an improper prior on log(tau^2) gives an improper posterior"))
+        if problems:
+            raise InputError(problems)
+        return cls(dist, params)
+
+    def resolve(self, ctx: PriorContext, where: str = "prior") -> Prior:
+        """The same prior with every :class:`Scaled` value turned into a number."""
+        params = {}
+        for k, v in self.params.items():
+            if isinstance(v, Scaled):
+                base = getattr(ctx, v.by)
+                if base is None or not math.isfinite(base):
+                    raise InputError(Problem(f"{where}: parameter {k!r} scales with {v.by}, "
+                                             "which is not available for these data"))
+                v = v.factor * float(base)
+            params[k] = float(v)
+        errors = _check(self.dist, params)
+        if errors:
+            raise InputError([Problem(f"{where}: {m}") for m in errors])
+        return Prior(self.dist, params)
+
+    def _filled(self) -> dict[str, float]:
+        if not self.resolved:
+            raise ValueError(f"{self.dist} prior has data-scaled parameters: resolve() it first")
+        return {**_SPECS[self.dist].defaults, **self.params}
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        """Log density at ``x`` (numpy; scipy's densities in PyMC's parameterisation).
+
+        Improper priors (Flat, HalfFlat) have log density 0 on their support.
+        """
+        x = np.asarray(x, dtype=float)
+        if self.improper:
+            lo = self.support[0]
+            return np.where(x >= lo, 0.0, -np.inf)
+        return _scipy(self.dist, tuple(sorted(self._filled().items()))).logpdf(x)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Cumulative distribution at ``x`` (HalfFlat: ``x``, the improper mass below x)."""
+        x = np.asarray(x, dtype=float)
+        if self.dist == "HalfFlat":
+            return np.maximum(x, 0.0)
+        if self.dist == "Flat":
+            raise ValueError("a Flat prior has no distribution function")
+        return _scipy(self.dist, tuple(sorted(self._filled().items()))).cdf(x)
+
+    def to_pymc(self, name: str, dims: Any = None) -> Any:
+        """Create this prior as a PyMC variable in the current ``pm.Model`` and return it."""
+        import pymc as pm
+
+        if not self.resolved:
+            raise ValueError(f"prior of {name!r} has data-scaled parameters: resolve() it first")
+        return getattr(pm, self.dist)(name, **{k: float(v) for k, v in self.params.items()},
+                                      dims=dims)
+
+
+def _parse_value(value: Any) -> float | Scaled:
+    if isinstance(value, Scaled):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float, Mapping)):
+        raise ValueError(f"must be a number or a table like {{ unit_info_sd = 0.5 }}, not {value!r}")
+    if isinstance(value, Mapping):
+        if len(value) != 1 or next(iter(value)) not in SCALE_KEYS:
+            raise ValueError("a data-scaled value is a table with one key, one of: "
+                             + ", ".join(SCALE_KEYS))
+        (by, factor), = value.items()
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor):
+            raise ValueError(f"the factor of {by} must be a finite number")
+        return Scaled(float(factor), by)
+    if not math.isfinite(value):
+        raise ValueError("must be finite")
+    return float(value)
+
+
+def _check(dist: str, params: Mapping[str, float | Scaled]) -> list[str]:
+    """Problems with a prior's parameter values (missing, wrong form, not positive)."""
+    spec = _SPECS[dist]
+    given = set(spec.defaults) | set(params)
+    if not any(given == set(form) for form in spec.forms):
+        forms = " or ".join("(" + ", ".join(f) + ")" for f in spec.forms)
+        return [f"{dist} takes {forms}; got (" + ", ".join(sorted(params)) + ")"]
+    out = []
+    for k, v in params.items():
+        # A data-scaled value is positive when its factor is (every scale but the centre is).
+        val = v.factor if isinstance(v, Scaled) and v.by != "arm_mean_centre" else v
+        if k in spec.positive and not isinstance(val, Scaled) and not val > 0:
+            out.append(f"parameter {k!r} of {dist} must be > 0, not {val}")
+    if dist == "Uniform":
+        lo, hi = params.get("lower", 0.0), params.get("upper", 1.0)
+        if not any(isinstance(v, Scaled) for v in (lo, hi)) and not lo < hi:
+            out.append(f"Uniform needs lower < upper, not {lo} and {hi}")
+    return out
+
+
+def _sd(p: Mapping[str, float]) -> float:
+    """sigma, or from PyMC's precision ``tau`` / ``lam``."""
+    return p["sigma"] if "sigma" in p else p.get("tau", p.get("lam", 1.0)) ** -0.5
+
+
+def _gamma_ab(dist: str, p: Mapping[str, float]) -> tuple[float, float]:
+    if "alpha" in p:
+        return p["alpha"], p["beta"]
+    r = p["mu"] ** 2 / p["sigma"] ** 2  # PyMC's Gamma/InverseGamma._get_alpha_beta
+    return (r, p["mu"] / p["sigma"] ** 2) if dist == "Gamma" else (r + 2.0, p["mu"] * (r + 1.0))
+
+
+class _HalfT:
+    """Half Student-t: twice the t density on [0, inf)."""
+
+    def __init__(self, t: Any):
+        self._t = t
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        return np.where(x >= 0, math.log(2.0) + self._t.logpdf(x), -np.inf)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        return np.where(x >= 0, 2.0 * self._t.cdf(x) - 1.0, 0.0)
+
+
+_SCIPY = {  # scipy.stats distribution equal to PyMC's dist(**params)
+    "Normal": lambda st, p: st.norm(p["mu"], _sd(p)),
+    "StudentT": lambda st, p: st.t(p["nu"], p["mu"], _sd(p)),
+    "Cauchy": lambda st, p: st.cauchy(p["alpha"], p["beta"]),
+    "Uniform": lambda st, p: st.uniform(p["lower"], p["upper"] - p["lower"]),
+    "HalfNormal": lambda st, p: st.halfnorm(scale=_sd(p)),
+    "HalfCauchy": lambda st, p: st.halfcauchy(scale=p["beta"]),
+    "HalfStudentT": lambda st, p: _HalfT(st.t(p["nu"], 0.0, _sd(p))),
+    "Exponential": lambda st, p: st.expon(scale=p.get("scale", 1.0 / p.get("lam", 1.0))),
+    "LogNormal": lambda st, p: st.lognorm(s=_sd(p), scale=math.exp(p["mu"])),
+    "Gamma": lambda st, p: (lambda a, b: st.gamma(a, scale=1.0 / b))(*_gamma_ab("Gamma", p)),
+    "InverseGamma": lambda st, p: (lambda a, b: st.invgamma(a, scale=b))(*_gamma_ab("InverseGamma", p)),
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _scipy(dist: str, items: tuple[tuple[str, float], ...]) -> Any:
+    """Cached: making a frozen scipy distribution costs ~0.5 ms, and the exact engine
+    evaluates the tau prior many times."""
+    from scipy import stats
+
+    return _SCIPY[dist](stats, dict(items))

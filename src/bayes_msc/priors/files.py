@@ -1,0 +1,94 @@
+"""Prior-set files: reading TOML (:func:`load_prior_sets`, the bundled sets) and writing it.
+
+The format is described in :mod:`bayes_msc.priors`. Reading never imports PyMC.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bayes_msc.errors import InputError, Problem
+from bayes_msc.priors.sets import PriorSet
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def load_prior_sets(path: str | Path) -> dict[str, PriorSet]:
+    """Read the prior sets of a TOML file (``[prior_sets.NAME]`` tables).
+
+    Raises
+    ------
+    InputError
+        Missing or malformed file (with the TOML parser's line and column), unknown keys,
+        distributions or parameters, missing ``mu`` or tau prior, bad values; all at once.
+    """
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(Problem(f"cannot read prior-set file: {exc.strerror}", file=file)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(f"cannot read prior-set file: not UTF-8 text (byte {exc.start})",
+                                 file=file)) from exc
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = _TOML_POS.search(str(exc))
+        raise InputError(Problem(f"malformed TOML: {exc}", file=file,
+                                 row=int(m.group(1)) if m else None)) from exc
+    problems = [Problem(f"unknown top-level key {k!r}; allowed: prior_sets", file=file, column=k)
+                for k in doc if k != "prior_sets"]
+    tables = doc.get("prior_sets")
+    if not isinstance(tables, dict) or not tables:
+        problems.append(Problem("no prior sets: add tables [prior_sets.NAME]", file=file,
+                                column="prior_sets"))
+        raise InputError(problems)
+    sets = {}
+    for name, table in tables.items():
+        try:
+            sets[name] = PriorSet.from_dict(name, table, file=file)
+        except InputError as exc:  # gathered and re-raised below, with every other problem
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return sets
+
+
+def bundled_prior_sets() -> dict[str, PriorSet]:
+    """The prior sets shipped with the package (``models/priors.toml``)."""
+    with resources.as_file(resources.files("bayes_msc") / "resources" / "priors.toml") as p:
+        return load_prior_sets(p)
+
+
+def get_prior_set(name: str, path: str | Path | None = None) -> PriorSet:
+    """One prior set by name, from ``path`` or the bundled file."""
+    sets = bundled_prior_sets() if path is None else load_prior_sets(path)
+    if name not in sets:
+        raise InputError(Problem(f"unknown prior set {name!r}; available: " + ", ".join(sets),
+                                 file=None if path is None else str(path), column="prior"))
+    return sets[name]
+
+
+def prior_sets_to_toml(sets: Mapping[str, PriorSet]) -> str:
+    """TOML text that :func:`load_prior_sets` reads back into equal (unresolved) sets."""
+    def val(v: Any) -> str:
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {val(x)}" for k, x in v.items()) + " }"
+        return json.dumps(v) if isinstance(v, str) else repr(float(v))
+
+    lines = []
+    for name, ps in sets.items():
+        bare = re.fullmatch(r"[A-Za-z0-9_-]+", name) is not None
+        lines.append(f"[prior_sets.{name if bare else json.dumps(name)}]")
+        for key, value in ps.to_dict().items():
+            if key not in ("name", "outcome_sd"):
+                lines.append(f"{key} = {val(value)}")
+        lines.append("")
+    return "\n".join(lines)

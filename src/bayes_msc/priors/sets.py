@@ -1,0 +1,211 @@
+"""Prior sets: the named groups of priors that the exact and the PyMC engines share.
+
+:class:`PriorSet` holds the priors of ``mu``, ``tau`` (or ``log_tau2_smd``), ``beta`` and
+``alpha``; :meth:`PriorSet.resolve` turns data-scaled values into numbers with the
+:class:`~bayes_msc.priors.distribution.PriorContext` that :func:`prior_context`
+computes from one dataset. The TOML format is described in
+:mod:`bayes_msc.priors`; files are read and written by
+:mod:`bayes_msc.priors.files`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from bayes_msc.errors import InputError, Problem
+from bayes_msc.priors.distribution import Prior, PriorContext, Scaled
+
+SET_KEYS = ("description", "mu", "tau", "log_tau2_smd", "beta", "alpha")
+"""The keys a prior set's TOML table may have."""
+
+
+DEFAULT_BETA = Prior("Normal", {"mu": 0.0, "sigma": Scaled(0.25, "unit_info_sd")})
+"""Slope prior when a set gives no ``beta``: Normal(0, 0.25 s_u) per SD of the covariate,
+the slope prior suggested with unit-information scaling (Roever et al. 2021)."""
+
+
+def default_alpha() -> Prior:
+    """Arm-model baseline prior when a set gives no ``alpha`` (DESIGN.md): Normal centred at
+    the mean of the arm means, SD 100 x their spread (so it is vague whatever the scale)."""
+    return Prior("Normal", {"mu": Scaled(1.0, "arm_mean_centre"),
+                            "sigma": Scaled(100.0, "arm_mean_spread")})
+
+
+@dataclass(frozen=True)
+class PriorSet:
+    """A named set of priors. Exactly one of ``tau`` and ``log_tau2_smd`` is given.
+
+    ``outcome_sd`` is filled in by :meth:`resolve` (it scales ``log_tau2_smd`` to tau).
+    """
+
+    name: str
+    description: str
+    mu: Prior
+    tau: Prior | None = None
+    log_tau2_smd: Prior | None = None
+    beta: Prior | None = None
+    alpha: Prior | None = None
+    outcome_sd: float | None = None
+
+    def __post_init__(self) -> None:
+        if (self.tau is None) == (self.log_tau2_smd is None):
+            raise ValueError("a prior set needs exactly one of tau and log_tau2_smd")
+
+    @property
+    def resolved(self) -> bool:
+        priors = [p for p in (self.mu, self.tau, self.log_tau2_smd, self.beta, self.alpha) if p]
+        return all(p.resolved for p in priors) and (
+            self.log_tau2_smd is None or self.outcome_sd is not None)
+
+    def resolve(self, ctx: PriorContext) -> PriorSet:
+        """Numbers only, for the data summarised by ``ctx``; fills the ``beta`` default and,
+        when ``ctx`` has arm means, the ``alpha`` default.
+
+        Raises
+        ------
+        InputError
+            A parameter scales with something ``ctx`` lacks, or resolves to a bad value.
+        """
+        def res(key: str, prior: Prior | None) -> Prior | None:
+            return None if prior is None else prior.resolve(ctx, f"prior set {self.name!r}, key {key!r}")
+
+        alpha = self.alpha
+        if alpha is None and ctx.arm_mean_centre is not None and ctx.arm_mean_spread is not None:
+            alpha = default_alpha()
+        osd = self.outcome_sd
+        if self.log_tau2_smd is not None and osd is None:
+            if ctx.outcome_sd is None:
+                raise InputError(Problem(f"prior set {self.name!r}, key 'log_tau2_smd': needs the "
+                                         "outcome SD, which is not available for these data"))
+            osd = float(ctx.outcome_sd)
+        return replace(self, mu=res("mu", self.mu), tau=res("tau", self.tau),
+                       log_tau2_smd=res("log_tau2_smd", self.log_tau2_smd),
+                       beta=res("beta", self.beta or DEFAULT_BETA), alpha=res("alpha", alpha),
+                       outcome_sd=osd)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name", "description", key: Prior.to_dict(), ...}`` (absent keys left out)."""
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        for key in SET_KEYS[1:]:
+            prior = getattr(self, key)
+            if prior is not None:
+                out[key] = prior.to_dict()
+        if self.outcome_sd is not None:
+            out["outcome_sd"] = self.outcome_sd
+        return out
+
+    @classmethod
+    def from_dict(cls, name: str, d: Any, *, file: str | None = None) -> PriorSet:
+        """Parse the TOML table of one set (every problem of it reported together)."""
+        where = f"prior set {name!r}"
+        col = f"prior_sets.{name}"
+        if not isinstance(d, Mapping):
+            raise InputError(Problem(f"{where}: must be a table", file=file, column=col))
+        problems, priors = [], {}
+        for key in d:
+            if key not in SET_KEYS:
+                problems.append(Problem(f"{where}: unknown key {key!r}; allowed: "
+                                        + ", ".join(SET_KEYS), file=file, column=f"{col}.{key}"))
+        for key in SET_KEYS[1:]:
+            if key in d:
+                try:
+                    priors[key] = Prior.from_dict(d[key], f"{where}, key {key!r}", file=file,
+                                                  column=f"{col}.{key}", role=key)
+                except InputError as exc:  # gathered: all problems of a file are reported at once
+                    problems.extend(exc.problems)
+        if "mu" not in d:
+            problems.append(Problem(f"{where}: key 'mu' is missing", file=file, column=f"{col}.mu"))
+        if ("tau" in d) == ("log_tau2_smd" in d):
+            problems.append(Problem(f"{where}: give exactly one of key 'tau' and key 'log_tau2_smd'",
+                                    file=file, column=f"{col}.tau"))
+        desc = d.get("description", "")
+        if not isinstance(desc, str):
+            problems.append(Problem(f"{where}: key 'description' must be a string", file=file,
+                                    column=f"{col}.description"))
+        if problems:
+            raise InputError(problems)
+        return cls(name=name, description=desc, **priors)
+
+    def tau_logpdf(self, tau: np.ndarray) -> np.ndarray:
+        """Log prior density of tau on the outcome scale (resolved sets only).
+
+        For ``log_tau2_smd``: with L = 2 log(tau / outcome_sd), p(tau) = p_L(L) * 2 / tau.
+        """
+        tau = np.asarray(tau, dtype=float)
+        if self.tau is not None:
+            return self.tau.logpdf(tau)
+        if self.outcome_sd is None:
+            raise ValueError("resolve() the prior set first")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = self.log_tau2_smd.logpdf(2.0 * np.log(tau / self.outcome_sd)) + np.log(2.0 / tau)
+        return np.where(tau > 0, out, -np.inf)
+
+    def tau_cdf(self, tau: np.ndarray) -> np.ndarray:
+        """Prior distribution function of tau on the outcome scale (resolved sets only)."""
+        tau = np.asarray(tau, dtype=float)
+        if self.tau is not None:
+            return self.tau.cdf(tau)
+        with np.errstate(divide="ignore"):
+            return self.log_tau2_smd.cdf(2.0 * np.log(np.maximum(tau, 0.0) / self.outcome_sd))
+
+    def add_tau(self, name: str = "tau", dims: Any = None) -> Any:
+        """Create tau's prior in the current ``pm.Model``; return the tau tensor.
+
+        With ``log_tau2_smd`` the random variable is ``log_tau2_smd`` (``<name>_log_tau2_smd``
+        for another name) and tau is a Deterministic named ``name``.
+        """
+        if self.tau is not None:
+            return self.tau.to_pymc(name, dims=dims)
+        import pymc as pm
+
+        if self.outcome_sd is None:
+            raise ValueError("resolve() the prior set first")
+        rv = "log_tau2_smd" if name == "tau" else f"{name}_log_tau2_smd"
+        log_tau2 = self.log_tau2_smd.to_pymc(rv, dims=dims)
+        return pm.Deterministic(name, self.outcome_sd * pm.math.exp(log_tau2 / 2.0), dims=dims)
+
+
+def prior_context(yi: Any, vi: Any, n_total: Any, n_treatment: Any = None, n_control: Any = None,
+                  arm_means: Any = None, *, measure: str = "md") -> PriorContext:
+    """Summaries of one dataset that data-scaled priors refer to.
+
+    - ``unit_info_sd`` s_u = sqrt(sum(n_i) / sum(1 / vi)) (Roever et al. 2021).
+    - ``outcome_sd``: 1.0 for ``measure="smd"``; for mean differences the within-arm SD
+      implied by vi and the arm sizes, sqrt(vi / (1/n1 + 1/n2)), pooled over comparisons
+      as variances with n1 + n2 - 2 weights; None when the arm sizes are not given.
+    - ``arm_mean_centre`` / ``arm_mean_spread``: mean and SD (ddof=1) of the arm means;
+      when they do not vary (or there is one), the spread is the outcome SD instead.
+    """
+    vi = np.asarray(vi, dtype=float)
+    n = np.asarray(n_total, dtype=float)
+    if vi.size == 0 or n.shape != vi.shape:
+        raise InputError(Problem("prior context: vi and n_total must be non-empty and of one length"))
+    if not (np.all(np.isfinite(vi)) and np.all(vi > 0)):
+        raise InputError(Problem("prior context: every vi must be finite and > 0"))
+    if not (np.all(np.isfinite(n)) and np.all(n > 0)):
+        raise InputError(Problem("prior context: every n must be finite and > 0"))
+    s_u = math.sqrt(n.sum() / np.sum(1.0 / vi))
+    if measure == "smd":
+        osd: float | None = 1.0
+    elif n_treatment is not None and n_control is not None:
+        n1, n2 = np.asarray(n_treatment, float), np.asarray(n_control, float)
+        var = vi / (1.0 / n1 + 1.0 / n2)
+        df = np.maximum(n1 + n2 - 2.0, 0.0)
+        wts = df if df.sum() > 0 else n1 + n2
+        osd = math.sqrt(np.sum(wts * var) / np.sum(wts))
+    else:
+        osd = None
+    centre = spread = None
+    if arm_means is not None:
+        m = np.asarray(arm_means, dtype=float)
+        centre = float(m.mean())
+        spread = float(m.std(ddof=1)) if m.size > 1 else 0.0
+        if not spread > 0:
+            spread = osd if osd is not None else s_u
+    return PriorContext(unit_info_sd=s_u, outcome_sd=osd, arm_mean_spread=spread,
+                        arm_mean_centre=centre)

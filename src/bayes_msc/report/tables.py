@@ -1,0 +1,193 @@
+"""The report's tables, built once as DataFrames: written as CSV and rendered as HTML.
+
+Each function reads :class:`~bayes_msc.workflow.results.RunResults` and
+returns a DataFrame whose values are numbers or text only (no objects), in a fixed row
+order (the plan's order), so that the CSV files are the same for the same run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bayes_msc.data.reader import cell_summary
+from bayes_msc.workflow.results import FitRecord, RunResults
+
+
+def _nan(x) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def data_summary(res: RunResults) -> pd.DataFrame:
+    """Every outcome x month of the dataset: who gives data, who declares it missing, and
+    whether this run analyses it."""
+    table = cell_summary(res.dataset)
+    analysed = {(c.outcome, c.month) for c in res.plan.cells}
+    table["analysed"] = ["yes" if (o, m) in analysed else "no"
+                         for o, m in zip(table["outcome"], table["month"])]
+    k = {(c.outcome, c.month): c.effects.k for c in res.plan.cells}
+    table["k"] = [k.get((o, m), 0) for o, m in zip(table["outcome"], table["month"])]
+    return table
+
+
+def skipped(res: RunResults) -> pd.DataFrame:
+    """What the spec asked for that the data do not allow, with the reason."""
+    return pd.DataFrame([{"outcome": s.outcome, "month": _nan(s.month), "what": s.what,
+                          "reason": s.reason} for s in res.plan.skipped],
+                        columns=["outcome", "month", "what", "reason"])
+
+
+def frequentist(res: RunResults) -> pd.DataFrame:
+    """One row per cell: the pooled result under the spec's method (the paper's rule by
+    default, with the method it chose and why)."""
+    rows = []
+    for cr in res.cells:
+        p = cr.pool
+        rows.append({
+            "outcome": cr.cell.outcome, "month": cr.cell.month, "k": p.k, "method": p.method,
+            "estimate": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high, "p": p.p,
+            "tau2": p.tau2, "i2": p.i2, "q": p.q, "q_p": p.q_p, "pi_low": p.pi_low,
+            "pi_high": p.pi_high, "why": p.why or "",
+        })
+    return pd.DataFrame(rows, columns=["outcome", "month", "k", "method", "estimate", "ci_low",
+                                       "ci_high", "p", "tau2", "i2", "q", "q_p", "pi_low",
+                                       "pi_high", "why"])
+
+
+def effects(res: RunResults) -> pd.DataFrame:
+    """The effect-size rows of every analysed cell (metafor's ``yi``/``vi``)."""
+    frames = [c.effects.to_frame() for c in res.plan.cells]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def leave_one_out(res: RunResults) -> pd.DataFrame:
+    """Leave-one-out rows of every cell that has them."""
+    frames = []
+    for cr in res.cells:
+        if cr.loo is not None:
+            s = cr.loo.summary()
+            s.insert(0, "month", cr.cell.month)
+            s.insert(0, "outcome", cr.cell.outcome)
+            frames.append(s)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def metareg(res: RunResults) -> pd.DataFrame:
+    """Frequentist meta-regression coefficients, one row per cell x model x term."""
+    rows = []
+    for cr in res.cells:
+        for m in cr.metaregs:
+            for c in m.coefficients:
+                rows.append({"outcome": cr.cell.outcome, "month": cr.cell.month,
+                             "covariates": ", ".join(m.names), "k": m.k, "method": m.method,
+                             "term": c.name, "estimate": c.estimate, "se": c.se,
+                             "ci_low": c.ci_low, "ci_high": c.ci_high, "p": c.p,
+                             "tau2": m.tau2, "r2": m.r2, "qm_p": m.qm_p})
+    return pd.DataFrame(rows, columns=["outcome", "month", "covariates", "k", "method", "term",
+                                       "estimate", "se", "ci_low", "ci_high", "p", "tau2", "r2",
+                                       "qm_p"])
+
+
+def _param(rec: FitRecord, name: str, field: str) -> float:
+    p = rec.result.parameters
+    return float(p.at[name, field]) if name in p.index else float("nan")
+
+
+def mcid_label(mcid: float | None) -> str:
+    """``P(mu < -19.9)`` for a negative (lower is better) MCID, ``P(mu > 9)`` otherwise."""
+    if mcid is None:
+        return "P(MCID)"
+    return f"P(mu < {mcid:g})" if mcid < 0 else f"P(mu > {mcid:g})"
+
+
+BAYES_COLUMNS = ["outcome", "month", "model", "covariates", "prior", "engine", "k", "mu", "mu_low",
+                 "mu_high", "tau", "tau_low", "tau_high", "new_low", "new_high", "p_mu_below_0",
+                 "mcid", "p_mcid", "verdict"]
+
+
+def bayes(res: RunResults) -> pd.DataFrame:
+    """One row per Bayesian fit: mu (mean, interval), tau (median, interval), the
+    prediction for a new study, P(mu < 0), P(MCID) and the diagnostics verdict."""
+    rows = []
+    for rec in res.fits:
+        t, r = rec.task, rec.result
+        mu = "mu_at_mean" if t.covariates and "mu_at_mean" in r.parameters.index else "mu"
+        rows.append({
+            "outcome": t.outcome, "month": t.month, "model": t.model,
+            "covariates": ", ".join(t.covariates), "prior": t.prior, "engine": r.engine,
+            "k": r.k, "mu": _param(rec, mu, "mean"), "mu_low": _param(rec, mu, "eti_low"),
+            "mu_high": _param(rec, mu, "eti_high"), "tau": _param(rec, "tau", "median"),
+            "tau_low": _param(rec, "tau", "eti_low"), "tau_high": _param(rec, "tau", "eti_high"),
+            "new_low": _param(rec, "theta_new", "eti_low"),
+            "new_high": _param(rec, "theta_new", "eti_high"),
+            "p_mu_below_0": _nan(r.probabilities.get(f"P({mu} < 0)")),
+            "mcid": _nan(res.spec.mcid.get(t.outcome)), "p_mcid": _nan(rec.mcid_probability),
+            "verdict": str(r.verdict),
+        })
+    return pd.DataFrame(rows, columns=BAYES_COLUMNS)
+
+
+def slopes(res: RunResults) -> pd.DataFrame:
+    """Posterior slopes of the Bayesian covariate models (per unit of each term)."""
+    rows = []
+    for rec in res.fits:
+        for term in rec.task.covariates:
+            rows.append({"outcome": rec.task.outcome, "month": rec.task.month,
+                         "covariates": ", ".join(rec.task.covariates), "prior": rec.task.prior,
+                         "term": term, "mean": _param(rec, term, "mean"),
+                         "eti_low": _param(rec, term, "eti_low"),
+                         "eti_high": _param(rec, term, "eti_high"),
+                         "verdict": str(rec.result.verdict)})
+    return pd.DataFrame(rows, columns=["outcome", "month", "covariates", "prior", "term", "mean",
+                                       "eti_low", "eti_high", "verdict"])
+
+
+def diagnostics(res: RunResults) -> pd.DataFrame:
+    """Every fit's sampler settings and convergence diagnostics."""
+    rows = []
+    for rec in res.fits:
+        r, v = rec.result, rec.result.verdict
+        rows.append({
+            "outcome": rec.task.outcome, "month": rec.task.month, "model": rec.task.model,
+            "covariates": ", ".join(rec.task.covariates), "prior": rec.task.prior,
+            "engine": r.engine, "parameterisation": r.parameterisation or "",
+            "draws": _nan(r.draws), "chains": _nan(r.chains), "max_r_hat": _nan(v.max_r_hat),
+            "min_ess_bulk": _nan(v.min_ess_bulk), "divergences": _nan(v.divergences),
+            "verdict": str(v), "posterior": rec.posterior or "",
+        })
+    return pd.DataFrame(rows, columns=["outcome", "month", "model", "covariates", "prior", "engine",
+                                       "parameterisation", "draws", "chains", "max_r_hat",
+                                       "min_ess_bulk", "divergences", "verdict", "posterior"])
+
+
+def fit_records(res: RunResults) -> list[dict]:
+    """summary.json's ``fits``: one object per fit (``seconds`` is its only timing)."""
+    out = []
+    for rec in res.fits:
+        r, v = rec.result, rec.result.verdict
+        out.append({
+            "outcome": rec.task.outcome, "month": rec.task.month, "model": rec.task.model,
+            "prior": rec.task.prior, "covariates": list(rec.task.covariates), "engine": r.engine,
+            "parameterisation": r.parameterisation, "k": r.k,
+            "verdict": "pass" if v.passed else "fail", "reasons": list(v.reasons),
+            "max_r_hat": v.max_r_hat, "min_ess_bulk": v.min_ess_bulk,
+            "divergences": v.divergences, "posterior": rec.posterior,
+            "mu_mean": _param(rec, "mu", "mean"), "tau_median": _param(rec, "tau", "median"),
+            "seconds": round(rec.seconds, 3),
+        })
+    return out
+
+
+def row_classes(frame: pd.DataFrame) -> list[str]:
+    """``"fail"`` for rows whose verdict failed (painted red in the report)."""
+    if "verdict" not in frame.columns:
+        return [""] * len(frame)
+    return ["fail" if str(v).startswith("FAIL") else "" for v in frame["verdict"]]
+
+
+def finite(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Drop columns that are empty (all NaN) in this frame, keeping the others' order."""
+    keep = [c for c in frame.columns
+            if c not in columns or not (pd.api.types.is_numeric_dtype(frame[c])
+                                        and np.all(np.isnan(frame[c].to_numpy(dtype=float))))]
+    return frame[keep]

@@ -1,0 +1,380 @@
+"""Analysis specs: the TOML files that ``bayes-msc run`` executes.
+
+A spec names a dataset and says which outcome x month cells to analyse, how to make the
+effect sizes, how to pool them the frequentist way and which Bayesian models, prior sets
+and covariate models to fit. Every key is checked; an unknown key, a wrong type or a
+value outside its allowed set is an :class:`~bayes_msc.errors.InputError` that
+names the spec file and the key (``bayes.draws``). Relative paths resolve against the
+folder of the spec file, so a spec works from any working directory.
+
+Example (every key, with its default where it has one)::
+
+    [dataset]
+    path = "../data/msc_knee_oa"          # required
+
+    [analysis]
+    outcomes = "all"                      # or a list: ["vas", "womac_pain"]
+    months = "all"                        # or a list: [3, 6, 12]; "all" = every month > 0 in the data
+    measure = "md"                        # md | smd
+    multiarm = "split"                    # split | shared
+    basis = "final"                       # final | change
+    r = 0.5                               # baseline/follow-up correlation (change scores)
+    rescale = true                        # rescale to 0-100 where the scale is given
+
+    [frequentist]
+    method = "paper"                      # paper | fe | dl | reml | pm
+    hksj = false
+    pi = "z"                              # z | t
+
+    [bayes]
+    models = ["re", "arm"]                # re and/or arm (default ["re"])
+    priors = ["weakly_informative"]       # prior-set names
+    prior_file = "priors.toml"            # optional; default: the bundled prior sets
+    engine = "auto"                       # auto (default: exact where it answers, else mcmc) | mcmc | exact
+    parameterisation = "auto"             # auto | centred | noncentred
+    draws = 1000
+    tune = 1000
+    chains = 4
+    seed = 20210101
+    cells = { arm = [{ outcome = "vas", months = [6] }] }   # per model; default: every cell
+    covariates = [["log10(dose_million)"], ["log10(dose_million)", "age_mean"]]
+    covariate_cells = [{ outcome = "vas" }]                 # default: every cell
+    covariate_priors = ["weakly_informative"]               # default: the first of `priors`
+    mcid = { vas = -19.9 }                # signed minimal important effect per outcome
+
+    [report]
+    title = "..."
+
+Covariate models are ``re`` meta-regressions (Bayesian, under each of
+``covariate_priors``, and frequentist with the ``[frequentist]`` method), one per list of
+terms, on ``covariate_cells``. A cell list is ``"all"`` or a list of ``{ outcome = NAME, months = [M, ...] }`` (``months``
+optional: every analysed month of that outcome). An MCID is signed: a negative value is
+an improvement for outcomes where lower is better, and the report gives
+``P(mu < mcid)``; a positive one gives ``P(mu > mcid)``.
+
+With ``months = "all"``, a cell whose values are all declared missing is listed in the
+report as one the data do not allow, with the studies that declare it.
+
+This module checks the spec on its own (:func:`load_spec`);
+:func:`bayes_msc.workflow.plan.make_plan` checks it against a dataset and the
+prior sets, before any work starts.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bayes_msc.errors import InputError, Problem
+
+MODELS = ("re", "arm")
+ENGINES = ("mcmc", "exact", "auto")
+METHODS = ("paper", "fe", "dl", "reml", "pm")
+
+
+@dataclass(frozen=True)
+class CellSelector:
+    """One entry of a cell list: an outcome, and its months (``None``: all of them)."""
+
+    outcome: str
+    months: tuple[float, ...] | None = None
+
+    def matches(self, outcome: str, month: float) -> bool:
+        return outcome == self.outcome and (self.months is None or month in self.months)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated analysis spec. Build it with :func:`load_spec`.
+
+    ``outcomes``/``months``/cell lists are ``None`` where the spec says ``"all"``.
+    """
+
+    path: Path
+    dataset: Path
+    title: str
+    outcomes: tuple[str, ...] | None = None
+    months: tuple[float, ...] | None = None
+    measure: str = "md"
+    multiarm: str = "split"
+    basis: str = "final"
+    r: float = 0.5
+    rescale: bool = True
+    method: str = "paper"
+    hksj: bool = False
+    pi: str = "z"
+    models: tuple[str, ...] = ()
+    priors: tuple[str, ...] = ()
+    prior_file: Path | None = None
+    engine: str = "auto"
+    parameterisation: str = "auto"
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = 20210101
+    model_cells: dict[str, tuple[CellSelector, ...] | None] = field(default_factory=dict)
+    covariates: tuple[tuple[str, ...], ...] = ()
+    covariate_cells: tuple[CellSelector, ...] | None = None
+    covariate_priors: tuple[str, ...] = ()
+    mcid: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The spec's name: its file name without ``.toml``."""
+        return self.path.stem
+
+    def options(self) -> dict[str, Any]:
+        """The analysis options as stated in every output (JSON-ready, no paths)."""
+        return {
+            "measure": self.measure, "multiarm": self.multiarm, "basis": self.basis,
+            "r": self.r, "rescale": self.rescale, "frequentist_method": self.method,
+            "hksj": self.hksj, "pi": self.pi, "engine": self.engine,
+            "parameterisation": self.parameterisation, "draws": self.draws,
+            "tune": self.tune, "chains": self.chains, "seed": self.seed,
+        }
+
+
+# --- small typed readers; each appends a Problem instead of raising, so that one
+# --- run of load_spec reports every mistake in the file at once.
+
+class _Reader:
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def bad(self, key: str, message: str) -> None:
+        self.problems.append(Problem(message, file=self.file, column=key))
+
+    def table(self, doc: dict, name: str, allowed: tuple[str, ...], required: bool = False) -> dict:
+        value = doc.get(name)
+        if value is None:
+            if required:
+                self.bad(name, f"the [{name}] table is required")
+            return {}
+        if not isinstance(value, dict):
+            self.bad(name, f"'{name}' must be a table ([{name}])")
+            return {}
+        self.unknown(value, name, allowed)
+        return value
+
+    def unknown(self, table: dict, where: str, allowed: tuple[str, ...]) -> None:
+        for key in table:
+            if key not in allowed:
+                self.bad(f"{where}.{key}" if where else key,
+                         f"unknown key '{key}'" + (f" in [{where}]" if where else "")
+                         + f"; allowed: {', '.join(allowed)}")
+
+    def choice(self, t: dict, where: str, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = t.get(key, default)
+        if not isinstance(value, str) or value not in choices:
+            self.bad(f"{where}.{key}", f"must be one of {', '.join(choices)} (got {value!r})")
+            return default
+        return value
+
+    def boolean(self, t: dict, where: str, key: str, default: bool) -> bool:
+        value = t.get(key, default)
+        if not isinstance(value, bool):
+            self.bad(f"{where}.{key}", f"must be true or false (got {value!r})")
+            return default
+        return value
+
+    def integer(self, t: dict, where: str, key: str, default: int, minimum: int) -> int:
+        value = t.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.bad(f"{where}.{key}", f"must be a whole number >= {minimum} (got {value!r})")
+            return default
+        return value
+
+    def number(self, value: Any, key: str) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.bad(key, f"must be a finite number (got {value!r})")
+            return None
+        return float(value)
+
+    def text(self, value: Any, key: str) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            self.bad(key, f"must be a non-empty text (got {value!r})")
+            return None
+        return value
+
+    def texts(self, value: Any, key: str, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            self.bad(key, f"must be a non-empty list of names (got {value!r})")
+            return ()
+        out = []
+        for item in value:
+            name = self.text(item, key)
+            if name is None:
+                continue
+            if choices is not None and name not in choices:
+                self.bad(key, f"'{name}' is not one of {', '.join(choices)}")
+            elif name in out:
+                self.bad(key, f"'{name}' is listed twice")
+            else:
+                out.append(name)
+        return tuple(out)
+
+    def months(self, value: Any, key: str) -> tuple[float, ...]:
+        if not isinstance(value, list) or not value:
+            self.bad(key, f"must be \"all\" or a non-empty list of months (got {value!r})")
+            return ()
+        out = [m for m in (self.number(v, key) for v in value) if m is not None]
+        for m in out:
+            if m < 0:
+                self.bad(key, f"a month must be >= 0 (got {m:g})")
+        return tuple(sorted(set(out)))
+
+    def all_or(self, value: Any, key: str, read) -> Any:
+        """``"all"`` (returns None) or whatever ``read(value, key)`` accepts."""
+        if value == "all":
+            return None
+        return read(value, key)
+
+    def cells(self, value: Any, key: str) -> tuple[CellSelector, ...]:
+        if not isinstance(value, list) or not value:
+            self.bad(key, "must be \"all\" or a non-empty list of { outcome = NAME, months = [...] }")
+            return ()
+        out = []
+        for item in value:
+            if not isinstance(item, dict):
+                self.bad(key, f"each entry must be {{ outcome = NAME, months = [...] }} (got {item!r})")
+                continue
+            self.unknown(item, key, ("outcome", "months"))
+            outcome = self.text(item.get("outcome"), f"{key}.outcome")
+            months = self.months(item["months"], f"{key}.months") if "months" in item else None
+            if outcome is not None:
+                out.append(CellSelector(outcome, months))
+        return tuple(out)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and check an analysis spec.
+
+    Parameters
+    ----------
+    path : str or Path
+        The spec's TOML file.
+
+    Returns
+    -------
+    Spec
+        With every relative path resolved against the spec file's folder.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found (file missing or not TOML, unknown keys, wrong types,
+        values outside the allowed sets), each naming the file and the key.
+    """
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise InputError(Problem("spec file not found", file=file))
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(Problem(f"not valid TOML: {err}", file=file)) from err
+    except UnicodeDecodeError as err:
+        raise InputError(Problem(f"not UTF-8 text: {err}", file=file)) from err
+
+    rd = _Reader(file)
+    rd.unknown(doc, "", ("dataset", "analysis", "frequentist", "bayes", "report"))
+    base = path.resolve().parent
+    kw: dict[str, Any] = {"path": path}
+
+    t = rd.table(doc, "dataset", ("path",), required=True)
+    data = rd.text(t.get("path"), "dataset.path") if t else None
+    kw["dataset"] = (base / data).resolve() if data else base
+
+    t = rd.table(doc, "analysis", ("outcomes", "months", "measure", "multiarm", "basis", "r", "rescale"))
+    kw["outcomes"] = rd.all_or(t.get("outcomes", "all"), "analysis.outcomes", rd.texts)
+    kw["months"] = rd.all_or(t.get("months", "all"), "analysis.months", rd.months)
+    kw["measure"] = rd.choice(t, "analysis", "measure", ("md", "smd"), "md")
+    kw["multiarm"] = rd.choice(t, "analysis", "multiarm", ("split", "shared"), "split")
+    kw["basis"] = rd.choice(t, "analysis", "basis", ("final", "change"), "final")
+    r = rd.number(t.get("r", 0.5), "analysis.r")
+    if r is not None and not -1.0 <= r <= 1.0:
+        rd.bad("analysis.r", f"a correlation must lie in [-1, 1] (got {r:g})")
+    kw["r"] = 0.5 if r is None else r
+    kw["rescale"] = rd.boolean(t, "analysis", "rescale", True)
+
+    t = rd.table(doc, "frequentist", ("method", "hksj", "pi"))
+    kw["method"] = rd.choice(t, "frequentist", "method", METHODS, "paper")
+    kw["hksj"] = rd.boolean(t, "frequentist", "hksj", False)
+    kw["pi"] = rd.choice(t, "frequentist", "pi", ("z", "t"), "z")
+
+    _read_bayes(rd, rd.table(doc, "bayes", _BAYES_KEYS), base, kw)
+
+    t = rd.table(doc, "report", ("title",))
+    title = rd.text(t["title"], "report.title") if "title" in t else None
+    kw["title"] = title or f"Meta-analysis: {path.stem}"
+
+    if rd.problems:
+        raise InputError(rd.problems)
+    return Spec(**kw)
+
+
+_BAYES_KEYS = ("models", "priors", "prior_file", "engine", "parameterisation", "draws", "tune",
+               "chains", "seed", "cells", "covariates", "covariate_cells", "covariate_priors", "mcid")
+
+
+def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
+    """The [bayes] table; absent means no Bayesian fits (a frequentist-only report)."""
+    if not t:
+        return
+    kw["models"] = rd.texts(t.get("models", ["re"]), "bayes.models", MODELS)
+    priors = rd.texts(t.get("priors"), "bayes.priors") if "priors" in t else ()
+    if "priors" not in t:
+        rd.bad("bayes.priors", "required: the names of the prior sets to fit")
+    kw["priors"] = priors
+    if "prior_file" in t:
+        name = rd.text(t["prior_file"], "bayes.prior_file")
+        kw["prior_file"] = (base / name).resolve() if name else None
+    kw["engine"] = rd.choice(t, "bayes", "engine", ENGINES, "auto")
+    if kw["engine"] == "exact" and kw.get("multiarm") == "shared":
+        rd.bad("bayes.engine", "the exact engine needs independent comparisons; use "
+                               "analysis.multiarm = \"split\" or engine = \"mcmc\"")
+    kw["parameterisation"] = rd.choice(t, "bayes", "parameterisation",
+                                       ("auto", "centred", "noncentred"), "auto")
+    kw["draws"] = rd.integer(t, "bayes", "draws", 1000, 10)
+    kw["tune"] = rd.integer(t, "bayes", "tune", 1000, 0)
+    kw["chains"] = rd.integer(t, "bayes", "chains", 4, 1)
+    kw["seed"] = rd.integer(t, "bayes", "seed", 20210101, 0)
+
+    cells = t.get("cells", {})
+    if not isinstance(cells, dict):
+        rd.bad("bayes.cells", "must be a table: model name = cell list")
+        cells = {}
+    rd.unknown(cells, "bayes.cells", kw["models"])
+    kw["model_cells"] = {m: rd.all_or(cells[m], f"bayes.cells.{m}", rd.cells)
+                         for m in kw["models"] if m in cells}
+
+    covs = t.get("covariates", [])
+    if not isinstance(covs, list):
+        rd.bad("bayes.covariates", "must be a list of lists of covariate terms")
+        covs = []
+    kw["covariates"] = tuple(rd.texts(c, "bayes.covariates") for c in covs)
+    if "covariate_cells" in t:
+        kw["covariate_cells"] = rd.all_or(t["covariate_cells"], "bayes.covariate_cells", rd.cells)
+    if "covariate_priors" in t:
+        kw["covariate_priors"] = rd.texts(t["covariate_priors"], "bayes.covariate_priors")
+    else:
+        kw["covariate_priors"] = priors[:1]
+    for key in ("covariate_cells", "covariate_priors"):
+        if key in t and not kw["covariates"]:
+            rd.bad(f"bayes.{key}", "given without bayes.covariates")
+
+    mcid = t.get("mcid", {})
+    if not isinstance(mcid, dict):
+        rd.bad("bayes.mcid", "must be a table: outcome = signed minimal important effect")
+        mcid = {}
+    kw["mcid"] = {}
+    for outcome, value in mcid.items():
+        x = rd.number(value, f"bayes.mcid.{outcome}")
+        if x == 0:
+            rd.bad(f"bayes.mcid.{outcome}", "must not be 0: its sign says which direction is better")
+        elif x is not None:
+            kw["mcid"][outcome] = x
