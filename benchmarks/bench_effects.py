@@ -42,8 +42,10 @@ def timed(fn, calls: int, repeat: int) -> tuple[list[float], list[float]]:
 
 
 def line(label: str, cpu: list[float], wall: list[float]) -> str:
-    return (f"{label:28s} cpu ms min {min(cpu):7.3f} median {statistics.median(cpu):7.3f}   "
-            f"wall ms min {min(wall):7.3f} median {statistics.median(wall):7.3f}")
+    return (
+        f"{label:28s} cpu ms min {min(cpu):7.3f} median {statistics.median(cpu):7.3f}   "
+        f"wall ms min {min(wall):7.3f} median {statistics.median(wall):7.3f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from bayes_msc.data.reader import read_dataset
 
     ds = read_dataset(args.data)
-    cells = sorted({(o, float(m)) for o, m in zip(ds.outcomes["outcome"], ds.outcomes["month"], strict=True)
-                    if m > 0})
+    cells = sorted({(o, float(m)) for o, m in zip(ds.outcomes["outcome"], ds.outcomes["month"], strict=True) if m > 0})
     n_tables = 2 * len(cells)
 
     def tables() -> None:
@@ -70,8 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             ds.outcomes.copy()
 
     tables()  # warm: lazy imports (scipy.special) and first-call costs are not per table
-    print(f"dataset {args.data}: {len(cells)} cells, {n_tables} tables per repeat, {args.repeat} repeats; "
-          f"outcomes {ds.outcomes.shape}")
+    print(
+        f"dataset {args.data}: {len(cells)} cells, {n_tables} tables per repeat, {args.repeat} repeats; "
+        f"outcomes {ds.outcomes.shape}"
+    )
     print(f"load before: {load()}")
     t_cpu, t_wall = timed(tables, n_tables, args.repeat)
     b_cpu, b_wall = timed(copies, n_tables, args.repeat)

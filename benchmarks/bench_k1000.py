@@ -89,9 +89,17 @@ def make_dataset(folder: Path, k: int) -> Path:
     rng = np.random.default_rng(SEED)
     n = rng.integers(20, 201, size=(k, 2))
     studies = [f"sim{i:04d}" for i in range(k)]
-    arms = pd.DataFrame({
-        "study": np.repeat(studies, 2), "arm": ["msc", "control"] * k, "role": ["treatment", "control"] * k,
-        "n": n.ravel(), "dose_million": np.nan, "age_mean": np.nan, "bmi_mean": np.nan})
+    arms = pd.DataFrame(
+        {
+            "study": np.repeat(studies, 2),
+            "arm": ["msc", "control"] * k,
+            "role": ["treatment", "control"] * k,
+            "n": n.ravel(),
+            "dose_million": np.nan,
+            "age_mean": np.nan,
+            "bmi_mean": np.nan,
+        }
+    )
     params = params_from_text(PARAMS.format(seed=SEED), origin="benchmarks/bench_k1000.py")
     outcomes = simulate_outcomes(arms, None, params, SEED)
     from bayes_msc.simulation.simulate import fill_covariates
@@ -125,15 +133,24 @@ def child(folder: Path, engine: str) -> dict:
     res = bm.fit(effects, model="re", covariates=TERMS, engine=engine)
     wall = time.perf_counter() - t0
     notes = [n for n in res.notes if "parameterisation" in n or "re-sampled" in n]
-    return {"engine": engine, "k": res.k, "wall_s": round(wall, 3), "compile_s": round(compile_s, 2),
-            "cpu_s": round(time.process_time() - cpu0, 2), "import_s": round(imported, 2),
-            "verdict": "pass" if res.verdict.passed else "fail", "verdict_text": str(res.verdict),
-            "parameterisation": res.parameterisation, "divergences": res.divergences,
-            "min_ess_bulk": res.verdict.min_ess_bulk, "max_r_hat": res.verdict.max_r_hat,
-            "mu": float(res.parameters.loc["mu", "mean"]) if "mu" in res.parameters.index else None,
-            "tau": float(res.parameters.loc["tau", "mean"]),
-            "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "notes": notes}
+    return {
+        "engine": engine,
+        "k": res.k,
+        "wall_s": round(wall, 3),
+        "compile_s": round(compile_s, 2),
+        "cpu_s": round(time.process_time() - cpu0, 2),
+        "import_s": round(imported, 2),
+        "verdict": "pass" if res.verdict.passed else "fail",
+        "verdict_text": str(res.verdict),
+        "parameterisation": res.parameterisation,
+        "divergences": res.divergences,
+        "min_ess_bulk": res.verdict.min_ess_bulk,
+        "max_r_hat": res.verdict.max_r_hat,
+        "mu": float(res.parameters.loc["mu", "mean"]) if "mu" in res.parameters.index else None,
+        "tau": float(res.parameters.loc["tau", "mean"]),
+        "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "notes": notes,
+    }
 
 
 def load() -> str:
@@ -155,24 +172,30 @@ def main() -> None:
     summary = {}
     for engine in args.engines:
         runs = []
-        for i in range(args.repeat):
+        for _i in range(args.repeat):
             before = load()
             t = time.perf_counter()
-            proc = subprocess.run([sys.executable, __file__, "--child", str(folder), engine], capture_output=True,
-                                  text=True, check=False)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", str(folder), engine], capture_output=True, text=True, check=False
+            )
             total = time.perf_counter() - t
             line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
             if proc.returncode or line is None:
                 raise RuntimeError(proc.stderr[-3000:])
-            row = json.loads(line[len("RESULT "):]) | {"process_s": round(total, 2), "load": f"{before} -> {load()}"}
+            row = json.loads(line[len("RESULT ") :]) | {"process_s": round(total, 2), "load": f"{before} -> {load()}"}
             runs.append(row)
             print(json.dumps(row), flush=True)
         walls = [r["wall_s"] for r in runs]
-        summary[engine] = {"min_s": min(walls), "median_s": statistics.median(walls),
-                           "verdicts": [r["verdict"] for r in runs]}
+        summary[engine] = {
+            "min_s": min(walls),
+            "median_s": statistics.median(walls),
+            "verdicts": [r["verdict"] for r in runs],
+        }
     for engine, s in summary.items():
-        print(f"{engine}: fit wall min {s['min_s']:.2f} s, median {s['median_s']:.2f} s "
-              f"(compile included for mcmc), verdicts {s['verdicts']}")
+        print(
+            f"{engine}: fit wall min {s['min_s']:.2f} s, median {s['median_s']:.2f} s "
+            f"(compile included for mcmc), verdicts {s['verdicts']}"
+        )
 
 
 if __name__ == "__main__":

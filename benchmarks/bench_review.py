@@ -47,16 +47,28 @@ def fast_run(spec: Path) -> dict:
     env = dict(os.environ, BAYES_MSC_PROFILE="1")
     before = load()
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "bayes_msc", "run", str(spec), "--out", str(out), "--no-progress"],
-                          env=env, capture_output=True, text=True, cwd=ROOT, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bayes_msc", "run", str(spec), "--out", str(out), "--no-progress"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 3):
         raise RuntimeError(proc.stderr)
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    return {"wall": wall, "load_before": before, "load_after": load(), "profile": proc.stderr.strip(),
-            "summary": summary, "maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            "report_mb": size / 2**20}
+    return {
+        "wall": wall,
+        "load_before": before,
+        "load_after": load(),
+        "profile": proc.stderr.strip(),
+        "summary": summary,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "report_mb": size / 2**20,
+    }
 
 
 def subset(tasks: list, n: int) -> list:
@@ -77,10 +89,10 @@ def naive_and_fast(spec_path: Path, n: int) -> dict:
     import numpy as np
     import pymc as pm
 
-    from bayes_msc.data.reader import read_dataset
     from bayes_msc.bayes.fit import fit, prepare
     from bayes_msc.bayes.inputs import resolve_priors
     from bayes_msc.bayes.mcmc.models import build_pymc_model
+    from bayes_msc.data.reader import read_dataset
     from bayes_msc.priors import bundled_prior_sets, load_prior_sets
     from bayes_msc.workflow.plan import make_plan
     from bayes_msc.workflow.spec import load_spec
@@ -109,8 +121,16 @@ def naive_and_fast(spec_path: Path, n: int) -> dict:
         row["naive_div"] = int(tree.sample_stats["diverging"].sum())
         # fast path's MCMC engine (compiled model cached across fits of a structure)
         start = time.perf_counter()
-        res = fit(data, model=t.model, prior=sets[t.prior], covariates=t.covariates, draws=spec.draws,
-                  tune=spec.tune, chains=spec.chains, seed=spec.seed)
+        res = fit(
+            data,
+            model=t.model,
+            prior=sets[t.prior],
+            covariates=t.covariates,
+            draws=spec.draws,
+            tune=spec.tune,
+            chains=spec.chains,
+            seed=spec.seed,
+        )
         row["mcmc_s"] = time.perf_counter() - start
         row["mcmc_ess_mu"] = float(res.parameters.loc["mu", "ess_bulk"])
         row["mcmc_verdict"] = "pass" if res.verdict.passed else "fail"
@@ -120,18 +140,24 @@ def naive_and_fast(spec_path: Path, n: int) -> dict:
             row["exact_s"] = time.perf_counter() - start
         rows.append(row)
         print(json.dumps(row), flush=True)
-    return {"rows": rows, "n_total": len(plan.fits),
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "rows": rows,
+        "n_total": len(plan.fits),
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def machine() -> dict:
     import importlib.metadata as md
 
     lines = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
-               platform.processor())
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            **{p: md.version(p) for p in ("pymc", "pytensor", "nutpie", "numba", "arviz", "matplotlib")}}
+    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        **{p: md.version(p) for p in ("pymc", "pytensor", "nutpie", "numba", "arviz", "matplotlib")},
+    }
 
 
 def main() -> None:
@@ -148,20 +174,23 @@ def main() -> None:
         mcmc = [f for f in fits if f["engine"] == "mcmc"]
         ess = sum(f["min_ess_bulk"] or 0 for f in mcmc)
         print(fast["profile"])
-        print(f"fast path: {len(fits)} fits ({len(mcmc)} MCMC, {len(fits) - len(mcmc)} exact), "
-              f"{fast['wall']:.1f} s wall, {sum(f['verdict'] == 'fail' for f in fits)} failed verdicts, "
-              f"MCMC min-ESS/s {ess / fast['wall']:.0f}, peak RSS {fast['maxrss_mb']:.0f} MB, "
-              f"report {fast['report_mb']:.0f} MB, load {fast['load_before']} -> {fast['load_after']}")
+        print(
+            f"fast path: {len(fits)} fits ({len(mcmc)} MCMC, {len(fits) - len(mcmc)} exact), "
+            f"{fast['wall']:.1f} s wall, {sum(f['verdict'] == 'fail' for f in fits)} failed verdicts, "
+            f"MCMC min-ESS/s {ess / fast['wall']:.0f}, peak RSS {fast['maxrss_mb']:.0f} MB, "
+            f"report {fast['report_mb']:.0f} MB, load {fast['load_before']} -> {fast['load_after']}"
+        )
     naive = naive_and_fast(Path(args.spec), args.naive)
     rows = naive["rows"]
     per_naive = sum(r["naive_s"] for r in rows) / len(rows)
     per_mcmc = sum(r["mcmc_s"] for r in rows) / len(rows)
-    print(f"naive loop: {len(rows)} fits measured, {per_naive:.1f} s per fit; extrapolated to the spec's "
-          f"{naive['n_total']} fits: {per_naive * naive['n_total']:.0f} s (peak RSS {naive['maxrss_mb']:.0f} MB)")
+    print(
+        f"naive loop: {len(rows)} fits measured, {per_naive:.1f} s per fit; extrapolated to the spec's "
+        f"{naive['n_total']} fits: {per_naive * naive['n_total']:.0f} s (peak RSS {naive['maxrss_mb']:.0f} MB)"
+    )
     print(f"fit() MCMC on the same fits (first fit of a structure compiles): {per_mcmc:.1f} s per fit")
     if fast:
-        print(f"ratio naive (extrapolated) / fast path (measured): "
-              f"{per_naive * naive['n_total'] / fast['wall']:.1f}x")
+        print(f"ratio naive (extrapolated) / fast path (measured): {per_naive * naive['n_total'] / fast['wall']:.1f}x")
 
 
 if __name__ == "__main__":

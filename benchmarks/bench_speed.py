@@ -131,8 +131,7 @@ def naive_model(prepared: Any, resolved: Any) -> Any:
             alpha = _prior("alpha", resolved.alpha, shape=len(inp.study_labels))
             with_control = pm.math.concatenate([effects, np.zeros(1)])
             which = np.where(inp.arm_effect >= 0, inp.arm_effect, inp.k)  # k: the appended 0
-            pm.Normal("y", mu=alpha[inp.arm_study] + with_control[which], sigma=inp.arm_se,
-                      observed=inp.arm_mean)
+            pm.Normal("y", mu=alpha[inp.arm_study] + with_control[which], sigma=inp.arm_se, observed=inp.arm_mean)
     return model
 
 
@@ -152,10 +151,17 @@ def naive_fit(spec: Any, data: Any, task: Any, sets: dict) -> dict:
     ess = az.ess(tree, var_names=[mu, "tau"], method="bulk")
     ess = ess["posterior"] if "posterior" in getattr(ess, "children", {}) else ess
     stats = tree["sample_stats"]
-    return {"engine": "pm.sample", "sampler": str(tree["posterior"].attrs.get("inference_library", "?")),
-            "ess_mu": float(np.asarray(ess[mu])), "ess_tau": float(np.asarray(ess["tau"])),
-            "divergences": int(stats["diverging"].sum()), "draws": int(tree["posterior"].sizes["draw"]),
-            "chains": int(tree["posterior"].sizes["chain"]), "verdict": "", "parameterisation": "noncentred"}
+    return {
+        "engine": "pm.sample",
+        "sampler": str(tree["posterior"].attrs.get("inference_library", "?")),
+        "ess_mu": float(np.asarray(ess[mu])),
+        "ess_tau": float(np.asarray(ess["tau"])),
+        "divergences": int(stats["diverging"].sum()),
+        "draws": int(tree["posterior"].sizes["draw"]),
+        "chains": int(tree["posterior"].sizes["chain"]),
+        "verdict": "",
+        "parameterisation": "noncentred",
+    }
 
 
 # ----------------------------------------------------------------------------- worker
@@ -179,40 +185,78 @@ def worker(path: str, spec_path: Path, keys: list[str]) -> None:
             save = tmp / f"{key}.nc" if engine == "mcmc" else None
             res = _fit(spec, cell, task, sets, save, engine)
             ess = res.parameters["ess_bulk"]
-            row = {"engine": engine, "sampler": "nutpie" if engine == "mcmc" else "exact",
-                   "ess_mu": float(ess["mu"]), "ess_tau": float(ess["tau"]),
-                   "divergences": res.divergences, "draws": res.draws, "chains": res.chains,
-                   "verdict": "pass" if res.verdict.passed else "fail",
-                   "parameterisation": res.parameterisation or ""}
+            row = {
+                "engine": engine,
+                "sampler": "nutpie" if engine == "mcmc" else "exact",
+                "ess_mu": float(ess["mu"]),
+                "ess_tau": float(ess["tau"]),
+                "divergences": res.divergences,
+                "draws": res.draws,
+                "chains": res.chains,
+                "verdict": "pass" if res.verdict.passed else "fail",
+                "parameterisation": res.parameterisation or "",
+            }
         seconds = time.perf_counter() - start
         fits_s += seconds
-        print("ROW " + json.dumps({"path": path, "fit": key, "model": task.model, "prior": task.prior,
-                                   "covariates": " + ".join(task.covariates), "seconds": round(seconds, 3),
-                                   **row}), flush=True)
-    print("DONE " + json.dumps({"path": path, "fits_s": fits_s, "process_s": time.perf_counter() - started,
-                                "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                                "cpu_s": time.process_time()}), flush=True)
+        print(
+            "ROW "
+            + json.dumps(
+                {
+                    "path": path,
+                    "fit": key,
+                    "model": task.model,
+                    "prior": task.prior,
+                    "covariates": " + ".join(task.covariates),
+                    "seconds": round(seconds, 3),
+                    **row,
+                }
+            ),
+            flush=True,
+        )
+    print(
+        "DONE "
+        + json.dumps(
+            {
+                "path": path,
+                "fits_s": fits_s,
+                "process_s": time.perf_counter() - started,
+                "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "cpu_s": time.process_time(),
+            }
+        ),
+        flush=True,
+    )
 
 
 def run_path(path: str, spec: Path, keys: list[str], warm_cache: bool) -> dict:
     """One path in a fresh child process; its rows and summary."""
     env = dict(os.environ)
     if not warm_cache:
-        env["PYTENSOR_FLAGS"] = ",".join(filter(None, [env.get("PYTENSOR_FLAGS", ""),
-                                                       f"base_compiledir={tempfile.mkdtemp(prefix='bench_pt_')}"]))
+        env["PYTENSOR_FLAGS"] = ",".join(
+            filter(None, [env.get("PYTENSOR_FLAGS", ""), f"base_compiledir={tempfile.mkdtemp(prefix='bench_pt_')}"])
+        )
     keyfile = Path(tempfile.mkstemp(prefix="bench_keys_", suffix=".json")[1])
     keyfile.write_text(json.dumps(keys), encoding="utf-8")
     before = load()
-    proc = subprocess.Popen([sys.executable, __file__, "--worker", path, "--spec", str(spec), "--keys", str(keyfile)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--worker", path, "--spec", str(spec), "--keys", str(keyfile)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     rows, done = [], None
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("ROW "):
             rows.append(json.loads(line[4:]))
             r = rows[-1]
-            print(f"  {path:5s} {len(rows):3d}/{len(keys)} {r['fit']:60s} {r['engine']:9s} {r['seconds']:7.2f} s "
-                  f"ESS mu {r['ess_mu']:7.0f} tau {r['ess_tau']:7.0f} {r['verdict']}", flush=True)
+            print(
+                f"  {path:5s} {len(rows):3d}/{len(keys)} {r['fit']:60s} {r['engine']:9s} {r['seconds']:7.2f} s "
+                f"ESS mu {r['ess_mu']:7.0f} tau {r['ess_tau']:7.0f} {r['verdict']}",
+                flush=True,
+            )
         elif line.startswith("DONE "):
             done = json.loads(line[5:])
     err = proc.stderr.read() if proc.stderr else ""
@@ -222,8 +266,11 @@ def run_path(path: str, spec: Path, keys: list[str], warm_cache: bool) -> dict:
 
 
 def _ess_rates(rows: list[dict]) -> list[float]:
-    return [(r["ess_mu"] + r["ess_tau"]) / r["seconds"] for r in rows
-            if r["sampler"] != "exact" and r["ess_mu"] == r["ess_mu"]]
+    return [
+        (r["ess_mu"] + r["ess_tau"]) / r["seconds"]
+        for r in rows
+        if r["sampler"] != "exact" and r["ess_mu"] == r["ess_mu"]
+    ]
 
 
 def report(results: dict[str, dict], n_fits: int, naive_n: int) -> None:
@@ -231,8 +278,10 @@ def report(results: dict[str, dict], n_fits: int, naive_n: int) -> None:
     scale = n_fits / naive_n
     naive_total = naive["fits_s"] * scale
     label = "" if naive_n == n_fits else f" (extrapolated from {naive_n} of {n_fits} fits, x{scale:.2f})"
-    print(f"\n{'path':6s} {'fits':>5s} {'wall s':>9s} {'process s':>10s} {'CPU s':>8s} "
-          f"{'ESS/s min':>10s} {'ESS/s median':>13s} {'naive/path':>11s} {'peak RSS MB':>12s}  engines; verdicts")
+    print(
+        f"\n{'path':6s} {'fits':>5s} {'wall s':>9s} {'process s':>10s} {'CPU s':>8s} "
+        f"{'ESS/s min':>10s} {'ESS/s median':>13s} {'naive/path':>11s} {'peak RSS MB':>12s}  engines; verdicts"
+    )
     for path, res in results.items():
         rows = res["rows"]
         rates = _ess_rates(rows)
@@ -241,33 +290,47 @@ def report(results: dict[str, dict], n_fits: int, naive_n: int) -> None:
         engines = {e: sum(r["engine"] == e for r in rows) for e in dict.fromkeys(r["engine"] for r in rows)}
         failed = sum(r["verdict"] == "fail" for r in rows)
         fits = n_fits if path == "naive" else len(rows)
-        print(f"{path:6s} {fits:5d} {wall:9.1f} {res['process_s']:10.1f} {res['cpu_s']:8.1f} "
-              f"{(min(rates) if rates else float('nan')):10.1f} "
-              f"{(statistics.median(rates) if rates else float('nan')):13.1f} {ratio:10.1f}x "
-              f"{res['maxrss_mb']:12.0f}  {engines}; {failed} failed verdicts; load {res['load']}")
-    print(f"naive: {naive_n} fits measured, {naive['fits_s'] / naive_n:.1f} s per fit{label}; its sampler: "
-          f"{sorted({r['sampler'] for r in naive['rows']})}, "
-          f"{sum(r['divergences'] for r in naive['rows'])} divergences in total")
-    print("ESS/s = (ESS_bulk(mu) + ESS_bulk(tau)) / the fit's wall seconds (its compile included when it "
-          "is the first fit of its structure); MCMC fits only. wall s = the fits' seconds summed.")
+        print(
+            f"{path:6s} {fits:5d} {wall:9.1f} {res['process_s']:10.1f} {res['cpu_s']:8.1f} "
+            f"{(min(rates) if rates else float('nan')):10.1f} "
+            f"{(statistics.median(rates) if rates else float('nan')):13.1f} {ratio:10.1f}x "
+            f"{res['maxrss_mb']:12.0f}  {engines}; {failed} failed verdicts; load {res['load']}"
+        )
+    print(
+        f"naive: {naive_n} fits measured, {naive['fits_s'] / naive_n:.1f} s per fit{label}; its sampler: "
+        f"{sorted({r['sampler'] for r in naive['rows']})}, "
+        f"{sum(r['divergences'] for r in naive['rows'])} divergences in total"
+    )
+    print(
+        "ESS/s = (ESS_bulk(mu) + ESS_bulk(tau)) / the fit's wall seconds (its compile included when it "
+        "is the first fit of its structure); MCMC fits only. wall s = the fits' seconds summed."
+    )
 
 
 def machine() -> dict:
     import importlib.metadata as md
 
     lines = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
-               platform.processor())
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "load": load(),
-            **{p: md.version(p) for p in ("pymc", "pytensor", "nutpie", "numba", "arviz")}}
+    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "load": load(),
+        **{p: md.version(p) for p in ("pymc", "pytensor", "nutpie", "numba", "arviz")},
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", default=str(ROOT / "models" / "simulated_demo.toml"))
     ap.add_argument("--out", help="write every fit's row (all paths) to this CSV file")
-    ap.add_argument("--naive-limit", type=int, default=None,
-                    help="naive loop on N fits of a stratified seeded selection, scaled per fit to all fits")
+    ap.add_argument(
+        "--naive-limit",
+        type=int,
+        default=None,
+        help="naive loop on N fits of a stratified seeded selection, scaled per fit to all fits",
+    )
     ap.add_argument("--skip-mcmc", action="store_true", help="leave out the all-MCMC path")
     ap.add_argument("--warm-cache", action="store_true", help="use the user's PyTensor compile cache")
     ap.add_argument("--worker", choices=PATHS, help=argparse.SUPPRESS)
@@ -284,8 +347,11 @@ def main() -> None:
     if args.naive_limit is not None and args.naive_limit < len(keys):
         naive_tasks = stratified(naive_tasks, max(1, args.naive_limit), spec.seed)
     naive_keys = [t.key for t in naive_tasks]
-    print(f"{len(keys)} fits in {spec_path.name}; naive loop on {len(naive_keys)}; PyTensor cache: "
-          f"{'warm (user)' if args.warm_cache else 'fresh per path'}", flush=True)
+    print(
+        f"{len(keys)} fits in {spec_path.name}; naive loop on {len(naive_keys)}; PyTensor cache: "
+        f"{'warm (user)' if args.warm_cache else 'fresh per path'}",
+        flush=True,
+    )
     results: dict[str, dict] = {}
     for path in PATHS:
         if path == "mcmc" and args.skip_mcmc:

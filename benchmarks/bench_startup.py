@@ -66,8 +66,9 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--cached-bytecode", action="store_true",
-                        help="children cache bytecode in a temporary PYTHONPYCACHEPREFIX")
+    parser.add_argument(
+        "--cached-bytecode", action="store_true", help="children cache bytecode in a temporary PYTHONPYCACHEPREFIX"
+    )
     args = parser.parse_args()
     cmds = commands()
     env = dict(os.environ)
@@ -90,14 +91,20 @@ def main() -> None:
     print(f"{'command':<{width}}  {'min s':>6}  {'median s':>8}  {'CPU s (median)':>14}  {'ratio to pass':>13}")
     for label in cmds:
         med = statistics.median(walls[label])
-        print(f"{label:<{width}}  {min(walls[label]):6.3f}  {med:8.3f}  {statistics.median(cpus[label]):14.3f}"
-              f"  {med / base:13.1f}")
-    print(f"\n{args.repeat} runs each, round robin; load average before "
-          f"{' '.join(f'{x:.2f}' for x in load_before)}, after {' '.join(f'{x:.2f}' for x in load_after)}; "
-          f"nproc {os.cpu_count()}; {sys.executable}")
-    bytecode = ("cached in a temporary PYTHONPYCACHEPREFIX" if args.cached_bytecode else
-                "as the environment says (PYTHONDONTWRITEBYTECODE="
-                f"{env.get('PYTHONDONTWRITEBYTECODE', '(unset)')})")
+        print(
+            f"{label:<{width}}  {min(walls[label]):6.3f}  {med:8.3f}  {statistics.median(cpus[label]):14.3f}"
+            f"  {med / base:13.1f}"
+        )
+    print(
+        f"\n{args.repeat} runs each, round robin; load average before "
+        f"{' '.join(f'{x:.2f}' for x in load_before)}, after {' '.join(f'{x:.2f}' for x in load_after)}; "
+        f"nproc {os.cpu_count()}; {sys.executable}"
+    )
+    bytecode = (
+        "cached in a temporary PYTHONPYCACHEPREFIX"
+        if args.cached_bytecode
+        else f"as the environment says (PYTHONDONTWRITEBYTECODE={env.get('PYTHONDONTWRITEBYTECODE', '(unset)')})"
+    )
     print(f"bytecode: {bytecode}")
 
 

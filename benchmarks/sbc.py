@@ -39,11 +39,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bayes_msc.data.effects import effect_table
-from bayes_msc.data.reader import read_dataset
+from bayes_msc.bayes.exact.posterior import mixture_cdf, tau_posterior
 from bayes_msc.bayes.fit import fit
 from bayes_msc.bayes.inputs import prepare_effects, resolve_priors
-from bayes_msc.bayes.exact.posterior import mixture_cdf, tau_posterior
+from bayes_msc.data.effects import effect_table
+from bayes_msc.data.reader import read_dataset
 from bayes_msc.priors import get_prior_set
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,9 +99,13 @@ def figure(frame: pd.DataFrame, thin: int, path: Path, title: str) -> None:
     n = len(frame)
     lo, hi = stats.binom.ppf([0.005, 0.995], n, 1 / BINS)
     fig, axes = plt.subplots(2, 2, figsize=(9, 6), constrained_layout=True)
-    panels = [("rank_mu", "MCMC rank of mu", thin + 1), ("rank_tau", "MCMC rank of tau", thin + 1),
-              ("pit_mu_exact", "exact engine PIT of mu", None), ("pit_tau_exact", "exact engine PIT of tau", None)]
-    for ax, (col, label, levels) in zip(axes.flat, panels):
+    panels = [
+        ("rank_mu", "MCMC rank of mu", thin + 1),
+        ("rank_tau", "MCMC rank of tau", thin + 1),
+        ("pit_mu_exact", "exact engine PIT of mu", None),
+        ("pit_tau_exact", "exact engine PIT of tau", None),
+    ]
+    for ax, (col, label, levels) in zip(axes.flat, panels, strict=False):
         x = frame[col].to_numpy()
         bins = np.linspace(0, levels, BINS + 1) if levels else np.linspace(0, 1, BINS + 1)
         ax.axhspan(lo, hi, color="0.85", label="99% range if uniform")
@@ -131,13 +135,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="folder of the CSV and PNG")
     args = ap.parse_args(argv)
     print("command:", shlex.join(["python", "benchmarks/sbc.py", *(sys.argv[1:] if argv is None else argv)]))
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
     table = effect_table(read_dataset(ROOT / args.data), args.outcome, args.month)
     prior = resolve_priors(get_prior_set(args.prior), prepare_effects(table), table.measure)
-    print(f"design: {table.dataset} {args.outcome} month {args.month:g}, k = {table.k}, "
-          f"vi from {table.vi.min():.3g} to {table.vi.max():.3g}; prior {prior.name}: "
-          f"mu {prior.mu.to_dict()}, tau {(prior.tau or prior.log_tau2_smd).to_dict()}")
+    print(
+        f"design: {table.dataset} {args.outcome} month {args.month:g}, k = {table.k}, "
+        f"vi from {table.vi.min():.3g} to {table.vi.max():.3g}; prior {prior.name}: "
+        f"mu {prior.mu.to_dict()}, tau {(prior.tau or prior.log_tau2_smd).to_dict()}"
+    )
     mus, taus = prior_draws(prior, args.reps, args.seed)
     rng = np.random.default_rng([args.seed, 3])
     rows, start = [], time.perf_counter()
@@ -148,13 +156,22 @@ def main(argv: list[str] | None = None) -> int:
         post = res.idata.posterior
         pit_mu, pit_tau = exact_pit(yi, table.vi, prior, mus[r], taus[r])
         p = res.parameters.loc[["mu", "tau"]]
-        rows.append({"rep": r, "mu_true": mus[r], "tau_true": taus[r],
-                     "rank_mu": thinned_rank(post["mu"].values, mus[r], args.thin),
-                     "rank_tau": thinned_rank(post["tau"].values, taus[r], args.thin),
-                     "pit_mu_exact": pit_mu, "pit_tau_exact": pit_tau,
-                     "parameterisation": res.parameterisation, "divergences": res.divergences,
-                     "max_r_hat": p["r_hat"].max(), "min_ess_bulk": p["ess_bulk"].min(),
-                     "verdict_passed": res.verdict.passed})
+        rows.append(
+            {
+                "rep": r,
+                "mu_true": mus[r],
+                "tau_true": taus[r],
+                "rank_mu": thinned_rank(post["mu"].values, mus[r], args.thin),
+                "rank_tau": thinned_rank(post["tau"].values, taus[r], args.thin),
+                "pit_mu_exact": pit_mu,
+                "pit_tau_exact": pit_tau,
+                "parameterisation": res.parameterisation,
+                "divergences": res.divergences,
+                "max_r_hat": p["r_hat"].max(),
+                "min_ess_bulk": p["ess_bulk"].min(),
+                "verdict_passed": res.verdict.passed,
+            }
+        )
         if (r + 1) % 20 == 0:
             print(f"  {r + 1} replications, {time.perf_counter() - start:.0f} s", flush=True)
     seconds = time.perf_counter() - start
@@ -162,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     frame.round(6).to_csv(out / "sbc_simulated_re.csv", index=False)
-    title = (f"SBC of the re model: {args.reps} replications, {table.dataset} {args.outcome} month "
-             f"{args.month:g} (k = {table.k}), prior {prior.name}")
+    title = (
+        f"SBC of the re model: {args.reps} replications, {table.dataset} {args.outcome} month "
+        f"{args.month:g} (k = {table.k}), prior {prior.name}"
+    )
     figure(frame, args.thin, out / "sbc_simulated_re.png", title)
     levels = args.thin + 1
     print(f"\n{args.reps} replications in {seconds:.0f} s ({seconds / args.reps:.2f} s each, first compile included)")
@@ -175,17 +194,22 @@ def main(argv: list[str] | None = None) -> int:
         pit = frame[col].to_numpy()
         chi, pv = uniformity(np.minimum((pit * 1e6).astype(int), 10**6 - 1), 10**6)
         ks = stats.kstest(pit, "uniform")
-        print(f"| {label} | chi-square, {BINS} bins / KS | {chi:.2f} / {ks.statistic:.3f} | "
-              f"{pv:.3f} / {ks.pvalue:.3f} |")
+        print(
+            f"| {label} | chi-square, {BINS} bins / KS | {chi:.2f} / {ks.statistic:.3f} | {pv:.3f} / {ks.pvalue:.3f} |"
+        )
     for par in ("mu", "tau"):  # E[rank / L | y] is the exact PIT when the draws are the posterior's
         gap = frame[f"rank_{par}"].to_numpy() / args.thin - frame[f"pit_{par}_exact"].to_numpy()
         se = gap.std(ddof=1) / np.sqrt(gap.size)
-        print(f"| MCMC rank / L - exact PIT of {par} (paired) | t test of mean 0 | mean {gap.mean():+.4f} "
-              f"(SE {se:.4f}) | {2 * stats.t.sf(abs(gap.mean() / se), gap.size - 1):.3f} |")
+        print(
+            f"| MCMC rank / L - exact PIT of {par} (paired) | t test of mean 0 | mean {gap.mean():+.4f} "
+            f"(SE {se:.4f}) | {2 * stats.t.sf(abs(gap.mean() / se), gap.size - 1):.3f} |"
+        )
     failed = int((~frame["verdict_passed"]).sum())
-    print(f"\ndiagnostics: {failed} of {args.reps} fits failed the verdict; {int(frame['divergences'].sum())} "
-          f"divergences in all; max R-hat {frame['max_r_hat'].max():.4f}; smallest ESS_bulk "
-          f"{frame['min_ess_bulk'].min():.0f}; parameterisations {frame['parameterisation'].value_counts().to_dict()}")
+    print(
+        f"\ndiagnostics: {failed} of {args.reps} fits failed the verdict; {int(frame['divergences'].sum())} "
+        f"divergences in all; max R-hat {frame['max_r_hat'].max():.4f}; smallest ESS_bulk "
+        f"{frame['min_ess_bulk'].min():.0f}; parameterisations {frame['parameterisation'].value_counts().to_dict()}"
+    )
     print(f"wrote {out / 'sbc_simulated_re.csv'} and {out / 'sbc_simulated_re.png'}")
     return 0
 

@@ -44,8 +44,16 @@ def _run(args: list[str]) -> str:
         raise RuntimeError("chromium is not installed")
     # --virtual-time-budget lets the page finish loading (and the check script run) before
     # the DOM is dumped; no user profile, GPU or sandbox is needed for a local file.
-    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-extensions", "--virtual-time-budget=20000", *args]
+    cmd = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--virtual-time-budget=20000",
+        *args,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, check=True)
     return done.stdout
 
@@ -115,8 +123,9 @@ def image_check(report: Path) -> list[tuple[str, bool, int, int]]:
     """Load every image of ``report/index.html`` in Chromium: (src, complete, width, height)."""
     srcs = parse((report / "index.html").read_text(encoding="utf-8")).imgs
     page = report / "_imgcheck.html"
-    page.write_text(_CHECK.format(imgs="\n".join(f'<img src="{html.escape(s)}" alt="">' for s in srcs)),
-                    encoding="utf-8")
+    page.write_text(
+        _CHECK.format(imgs="\n".join(f'<img src="{html.escape(s)}" alt="">' for s in srcs)), encoding="utf-8"
+    )
     try:
         dom = dump_dom(page)
     finally:

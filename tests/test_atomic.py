@@ -37,8 +37,8 @@ import numpy as np
 import pytest
 
 from bayes_msc.data.effects import effect_table
-from bayes_msc.errors import InputError
 from bayes_msc.data.reader import read_dataset
+from bayes_msc.errors import InputError
 from bayes_msc.priors import PriorSet
 
 TESTS = Path(__file__).resolve().parent
@@ -94,11 +94,18 @@ def _umask() -> int:
 
 # ------------------------------------------------------------------------------- run
 
+
 def test_finished_run_replaces_the_previous_report(tmp_path: Path) -> None:
     root = _root(tmp_path, exact=True)
     _previous(root / "report")
-    res = subprocess.run([sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", "report", "--no-progress"],
-                         cwd=root, capture_output=True, text=True, timeout=900, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", "report", "--no-progress"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     summary = json.loads((root / "report" / "summary.json").read_text())
     assert summary["format"] == SUMMARY_FORMAT and summary["spec"] == "spec"
@@ -135,8 +142,13 @@ def _run_with_terminal(root: Path, argv: list[str]) -> tuple[subprocess.Popen, i
     import fcntl
 
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "bayes_msc", *argv], cwd=root, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=slave)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bayes_msc", *argv],
+        cwd=root,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
     os.close(slave)
     return proc, master
 
@@ -218,22 +230,33 @@ def test_sigint_while_sampling_leaves_the_previous_report(tmp_path: Path) -> Non
 
 def test_report_permissions_follow_the_umask(tmp_path: Path) -> None:
     root = _root(tmp_path, exact=True)
-    res = subprocess.run([sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", "report", "--no-progress"],
-                         cwd=root, capture_output=True, text=True, timeout=900, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", "report", "--no-progress"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     mask = _umask()
-    modes = {p.relative_to(root).as_posix(): stat.S_IMODE(p.stat().st_mode)
-             for p in [root / "report", *(root / "report").rglob("*")]}
-    wrong = {name: oct(mode) for name, mode in modes.items()
-             if mode != (0o777 if (root / name).is_dir() else 0o666) & ~mask}
+    modes = {
+        p.relative_to(root).as_posix(): stat.S_IMODE(p.stat().st_mode)
+        for p in [root / "report", *(root / "report").rglob("*")]
+    }
+    wrong = {
+        name: oct(mode) for name, mode in modes.items() if mode != (0o777 if (root / name).is_dir() else 0o666) & ~mask
+    }
     assert wrong == {}
 
 
 # ----------------------------------------------------------------------- fit --save
 
+
 def _prior() -> PriorSet:
-    return PriorSet.from_dict("atomic", {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0},
-                                         "tau": {"dist": "HalfNormal", "sigma": 10.0}})
+    return PriorSet.from_dict(
+        "atomic", {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0}, "tau": {"dist": "HalfNormal", "sigma": 10.0}}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -244,8 +267,8 @@ def table():
 def test_saved_posterior_replaces_the_old_file_and_reloads_to_identical_summaries(table, tmp_path: Path) -> None:
     import arviz as az
 
-    from bayes_msc.bayes.mcmc import summary as bs
     from bayes_msc.bayes.fit import fit
+    from bayes_msc.bayes.mcmc import summary as bs
 
     path = tmp_path / "posterior.nc"
     path.write_bytes(b"an earlier posterior")

@@ -56,6 +56,7 @@ EFFECTS, VALIDATE = corpus.EFFECTS, corpus.VALIDATE
 
 # ---------------------------------------------------------------------- harness
 
+
 def make_root(root: Path) -> dict[str, str]:
     """The base files and earlier outputs of one case; returns the argv placeholders."""
     shutil.copytree(BASE, root / "simulated_data")
@@ -67,9 +68,16 @@ def make_root(root: Path) -> dict[str, str]:
     (old / "index.html").write_text("<html>an earlier report</html>\n")
     (old / "tables" / "bayes.csv").write_text("term,estimate\nmu,-1\n")
     (root / "previous.nc").write_bytes(b"\x89HDF\r\n\x1a\n an earlier posterior file")
-    return {"root": str(root), "data": str(root / "simulated_data"), "spec": str(root / SPEC),
-            "priors": str(root / PRIORS), "old_out": str(old), "new_out": str(root / "new_report"),
-            "old_nc": str(root / "previous.nc"), "new_nc": str(root / "new.nc")}
+    return {
+        "root": str(root),
+        "data": str(root / "simulated_data"),
+        "spec": str(root / SPEC),
+        "priors": str(root / PRIORS),
+        "old_out": str(old),
+        "new_out": str(root / "new_report"),
+        "old_nc": str(root / "previous.nc"),
+        "new_nc": str(root / "new.nc"),
+    }
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
@@ -92,9 +100,18 @@ def cli(argv, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
     """``python -m bayes_msc ARGV`` in a plain subprocess (progress bars off: stderr is a pipe)."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("BAYES_MSC_PROFILE", None)
-    return subprocess.run([sys.executable, "-m", "bayes_msc", *argv], cwd=cwd, env=env, capture_output=True,
-                          text=True, encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bayes_msc", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def check_clean_failure(res, c: Case) -> None:
@@ -134,8 +151,7 @@ def test_bad_input_fails_cleanly_and_writes_nothing(c: Case, tmp_path: Path, run
     run_case(c, tmp_path, runner.run)
 
 
-PLAIN = ("outcomes_sd_negative", "arms_duplicate_row", "spec_unknown_key", "cli_unknown_method",
-         "fit_unknown_prior")
+PLAIN = ("outcomes_sd_negative", "arms_duplicate_row", "spec_unknown_key", "cli_unknown_method", "fit_unknown_prior")
 
 
 @pytest.mark.parametrize("c", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES if c.id in PLAIN])
@@ -165,8 +181,7 @@ def plain_effects(tmp_path_factory, runner) -> str:
 
 
 @pytest.mark.parametrize("name", list(ODD))
-def test_odd_but_valid_files_are_read_like_plain_ones(name: str, tmp_path: Path, plain_effects: str,
-                                                       runner) -> None:
+def test_odd_but_valid_files_are_read_like_plain_ones(name: str, tmp_path: Path, plain_effects: str, runner) -> None:
     root = tmp_path / "case"
     root.mkdir()
     subst = make_root(root)
@@ -181,6 +196,7 @@ def test_odd_but_valid_files_are_read_like_plain_ones(name: str, tmp_path: Path,
 
 
 # --------------------------------------------------- messages that should be sharper
+
 
 def test_unclosed_quote_names_the_row_where_it_opens(tmp_path: Path, runner) -> None:
     root = tmp_path / "case"

@@ -17,15 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_msc.data.effects import FIXED_COLUMNS, ArmTable, EffectTable, escalc_md
-from bayes_msc.errors import InputError
 from bayes_msc.bayes import fit as bayes_fit
 from bayes_msc.bayes.compare import compare_priors
 from bayes_msc.bayes.fit import fit
 from bayes_msc.bayes.mcmc.summary import ess_threshold, log_likelihood
+from bayes_msc.data.effects import FIXED_COLUMNS, ArmTable, EffectTable, escalc_md
+from bayes_msc.errors import InputError
 from bayes_msc.priors import Prior, PriorSet
 from bayes_msc.results.serialise import to_json
-
 from conftest import REFERENCE
 
 REFS = json.loads((REFERENCE / "bayes_refs.json").read_text(encoding="utf-8"))
@@ -33,28 +32,53 @@ FAST = {"draws": 500, "chains": 2, "tune": 500, "seed": 7}
 N_MCSE = 4.0
 
 
-def effects(yi, vi, studies=None, n_t=None, n_c=None, covariates: dict | None = None,
-            vcov=None, name="reference") -> EffectTable:
+def effects(
+    yi, vi, studies=None, n_t=None, n_c=None, covariates: dict | None = None, vcov=None, name="reference"
+) -> EffectTable:
     """An effect table of given yi/vi (no arm sizes unless given)."""
     k = len(yi)
     studies = list(studies) if studies is not None else [f"study_{i + 1}" for i in range(k)]
-    data = pd.DataFrame({
-        "study": studies, "comparison": ["treatment vs control"] * k, "treatment_arm": "treatment",
-        "control_arm": "control", "outcome": "y", "month": 0.0, "yi": np.asarray(yi, float),
-        "vi": np.asarray(vi, float), "n_treatment": np.nan if n_t is None else np.asarray(n_t, float),
-        "n_control": np.nan if n_c is None else np.asarray(n_c, float), "source_kind": "contrast"})
+    data = pd.DataFrame(
+        {
+            "study": studies,
+            "comparison": ["treatment vs control"] * k,
+            "treatment_arm": "treatment",
+            "control_arm": "control",
+            "outcome": "y",
+            "month": 0.0,
+            "yi": np.asarray(yi, float),
+            "vi": np.asarray(vi, float),
+            "n_treatment": np.nan if n_t is None else np.asarray(n_t, float),
+            "n_control": np.nan if n_c is None else np.asarray(n_c, float),
+            "source_kind": "contrast",
+        }
+    )
     data = data[list(FIXED_COLUMNS)]
     for key, val in (covariates or {}).items():
         data[key] = np.asarray(val, float)
     v = np.diag(np.asarray(vi, float)) if vcov is None else np.asarray(vcov, float)
-    return EffectTable(data=data, vcov=v, outcome="y", month=0.0, measure="md",
-                       multiarm="split" if vcov is None else "shared", basis="final", r=0.5, rescale=False,
-                       simulated=False, dataset=name, covariates=tuple(covariates or {}))
+    return EffectTable(
+        data=data,
+        vcov=v,
+        outcome="y",
+        month=0.0,
+        measure="md",
+        multiarm="split" if vcov is None else "shared",
+        basis="final",
+        r=0.5,
+        rescale=False,
+        simulated=False,
+        dataset=name,
+        covariates=tuple(covariates or {}),
+    )
 
 
 def prior_set(spec: dict, name: str = "reference") -> PriorSet:
-    return PriorSet(name=name, description="", **{k: Prior(v["dist"], {p: x for p, x in v.items() if p != "dist"})
-                                                  for k, v in spec.items()})
+    return PriorSet(
+        name=name,
+        description="",
+        **{k: Prior(v["dist"], {p: x for p, x in v.items() if p != "dist"}) for k, v in spec.items()},
+    )
 
 
 def mcse(result, name: str, method: str) -> float:
@@ -83,6 +107,7 @@ def crins_fit(crins):
 
 
 # ---------------------------------------------------------------- end-to-end, default run
+
 
 def test_crins_matches_bayesmeta_and_exact(crins, crins_fit):
     """Six studies, 2 chains x 500 draws: mu and tau as bayesmeta's exact posterior."""
@@ -113,8 +138,14 @@ def test_result_fields_and_groups(crins_fit):
     assert r.parameterisation in ("noncentred", "marginal", "centred")
     assert set(r.probabilities) == {"P(mu < 0)", "P(mu > 0)"}
     assert r.probabilities["P(mu < 0)"] == pytest.approx(float(np.mean(r.draws_of("mu") < 0)))
-    assert set(r.idata.children) == {"posterior", "sample_stats", "log_likelihood", "log_prior",
-                                     "observed_data", "constant_data"}
+    assert set(r.idata.children) == {
+        "posterior",
+        "sample_stats",
+        "log_likelihood",
+        "log_prior",
+        "observed_data",
+        "constant_data",
+    }
     post = r.idata.posterior
     assert post["theta"].sizes == {"chain": 2, "draw": 500, "comparison": 6}  # padding dropped
     assert list(post["comparison"].values) == [f"study_{i}: treatment vs control" for i in range(1, 7)]
@@ -193,8 +224,9 @@ def test_compare_priors_sensitivity(crins, engine):
     not: from MCMC draws, and from independent draws of the exact posterior (``auto``
     takes the exact engine for these Normal priors)."""
     table, wide, _ = crins
-    tight = prior_set({"mu": {"dist": "Normal", "mu": 0.0, "sigma": 0.3},
-                       "tau": {"dist": "HalfNormal", "sigma": 0.5}}, "tight")
+    tight = prior_set(
+        {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 0.3}, "tau": {"dist": "HalfNormal", "sigma": 0.5}}, "tight"
+    )
     comp = compare_priors(table, [wide, tight], engine=engine, **FAST)
     assert {r.engine for r in comp.results} == {"exact" if engine == "auto" else engine}
     s = comp.summary()
@@ -231,8 +263,11 @@ def test_bad_input_raises_input_error(crins):
     with pytest.raises(InputError, match="draws"):
         fit(table, prior=ps, draws=5)
     with pytest.raises(InputError, match="unknown covariate"):
-        fit(effects(REFS["crins"]["yi"], REFS["crins"]["vi"], covariates={"year": [1, 2, 3, 4, 5, 6]}),
-            prior=ps, covariates=["dose"])
+        fit(
+            effects(REFS["crins"]["yi"], REFS["crins"]["vi"], covariates={"year": [1, 2, 3, 4, 5, 6]}),
+            prior=ps,
+            covariates=["dose"],
+        )
     with pytest.raises(InputError, match="no draws to save"):
         fit(table, prior=ps, engine="exact", save="x.nc")
     with pytest.raises(InputError, match="unknown prior set"):
@@ -243,8 +278,14 @@ def test_bad_input_raises_input_error(crins):
 
 def test_arm_model_exact_engine_refuses_non_normal_baseline_priors():
     arms = normand_arms()
-    ps = prior_set({"mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0}, "tau": {"dist": "HalfNormal", "sigma": 20.0},
-                    "alpha": {"dist": "StudentT", "nu": 3.0, "mu": 0.0, "sigma": 100.0}}, "t_alpha")
+    ps = prior_set(
+        {
+            "mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0},
+            "tau": {"dist": "HalfNormal", "sigma": 20.0},
+            "alpha": {"dist": "StudentT", "nu": 3.0, "mu": 0.0, "sigma": 100.0},
+        },
+        "t_alpha",
+    )
     with pytest.raises(InputError, match="Normal or Flat"):
         fit(arms, model="arm", prior=ps, engine="exact")
     assert fit(arms, model="arm", prior=replace(ps, alpha=None), engine="exact").engine == "exact"
@@ -265,11 +306,14 @@ def test_dense_log_likelihood_is_the_multivariate_normal():
 
     v = np.array([[2.0, 0.5, 0.0], [0.5, 1.5, 0.0], [0.0, 0.0, 1.0]])
     y = np.array([0.3, -0.2, 1.0])
-    inputs = ModelInputs(kind="re", labels=("a1", "a2", "b"), studies=("a", "a", "b"), yi=y, vi=np.diag(v),
-                         z=np.empty((3, 0)), vcov=v)
+    inputs = ModelInputs(
+        kind="re", labels=("a1", "a2", "b"), studies=("a", "a", "b"), yi=y, vi=np.diag(v), z=np.empty((3, 0)), vcov=v
+    )
     theta = np.random.default_rng(1).normal(size=(2, 5, 3))
-    post = xr.Dataset({"theta": (("chain", "draw", "comparison"), theta)},
-                      coords={"chain": [0, 1], "draw": np.arange(5), "comparison": ["a1", "a2", "b"]})
+    post = xr.Dataset(
+        {"theta": (("chain", "draw", "comparison"), theta)},
+        coords={"chain": [0, 1], "draw": np.arange(5), "comparison": ["a1", "a2", "b"]},
+    )
     ll = log_likelihood(post, inputs)["y"]
     assert list(ll["study"].values) == ["a", "b"]
     want_a = stats.multivariate_normal(mean=np.zeros(2), cov=v[:2, :2]).logpdf(y[:2] - theta[..., :2])
@@ -305,20 +349,46 @@ def test_model_logp_is_the_normal_normal_density(crins):
 
 # ---------------------------------------------------------------- heavier checks (-m slow)
 
+
 def normand_arms() -> ArmTable:
     ref = REFS["normand1999"]
     rows = []
     for i, s in enumerate(ref["source"]):
-        rows.append({"study": s, "arm": "specialist", "role": "treatment", "n": ref["n1i"][i],
-                     "mean": ref["m1i"][i], "sd": ref["sd1i"][i]})
-        rows.append({"study": s, "arm": "routine", "role": "control", "n": ref["n2i"][i],
-                     "mean": ref["m2i"][i], "sd": ref["sd2i"][i]})
+        rows.append(
+            {
+                "study": s,
+                "arm": "specialist",
+                "role": "treatment",
+                "n": ref["n1i"][i],
+                "mean": ref["m1i"][i],
+                "sd": ref["sd1i"][i],
+            }
+        )
+        rows.append(
+            {
+                "study": s,
+                "arm": "routine",
+                "role": "control",
+                "n": ref["n2i"][i],
+                "mean": ref["m2i"][i],
+                "sd": ref["sd2i"][i],
+            }
+        )
     data = pd.DataFrame(rows)
     data["n"] = data["n"].astype(float)
     data["se"] = data["sd"] / np.sqrt(data["n"])
     comps = pd.DataFrame({"study": ref["source"], "treatment_arm": "specialist", "control_arm": "routine"})
-    return ArmTable(data=data, comparisons=comps, outcome="length_of_stay", month=0.0, basis="final", r=0.5,
-                    rescale=False, simulated=False, dataset="normand1999")
+    return ArmTable(
+        data=data,
+        comparisons=comps,
+        outcome="length_of_stay",
+        month=0.0,
+        basis="final",
+        r=0.5,
+        rescale=False,
+        simulated=False,
+        dataset="normand1999",
+    )
 
 
 def normand_effects() -> EffectTable:
@@ -372,10 +442,23 @@ def test_normand_rich_data_auto_is_centred_and_arm_equals_re():
 def test_bcg_meta_regression_matches_exact():
     """Slope on absolute latitude (metafor's dat.bcg), per degree, as the exact engine's."""
     ref = REFS["bcg"]
-    table = effects(ref["yi"], ref["vi"], [f"{a} {y}" for a, y in zip(ref["author"], ref["year"], strict=True)],
-                    ref["n_treatment"], ref["n_control"], covariates={"ablat": ref["ablat"]}, name="bcg")
-    ps = prior_set({"mu": {"dist": "Normal", "mu": 0.0, "sigma": 10.0}, "tau": {"dist": "HalfNormal", "sigma": 1.0},
-                    "beta": {"dist": "Normal", "mu": 0.0, "sigma": 1.0}}, "bcg")
+    table = effects(
+        ref["yi"],
+        ref["vi"],
+        [f"{a} {y}" for a, y in zip(ref["author"], ref["year"], strict=True)],
+        ref["n_treatment"],
+        ref["n_control"],
+        covariates={"ablat": ref["ablat"]},
+        name="bcg",
+    )
+    ps = prior_set(
+        {
+            "mu": {"dist": "Normal", "mu": 0.0, "sigma": 10.0},
+            "tau": {"dist": "HalfNormal", "sigma": 1.0},
+            "beta": {"dist": "Normal", "mu": 0.0, "sigma": 1.0},
+        },
+        "bcg",
+    )
     r = fit(table, prior=ps, covariates=["ablat"], seed=11)
     ex = fit(table, prior=ps, covariates=["ablat"], engine="exact")
     assert r.verdict.passed, r.verdict
@@ -397,8 +480,9 @@ def test_shared_control_dense_model_against_split_sizes():
     ref = REFS["crins"]
     v = np.diag(ref["vi"])
     v[0, 1] = v[1, 0] = 0.1
-    dense = fit(effects(ref["yi"], ref["vi"], ["a", "a", "c", "d", "e", "f"], vcov=v),
-                prior=prior_set(ref["prior"]), seed=2)
+    dense = fit(
+        effects(ref["yi"], ref["vi"], ["a", "a", "c", "d", "e", "f"], vcov=v), prior=prior_set(ref["prior"]), seed=2
+    )
     assert dense.parameterisation in ("noncentred", "centred") and dense.verdict.passed, dense.verdict
     assert dense.idata.log_likelihood["y"].dims[-1] == "study"
 
@@ -409,19 +493,38 @@ def test_arm_inputs_reference_control_and_pair_covariates():
     else the arm that gives it). No sampling."""
     from bayes_msc.bayes.inputs import prepare_arms
 
-    data = pd.DataFrame({
-        "study": ["a", "a", "a", "a", "b", "b"],
-        "arm": ["low", "high", "placebo", "ha", "msc", "ctl"],
-        "role": ["treatment", "treatment", "control", "control", "treatment", "control"],
-        "n": [10.0, 20.0, 30.0, 15.0, 40.0, 40.0], "mean": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
-        "sd": [1.0, 1.0, 2.0, 2.0, 4.0, 4.0],
-        "dose": [10.0, 100.0, np.nan, np.nan, 50.0, np.nan], "age": [50.0, 60.0, 40.0, 45.0, 55.0, 65.0]})
+    data = pd.DataFrame(
+        {
+            "study": ["a", "a", "a", "a", "b", "b"],
+            "arm": ["low", "high", "placebo", "ha", "msc", "ctl"],
+            "role": ["treatment", "treatment", "control", "control", "treatment", "control"],
+            "n": [10.0, 20.0, 30.0, 15.0, 40.0, 40.0],
+            "mean": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "sd": [1.0, 1.0, 2.0, 2.0, 4.0, 4.0],
+            "dose": [10.0, 100.0, np.nan, np.nan, 50.0, np.nan],
+            "age": [50.0, 60.0, 40.0, 45.0, 55.0, 65.0],
+        }
+    )
     data["se"] = data["sd"] / np.sqrt(data["n"])
-    comps = pd.DataFrame({"study": ["a", "a", "a", "a", "b"],
-                          "treatment_arm": ["low", "low", "high", "high", "msc"],
-                          "control_arm": ["placebo", "ha", "placebo", "ha", "ctl"]})
-    arms = ArmTable(data=data, comparisons=comps, outcome="y", month=6.0, basis="final", r=0.5, rescale=False,
-                    simulated=False, dataset="toy", covariates=("dose", "age"))
+    comps = pd.DataFrame(
+        {
+            "study": ["a", "a", "a", "a", "b"],
+            "treatment_arm": ["low", "low", "high", "high", "msc"],
+            "control_arm": ["placebo", "ha", "placebo", "ha", "ctl"],
+        }
+    )
+    arms = ArmTable(
+        data=data,
+        comparisons=comps,
+        outcome="y",
+        month=6.0,
+        basis="final",
+        r=0.5,
+        rescale=False,
+        simulated=False,
+        dataset="toy",
+        covariates=("dose", "age"),
+    )
     prep = prepare_arms(arms, ["log10(dose)", "age"])
     inp = prep.inputs
     assert inp.labels == ("a: low vs placebo", "a: high vs placebo", "b: msc vs ctl")

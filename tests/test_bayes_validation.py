@@ -32,18 +32,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA, REFERENCE
 from scipy import stats
 
-from bayes_msc.data.effects import EffectTable, arm_table, effect_table
-from bayes_msc.data.reader import read_dataset
+from bayes_msc.bayes.exact.posterior import exact_posterior
 from bayes_msc.bayes.fit import fit
 from bayes_msc.bayes.inputs import prepare_effects, resolve_priors
-from bayes_msc.bayes.exact.posterior import exact_posterior
+from bayes_msc.data.effects import EffectTable, arm_table, effect_table
+from bayes_msc.data.reader import read_dataset
 from bayes_msc.frequentist.rma import rma
 from bayes_msc.priors import Prior, PriorSet, get_prior_set
-from bayes_msc.simulation.simulate import params_from_mapping, simulate_outcomes
 from bayes_msc.results.bayes import RHAT_MAX
+from bayes_msc.simulation.simulate import params_from_mapping, simulate_outcomes
+from conftest import DATA, REFERENCE
 
 METAFOR = json.loads((REFERENCE / "metafor_refs.json").read_text())
 SETS = METAFOR["datasets"]
@@ -61,13 +61,35 @@ def _n(mu: float, sigma: float) -> Prior:
 def table_of(yi, vi, name: str, covariates: dict | None = None) -> EffectTable:
     """An effect table of published yi/vi (no arm sizes: priors must be absolute numbers)."""
     yi, vi = np.asarray(yi, float), np.asarray(vi, float)
-    data = pd.DataFrame({"study": [f"{name} {i + 1}" for i in range(yi.size)], "comparison": "t vs c",
-                         "treatment_arm": "t", "control_arm": "c", "outcome": "y", "month": 0.0, "yi": yi,
-                         "vi": vi, "n_treatment": np.nan, "n_control": np.nan,
-                         **{c: np.asarray(v, float) for c, v in (covariates or {}).items()}})
-    return EffectTable(data=data, vcov=np.diag(vi), outcome="y", month=0.0, measure="md", multiarm="split",
-                       basis="final", r=0.5, rescale=False, simulated=False, dataset=name,
-                       covariates=tuple(covariates or ()))
+    data = pd.DataFrame(
+        {
+            "study": [f"{name} {i + 1}" for i in range(yi.size)],
+            "comparison": "t vs c",
+            "treatment_arm": "t",
+            "control_arm": "c",
+            "outcome": "y",
+            "month": 0.0,
+            "yi": yi,
+            "vi": vi,
+            "n_treatment": np.nan,
+            "n_control": np.nan,
+            **{c: np.asarray(v, float) for c, v in (covariates or {}).items()},
+        }
+    )
+    return EffectTable(
+        data=data,
+        vcov=np.diag(vi),
+        outcome="y",
+        month=0.0,
+        measure="md",
+        multiarm="split",
+        basis="final",
+        r=0.5,
+        rescale=False,
+        simulated=False,
+        dataset=name,
+        covariates=tuple(covariates or ()),
+    )
 
 
 def published(name: str, covariates: tuple[str, ...] = ()) -> EffectTable:
@@ -76,16 +98,30 @@ def published(name: str, covariates: tuple[str, ...] = ()) -> EffectTable:
 
 
 CASES = {  # name: (table, prior set, covariates); schools and Crins with bayesmeta's priors
-    "schools": (table_of([28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16],
-                         np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6]) ** 2, "schools"),
-                PriorSet("vignette", "", _n(0.0, 50.0), Prior("HalfCauchy", {"beta": 25.0})), ()),
-    "crins": (table_of([-2.3097, -0.4595, -2.3026, -1.7579, -1.2585, -2.4179],
-                       [0.3594, 0.3096, 0.7750, 0.2078, 0.4122, 2.3373], "crins"),
-              PriorSet("ma01", "", _n(0.0, 4.0), Prior("HalfNormal", {"sigma": 0.5})), ()),
+    "schools": (
+        table_of(
+            [28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16],
+            np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6]) ** 2,
+            "schools",
+        ),
+        PriorSet("vignette", "", _n(0.0, 50.0), Prior("HalfCauchy", {"beta": 25.0})),
+        (),
+    ),
+    "crins": (
+        table_of(
+            [-2.3097, -0.4595, -2.3026, -1.7579, -1.2585, -2.4179],
+            [0.3594, 0.3096, 0.7750, 0.2078, 0.4122, 2.3373],
+            "crins",
+        ),
+        PriorSet("ma01", "", _n(0.0, 4.0), Prior("HalfNormal", {"sigma": 0.5})),
+        (),
+    ),
     "kacker": (published("kacker"), PriorSet("k", "", _n(60.0, 10.0), Prior("HalfNormal", {"sigma": 1.0})), ()),
-    "bcg_ablat": (published("bcg", ("ablat",)),
-                  PriorSet("b", "", _n(0.0, 4.0), Prior("HalfNormal", {"sigma": 0.5}), beta=_n(0.0, 2.0)),
-                  ("ablat",)),
+    "bcg_ablat": (
+        published("bcg", ("ablat",)),
+        PriorSet("b", "", _n(0.0, 4.0), Prior("HalfNormal", {"sigma": 0.5}), beta=_n(0.0, 2.0)),
+        ("ablat",),
+    ),
 }
 
 
@@ -114,12 +150,18 @@ def point_mass(tau: float, vi, names: tuple[str, ...] = ()) -> PriorSet:
     """Flat mu and slopes, tau uniform on tau_DL (1 -+ 1e-9) (on [0, 1e-9 min se] when 0):
     the width moves mu by < 1e-12 DL SEs."""
     lo, hi = (tau * (1 - 1e-9), tau * (1 + 1e-9)) if tau > 0 else (0.0, 1e-9 * math.sqrt(min(vi)))
-    return PriorSet("tau_fixed_at_dl", "", Prior("Flat", {}), Prior("Uniform", {"lower": lo, "upper": hi}),
-                    beta=Prior("Flat", {}) if names else None)
+    return PriorSet(
+        "tau_fixed_at_dl",
+        "",
+        Prior("Flat", {}),
+        Prior("Uniform", {"lower": lo, "upper": hi}),
+        beta=Prior("Flat", {}) if names else None,
+    )
 
 
-DL_CASES = [c for c in METAFOR["cases"] if c["method"] == "dl" and c["test"] == "z"
-            and c["kind"] in ("pool", "metareg")]
+DL_CASES = [
+    c for c in METAFOR["cases"] if c["method"] == "dl" and c["test"] == "z" and c["kind"] in ("pool", "metareg")
+]
 
 
 def _dl_reference(case: dict) -> tuple[EffectTable, PriorSet, dict]:
@@ -129,13 +171,16 @@ def _dl_reference(case: dict) -> tuple[EffectTable, PriorSet, dict]:
     if case["kind"] == "pool":
         want = {"mu": (res["estimate"], res["se"], res["ci_lb"], res["ci_ub"])}
     else:
-        want = {("mu" if n == "intrcpt" else n): vals for n, *vals in
-                zip(res["coef_names"], res["beta"], res["se"], res["ci_lb"], res["ci_ub"], strict=True)}
+        want = {
+            ("mu" if n == "intrcpt" else n): vals
+            for n, *vals in zip(res["coef_names"], res["beta"], res["se"], res["ci_lb"], res["ci_ub"], strict=True)
+        }
     return table, point_mass(math.sqrt(res["tau2"]), table.vi, names), want
 
 
-@pytest.mark.parametrize("case", DL_CASES, ids=[f"{c['dataset']}-{'+'.join(c['covariates']) or 'pool'}"
-                                                for c in DL_CASES])
+@pytest.mark.parametrize(
+    "case", DL_CASES, ids=[f"{c['dataset']}-{'+'.join(c['covariates']) or 'pool'}" for c in DL_CASES]
+)
 def test_exact_with_tau_fixed_at_dl_is_metafor_dl(case):
     """3a, exact engine: mu (and slopes) given tau = tau_DL with flat priors are DL's."""
     table, ps, want = _dl_reference(case)
@@ -154,16 +199,20 @@ def test_exact_hdi_of_a_flat_tau_posterior():
     (regression: the tau HDI's Newton iteration used to raise here)."""
     table = published("kacker")
     tau = math.sqrt(next(c for c in DL_CASES if c["dataset"] == "kacker")["result"]["tau2"])
-    ps = PriorSet("narrow", "", Prior("Flat", {}), Prior("Uniform", {"lower": tau * (1 - 1e-9),
-                                                                     "upper": tau * (1 + 1e-9)}))
+    ps = PriorSet(
+        "narrow", "", Prior("Flat", {}), Prior("Uniform", {"lower": tau * (1 - 1e-9), "upper": tau * (1 + 1e-9)})
+    )
     p = exact_posterior(table.yi, table.vi, ps).parameters.loc["tau"]
     assert tau * (1 - 1e-9) <= p["hdi_low"] < p["hdi_high"] <= tau * (1 + 1e-9)
     assert p["hdi_high"] - p["hdi_low"] == pytest.approx(0.95 * 2e-9 * tau, rel=1e-3)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", [c for c in DL_CASES if (c["dataset"], c["covariates"])
-                                  in (("kacker", []), ("bcg", ["ablat"]))], ids=["kacker", "bcg-ablat"])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in DL_CASES if (c["dataset"], c["covariates"]) in (("kacker", []), ("bcg", ["ablat"]))],
+    ids=["kacker", "bcg-ablat"],
+)
 def test_mcmc_with_tau_fixed_at_dl_is_metafor_dl(case):
     """3a, MCMC: posterior mean, SD and 95% interval of mu (and slope) are DL's within 4 MCSE."""
     table, ps, want = _dl_reference(case)
@@ -180,8 +229,10 @@ def test_mcmc_with_tau_fixed_at_dl_is_metafor_dl(case):
 @functools.cache
 def _mcmc_vs_exact(name: str):
     table, ps, cov = CASES[name]
-    return (fit(table, prior=ps, covariates=cov, engine="exact"),
-            fit(table, prior=ps, covariates=cov, draws=8000, **MCMC))
+    return (
+        fit(table, prior=ps, covariates=cov, engine="exact"),
+        fit(table, prior=ps, covariates=cov, draws=8000, **MCMC),
+    )
 
 
 QUANTILES = (("eti_low", 0.025, 0.2), ("median", 0.5, 0.1), ("eti_high", 0.975, 0.2))
@@ -208,8 +259,10 @@ def assert_matches_exact(r, exact, names) -> None:
 
 BAYESMETA = {  # methods_references.md: bayesmeta's exact posteriors (mean, median, sd)
     "schools": {"mu": {"mean": 7.985729, "median": 7.962961, "sd": 4.995762}, "tau": {"median": 4.758539}},
-    "crins": {"mu": {"mean": -1.5764366, "median": -1.5734823, "sd": 0.3295298},
-              "tau": {"mean": 0.3810562, "median": 0.3445022, "sd": 0.2593672}},
+    "crins": {
+        "mu": {"mean": -1.5764366, "median": -1.5734823, "sd": 0.3295298},
+        "tau": {"mean": 0.3810562, "median": 0.3445022, "sd": 0.2593672},
+    },
 }
 
 
@@ -290,9 +343,10 @@ def test_vague_prior_mcmc_agrees_with_dl():
     and the MCMC median within 4 MCSE of the exact one."""
     cells = [t for _, _, t in _cells()]
     exact = [fit(t, prior="vague", engine="exact").parameters.loc["mu"] for t in cells]
-    gap = [abs(e["median"] - rma(t.yi, t.vi).estimate) / rma(t.yi, t.vi).se for e, t in zip(exact, cells)]
-    picks = dict.fromkeys([int(np.argmin([t.k for t in cells])), int(np.argmax([t.k for t in cells])),
-                           int(np.argmax(gap))])
+    gap = [abs(e["median"] - rma(t.yi, t.vi).estimate) / rma(t.yi, t.vi).se for e, t in zip(exact, cells, strict=False)]
+    picks = dict.fromkeys(
+        [int(np.argmin([t.k for t in cells])), int(np.argmax([t.k for t in cells])), int(np.argmax(gap))]
+    )
     problems = []
     for i in picks:
         r = fit(cells[i], prior="vague", draws=5000, **MCMC)
@@ -309,14 +363,39 @@ def simulated_two_arm(folder, k: int, seed: int):
     rng = np.random.default_rng(seed)
     n = rng.integers(15, 80, size=k)
     dose = np.round(10 ** rng.uniform(math.log10(5), math.log10(200), size=k))
-    arms = pd.DataFrame([{"study": f"trial_{i + 1:02d}", "arm": arm, "role": role, "n": int(n[i]),
-                          "dose_million": dose[i] if role == "treatment" else np.nan}
-                         for i in range(k) for arm, role in (("cells", "treatment"), ("control", "control"))])
+    arms = pd.DataFrame(
+        [
+            {
+                "study": f"trial_{i + 1:02d}",
+                "arm": arm,
+                "role": role,
+                "n": int(n[i]),
+                "dose_million": dose[i] if role == "treatment" else np.nan,
+            }
+            for i in range(k)
+            for arm, role in (("cells", "treatment"), ("control", "control"))
+        ]
+    )
     truth = {"mu": -10.0, "tau": 4.0, "slope": -4.0, "centre": 1.5}
-    params = params_from_mapping({"months": [6], "baseline": True, "decimals": 6, "outcomes": {"pain": {
-        "mu": {6: truth["mu"]}, "control_mean": {0: 60.0, 6: 50.0}, "sd": 16.0, "tau": truth["tau"],
-        "sd_between": 6.0, "slopes": {"log10(dose_million)": truth["slope"]},
-        "centres": {"log10(dose_million)": truth["centre"]}}}}, origin="test_bayes_validation")
+    params = params_from_mapping(
+        {
+            "months": [6],
+            "baseline": True,
+            "decimals": 6,
+            "outcomes": {
+                "pain": {
+                    "mu": {6: truth["mu"]},
+                    "control_mean": {0: 60.0, 6: 50.0},
+                    "sd": 16.0,
+                    "tau": truth["tau"],
+                    "sd_between": 6.0,
+                    "slopes": {"log10(dose_million)": truth["slope"]},
+                    "centres": {"log10(dose_million)": truth["centre"]},
+                }
+            },
+        },
+        origin="test_bayes_validation",
+    )
     folder.mkdir()
     arms.to_csv(folder / "arms.csv", index=False)
     simulate_outcomes(arms, None, params, seed=seed).to_csv(folder / "outcomes.csv", index=False)
@@ -390,8 +469,7 @@ def test_exact_coverage_of_true_values_drawn_from_the_prior():
 @pytest.fixture(scope="module")
 def large_k(tmp_path_factory):
     """60 simulated two-arm trials with a dose covariate: (effect table, true values)."""
-    ds, truth = simulated_two_arm(tmp_path_factory.mktemp("validation") / "large_k_simulated", k=60,
-                                  seed=SEED + 7)
+    ds, truth = simulated_two_arm(tmp_path_factory.mktemp("validation") / "large_k_simulated", k=60, seed=SEED + 7)
     table = effect_table(ds, "pain", 6)
     assert table.simulated and table.k == 60
     return table, truth

@@ -10,16 +10,25 @@ from pathlib import Path
 
 import pytest
 
-from browser import chromium, dump_dom, image_check, parse
 from bayes_msc.cli.main import main
+from browser import chromium, dump_dom, image_check, parse
+
 # The tiny simulated dataset and spec of the end-to-end tests (tests/ is on sys.path).
 from test_run import EXACT, make_tiny, write_spec
 
-pytestmark = pytest.mark.skipif(chromium() is None, reason="chromium is not installed: "
-                                "apt-get install chromium to run the browser checks")
+pytestmark = pytest.mark.skipif(
+    chromium() is None, reason="chromium is not installed: apt-get install chromium to run the browser checks"
+)
 
-SECTIONS = ["Data", "Frequentist pooling", "Bayesian posteriors", "Prior comparison",
-            "Forest plots", "Meta-regression", "Diagnostics appendix"]
+SECTIONS = [
+    "Data",
+    "Frequentist pooling",
+    "Bayesian posteriors",
+    "Prior comparison",
+    "Forest plots",
+    "Meta-regression",
+    "Diagnostics appendix",
+]
 
 
 @pytest.fixture(scope="module")

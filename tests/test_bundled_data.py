@@ -52,7 +52,7 @@ def test_nine_trials_23_arms_476_patients(arms, studies):
     assert (arms.groupby("study")["role"].nunique() == 2).all()
     # Table 1 sample sizes per trial (by reference number); "ranged from 30 to 87"
     size = arms.groupby("study")["n"].sum()
-    by_ref = dict(zip(studies["ref"], studies["study"]))
+    by_ref = dict(zip(studies["ref"], studies["study"], strict=False))
     expected = {27: 43, 28: 30, 29: 75, 30: 30, 31: 50, 32: 50, 33: 55, 34: 56, 35: 87}
     assert {ref: size[by_ref[ref]] for ref in expected} == expected
     assert (arms.groupby("study").size()[[by_ref[r] for r in (28, 29, 33)]] == [3, 5, 3]).all()
@@ -64,16 +64,34 @@ def test_study_characteristics_match_the_text(studies):
     assert rob == {"low": [27, 29, 30, 33], "unclear": [31, 35], "high": [28, 32, 34]}
     # "5 used HA as control [28, 30, 32, 33, 35], 2 used placebo [27, 29], ... [31] ... [34]"
     ctl = studies.groupby("control_type")["ref"].apply(sorted).to_dict()
-    assert ctl == {"hyaluronic_acid": [28, 30, 32, 33, 35], "placebo": [27, 29],
-                   "arthroscopic_debridement": [31], "high_tibial_osteotomy": [34]}
+    assert ctl == {
+        "hyaluronic_acid": [28, 30, 32, 33, 35],
+        "placebo": [27, 29],
+        "arthroscopic_debridement": [31],
+        "high_tibial_osteotomy": [34],
+    }
     # "two in Spain [28, 30], two in India [29, 31], two in the USA [32, 33]"
     country = studies.groupby("country")["ref"].apply(sorted).to_dict()
-    assert country == {"Spain": [28, 30], "India": [29, 31], "USA": [32, 33], "Iran": [27],
-                       "Singapore": [34], "China": [35]}
+    assert country == {
+        "Spain": [28, 30],
+        "India": [29, 31],
+        "USA": [32, 33],
+        "Iran": [27],
+        "Singapore": [34],
+        "China": [35],
+    }
     assert studies["year"].between(2010, 2018).all()  # "published between 2010 and 2018"
-    assert dict(zip(studies["ref"], studies["follow_up_months"].astype(str))) == {
-        27: "3;6", 28: "6;12", 29: "3;6;12", 30: "12", 31: "3;6", 32: "6;12;18", 33: "6;12;24",
-        34: "6;12;18;24", 35: "3;6;12"}
+    assert dict(zip(studies["ref"], studies["follow_up_months"].astype(str), strict=False)) == {
+        27: "3;6",
+        28: "6;12",
+        29: "3;6;12",
+        30: "12",
+        31: "3;6",
+        32: "6;12;18",
+        33: "6;12;24",
+        34: "6;12;18;24",
+        35: "3;6;12",
+    }
 
 
 def test_arm_values_follow_their_printed_text(arms):
@@ -82,7 +100,7 @@ def test_arm_values_follow_their_printed_text(arms):
         printed = re.fullmatch(r"([\d.]+)(?: ± ([\d.]+))?", r.age_reported)
         if printed:
             assert r.age_mean == float(printed.group(1))
-            assert (np.isnan(r.age_sd) if printed.group(2) is None else r.age_sd == float(printed.group(2)))
+            assert np.isnan(r.age_sd) if printed.group(2) is None else r.age_sd == float(printed.group(2))
         else:
             assert np.isnan(r.age_mean) and np.isnan(r.age_sd)
         dose = re.match(r"(\d+) × 10\^6", r.intervention)
@@ -94,7 +112,13 @@ def test_arm_values_follow_their_printed_text(arms):
     # spot checks, Table 1
     row = arms.set_index(["study", "arm"])
     assert row.loc[("emadedin_2018", "msc_40m"), ["n", "male", "female", "kl2", "kl3", "kl4"]].tolist() == [
-        19, 12, 7, 2, 13, 4]
+        19,
+        12,
+        7,
+        2,
+        13,
+        4,
+    ]
     assert row.loc[("lamo_espinosa_2016", "msc_10m"), "age_reported"] == "65.9(59.5, 70.6)"
     assert row.loc[("ha_2018", "ha"), ["n", "age_mean", "age_sd", "kl4"]].tolist() == [43, 57, 3.2, 21]
     assert row.loc[("vangsness_2014", "ha"), ["age_mean", "n"]].tolist() == [46, 19]
@@ -118,31 +142,43 @@ def test_only_sourced_values_are_given(outcomes):
     assert given["source"].str.contains("https://").all()
     assert (given["kind"] == "final").all()
     scale = given.groupby("outcome")[["scale_min", "scale_max"]].first().T.to_dict("list")
-    assert scale == {"vas": [0, 10], "womac_pain": [0, 20], "womac_stiffness": [0, 8],
-                     "womac_function": [0, 68], "womac_total": [0, 96]}
+    assert scale == {
+        "vas": [0, 10],
+        "womac_pain": [0, 20],
+        "womac_stiffness": [0, 8],
+        "womac_function": [0, 68],
+        "womac_total": [0, 96],
+    }
     missing = outcomes[outcomes[STATS].isna().all(axis=1)]
     assert missing["source"].str.startswith("not available from sources reachable here").all()
     assert set(outcomes["outcome"]) == OUTCOMES
     assert not outcomes.duplicated(["study", "arm", "outcome", "month"]).any()
 
 
-@pytest.mark.parametrize("outcome, month, arm, median, q1, q3", [
-    # Lamo-Espinosa 2016, J Transl Med 14:246, Table 2 (median (IQR); control = HA)
-    ("womac_pain", 0, "ha", 5.5, 5, 6),
-    ("womac_pain", 12, "msc_100m", 2.5, 2, 4),
-    ("womac_stiffness", 6, "ha", 0.5, 0, 2),
-    ("womac_function", 3, "msc_10m", 17.5, 8, 26),
-    ("womac_function", 12, "ha", 9.5, 5, 23),
-    ("womac_total", 0, "msc_10m", 37, 32, 42),
-    ("womac_total", 6, "msc_100m", 20, 13, 23),
-    # Lamo-Espinosa 2016 abstract (PubMed 27565858): VAS 0-10
-    ("vas", 0, "msc_100m", 6, 4, 8),
-    ("vas", 12, "msc_10m", 2, 1, 3),
-    ("vas", 12, "ha", 4, 3, 5),
-])
+@pytest.mark.parametrize(
+    "outcome, month, arm, median, q1, q3",
+    [
+        # Lamo-Espinosa 2016, J Transl Med 14:246, Table 2 (median (IQR); control = HA)
+        ("womac_pain", 0, "ha", 5.5, 5, 6),
+        ("womac_pain", 12, "msc_100m", 2.5, 2, 4),
+        ("womac_stiffness", 6, "ha", 0.5, 0, 2),
+        ("womac_function", 3, "msc_10m", 17.5, 8, 26),
+        ("womac_function", 12, "ha", 9.5, 5, 23),
+        ("womac_total", 0, "msc_10m", 37, 32, 42),
+        ("womac_total", 6, "msc_100m", 20, 13, 23),
+        # Lamo-Espinosa 2016 abstract (PubMed 27565858): VAS 0-10
+        ("vas", 0, "msc_100m", 6, 4, 8),
+        ("vas", 12, "msc_10m", 2, 1, 3),
+        ("vas", 12, "ha", 4, 3, 5),
+    ],
+)
 def test_lamo_espinosa_values_match_the_source(outcomes, outcome, month, arm, median, q1, q3):
-    row = outcomes[(outcomes["study"] == "lamo_espinosa_2016") & (outcomes["outcome"] == outcome)
-                   & (outcomes["month"] == month) & (outcomes["arm"] == arm)]
+    row = outcomes[
+        (outcomes["study"] == "lamo_espinosa_2016")
+        & (outcomes["outcome"] == outcome)
+        & (outcomes["month"] == month)
+        & (outcomes["arm"] == arm)
+    ]
     assert len(row) == 1
     assert row[["median", "q1", "q3"]].iloc[0].tolist() == [median, q1, q3]
 
@@ -150,8 +186,11 @@ def test_lamo_espinosa_values_match_the_source(outcomes, outcome, month, arm, me
 def test_declared_missing_cells_cover_every_pooled_trial_month(outcomes, published, studies, arms):
     # every arm of every trial the paper pooled for an outcome, at each reported month that
     # is among the trial's follow-up months (Table 1), has a row (values or declared missing)
-    follow = {s: {int(m) for m in str(f).split(";")} for s, f in zip(studies["study"], studies["follow_up_months"])}
-    have = set(zip(outcomes["study"], outcomes["arm"], outcomes["outcome"], outcomes["month"]))
+    follow = {
+        s: {int(m) for m in str(f).split(";")}
+        for s, f in zip(studies["study"], studies["follow_up_months"], strict=False)
+    }
+    have = set(zip(outcomes["study"], outcomes["arm"], outcomes["outcome"], outcomes["month"], strict=False))
     expected = set()
     for r in published.itertuples():
         for study in r.trials.split(";"):
@@ -159,7 +198,7 @@ def test_declared_missing_cells_cover_every_pooled_trial_month(outcomes, publish
                 expected |= {(study, a, r.outcome, r.month) for a in arms.loc[arms["study"] == study, "arm"]}
     assert expected <= have
     missing = outcomes[outcomes[STATS].isna().all(axis=1)]
-    assert set(zip(missing["study"], missing["arm"], missing["outcome"], missing["month"])) <= expected
+    assert set(zip(missing["study"], missing["arm"], missing["outcome"], missing["month"], strict=False)) <= expected
     assert len(missing) == 119
 
 
@@ -167,7 +206,13 @@ def test_published_pooled_results(published):
     # Qu & Sun 2021 Results: 4 VAS, 3 x 4 WOMAC and 4 IKDC pooled estimates
     assert len(published) == 20
     assert published.groupby("outcome").size().to_dict() == {
-        "vas": 4, "womac_pain": 3, "womac_stiffness": 3, "womac_function": 3, "womac_total": 3, "ikdc": 4}
+        "vas": 4,
+        "womac_pain": 3,
+        "womac_stiffness": 3,
+        "womac_function": 3,
+        "womac_total": 3,
+        "ikdc": 4,
+    }
     assert ((published["ci_low"] <= published["estimate"]) & (published["estimate"] <= published["ci_high"])).all()
     lt = published["p_text"].str.startswith("<")
     assert published.loc[lt, "p_value"].isna().all() and lt.sum() == 2
@@ -175,15 +220,29 @@ def test_published_pooled_results(published):
     row = published.set_index(["outcome", "month"])
     assert row.loc[("vas", 24), ["estimate", "ci_low", "ci_high"]].tolist() == [-24.98, -35.01, -14.96]
     assert row.loc[("womac_pain", 3), ["estimate", "ci_low", "ci_high", "p_value"]].tolist() == [
-        -19.01, -32.29, -5.73, 0.005]
+        -19.01,
+        -32.29,
+        -5.73,
+        0.005,
+    ]
     assert row.loc[("ikdc", 18), "trial_refs"] == "32;34"
     assert row.loc[("vas", 3), "trial_refs"] == "27;29;30;31;33;35"
     assert row.loc[("womac_total", 12), "p_text"] == "0.710"
     metareg = pd.read_csv(REAL / "published_metareg.csv")
-    assert metareg["covariate"].tolist() == ["Age", "Gender", "Grade of osteoarthritis", "Duration of disease",
-                                             "Dose of MSCs"]
+    assert metareg["covariate"].tolist() == [
+        "Age",
+        "Gender",
+        "Grade of osteoarthritis",
+        "Duration of disease",
+        "Dose of MSCs",
+    ]
     assert metareg.loc[4, ["coefficient", "ci_low", "ci_high", "t", "p"]].tolist() == [
-        0.4893, -0.3635, 1.3421, 1.19, 0.247]
+        0.4893,
+        -0.3635,
+        1.3421,
+        1.19,
+        0.247,
+    ]
 
 
 def test_wong_contrast(arms):

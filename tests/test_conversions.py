@@ -88,8 +88,9 @@ def test_shi_sd_weight_form_equals_theta_form():
     np.testing.assert_allclose(sd, (b - a) / theta1 + (q3 - q1) / theta2, rtol=1e-12)
     # both range- and IQR-based SDs equal -> Shi's weighted SD equals them too
     s = 2.0
-    _, sd_eq = cv.fivenum_to_mean_sd(0.0, -s * cv.wan_eta(n) / 2, s * cv.wan_eta(n) / 2,
-                                     -s * cv.wan_xi(n) / 2, s * cv.wan_xi(n) / 2, n)
+    _, sd_eq = cv.fivenum_to_mean_sd(
+        0.0, -s * cv.wan_eta(n) / 2, s * cv.wan_eta(n) / 2, -s * cv.wan_xi(n) / 2, s * cv.wan_xi(n) / 2, n
+    )
     np.testing.assert_allclose(sd_eq, s, rtol=1e-12)
 
 
@@ -140,8 +141,11 @@ def test_rescale_identities():
 
 
 def test_contrast_variance():
-    np.testing.assert_allclose(cv.contrast_variance([2.0, np.nan], [np.nan, 3.04], [np.nan, 12.26]),
-                               [4.0, ((12.26 - 3.04) / (2 * 1.959964)) ** 2], rtol=1e-6)
+    np.testing.assert_allclose(
+        cv.contrast_variance([2.0, np.nan], [np.nan, 3.04], [np.nan, 12.26]),
+        [4.0, ((12.26 - 3.04) / (2 * 1.959964)) ** 2],
+        rtol=1e-6,
+    )
 
 
 def _outcome_rows() -> pd.DataFrame:

@@ -40,8 +40,10 @@ CELL = ["--outcome", "vas", "--month", "6"]
 
 
 def _prior() -> PriorSet:
-    return PriorSet.from_dict("determinism", {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0},
-                                              "tau": {"dist": "HalfNormal", "sigma": 10.0}})
+    return PriorSet.from_dict(
+        "determinism",
+        {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0}, "tau": {"dist": "HalfNormal", "sigma": 10.0}},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +81,7 @@ def _assert_same_tree(a, b, ignore_attrs: tuple[str, ...] = ()) -> None:
 
 # ------------------------------------------------------------------------- library
 
+
 def test_same_seed_same_posterior_and_summary(table) -> None:
     a, b = _fit(table, seed=11), _fit(table, seed=11)
     assert a.parameters.equals(b.parameters)
@@ -96,8 +99,11 @@ def test_saved_posteriors_hold_identical_arrays(table, tmp_path: Path) -> None:
     b = xr.open_datatree(tmp_path / "b.nc", engine="h5netcdf")
     _assert_same_tree(a, b, ignore_attrs=("created_at",))
     # What makes the bytes differ: only the sampling time stamps.
-    stamped = {name for name, ds in _groups(a).items()
-               if ds.attrs.get("created_at") != _groups(b)[name].attrs.get("created_at")}
+    stamped = {
+        name
+        for name, ds in _groups(a).items()
+        if ds.attrs.get("created_at") != _groups(b)[name].attrs.get("created_at")
+    }
     if (tmp_path / "a.nc").read_bytes() != (tmp_path / "b.nc").read_bytes():
         assert stamped, "the files differ although every array and attribute is equal"
     assert stamped <= {"posterior", "sample_stats", "log_prior"}
@@ -120,9 +126,26 @@ def test_different_seeds_agree_within_monte_carlo_error(table) -> None:
 
 # ---------------------------------------------------------------------- command line
 
+
 def _fit_argv(seed: int, *extra: str) -> list[str]:
-    return ["fit", str(BASE), *CELL, "--draws", "300", "--tune", "300", "--chains", "2",
-            "--parameterisation", "noncentred", "--seed", str(seed), "--format", "json", *extra]
+    return [
+        "fit",
+        str(BASE),
+        *CELL,
+        "--draws",
+        "300",
+        "--tune",
+        "300",
+        "--chains",
+        "2",
+        "--parameterisation",
+        "noncentred",
+        "--seed",
+        str(seed),
+        "--format",
+        "json",
+        *extra,
+    ]
 
 
 def _main(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -157,14 +180,22 @@ def test_cli_fit_json_identical_across_processes(tmp_path: Path) -> None:
     env = {**os.environ}
     outs = []
     for _ in range(2):
-        res = subprocess.run([sys.executable, "-m", "bayes_msc", *_fit_argv(7)], capture_output=True, text=True,
-                             cwd=tmp_path, env=env, timeout=900, check=False)
+        res = subprocess.run(
+            [sys.executable, "-m", "bayes_msc", *_fit_argv(7)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=900,
+            check=False,
+        )
         assert res.returncode in (0, 3), res.stderr
         outs.append(res.stdout)
     assert outs[0] == outs[1]
 
 
 # ------------------------------------------------------------------------------- run
+
 
 def _run_exact(root: Path, out: str) -> Path:
     """``bayes-msc run`` of the corpus spec with the exact engine (no MCMC: fast)."""
@@ -173,8 +204,14 @@ def _run_exact(root: Path, out: str) -> Path:
         shutil.copy(CORPUS / "simulated_priors.toml", root / "priors.toml")
         spec = (CORPUS / "simulated_spec.toml").read_text().replace('engine = "mcmc"', 'engine = "exact"')
         (root / "spec.toml").write_text(spec)
-    res = subprocess.run([sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", out, "--no-progress"],
-                         cwd=root, capture_output=True, text=True, timeout=900, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", out, "--no-progress"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     return root / out
 

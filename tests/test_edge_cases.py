@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayes_msc.data.effects import effect_table
-from bayes_msc.errors import InputError
-from bayes_msc.data.reader import read_dataset
 from bayes_msc.bayes.exact.posterior import exact_posterior
+from bayes_msc.data.effects import effect_table
+from bayes_msc.data.reader import read_dataset
+from bayes_msc.errors import InputError
 from bayes_msc.frequentist.rma import leave_one_out, rma
 from bayes_msc.priors import PriorContext, PriorSet, prior_context
 
@@ -39,8 +39,13 @@ REF = json.loads((TESTS / "reference" / "simulated_edge_cases_metafor.json").rea
 MULTIARM = TESTS / "corpus" / "simulated_multiarm"
 BASE = TESTS / "corpus" / "simulated_base"
 
-METHODS = {"fe": {"method": "fe"}, "dl": {"method": "dl"}, "reml": {"method": "reml"},
-           "pm": {"method": "pm"}, "dl_hksj": {"method": "dl", "hksj": True}}
+METHODS = {
+    "fe": {"method": "fe"},
+    "dl": {"method": "dl"},
+    "reml": {"method": "reml"},
+    "pm": {"method": "pm"},
+    "dl_hksj": {"method": "dl", "hksj": True},
+}
 Y_FIELDS = ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high")
 UNITLESS = ("z", "p", "i2", "h2", "q", "q_p")
 
@@ -66,12 +71,12 @@ def _compare(res, ref: dict, vi: np.ndarray, label: str) -> None:
     assert res.q_df == ref["q_df"]
 
 
-CASES = [(name, fit) for name, case in REF["cases"].items() if case["V"] is None
-         for fit in case["fits"] if fit in METHODS]
+CASES = [
+    (name, fit) for name, case in REF["cases"].items() if case["V"] is None for fit in case["fits"] if fit in METHODS
+]
 
 
-@pytest.mark.parametrize(("name", "fit"), [pytest.param(n, f, id=f"{n}-{f}")
-                                           for n, f in CASES])
+@pytest.mark.parametrize(("name", "fit"), [pytest.param(n, f, id=f"{n}-{f}") for n, f in CASES])
 def test_edge_case_pooling_equals_metafor(name: str, fit: str) -> None:
     case = REF["cases"][name]
     yi, vi = np.array(case["yi"], float), np.array(case["vi"], float)
@@ -91,6 +96,7 @@ def test_t_prediction_interval_equals_metafor_riley(name: str) -> None:
 
 
 # ------------------------------------------------------------------------------- k = 1
+
 
 def test_k1_random_effects_refused_fixed_effect_allowed() -> None:
     for method in ("dl", "reml", "pm"):
@@ -114,8 +120,9 @@ def _one_comparison_table():
 
 
 def _prior(name: str = "edge") -> PriorSet:
-    return PriorSet.from_dict(name, {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0},
-                                     "tau": {"dist": "HalfNormal", "sigma": 10.0}})
+    return PriorSet.from_dict(
+        name, {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 50.0}, "tau": {"dist": "HalfNormal", "sigma": 10.0}}
+    )
 
 
 def test_k1_bayesian_fit_allowed_and_says_tau_is_prior_driven() -> None:
@@ -134,6 +141,7 @@ def test_k1_bayesian_fit_allowed_and_says_tau_is_prior_driven() -> None:
 
 # ------------------------------------------------------------------------ identical effects
 
+
 def test_identical_effects_give_zero_heterogeneity() -> None:
     case = REF["cases"]["identical"]
     for method in ("fe", "dl", "reml", "pm"):
@@ -146,6 +154,7 @@ def test_identical_effects_give_zero_heterogeneity() -> None:
 
 
 # ------------------------------------------------------------------------------- vi = 0
+
 
 def test_zero_variance_is_an_error_naming_the_comparison() -> None:
     with pytest.raises(InputError) as err:
@@ -163,10 +172,16 @@ def test_zero_variance_is_an_error_naming_the_comparison() -> None:
 
 # ------------------------------------------------------------------ constant covariate
 
+
 def test_constant_covariate_is_an_error_naming_it() -> None:
     with pytest.raises(InputError) as err:
-        rma([1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 1.0], method="reml", X=[[5.0], [5.0], [5.0], [5.0]],
-            names=["age_mean"])
+        rma(
+            [1.0, 2.0, 3.0, 4.0],
+            [1.0, 1.0, 1.0, 1.0],
+            method="reml",
+            X=[[5.0], [5.0], [5.0], [5.0]],
+            names=["age_mean"],
+        )
     assert "age_mean" in _messages(err.value) and "constant" in _messages(err.value)
 
 
@@ -188,6 +203,7 @@ def test_constant_covariate_in_a_bayesian_fit_is_an_error_naming_it(tmp_path: Pa
 
 # -------------------------------------------------------------- four treatment arms
 
+
 @pytest.fixture(scope="module")
 def multiarm():
     return read_dataset(MULTIARM)
@@ -197,7 +213,7 @@ def test_four_arm_trial_split_divides_the_control_n(multiarm) -> None:
     ref = REF["cases"]["multiarm_split"]
     et = effect_table(multiarm, "vas", 6, multiarm="split")
     d = et.data
-    assert [f"{s} {t}" for s, t in zip(d["study"], d["treatment_arm"])] == ref["comparison"]
+    assert [f"{s} {t}" for s, t in zip(d["study"], d["treatment_arm"], strict=False)] == ref["comparison"]
     m1 = d["study"] == "M1"
     assert list(d.loc[m1, "n_control"]) == [10.0] * 4  # 40 / 4 comparisons
     assert list(d.loc[~m1, "n_control"]) == [30.0, 25.0]
@@ -238,6 +254,7 @@ def test_four_arm_trial_arm_table_counts_the_control_once(multiarm) -> None:
 
 # ------------------------------------------------------------------------ through the CLI
 
+
 def _runner_module():
     name = "corpus_cli_runner"
     if name not in sys.modules:
@@ -258,8 +275,9 @@ def runner():
 def test_cli_k1_pool_refused_and_fixed_effect_allowed(runner, tmp_path: Path) -> None:
     res = runner.run(["pool", BASE, "--outcome", "womac", "--month", "6"], cwd=tmp_path)
     assert res.returncode == 2 and "k = 1" in res.stderr and "Traceback" not in res.stderr
-    res = runner.run(["pool", BASE, "--outcome", "womac", "--month", "6", "--method", "fe", "--format", "json"],
-                     cwd=tmp_path)
+    res = runner.run(
+        ["pool", BASE, "--outcome", "womac", "--month", "6", "--method", "fe", "--format", "json"], cwd=tmp_path
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["k"] == 1
 
@@ -271,8 +289,7 @@ def test_cli_metareg_constant_covariate_names_it(runner, tmp_path: Path) -> None
     arms = (MULTIARM / "arms.csv").read_text().replace("dose_million", "dose_million,site_count")
     lines = arms.splitlines()
     (data / "arms.csv").write_text("\n".join([lines[0]] + [line + ",3" for line in lines[1:]]) + "\n")
-    res = runner.run(["metareg", data, "--outcome", "vas", "--month", "6", "--covariate", "site_count"],
-                     cwd=tmp_path)
+    res = runner.run(["metareg", data, "--outcome", "vas", "--month", "6", "--covariate", "site_count"], cwd=tmp_path)
     assert res.returncode == 2, res.stdout + res.stderr
     assert "site_count" in res.stderr and "Traceback" not in res.stderr
 
@@ -291,8 +308,24 @@ def test_cli_k1_bayesian_fit_says_tau_is_prior_driven(runner, tmp_path: Path) ->
 # ------------------------------------------------------------------- loud diagnostics
 
 HARD = TESTS / "corpus" / "simulated_hard"  # three small trials (invented values)
-HARD_FIT = ["fit", str(HARD), "--outcome", "vas", "--month", "6", "--parameterisation", "centred",
-            "--tune", "10", "--draws", "200", "--chains", "2", "--seed", "1"]
+HARD_FIT = [
+    "fit",
+    str(HARD),
+    "--outcome",
+    "vas",
+    "--month",
+    "6",
+    "--parameterisation",
+    "centred",
+    "--tune",
+    "10",
+    "--draws",
+    "200",
+    "--chains",
+    "2",
+    "--seed",
+    "1",
+]
 
 
 def _main(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -326,7 +359,8 @@ def test_hard_posterior_fails_loudly_in_a_run_report(capsys, tmp_path: Path, mon
         (tmp_path / "simulated_hard" / name).write_bytes((HARD / name).read_bytes())
     (tmp_path / "spec.toml").write_text(
         '[dataset]\npath = "simulated_hard"\n\n[bayes]\nmodels = ["re"]\npriors = ["weakly_informative"]\n'
-        'engine = "mcmc"\nparameterisation = "centred"\ndraws = 200\ntune = 10\nchains = 2\nseed = 1\n')
+        'engine = "mcmc"\nparameterisation = "centred"\ndraws = 200\ntune = 10\nchains = 2\nseed = 1\n'
+    )
     monkeypatch.chdir(tmp_path)
     status, out, _ = _main(["run", "spec.toml", "--out", "report", "--no-progress", "--strict"], capsys)
     assert status == 3
@@ -336,6 +370,6 @@ def test_hard_posterior_fails_loudly_in_a_run_report(capsys, tmp_path: Path, mon
     fit = summary["fits"][0]
     assert fit["verdict"] == "fail" and fit["reasons"], fit
     diagnostics = (tmp_path / "report" / "tables" / "diagnostics.csv").read_text()
-    assert ",\"FAIL: " in diagnostics, diagnostics
+    assert ',"FAIL: ' in diagnostics, diagnostics
     page = (tmp_path / "report" / "index.html").read_text()
     assert "FAIL" in page

@@ -29,8 +29,13 @@ from bayes_msc.errors import InputError
 REF = json.loads((Path(__file__).parent / "reference" / "escalc_md_smd.json").read_text())
 
 
-def make_dataset(arms: list[dict], outcomes: list[dict], studies: list[dict] | None = None,
-                 contrasts: list[dict] | None = None, name: str = "test_data") -> Dataset:
+def make_dataset(
+    arms: list[dict],
+    outcomes: list[dict],
+    studies: list[dict] | None = None,
+    contrasts: list[dict] | None = None,
+    name: str = "test_data",
+) -> Dataset:
     """A Dataset with the normalised columns the reader produces (see dataset.py)."""
     a = pd.DataFrame(arms)
     a["n"] = a["n"].astype(int)
@@ -42,8 +47,10 @@ def make_dataset(arms: list[dict], outcomes: list[dict], studies: list[dict] | N
     o["month"] = o["month"].astype(float)
     n_arm = {(s, x): float(n) for s, x, n in zip(a["study"], a["arm"], a["n"], strict=True)}
     o["n"] = [n if np.isfinite(n) else n_arm[(s, x)] for n, s, x in zip(o["n"], o["study"], o["arm"], strict=True)]
-    o["stat_group"] = [next((g for g, cols in STAT_GROUPS.items() if all(np.isfinite(r[c]) for c in cols)), "missing")
-                       for _, r in o.iterrows()]
+    o["stat_group"] = [
+        next((g for g, cols in STAT_GROUPS.items() if all(np.isfinite(r[c]) for c in cols)), "missing")
+        for _, r in o.iterrows()
+    ]
     o["_row"] = np.arange(len(o)) + 2
     c = None
     if contrasts is not None:
@@ -68,8 +75,10 @@ def normand_dataset() -> Dataset:
     arms, rows = [], []
     for i, study in enumerate(d["study"]):
         arms += [_arm(study, "t", "treatment", d["n1i"][i]), _arm(study, "c", "control", d["n2i"][i])]
-        rows += [_row(study, "t", 6, mean=d["m1i"][i], sd=d["sd1i"][i]),
-                 _row(study, "c", 6, mean=d["m2i"][i], sd=d["sd2i"][i])]
+        rows += [
+            _row(study, "t", 6, mean=d["m1i"][i], sd=d["sd1i"][i]),
+            _row(study, "c", 6, mean=d["m2i"][i], sd=d["sd2i"][i]),
+        ]
     return make_dataset(arms, rows)
 
 
@@ -81,6 +90,7 @@ def multiarm_dataset() -> Dataset:
 
 
 # --- metafor agreement ------------------------------------------------------------------
+
 
 def test_escalc_functions_match_metafor():
     d = REF["normand1999"]
@@ -109,8 +119,9 @@ def test_split_multiarm_matches_metafor_with_divided_n(measure):
     ref = pd.DataFrame(REF["multiarm_inputs"]["comparisons"])
     table = effect_table(multiarm_dataset(), "score", 12, measure=measure, multiarm="split")
     got = table.data
-    assert list(zip(got["study"], got["treatment_arm"], got["control_arm"], strict=True)) == \
-        list(zip(ref["study"], ref["treatment_arm"], ref["control_arm"], strict=True))
+    assert list(zip(got["study"], got["treatment_arm"], got["control_arm"], strict=True)) == list(
+        zip(ref["study"], ref["treatment_arm"], ref["control_arm"], strict=True)
+    )
     np.testing.assert_allclose(got["n_treatment"], ref["n_treatment_split"])
     np.testing.assert_allclose(got["n_control"], ref["n_control_split"])
     np.testing.assert_allclose(table.yi, ref[f"{measure}_split_yi"], rtol=0, atol=1e-10)
@@ -131,8 +142,9 @@ def test_shared_multiarm_md_covariance_is_shared_arm_variance():
         for j, b in enumerate(rows):
             if i == j:
                 continue
-            shared = [x for x in ("treatment_arm", "control_arm") if a.study == b.study
-                      and getattr(a, x) == getattr(b, x)]
+            shared = [
+                x for x in ("treatment_arm", "control_arm") if a.study == b.study and getattr(a, x) == getattr(b, x)
+            ]
             expected = 0.0
             if shared:
                 arm = arms.loc[(a.study, getattr(a, shared[0]))]
@@ -183,17 +195,26 @@ def test_shared_multiarm_smd_uses_gleser_olkin_covariance():
 
 # --- selection, missing data, contrasts, change scores, rescaling ---------------------------
 
+
 def two_study_dataset(**extra) -> Dataset:
-    arms = [_arm("s1", "msc", "treatment", 20, dose=40.0, age=50.0, female=12, male=8),
-            _arm("s1", "ctl", "control", 20, dose=np.nan, age=60.0, female=10, male=10),
-            _arm("s2", "msc", "treatment", 15, dose=10.0, age=np.nan, female=np.nan, male=np.nan),
-            _arm("s2", "ctl", "control", 30, dose=np.nan, age=44.0, female=np.nan, male=np.nan),
-            _arm("s3", "msc", "treatment", 10, dose=0.0, age=55.0, female=5, male=5),
-            _arm("s3", "ctl", "control", 10, dose=np.nan, age=np.nan, female=5, male=5)]
-    rows = [_row("s1", "msc", 0, mean=6.0, sd=2.0), _row("s1", "ctl", 0, mean=6.2, sd=2.1),
-            _row("s1", "msc", 12, mean=3.0, sd=2.5), _row("s1", "ctl", 12, mean=5.0, sd=2.4),
-            _row("s2", "msc", 12, mean=2.0, se=0.5), _row("s2", "ctl", 12, median=4.0, q1=3.0, q3=6.0),
-            _row("s3", "msc", 12), _row("s2", "msc", 6, mean=1.0, sd=1.0)]
+    arms = [
+        _arm("s1", "msc", "treatment", 20, dose=40.0, age=50.0, female=12, male=8),
+        _arm("s1", "ctl", "control", 20, dose=np.nan, age=60.0, female=10, male=10),
+        _arm("s2", "msc", "treatment", 15, dose=10.0, age=np.nan, female=np.nan, male=np.nan),
+        _arm("s2", "ctl", "control", 30, dose=np.nan, age=44.0, female=np.nan, male=np.nan),
+        _arm("s3", "msc", "treatment", 10, dose=0.0, age=55.0, female=5, male=5),
+        _arm("s3", "ctl", "control", 10, dose=np.nan, age=np.nan, female=5, male=5),
+    ]
+    rows = [
+        _row("s1", "msc", 0, mean=6.0, sd=2.0),
+        _row("s1", "ctl", 0, mean=6.2, sd=2.1),
+        _row("s1", "msc", 12, mean=3.0, sd=2.5),
+        _row("s1", "ctl", 12, mean=5.0, sd=2.4),
+        _row("s2", "msc", 12, mean=2.0, se=0.5),
+        _row("s2", "ctl", 12, median=4.0, q1=3.0, q3=6.0),
+        _row("s3", "msc", 12),
+        _row("s2", "msc", 6, mean=1.0, sd=1.0),
+    ]
     studies = [dict(study="s1", year=2010), dict(study="s2", year=2015), dict(study="s3", year=2020)]
     return make_dataset(arms, extra.get("rows", rows), studies, extra.get("contrasts"), extra.get("name", "test_data"))
 
@@ -229,7 +250,7 @@ def test_design_terms_and_dropped_rows():
     np.testing.assert_allclose(x, [[np.log10(40.0), 55.0, 55.0]])
     report = table.design_report(["log10(dose)", "female_pct"])
     assert report == ("s2: msc vs ctl dropped from the regression: no value for female_pct",)
-    x2, _, kept2 = table.design("log(dose)")
+    x2, _, _kept2 = table.design("log(dose)")
     np.testing.assert_allclose(x2[:, 0], np.log([40.0, 10.0]))
 
 
@@ -242,11 +263,20 @@ def test_design_errors_name_option_and_available_covariates():
     with pytest.raises(InputError, match="unknown transform 'sqrt'"):
         table.design(["sqrt(age)"])
     rows = two_study_dataset().outcomes.to_dict("records")
-    rows = [r for r in rows if r["study"] != "s3"] + [_row("s3", "msc", 12, mean=1.0, sd=1.0),
-                                                      _row("s3", "ctl", 12, mean=1.5, sd=1.0)]
-    with_zero = two_study_dataset(rows=[{k: v for k, v in r.items() if k in ("study", "arm", "outcome", "month",
-                                                                                "mean", "sd", "se", "median", "q1",
-                                                                                "q3")} for r in rows])
+    rows = [r for r in rows if r["study"] != "s3"] + [
+        _row("s3", "msc", 12, mean=1.0, sd=1.0),
+        _row("s3", "ctl", 12, mean=1.5, sd=1.0),
+    ]
+    with_zero = two_study_dataset(
+        rows=[
+            {
+                k: v
+                for k, v in r.items()
+                if k in ("study", "arm", "outcome", "month", "mean", "sd", "se", "median", "q1", "q3")
+            }
+            for r in rows
+        ]
+    )
     with pytest.raises(InputError, match=r"study 's3', comparison 'msc' vs 'ctl' has dose = 0"):
         effect_table(with_zero, "score", 12).design(["log10(dose)"])
 
@@ -260,8 +290,15 @@ def test_parse_term():
 
 
 def test_derive_covariates_matches_the_reader():
-    arms = pd.DataFrame({"kl2": [2.0, 1.0, np.nan, np.nan], "kl3": [13.0, 20.0, 1.0, np.nan],
-                         "kl4": [4.0, 3.0, 1.0, np.nan], "female": [7.0, 9.0, 0.0, 1.0], "male": [12.0, 15.0, 0.0, 1.0]})
+    arms = pd.DataFrame(
+        {
+            "kl2": [2.0, 1.0, np.nan, np.nan],
+            "kl3": [13.0, 20.0, 1.0, np.nan],
+            "kl4": [4.0, 3.0, 1.0, np.nan],
+            "female": [7.0, 9.0, 0.0, 1.0],
+            "male": [12.0, 15.0, 0.0, 1.0],
+        }
+    )
     out = derive_covariates(arms)
     np.testing.assert_allclose(out["kl_grade_mean"][:3], [(4 + 39 + 16) / 19, (2 + 60 + 12) / 24, 3.5])
     assert np.isnan(out["kl_grade_mean"][3])
@@ -275,10 +312,19 @@ def test_derive_covariates_matches_the_reader():
 
 
 def test_contrasts_enter_for_md_only():
-    contrasts = [dict(study="s3", outcome="score", month=12, treatment_arm="msc", control_arm="ctl",
-                      estimate=-1.5, ci_low=-3.0, ci_high=0.0),
-                 dict(study="s1", outcome="score", month=12, treatment_arm="msc", control_arm="ctl",
-                      estimate=-9.0, se=1.0)]
+    contrasts = [
+        dict(
+            study="s3",
+            outcome="score",
+            month=12,
+            treatment_arm="msc",
+            control_arm="ctl",
+            estimate=-1.5,
+            ci_low=-3.0,
+            ci_high=0.0,
+        ),
+        dict(study="s1", outcome="score", month=12, treatment_arm="msc", control_arm="ctl", estimate=-9.0, se=1.0),
+    ]
     ds = two_study_dataset(contrasts=contrasts)
     table = effect_table(ds, "score", 12)
     d = table.data
@@ -291,8 +337,11 @@ def test_contrasts_enter_for_md_only():
     smd = effect_table(ds, "score", 12, measure="smd")
     assert smd.data["source_kind"].tolist() == ["arms", "arms"]
     assert "only a contrast" in smd.missing[0]
-    se_only = two_study_dataset(contrasts=[dict(study="s3", outcome="score", month=12, treatment_arm="msc",
-                                                control_arm="ctl", estimate=0.5, se=2.0)])
+    se_only = two_study_dataset(
+        contrasts=[
+            dict(study="s3", outcome="score", month=12, treatment_arm="msc", control_arm="ctl", estimate=0.5, se=2.0)
+        ]
+    )
     assert effect_table(se_only, "score", 12).data["vi"].iat[2] == 4.0
 
 
@@ -308,8 +357,12 @@ def test_change_from_baseline_basis():
     assert table.vi[0] == pytest.approx(s_t**2 / 20 + s_c**2 / 20)
     assert table.r == 0.3 and any("r = 0.3" in n for n in table.notes)
     assert any("s2: msc vs ctl" in m and "no baseline row" in m for m in table.missing)
-    reported = two_study_dataset(rows=[_row("s1", "msc", 12, mean=-3.0, sd=2.0, kind="change"),
-                                       _row("s1", "ctl", 12, mean=-1.0, sd=2.0, kind="change")])
+    reported = two_study_dataset(
+        rows=[
+            _row("s1", "msc", 12, mean=-3.0, sd=2.0, kind="change"),
+            _row("s1", "ctl", 12, mean=-1.0, sd=2.0, kind="change"),
+        ]
+    )
     t2 = effect_table(reported, "score", 12, basis="change")
     assert t2.yi[0] == pytest.approx(-2.0) and t2.vi[0] == pytest.approx(0.4)
     with pytest.raises(InputError, match="needs a follow-up month"):
@@ -321,10 +374,12 @@ def test_change_from_baseline_basis():
 
 
 def test_rescale_to_0_100():
-    rows = [_row("s1", "msc", 12, mean=3.0, sd=2.5, scale_min=0, scale_max=10),
-            _row("s1", "ctl", 12, mean=5.0, sd=2.4, scale_min=0, scale_max=10),
-            _row("s2", "msc", 12, mean=2.0, sd=1.0, scale_min=0, scale_max=10),
-            _row("s2", "ctl", 12, mean=4.0, sd=1.0)]
+    rows = [
+        _row("s1", "msc", 12, mean=3.0, sd=2.5, scale_min=0, scale_max=10),
+        _row("s1", "ctl", 12, mean=5.0, sd=2.4, scale_min=0, scale_max=10),
+        _row("s2", "msc", 12, mean=2.0, sd=1.0, scale_min=0, scale_max=10),
+        _row("s2", "ctl", 12, mean=4.0, sd=1.0),
+    ]
     ds = two_study_dataset(rows=rows)
     native = effect_table(ds, "score", 12, rescale=False)
     scaled = effect_table(ds, "score", 12)
@@ -361,8 +416,9 @@ def test_arm_table_keeps_shared_arms_whole_and_once():
 
 
 def test_arm_table_lists_contrasts_as_missing():
-    contrasts = [dict(study="s3", outcome="score", month=12, treatment_arm="msc", control_arm="ctl",
-                      estimate=-1.5, se=1.0)]
+    contrasts = [
+        dict(study="s3", outcome="score", month=12, treatment_arm="msc", control_arm="ctl", estimate=-1.5, se=1.0)
+    ]
     arms = arm_table(two_study_dataset(contrasts=contrasts), "score", 12)
     assert arms.comparisons["study"].tolist() == ["s1", "s2"]
     assert any("cannot enter the arm-level model" in m for m in arms.missing)
@@ -371,14 +427,26 @@ def test_arm_table_lists_contrasts_as_missing():
 
 # --- output -------------------------------------------------------------------------------
 
+
 def test_to_dict_and_command_renderings():
     from bayes_msc.cli.commands.effects import csv_text, table_text
     from bayes_msc.results.serialise import to_json
 
     table = effect_table(multiarm_dataset(), "score", 12, multiarm="shared")
     out = table.to_dict()
-    assert [k for k in out][:11] == ["dataset", "simulated", "outcome", "month", "measure", "multiarm", "basis",
-                                     "r", "rescale", "k", "missing"]
+    assert list(out)[:11] == [
+        "dataset",
+        "simulated",
+        "outcome",
+        "month",
+        "measure",
+        "multiarm",
+        "basis",
+        "r",
+        "rescale",
+        "k",
+        "missing",
+    ]
     assert out["k"] == 6 and out["effects"][0]["comparison"] == "a vs ctl"
     assert {(c["a"], c["b"]) for c in out["covariances"]} == {(0, 1), (2, 3), (2, 4), (3, 5), (4, 5)}
     assert to_json(out) == to_json(effect_table(multiarm_dataset(), "score", 12, multiarm="shared").to_dict())
@@ -397,8 +465,9 @@ def test_cli_effects_end_to_end(tmp_path, capsys):
     folder = tmp_path / "trial_set"
     folder.mkdir()
     (folder / "arms.csv").write_text("study,arm,role,n\ns1,t,treatment,20\ns1,c,control,22\n")
-    (folder / "outcomes.csv").write_text("study,arm,outcome,month,n,mean,sd,source\n"
-                                         "s1,t,pain,6,,3.1,2.0,Table 2\ns1,c,pain,6,,4.6,2.3,Table 2\n")
+    (folder / "outcomes.csv").write_text(
+        "study,arm,outcome,month,n,mean,sd,source\ns1,t,pain,6,,3.1,2.0,Table 2\ns1,c,pain,6,,4.6,2.3,Table 2\n"
+    )
     assert main(["effects", str(folder), "--outcome", "pain", "--month", "6", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     yi, vi = escalc_md(3.1, 2.0, 20, 4.6, 2.3, 22)

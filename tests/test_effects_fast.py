@@ -30,8 +30,9 @@ def test_mean_sd_arrays_on_a_subset_equals_to_mean_sd():
     whole = to_mean_sd(out)
     rows = np.arange(0, len(out), 3)
     col = {c: out[c].to_numpy(dtype=float)[rows] for c in STAT_INPUTS}
-    mean, sd, text = mean_sd_arrays(out["stat_group"].to_numpy(dtype=object)[rows],
-                                    out["n"].to_numpy(dtype=float)[rows], col)
+    mean, sd, text = mean_sd_arrays(
+        out["stat_group"].to_numpy(dtype=object)[rows], out["n"].to_numpy(dtype=float)[rows], col
+    )
     np.testing.assert_array_equal(mean, whole["mean_used"].to_numpy()[rows])
     np.testing.assert_array_equal(sd, whole["sd_used"].to_numpy()[rows])
     assert text == whole["conversion"].iloc[rows].tolist()

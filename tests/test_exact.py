@@ -20,14 +20,20 @@ import math
 import numpy as np
 import pytest
 
-from bayes_msc.errors import InputError
 from bayes_msc.bayes.exact.posterior import (
-    Quadrature, coefficients_given_tau, exact_posterior, mixture_cdf, tau_posterior,
+    Quadrature,
+    coefficients_given_tau,
+    exact_posterior,
+    mixture_cdf,
+    tau_posterior,
 )
+from bayes_msc.errors import InputError
 from bayes_msc.priors import (
-    Prior, PriorSet, bundled_prior_sets, prior_context,
+    Prior,
+    PriorSet,
+    bundled_prior_sets,
+    prior_context,
 )
-
 from conftest import REFERENCE
 
 SCHOOLS_Y = np.array([28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16])
@@ -35,10 +41,12 @@ SCHOOLS_V = np.array([14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6]) ** 2
 CRINS_Y = np.array([-2.3097, -0.4595, -2.3026, -1.7579, -1.2585, -2.4179])
 CRINS_V = np.array([0.3594, 0.3096, 0.7750, 0.2078, 0.4122, 2.3373])
 
-SCHOOLS_PRIORS = PriorSet("vignette", "bayesmeta vignette", Prior("Normal", {"mu": 0.0, "sigma": 50.0}),
-                          Prior("HalfCauchy", {"beta": 25.0}))
-CRINS_PRIORS = PriorSet("ma01", "Roever 2020", Prior("Normal", {"mu": 0.0, "sigma": 4.0}),
-                        Prior("HalfNormal", {"sigma": 0.5}))
+SCHOOLS_PRIORS = PriorSet(
+    "vignette", "bayesmeta vignette", Prior("Normal", {"mu": 0.0, "sigma": 50.0}), Prior("HalfCauchy", {"beta": 25.0})
+)
+CRINS_PRIORS = PriorSet(
+    "ma01", "Roever 2020", Prior("Normal", {"mu": 0.0, "sigma": 4.0}), Prior("HalfNormal", {"sigma": 0.5})
+)
 
 INTEGRATE = json.loads((REFERENCE / "exact_integrate.json").read_text())
 METAFOR = json.loads((REFERENCE / "exact_metafor.json").read_text())
@@ -113,8 +121,7 @@ def test_against_r_integrate(case):
     for name in ["mu", *names, "theta_new"] + (["mu_at_mean"] if names else []):
         q = ref[name]
         spread = q["q975"] - q["q025"]
-        for col, key in (("mean", "mean"), ("sd", "sd"), ("median", "q50"), ("eti_low", "q025"),
-                         ("eti_high", "q975")):
+        for col, key in (("mean", "mean"), ("sd", "sd"), ("median", "q50"), ("eti_low", "q025"), ("eti_high", "q975")):
             _close(p.loc[name, col], q[key], spread)
         if "hdi95" in q:
             _close(p.loc[name, "hdi_low"], q["hdi95"][0], spread)
@@ -142,8 +149,9 @@ def _metafor_x():
 def test_flat_priors_give_metafor_wls_given_tau(fit):
     ref = METAFOR["fits"][fit]
     flat = PriorSet("flat", "", Prior("Flat", {}), Prior("HalfNormal", {"sigma": 1.0}), beta=Prior("Flat", {}))
-    names, mean, cov = coefficients_given_tau(METAFOR["yi"], METAFOR["vi"], math.sqrt(ref["tau2"]),
-                                              flat, _metafor_x(), ("ablat", "year"))
+    names, mean, cov = coefficients_given_tau(
+        METAFOR["yi"], METAFOR["vi"], math.sqrt(ref["tau2"]), flat, _metafor_x(), ("ablat", "year")
+    )
     assert names == ("mu", "ablat", "year", "mu_at_mean")
     want = [ref["coef"]["intrcpt"], ref["coef"]["ablat"], ref["coef"]["year"]]
     want_se = [ref["se"]["intrcpt"], ref["se"]["ablat"], ref["se"]["year"]]
@@ -158,8 +166,9 @@ def test_widening_slope_priors_approach_metafor():
     for width in (1.0, 10.0, 100.0, 1e4):
         wide = Prior("Normal", {"mu": 0.0, "sigma": width})
         ps = PriorSet("wide", "", wide, Prior("HalfNormal", {"sigma": 1.0}), beta=wide)
-        mean = coefficients_given_tau(METAFOR["yi"], METAFOR["vi"], math.sqrt(ref["tau2"]), ps,
-                                      _metafor_x(), ("ablat", "year"))[1]
+        mean = coefficients_given_tau(
+            METAFOR["yi"], METAFOR["vi"], math.sqrt(ref["tau2"]), ps, _metafor_x(), ("ablat", "year")
+        )[1]
         errors.append(np.max(np.abs(mean[:3] - want) / np.abs(want)))
     assert errors == sorted(errors, reverse=True)
     assert errors[-1] < 1e-6
@@ -180,10 +189,11 @@ def test_probabilities_mcid_and_labels():
     assert pr["P(mu < 0)"] + pr["P(mu > 0)"] == pytest.approx(1.0)
     assert 0 < pr["P(mu < -10)"] < pr["P(mu < 0)"]
     assert r.study_effects["comparison"].tolist() == labels and r.ci_prob == 0.9
-    assert list(r.study_effects.columns) == ["comparison", "study", "yi", "sei", "mean", "sd",
-                                             "eti_low", "eti_high"]
-    assert r.to_dict() == exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS, mcid=10.0,
-                                          labels=labels, ci_prob=0.9).to_dict()
+    assert list(r.study_effects.columns) == ["comparison", "study", "yi", "sei", "mean", "sd", "eti_low", "eti_high"]
+    assert (
+        r.to_dict()
+        == exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS, mcid=10.0, labels=labels, ci_prob=0.9).to_dict()
+    )
 
 
 def test_bundled_sets_run_on_data_scaled_priors():
@@ -217,11 +227,28 @@ def test_input_errors():
 
 
 def test_exact_re_exports_its_parts():
-    from bayes_msc.bayes.exact import posterior as exact, densities as exact_densities, model as exact_model, tau as exact_tau, mixtures
+    from bayes_msc.bayes.exact import (
+        densities as exact_densities,
+    )
+    from bayes_msc.bayes.exact import (
+        mixtures,
+    )
+    from bayes_msc.bayes.exact import (
+        model as exact_model,
+    )
+    from bayes_msc.bayes.exact import (
+        posterior as exact,
+    )
+    from bayes_msc.bayes.exact import (
+        tau as exact_tau,
+    )
 
     for name in exact.__all__:
-        homes = [m for m in (exact, exact_densities, exact_model, exact_tau, mixtures)
-                 if getattr(vars(m).get(name), "__module__", None) == m.__name__]
+        homes = [
+            m
+            for m in (exact, exact_densities, exact_model, exact_tau, mixtures)
+            if getattr(vars(m).get(name), "__module__", None) == m.__name__
+        ]
         assert len(homes) == 1 and getattr(exact, name) is getattr(homes[0], name), name
 
 
@@ -239,17 +266,19 @@ def test_mixture_quantile_and_shortest_interval_of_a_skewed_mixture():
         assert cdf(x) == pytest.approx(q, abs=1e-12)
     assert mixture_cdf(np.array([1.0]), w, mean, sd)[0] == pytest.approx(cdf(1.0))
     a, b = mixture_hdi(0.95, w, mean, sd)[0]
+
     # The shortest interval, found here by brute force over its lower tail probability.
-    width = lambda p: (optimize.brentq(lambda x: cdf(x) - p - 0.95, -20, 30)  # noqa: E731
-                       - optimize.brentq(lambda x: cdf(x) - p, -20, 30))
-    p = optimize.minimize_scalar(width, bounds=(1e-9, 0.05 - 1e-9), method="bounded",
-                                 options={"xatol": 1e-12}).x
+    def width(p):
+        return optimize.brentq(lambda x: cdf(x) - p - 0.95, -20, 30) - optimize.brentq(lambda x: cdf(x) - p, -20, 30)
+
+    p = optimize.minimize_scalar(width, bounds=(1e-9, 0.05 - 1e-9), method="bounded", options={"xatol": 1e-12}).x
     assert a == pytest.approx(optimize.brentq(lambda x: cdf(x) - p, -20, 30), abs=1e-5)
     assert b - a == pytest.approx(width(p), abs=1e-8)
     assert pdf(a) == pytest.approx(pdf(b), rel=1e-8) and cdf(b) - cdf(a) == pytest.approx(0.95)
 
 
 # --- marginal densities (BayesResult.densities) ----------------------------------------------
+
 
 def _case_fit(case: dict):
     names = tuple(case["names"])
@@ -267,8 +296,9 @@ def test_densities_against_r_integrate(case):
         grid, dens = r.densities[name]
         want = np.array(ref["density"])
         # A cubic spline through the grid adds < 1e-6 (of the peak) here.
-        np.testing.assert_allclose(CubicSpline(grid, dens)(ref["x"]), want, rtol=0, atol=5e-6 * want.max(),
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            CubicSpline(grid, dens)(ref["x"]), want, rtol=0, atol=5e-6 * want.max(), err_msg=name
+        )
 
 
 @pytest.mark.parametrize("case", DENSITY["cases"][:3], ids=[c["name"] for c in DENSITY["cases"][:3]])
@@ -298,12 +328,12 @@ def test_densities_integrate_to_one_and_match_the_distribution_functions(case):
     if not case["names"]:
         mean, sd = tp.b_mean[:, 0], np.sqrt(tp.b_cov[:, 0, 0])
         grid, dens = r.densities["mu"]
+
         def cdf(x):
             return mixture_cdf(x, tp.weight, np.tile(mean, (x.size, 1)), np.tile(sd, (x.size, 1)))
 
         h = 1e-6 * (grid[-1] - grid[0])
-        np.testing.assert_allclose(dens, (cdf(grid + h) - cdf(grid - h)) / (2 * h), rtol=0,
-                                   atol=1e-5 * dens.max())
+        np.testing.assert_allclose(dens, (cdf(grid + h) - cdf(grid - h)) / (2 * h), rtol=0, atol=1e-5 * dens.max())
 
 
 def test_densities_are_computed_once_and_stay_out_of_json():
@@ -316,5 +346,6 @@ def test_densities_are_computed_once_and_stay_out_of_json():
     with pytest.raises(ValueError):
         first[1][0] = 1.0
     assert "densities" not in r.to_dict()
-    assert {k: v[1].tolist() for k, v in r.densities.items()} == \
-        {k: v[1].tolist() for k, v in exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS).densities.items()}
+    assert {k: v[1].tolist() for k, v in r.densities.items()} == {
+        k: v[1].tolist() for k, v in exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS).densities.items()
+    }

@@ -18,14 +18,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayes_msc.data.effects import arm_table
-from bayes_msc.errors import InputError
-from bayes_msc.data.reader import read_dataset
-from bayes_msc.bayes.mcmc.models import ModelInputs
 from bayes_msc.bayes.design import standardise
-from bayes_msc.bayes.exact.posterior import exact_posterior, quadrature, summarise
 from bayes_msc.bayes.exact.arm import arm_model
 from bayes_msc.bayes.exact.model import conditional
+from bayes_msc.bayes.exact.posterior import exact_posterior, quadrature, summarise
+from bayes_msc.bayes.mcmc.models import ModelInputs
+from bayes_msc.data.effects import arm_table
+from bayes_msc.data.reader import read_dataset
+from bayes_msc.errors import InputError
 from bayes_msc.priors import Prior, PriorSet
 
 SIMULATED = Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated"
@@ -39,17 +39,27 @@ def _two_arm_inputs(rng, k, p=0):
     names = ("age", "dose", "kl")[:p]
     std = standardise(x, names) if p else None
     inputs = ModelInputs(
-        kind="arm", labels=tuple(f"s{i}" for i in range(k)), studies=tuple(f"s{i}" for i in range(k)),
-        yi=mt - mc, vi=st**2 + sc**2, z=std.z if std else np.empty((k, 0)),
-        arm_mean=np.concatenate([mc, mt]), arm_se=np.concatenate([sc, st]),
+        kind="arm",
+        labels=tuple(f"s{i}" for i in range(k)),
+        studies=tuple(f"s{i}" for i in range(k)),
+        yi=mt - mc,
+        vi=st**2 + sc**2,
+        z=std.z if std else np.empty((k, 0)),
+        arm_mean=np.concatenate([mc, mt]),
+        arm_se=np.concatenate([sc, st]),
         arm_study=np.concatenate([np.arange(k), np.arange(k)]),
         arm_effect=np.concatenate([-np.ones(k, int), np.arange(k)]),
         arm_labels=tuple(f"s{i}: c" for i in range(k)) + tuple(f"s{i}: t" for i in range(k)),
-        study_labels=tuple(f"s{i}" for i in range(k)))
+        study_labels=tuple(f"s{i}" for i in range(k)),
+    )
     return inputs, x, names, std
 
 
-def _set(alpha, tau=Prior("HalfNormal", {"sigma": 8.0}), mu=Prior("Normal", {"mu": 0.0, "sigma": 20.0})):
+TAU8 = Prior("HalfNormal", {"sigma": 8.0})
+MU20 = Prior("Normal", {"mu": 0.0, "sigma": 20.0})
+
+
+def _set(alpha, tau=TAU8, mu=MU20):
     return PriorSet("t", "test", mu, tau, beta=Prior("Normal", {"mu": 0.0, "sigma": 5.0}), alpha=alpha)
 
 
@@ -62,10 +72,12 @@ def test_flat_baselines_give_the_contrast_level_posterior(p):
     re = exact_posterior(inputs.yi, inputs.vi, ps, X=x if p else None, names=names)
     assert arm.model == "arm" and arm.k == 9
     cols = ["mean", "sd", "median", "eti_low", "eti_high", "hdi_low", "hdi_high"]
-    np.testing.assert_allclose(arm.parameters[cols].to_numpy(), re.parameters[cols].to_numpy(), rtol=1e-7,
-                               atol=1e-9)
-    np.testing.assert_allclose(arm.study_effects[["mean", "sd", "eti_low", "eti_high"]].to_numpy(),
-                               re.study_effects[["mean", "sd", "eti_low", "eti_high"]].to_numpy(), rtol=1e-7)
+    np.testing.assert_allclose(arm.parameters[cols].to_numpy(), re.parameters[cols].to_numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        arm.study_effects[["mean", "sd", "eti_low", "eti_high"]].to_numpy(),
+        re.study_effects[["mean", "sd", "eti_low", "eti_high"]].to_numpy(),
+        rtol=1e-7,
+    )
     np.testing.assert_allclose(arm.study_effects["yi"], inputs.yi)
 
 
@@ -77,10 +89,20 @@ def _shared_control_inputs():
     effect = np.array([-1, -1, -1, 0, 1, 2, 3])
     z = np.array([[-1.0], [0.2], [0.9], [-0.1]])
     std = standardise(z * 2.0 + 5.0, ("dose",))
-    inputs = ModelInputs(kind="arm", labels=("a", "b1", "b2", "c"), studies=("A", "B", "B", "C"),
-                         yi=np.array([-9.0, -15.0, -10.0, -9.0]), vi=np.array([21.25, 10.25, 15.25, 36.25]),
-                         z=std.z, arm_mean=mean, arm_se=se, arm_study=study, arm_effect=effect,
-                         arm_labels=tuple(f"arm{j}" for j in range(7)), study_labels=("A", "B", "C"))
+    inputs = ModelInputs(
+        kind="arm",
+        labels=("a", "b1", "b2", "c"),
+        studies=("A", "B", "B", "C"),
+        yi=np.array([-9.0, -15.0, -10.0, -9.0]),
+        vi=np.array([21.25, 10.25, 15.25, 36.25]),
+        z=std.z,
+        arm_mean=mean,
+        arm_se=se,
+        arm_study=study,
+        arm_effect=effect,
+        arm_labels=tuple(f"arm{j}" for j in range(7)),
+        study_labels=("A", "B", "C"),
+    )
     return inputs, std
 
 
@@ -99,15 +121,19 @@ def test_marginal_likelihood_given_tau_is_the_multivariate_normal_one():
         w = np.linalg.inv(np.diag(inputs.arm_se**2 + t**2 * (inputs.arm_effect >= 0)))
         post = np.linalg.inv(m.d.T @ w @ m.d + np.linalg.inv(s0))
         np.testing.assert_allclose(cov[list(taus).index(t)], post, rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(b[list(taus).index(t)], post @ (m.d.T @ w @ inputs.arm_mean + m.p0 * m.m0),
-                                   rtol=1e-9)
+        np.testing.assert_allclose(
+            b[list(taus).index(t)], post @ (m.d.T @ w @ inputs.arm_mean + m.p0 * m.m0), rtol=1e-9
+        )
     np.testing.assert_allclose(ll - ll[0], np.array(direct) - direct[0], rtol=1e-10, atol=1e-9)
 
 
 def test_shared_control_effects_and_report():
     inputs, std = _shared_control_inputs()
-    res = summarise(quadrature(arm_model(inputs, std, _set(Prior("Normal", {"mu": 47.0, "sigma": 30.0})))),
-                    model="arm", labels=["a", "b1", "b2", "c"])
+    res = summarise(
+        quadrature(arm_model(inputs, std, _set(Prior("Normal", {"mu": 47.0, "sigma": 30.0})))),
+        model="arm",
+        labels=["a", "b1", "b2", "c"],
+    )
     assert list(res.parameters.index) == ["mu", "tau", "dose", "theta_new", "mu_at_mean"]
     assert list(res.study_effects["comparison"]) == ["a", "b1", "b2", "c"]
     eff = res.study_effects
@@ -124,8 +150,10 @@ def test_non_normal_baseline_prior_is_an_input_error():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("prior, covariates", [("weakly_informative", ()), ("empirical", ()),
-                                               ("weakly_informative", ("log10(dose_million)", "age_mean"))])
+@pytest.mark.parametrize(
+    "prior, covariates",
+    [("weakly_informative", ()), ("empirical", ()), ("weakly_informative", ("log10(dose_million)", "age_mean"))],
+)
 def test_exact_arm_model_matches_mcmc(prior, covariates):
     """Medians within 0.08 posterior SD, 2.5%/97.5% quantiles within 4 Monte Carlo SEs of
     the MCMC quantile (ArviZ ``mcse``) plus 0.02 SD, shrunken effects within 0.08 SD."""

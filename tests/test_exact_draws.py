@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayes_msc.bayes.exact.posterior import exact_posterior
 from bayes_msc.bayes.exact.draws import draw, sensitivity_tree
+from bayes_msc.bayes.exact.posterior import exact_posterior
 from bayes_msc.priors import Prior, PriorSet
 
 CRINS_Y = np.array([-2.3097, -0.4595, -2.3026, -1.7579, -1.2585, -2.4179])

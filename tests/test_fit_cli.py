@@ -20,8 +20,18 @@ from bayes_msc.cli.main import main
 SIMULATED = Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated"
 CELL = [str(SIMULATED), "--outcome", "vas", "--month", "12"]
 SMALL = ["--draws", "1000", "--tune", "500", "--chains", "2", "--seed", "5"]
-PARAMETER_FIELDS = {"mean", "sd", "median", "eti_low", "eti_high", "hdi_low", "hdi_high", "ess_bulk", "ess_tail",
-                    "r_hat"}
+PARAMETER_FIELDS = {
+    "mean",
+    "sd",
+    "median",
+    "eti_low",
+    "eti_high",
+    "hdi_low",
+    "hdi_high",
+    "ess_bulk",
+    "ess_tail",
+    "r_hat",
+}
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -112,15 +122,18 @@ def test_save_is_atomic_and_skipped_on_bad_input(capsys, tmp_path):
     assert code == 2 and "unknown covariate" in err and not other.exists()
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--covariate", "no_such_column"], "unknown covariate"),
-    (["--model", "arm", "--measure", "smd"], "--measure"),
-    (["--engine", "exact", "--multiarm", "shared"], "independent comparisons"),
-    (["--prior", "no_such_set"], "unknown prior set"),
-    (["--draws", "3"], "draws"),
-    (["--tune", "0"], "tune"),
-    (["--ci-prob", "1.5"], "ci_prob"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--covariate", "no_such_column"], "unknown covariate"),
+        (["--model", "arm", "--measure", "smd"], "--measure"),
+        (["--engine", "exact", "--multiarm", "shared"], "independent comparisons"),
+        (["--prior", "no_such_set"], "unknown prior set"),
+        (["--draws", "3"], "draws"),
+        (["--tune", "0"], "tune"),
+        (["--ci-prob", "1.5"], "ci_prob"),
+    ],
+)
 def test_bad_input_exits_2(capsys, argv, message):
     code, out, err = run(capsys, "fit", *CELL, *argv)
     assert code == 2 and message in err and out == ""
@@ -156,8 +169,19 @@ def test_exact_and_mcmc_agree(fit_json, capsys):
 
 
 def test_compare_priors_json_and_table(capsys):
-    argv = ["compare-priors", *CELL, *SMALL, "--prior", "weakly_informative", "--prior", "skeptical",
-            "--mcid", "10", "--engine", "mcmc"]
+    argv = [
+        "compare-priors",
+        *CELL,
+        *SMALL,
+        "--prior",
+        "weakly_informative",
+        "--prior",
+        "skeptical",
+        "--mcid",
+        "10",
+        "--engine",
+        "mcmc",
+    ]
     code, text, _ = run(capsys, *argv, "--format", "json")
     assert code == 0
     d = json.loads(text)
@@ -182,8 +206,12 @@ def test_compare_priors_default_is_the_fast_path(capsys):
     argv = ["compare-priors", *CELL, "--model", "arm", "--format", "json"]
     code, text, _ = run(capsys, *argv)
     d = json.loads(text)
-    assert code == 0 and [p["prior"] for p in d["prior_sets"]] == ["vague", "weakly_informative", "empirical",
-                                                                     "skeptical"]
+    assert code == 0 and [p["prior"] for p in d["prior_sets"]] == [
+        "vague",
+        "weakly_informative",
+        "empirical",
+        "skeptical",
+    ]
     assert all(p["fit"]["engine"] == "exact" and p["fit"]["model"] == "arm" for p in d["prior_sets"])
     assert all(np.isfinite(p["summary"]["tau_prior"]) for p in d["prior_sets"])
     assert run(capsys, *argv)[1] == text
@@ -191,8 +219,9 @@ def test_compare_priors_default_is_the_fast_path(capsys):
 
 @pytest.mark.slow
 def test_fit_arm_model_and_covariate(capsys):
-    code, text, _ = run(capsys, "fit", *CELL, *SMALL, "--model", "arm", "--covariate", "log10(dose_million)",
-                        "--format", "json")
+    code, text, _ = run(
+        capsys, "fit", *CELL, *SMALL, "--model", "arm", "--covariate", "log10(dose_million)", "--format", "json"
+    )
     d = json.loads(text)
     assert code == 0 and d["model"] == "arm" and d["covariates"] == ["log10(dose_million)"]
     assert {"mu", "tau", "log10(dose_million)", "mu_at_mean", "theta_new"} == set(d["parameters"])
@@ -204,6 +233,10 @@ def test_fit_json_is_identical_across_processes(fit_json):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "bayes_msc", "fit", *CELL, *SMALL, "--mcid", "10",
-                           "--format", "json"], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bayes_msc", "fit", *CELL, *SMALL, "--mcid", "10", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert proc.stdout == fit_json[1]

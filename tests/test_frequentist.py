@@ -31,7 +31,8 @@ ATOL = 1e-10  # for exact zeros (tau2 = 0, I2 = 0) and p-values that underflow i
 def _cases(*kinds):
     cases = [c for c in REFS["cases"] if c["kind"] in kinds]
     return pytest.mark.parametrize(
-        "case", cases, ids=[f"{c['kind']}-{c['dataset']}-{c['method']}-{c['test']}" for c in cases])
+        "case", cases, ids=[f"{c['kind']}-{c['dataset']}-{c['method']}-{c['test']}" for c in cases]
+    )
 
 
 def _vec(x):
@@ -53,8 +54,7 @@ def _data(name):
 
 
 def _options(case):
-    return {"method": case["method"], "hksj": case["test"] != "z",
-            "hksj_truncate": case["test"] == "hksj_truncate"}
+    return {"method": case["method"], "hksj": case["test"] != "z", "hksj_truncate": case["test"] == "hksj_truncate"}
 
 
 def test_references_were_made_with_metafor_3_8_1():
@@ -73,17 +73,32 @@ def test_pool_matches_metafor(case):
     res = rma(yi, vi, labels=labels, **_options(case))
     assert res.k == ref["k"] and res.method == case["method"]
     assert res.test == ("t" if ref["test"] in ("knha", "adhoc") else "z")
-    for ours, theirs in [(res.estimate, "estimate"), (res.se, "se"), (res.z, "zval"),
-                         (res.p, "pval"), (res.ci_low, "ci_lb"), (res.ci_high, "ci_ub"),
-                         (res.tau2, "tau2"), (res.i2, "I2"), (res.h2, "H2"), (res.q, "QE"),
-                         (res.q_p, "QEp"), (res.pi_low, "pi_lb"), (res.pi_high, "pi_ub"),
-                         (res.se_tau2, "se_tau2"), (res.weights, "weights")]:
+    for ours, theirs in [
+        (res.estimate, "estimate"),
+        (res.se, "se"),
+        (res.z, "zval"),
+        (res.p, "pval"),
+        (res.ci_low, "ci_lb"),
+        (res.ci_high, "ci_ub"),
+        (res.tau2, "tau2"),
+        (res.i2, "I2"),
+        (res.h2, "H2"),
+        (res.q, "QE"),
+        (res.q_p, "QEp"),
+        (res.pi_low, "pi_lb"),
+        (res.pi_high, "pi_ub"),
+        (res.se_tau2, "se_tau2"),
+        (res.weights, "weights"),
+    ]:
         _close(ours, ref[theirs], rtol)
     assert res.tau == pytest.approx(np.sqrt(res.tau2))
     # Higgins/IntHout prediction interval = metafor predict(pi.type = "riley")
     res_t = rma(yi, vi, pi="t", **_options(case))
-    _close([res_t.pi_low, res_t.pi_high], [ref["pi_lb_riley"], ref["pi_ub_riley"]] if ref["pi_lb_riley"] != []
-           else None, rtol)
+    _close(
+        [res_t.pi_low, res_t.pi_high],
+        [ref["pi_lb_riley"], ref["pi_ub_riley"]] if ref["pi_lb_riley"] != [] else None,
+        rtol,
+    )
 
 
 @_cases("pool_pm_default")
@@ -105,13 +120,22 @@ def test_leave_one_out_matches_metafor(case):
     rows = loo.rows
     assert [r.left_out for r in rows] == labels
     assert all(r.k == len(yi) - 1 for r in rows)
-    for attr, theirs in [("estimate", "estimate"), ("se", "se"), ("p", "pval"), ("ci_low", "ci_lb"),
-                         ("ci_high", "ci_ub"), ("q", "Q"), ("q_p", "Qp"), ("i2", "I2"), ("h2", "H2")]:
+    for attr, theirs in [
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("p", "pval"),
+        ("ci_low", "ci_lb"),
+        ("ci_high", "ci_ub"),
+        ("q", "Q"),
+        ("q_p", "Qp"),
+        ("i2", "I2"),
+        ("h2", "H2"),
+    ]:
         _close([getattr(r, attr) for r in rows], ref[theirs], rtol)
     if ref["tau2"] is not None:
         _close([r.tau2 for r in rows], ref["tau2"], rtol)
     frame = loo.summary()
-    assert tuple(frame.columns[:len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
+    assert tuple(frame.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
     assert len(frame) == len(yi)
 
 
@@ -119,15 +143,23 @@ def test_leave_one_out_matches_metafor(case):
 def test_shared_arm_covariance_matches_metafor_rma_mv(case):
     yi, vi, labels = _data(case["dataset"])
     V = np.array(DATASETS[case["dataset"]]["V"], dtype=float)
-    assert np.any(V != np.diag(np.diag(V)))  # a real shared control arm
+    assert np.any(np.diag(np.diag(V)) != V)  # a real shared control arm
     rtol = 1e-4 if case["method"] in ITERATIVE else 1e-6
     ref = case["result"]
     res = rma(yi, vi, method=case["method"], V=V, labels=labels)
     assert res.shared_covariance
-    for ours, theirs in [(res.estimate, "estimate"), (res.se, "se"), (res.z, "zval"),
-                         (res.p, "pval"), (res.ci_low, "ci_lb"), (res.ci_high, "ci_ub"),
-                         (res.tau2, "tau2"), (res.q, "QE"), (res.q_p, "QEp"),
-                         (res.weights, "weights")]:
+    for ours, theirs in [
+        (res.estimate, "estimate"),
+        (res.se, "se"),
+        (res.z, "zval"),
+        (res.p, "pval"),
+        (res.ci_low, "ci_lb"),
+        (res.ci_high, "ci_ub"),
+        (res.tau2, "tau2"),
+        (res.q, "QE"),
+        (res.q_p, "QEp"),
+        (res.weights, "weights"),
+    ]:
         _close(ours, ref[theirs], rtol)
 
 
@@ -173,9 +205,11 @@ def test_bcg_against_stata_metan():
 
 # ---- the paper's rule -------------------------------------------------------------------
 
+
 def _metafor_case(dataset, method, test="z", kind="pool"):
-    return next(c for c in REFS["cases"] if (c["kind"], c["dataset"], c["method"], c["test"])
-                == (kind, dataset, method, test))
+    return next(
+        c for c in REFS["cases"] if (c["kind"], c["dataset"], c["method"], c["test"]) == (kind, dataset, method, test)
+    )
 
 
 @pytest.mark.parametrize("dataset", ["kacker", "bcg", "normand1999", "bangertdrowns", "hine1989"])
@@ -203,6 +237,7 @@ def test_paper_rule_k1_is_fixed_effect():
 
 
 # ---- bad input --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method", ["dl", "reml", "pm", "ml", "he", "sj", "eb"])
 def test_k1_random_effects_refused(method):
@@ -256,7 +291,7 @@ def test_leave_one_out_needs_enough_comparisons():
 def test_leave_one_out_paper_rule_reapplied_per_subset():
     yi, vi, labels = _data("kacker")
     loo = leave_one_out(yi, vi, method="paper", labels=labels)
-    for row, i in zip(loo.rows, range(len(yi))):
+    for row, i in zip(loo.rows, range(len(yi)), strict=False):
         keep = np.arange(len(yi)) != i
         assert row.method == rma(yi[keep], vi[keep], method="paper").method
 
@@ -270,8 +305,27 @@ def test_diagonal_covariance_equals_independent_fit():
 
 # ---- result type ------------------------------------------------------------------------
 
-DESIGN_POOL_FIELDS = ["outcome", "month", "k", "method", "estimate", "se", "ci_low", "ci_high", "z",
-                      "p", "tau2", "tau", "i2", "h2", "q", "q_df", "q_p", "pi_low", "pi_high"]
+DESIGN_POOL_FIELDS = [
+    "outcome",
+    "month",
+    "k",
+    "method",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "z",
+    "p",
+    "tau2",
+    "tau",
+    "i2",
+    "h2",
+    "q",
+    "q_df",
+    "q_p",
+    "pi_low",
+    "pi_high",
+]
 
 
 def test_pool_result_layout_and_json():
@@ -279,16 +333,25 @@ def test_pool_result_layout_and_json():
 
     yi, vi, labels = _data("bcg")
     res = rma(yi, vi, labels=labels)
-    assert list(res.to_dict())[:len(DESIGN_POOL_FIELDS)] == DESIGN_POOL_FIELDS
+    assert list(res.to_dict())[: len(DESIGN_POOL_FIELDS)] == DESIGN_POOL_FIELDS
     frame = res.summary()
-    assert tuple(frame.columns[:len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
+    assert tuple(frame.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
     assert list(frame["term"]) == ["mu", "tau2", "tau"]
     assert frame.loc[0, "estimate"] == res.estimate and frame.loc[0, "level"] == 0.95
     assert to_json(res.to_dict()) == to_json(rma(yi, vi, labels=labels).to_dict())
     with pytest.raises(FrozenInstanceError):
         res.k = 3
-    assert {f.name for f in fields(PoolResult)} >= {"labels", "yi", "vi", "weights", "dataset",
-                                                    "simulated", "multiarm", "chosen_by", "why"}
+    assert {f.name for f in fields(PoolResult)} >= {
+        "labels",
+        "yi",
+        "vi",
+        "weights",
+        "dataset",
+        "simulated",
+        "multiarm",
+        "chosen_by",
+        "why",
+    }
 
 
 def test_fixed_effect_has_no_prediction_interval():
@@ -379,6 +442,7 @@ def test_row_order_invariance(data, method, rnd):
 # metafor's rma() numbers. The month is a label for the single time point (no value
 # depends on it).
 
+
 def _normand_folder(path: Path) -> Path:
     import csv
 
@@ -395,10 +459,30 @@ def _normand_folder(path: Path) -> Path:
         w = csv.writer(f)
         w.writerow(["study", "arm", "outcome", "month", "n", "mean", "sd", "source"])
         for i, study in enumerate(d["label"]):
-            w.writerow([study, "specialist", "length_of_stay", 1, a["n1i"][i], a["m1i"][i], a["sd1i"][i],
-                        "metadat::dat.normand1999"])
-            w.writerow([study, "routine", "length_of_stay", 1, a["n2i"][i], a["m2i"][i], a["sd2i"][i],
-                        "metadat::dat.normand1999"])
+            w.writerow(
+                [
+                    study,
+                    "specialist",
+                    "length_of_stay",
+                    1,
+                    a["n1i"][i],
+                    a["m1i"][i],
+                    a["sd1i"][i],
+                    "metadat::dat.normand1999",
+                ]
+            )
+            w.writerow(
+                [
+                    study,
+                    "routine",
+                    "length_of_stay",
+                    1,
+                    a["n2i"][i],
+                    a["m2i"][i],
+                    a["sd2i"][i],
+                    "metadat::dat.normand1999",
+                ]
+            )
     return path
 
 
@@ -410,20 +494,32 @@ def _cli(capsys, *argv):
     return status, out, err
 
 
-@pytest.mark.parametrize("method,test", [("fe", "z"), ("dl", "z"), ("dl", "hksj"), ("reml", "z"),
-                                         ("pm", "z"), ("pm", "hksj")])
+@pytest.mark.parametrize(
+    "method,test", [("fe", "z"), ("dl", "z"), ("dl", "hksj"), ("reml", "z"), ("pm", "z"), ("pm", "hksj")]
+)
 def test_cli_pool_equals_metafor(tmp_path, capsys, method, test):
     folder = _normand_folder(tmp_path / "normand1999")
-    argv = ["pool", folder, "--outcome", "length_of_stay", "--month", 1, "--method", method,
-            "--format", "json"] + (["--hksj"] if test == "hksj" else [])
+    argv = ["pool", folder, "--outcome", "length_of_stay", "--month", 1, "--method", method, "--format", "json"] + (
+        ["--hksj"] if test == "hksj" else []
+    )
     status, out, err = _cli(capsys, *argv)
     assert status == 0, err
     got = json.loads(out)
     ref = _metafor_case("normand1999", method, test)["result"]
     rtol = 1e-4 if method in ITERATIVE else 1e-6
-    for ours, theirs in [("estimate", "estimate"), ("se", "se"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub"),
-                         ("z", "zval"), ("p", "pval"), ("tau2", "tau2"), ("i2", "I2"), ("h2", "H2"),
-                         ("q", "QE"), ("q_p", "QEp")]:
+    for ours, theirs in [
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("ci_low", "ci_lb"),
+        ("ci_high", "ci_ub"),
+        ("z", "zval"),
+        ("p", "pval"),
+        ("tau2", "tau2"),
+        ("i2", "I2"),
+        ("h2", "H2"),
+        ("q", "QE"),
+        ("q_p", "QEp"),
+    ]:
         _close(got[ours], ref[theirs], rtol)
     if method != "fe":
         _close([got["pi_low"], got["pi_high"]], [ref["pi_lb"], ref["pi_ub"]], rtol)
@@ -433,8 +529,7 @@ def test_cli_pool_equals_metafor(tmp_path, capsys, method, test):
 
 def test_cli_pool_json_is_byte_identical_and_has_leave_one_out(tmp_path, capsys):
     folder = _normand_folder(tmp_path / "normand1999")
-    argv = ["pool", folder, "--outcome", "length_of_stay", "--month", 1, "--leave-one-out",
-            "--format", "json"]
+    argv = ["pool", folder, "--outcome", "length_of_stay", "--month", 1, "--leave-one-out", "--format", "json"]
     first, second = _cli(capsys, *argv)[1], _cli(capsys, *argv)[1]
     assert first == second
     rows = json.loads(first)["leave_one_out"]
@@ -445,8 +540,9 @@ def test_cli_pool_json_is_byte_identical_and_has_leave_one_out(tmp_path, capsys)
 
 def test_cli_pool_table(tmp_path, capsys):
     folder = _normand_folder(tmp_path / "normand1999")
-    status, out, _ = _cli(capsys, "pool", folder, "--outcome", "length_of_stay", "--month", 1,
-                          "--method", "paper", "--leave-one-out")
+    status, out, _ = _cli(
+        capsys, "pool", folder, "--outcome", "length_of_stay", "--month", 1, "--method", "paper", "--leave-one-out"
+    )
     assert status == 0
     assert "Random-effects model (k = 9; tau^2 estimator: DL)" in out
     assert "paper's rule" in out and "Leave-one-out" in out and "SIMULATED" not in out
@@ -482,8 +578,9 @@ def test_cli_pool_bad_input_exits_2(tmp_path, capsys):
         (one / name).write_text("\n".join(lines[:3]) + "\n")
     status, _, err = _cli(capsys, "pool", one, "--outcome", "length_of_stay", "--month", 1)
     assert status == 2 and "k = 1: heterogeneity cannot be estimated" in err
-    status, out, _ = _cli(capsys, "pool", one, "--outcome", "length_of_stay", "--month", 1,
-                          "--method", "fe", "--format", "json")
+    status, out, _ = _cli(
+        capsys, "pool", one, "--outcome", "length_of_stay", "--month", 1, "--method", "fe", "--format", "json"
+    )
     assert status == 0 and json.loads(out)["k"] == 1
 
 

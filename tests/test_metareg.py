@@ -34,28 +34,43 @@ def _regression_data(dataset, covariates):
     d = REFS["datasets"][dataset]
     x = np.column_stack([_vec(d["covariates"][name]) for name in covariates])
     complete = np.all(np.isfinite(x), axis=1)
-    labels = [lab for lab, ok in zip(d["label"], complete) if ok]
+    labels = [lab for lab, ok in zip(d["label"], complete, strict=False) if ok]
     return (np.array(d["yi"])[complete], np.array(d["vi"])[complete], x[complete], labels)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[
-    f"{c['dataset']}-{'+'.join(c['covariates'])}-{c['method']}-{c['test']}" for c in CASES])
+@pytest.mark.parametrize(
+    "case", CASES, ids=[f"{c['dataset']}-{'+'.join(c['covariates'])}-{c['method']}-{c['test']}" for c in CASES]
+)
 def test_metareg_matches_metafor(case):
     yi, vi, x, labels = _regression_data(case["dataset"], case["covariates"])
     ref = case["result"]
     rtol = 1e-4 if case["method"] in ITERATIVE else 1e-6
-    res = rma(yi, vi, method=case["method"], hksj=case["test"] == "hksj", X=x,
-              names=case["covariates"], labels=labels)
+    res = rma(yi, vi, method=case["method"], hksj=case["test"] == "hksj", X=x, names=case["covariates"], labels=labels)
     assert isinstance(res, MetaRegResult)
     assert res.k == ref["k"]
     assert [c.name for c in res.coefficients] == ["intercept"] + list(case["covariates"])
     assert ref["coef_names"] == ["intrcpt"] + list(case["covariates"])
-    for attr, theirs in [("estimate", "beta"), ("se", "se"), ("z", "zval"), ("p", "pval"),
-                         ("ci_low", "ci_lb"), ("ci_high", "ci_ub")]:
-        np.testing.assert_allclose([getattr(c, attr) for c in res.coefficients], _vec(ref[theirs]),
-                                   rtol=rtol, atol=1e-12)
-    for ours, theirs in [(res.tau2, "tau2"), (res.i2, "I2"), (res.h2, "H2"), (res.r2, "R2"),
-                         (res.qe, "QE"), (res.qe_p, "QEp"), (res.qm, "QM"), (res.qm_p, "QMp")]:
+    for attr, theirs in [
+        ("estimate", "beta"),
+        ("se", "se"),
+        ("z", "zval"),
+        ("p", "pval"),
+        ("ci_low", "ci_lb"),
+        ("ci_high", "ci_ub"),
+    ]:
+        np.testing.assert_allclose(
+            [getattr(c, attr) for c in res.coefficients], _vec(ref[theirs]), rtol=rtol, atol=1e-12
+        )
+    for ours, theirs in [
+        (res.tau2, "tau2"),
+        (res.i2, "I2"),
+        (res.h2, "H2"),
+        (res.r2, "R2"),
+        (res.qe, "QE"),
+        (res.qe_p, "QEp"),
+        (res.qm, "QM"),
+        (res.qm_p, "QMp"),
+    ]:
         np.testing.assert_allclose(ours, _vec(ref[theirs]), rtol=rtol, atol=1e-10)
     assert res.qm_df[0] == ref["QMdf"][0]
     if case["test"] == "hksj":
@@ -69,15 +84,13 @@ def test_metareg_result_json_and_summary():
     res = rma(yi, vi, method="reml", X=x, names=["ablat", "year"], labels=labels)
     d = res.to_dict()
     assert list(d)[:9] == ["k", "method", "tau2", "i2", "qm", "qm_p", "qe", "qe_p", "coefficients"]
-    assert [list(c) for c in d["coefficients"]] == [
-        ["name", "estimate", "se", "ci_low", "ci_high", "z", "p"]] * 3
+    assert [list(c) for c in d["coefficients"]] == [["name", "estimate", "se", "ci_low", "ci_high", "z", "p"]] * 3
     assert d["coefficients"][0]["name"] == "intercept"
     frame = res.summary()
-    assert tuple(frame.columns[:len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
+    assert tuple(frame.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
     assert list(frame["term"]) == ["intercept", "ablat", "year", "tau2", "tau"]
     assert res.coefficient("ablat").estimate == frame.loc[1, "estimate"]
-    assert to_json(d) == to_json(rma(yi, vi, method="reml", X=x, names=["ablat", "year"],
-                                      labels=labels).to_dict())
+    assert to_json(d) == to_json(rma(yi, vi, method="reml", X=x, names=["ablat", "year"], labels=labels).to_dict())
 
 
 def test_one_covariate_wald_test_is_the_squared_z():
@@ -130,6 +143,7 @@ def test_paper_rule_with_covariates():
 # outcomes.csv has no rows: every comparison comes from contrasts.csv. The month is a
 # label for the single time point (no value depends on it).
 
+
 def _bcg_folder(path: Path, drop_year_of: str | None = None) -> Path:
     import csv
 
@@ -148,8 +162,18 @@ def _bcg_folder(path: Path, drop_year_of: str | None = None) -> Path:
         w = csv.writer(f)
         w.writerow(["study", "outcome", "month", "treatment_arm", "control_arm", "estimate", "se", "source"])
         for i, study in enumerate(d["label"]):
-            w.writerow([study, "tb_log_rr", 1, "vaccinated", "control", repr(d["yi"][i]),
-                        repr(float(np.sqrt(d["vi"][i]))), "metadat::dat.bcg, escalc RR"])
+            w.writerow(
+                [
+                    study,
+                    "tb_log_rr",
+                    1,
+                    "vaccinated",
+                    "control",
+                    repr(d["yi"][i]),
+                    repr(float(np.sqrt(d["vi"][i]))),
+                    "metadat::dat.bcg, escalc RR",
+                ]
+            )
     with open(path / "studies.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["study", "ablat", "year"])
@@ -176,24 +200,41 @@ def test_cli_metareg_equals_metafor(tmp_path, capsys, covariates, method, test):
     status, out, err = _cli(capsys, *argv)
     assert status == 0, err
     got = json.loads(out)
-    ref = next(c for c in CASES if (c["dataset"], c["method"], c["test"], c["covariates"])
-               == ("bcg", method, test, covariates))["result"]
+    ref = next(
+        c for c in CASES if (c["dataset"], c["method"], c["test"], c["covariates"]) == ("bcg", method, test, covariates)
+    )["result"]
     rtol = 1e-4 if method in ITERATIVE else 1e-6
     assert got["k"] == 13 and got["method"] == method
     assert [c["name"] for c in got["coefficients"]] == ["intercept"] + covariates
     np.testing.assert_allclose([c["estimate"] for c in got["coefficients"]], ref["beta"], rtol=rtol)
     np.testing.assert_allclose([c["se"] for c in got["coefficients"]], ref["se"], rtol=rtol)
     np.testing.assert_allclose([c["p"] for c in got["coefficients"]], ref["pval"], rtol=rtol)
-    np.testing.assert_allclose([got["tau2"], got["qm"], got["qe"], got["i2"]],
-                               [ref["tau2"], ref["QM"], ref["QE"], ref["I2"]], rtol=rtol, atol=1e-10)
+    np.testing.assert_allclose(
+        [got["tau2"], got["qm"], got["qe"], got["i2"]],
+        [ref["tau2"], ref["QM"], ref["QE"], ref["I2"]],
+        rtol=rtol,
+        atol=1e-10,
+    )
     assert _cli(capsys, *argv)[1] == out  # byte-identical
 
 
 def test_cli_metareg_reports_dropped_comparisons(tmp_path, capsys):
     d = REFS["datasets"]["bcg"]
     folder = _bcg_folder(tmp_path / "bcg", drop_year_of=d["label"][0])
-    argv = ["metareg", folder, "--outcome", "tb_log_rr", "--month", 1, "--covariate", "ablat",
-            "--covariate", "year", "--method", "reml"]
+    argv = [
+        "metareg",
+        folder,
+        "--outcome",
+        "tb_log_rr",
+        "--month",
+        1,
+        "--covariate",
+        "ablat",
+        "--covariate",
+        "year",
+        "--method",
+        "reml",
+    ]
     status, out, err = _cli(capsys, *argv, "--format", "json")
     assert status == 0, err
     got = json.loads(out)
@@ -209,8 +250,9 @@ def test_cli_metareg_reports_dropped_comparisons(tmp_path, capsys):
 
 def test_cli_metareg_unknown_covariate_exits_2(tmp_path, capsys):
     folder = _bcg_folder(tmp_path / "bcg")
-    status, out, err = _cli(capsys, "metareg", folder, "--outcome", "tb_log_rr", "--month", 1,
-                            "--covariate", "latitude")
+    status, out, err = _cli(
+        capsys, "metareg", folder, "--outcome", "tb_log_rr", "--month", 1, "--covariate", "latitude"
+    )
     assert status == 2 and out == "" and "latitude" in err
 
 

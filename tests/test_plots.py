@@ -13,7 +13,6 @@ texts overlap and none is cut off at the canvas edge.
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import subprocess
 import sys
@@ -29,7 +28,6 @@ from scipy import stats
 
 from bayes_msc.bayes.exact.posterior import exact_posterior
 from bayes_msc.frequentist.rma import rma
-from bayes_msc.priors import PriorSet
 from bayes_msc.plots import style
 from bayes_msc.plots.diagnostics import (
     rank_counts,
@@ -43,6 +41,7 @@ from bayes_msc.plots.metareg import (
     metareg_figure,
 )
 from bayes_msc.plots.priors import kde_density, prior_comparison_figure
+from bayes_msc.priors import PriorSet
 from bayes_msc.results.bayes import BayesResult, Verdict
 from bayes_msc.results.frequentist import PoolResult
 
@@ -87,15 +86,28 @@ def exact_draws(yi, vi, ps, x=None, beta_sd=10.0, chains=4, draws=500, seed=1):
 
 def _row(x):
     q = np.quantile(x, [0.025, 0.5, 0.975])
-    return {"mean": x.mean(), "sd": x.std(ddof=1), "median": q[1], "eti_low": q[0], "eti_high": q[2],
-            "hdi_low": np.nan, "hdi_high": np.nan, "ess_bulk": 1500.0, "ess_tail": 1400.0, "r_hat": 1.002}
+    return {
+        "mean": x.mean(),
+        "sd": x.std(ddof=1),
+        "median": q[1],
+        "eti_low": q[0],
+        "eti_high": q[2],
+        "hdi_low": np.nan,
+        "hdi_high": np.nan,
+        "ess_bulk": 1500.0,
+        "ess_tail": 1400.0,
+        "r_hat": 1.002,
+    }
 
 
 def standin_result(labels, yi, vi, ps, x=None, names=(), diverging=None, **kw):
     tau, coef, theta = exact_draws(np.asarray(yi, float), np.asarray(vi, float), ps, x)
     c, n = tau.shape
-    post = {"mu": (("chain", "draw"), coef[..., 0]), "tau": (("chain", "draw"), tau),
-            "theta": (("chain", "draw", "comparison"), theta)}
+    post = {
+        "mu": (("chain", "draw"), coef[..., 0]),
+        "tau": (("chain", "draw"), tau),
+        "theta": (("chain", "draw", "comparison"), theta),
+    }
     params = {"mu": _row(coef[..., 0].ravel()), "tau": _row(tau.ravel())}
     if names:
         # As the fit stores them: per-SD slopes first, then per-unit slopes as "beta".
@@ -106,37 +118,96 @@ def standin_result(labels, yi, vi, ps, x=None, names=(), diverging=None, **kw):
         post["mu_at_mean"] = (("chain", "draw"), mu_at_mean)
         params["mu_at_mean"] = _row(mu_at_mean.ravel())
     div = np.zeros((c, n), bool) if diverging is None else diverging
-    idata = xr.DataTree.from_dict({
-        "posterior": xr.Dataset(post, coords={"comparison": list(labels), "term": list(names)}),
-        "sample_stats": xr.Dataset({"diverging": (("chain", "draw"), div)})})
+    idata = xr.DataTree.from_dict(
+        {
+            "posterior": xr.Dataset(post, coords={"comparison": list(labels), "term": list(names)}),
+            "sample_stats": xr.Dataset({"diverging": (("chain", "draw"), div)}),
+        }
+    )
     th = theta.reshape(c * n, -1)
-    effects = pd.DataFrame({"comparison": list(labels), "study": list(labels), "yi": yi,
-                            "sei": np.sqrt(vi), "mean": th.mean(0), "sd": th.std(0, ddof=1),
-                            "eti_low": np.quantile(th, 0.025, 0), "eti_high": np.quantile(th, 0.975, 0)})
-    return BayesResult(model="re", prior=ps.name, engine="mcmc", k=len(yi),
-                       parameters=pd.DataFrame.from_dict(params, orient="index"),
-                       verdict=Verdict(True), covariates=tuple(names), draws=n, chains=c,
-                       study_effects=effects, idata=idata, **kw)
+    effects = pd.DataFrame(
+        {
+            "comparison": list(labels),
+            "study": list(labels),
+            "yi": yi,
+            "sei": np.sqrt(vi),
+            "mean": th.mean(0),
+            "sd": th.std(0, ddof=1),
+            "eti_low": np.quantile(th, 0.025, 0),
+            "eti_high": np.quantile(th, 0.975, 0),
+        }
+    )
+    return BayesResult(
+        model="re",
+        prior=ps.name,
+        engine="mcmc",
+        k=len(yi),
+        parameters=pd.DataFrame.from_dict(params, orient="index"),
+        verdict=Verdict(True),
+        covariates=tuple(names),
+        draws=n,
+        chains=c,
+        study_effects=effects,
+        idata=idata,
+        **kw,
+    )
 
 
 def frame_of(labels, yi, vi, **cols):
-    return pd.DataFrame({"study": labels, "comparison": labels, "treatment_arm": "coached",
-                         "control_arm": "uncoached", "yi": yi, "vi": vi, **cols})
+    return pd.DataFrame(
+        {
+            "study": labels,
+            "comparison": labels,
+            "treatment_arm": "coached",
+            "control_arm": "uncoached",
+            "yi": yi,
+            "vi": vi,
+            **cols,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def schools():
     yi, vi = np.array(ES["yi"]), np.array(ES["vi"])
-    pool = PoolResult(k=8, method="dl", estimate=ES["estimate"], se=ES["se"], ci_low=ES["ci_low"],
-                      ci_high=ES["ci_high"], z=np.nan, p=np.nan, tau2=ES["tau2"], tau=np.sqrt(ES["tau2"]),
-                      i2=ES["i2"], h2=np.nan, q=np.nan, q_df=7, q_p=np.nan, pi_low=ES["pi_low"],
-                      pi_high=ES["pi_high"], level=0.95, test="z", hksj=False,
-                      weights=np.array(ES["weights_percent"]), labels=tuple(ES["label"]), yi=yi, vi=vi)
+    pool = PoolResult(
+        k=8,
+        method="dl",
+        estimate=ES["estimate"],
+        se=ES["se"],
+        ci_low=ES["ci_low"],
+        ci_high=ES["ci_high"],
+        z=np.nan,
+        p=np.nan,
+        tau2=ES["tau2"],
+        tau=np.sqrt(ES["tau2"]),
+        i2=ES["i2"],
+        h2=np.nan,
+        q=np.nan,
+        q_df=7,
+        q_p=np.nan,
+        pi_low=ES["pi_low"],
+        pi_high=ES["pi_high"],
+        level=0.95,
+        test="z",
+        hksj=False,
+        weights=np.array(ES["weights_percent"]),
+        labels=tuple(ES["label"]),
+        yi=yi,
+        vi=vi,
+    )
     exact = exact_posterior(yi, vi, HC25, labels=ES["label"])
     draws_hc = standin_result(ES["label"], yi, vi, HC25, probabilities={"P(mu > 0)": 0.95})
     draws_hn = standin_result(ES["label"], yi, vi, HN5, probabilities={"P(mu > 0)": 0.96})
-    return {"yi": yi, "vi": vi, "frame": frame_of(ES["label"], yi, vi, n_treatment=np.nan),
-            "pool": pool, "exact": exact, "hc": draws_hc, "hn": draws_hn}
+    return {
+        "yi": yi,
+        "vi": vi,
+        "frame": frame_of(ES["label"], yi, vi, n_treatment=np.nan),
+        "pool": pool,
+        "exact": exact,
+        "hc": draws_hc,
+        "hn": draws_hn,
+    }
 
 
 def texts(fig):
@@ -204,8 +275,9 @@ def test_posterior_draws_by_variable_and_by_coordinate():
 
 
 def test_forest_draws_observed_posterior_and_reference_rows(schools, tmp_path):
-    fig = posterior_forest(schools["exact"], schools["frame"], schools["pool"], mcid=10,
-                           favours=("favours control", "favours coaching"))
+    fig = posterior_forest(
+        schools["exact"], schools["frame"], schools["pool"], mcid=10, favours=("favours control", "favours coaching")
+    )
     assert_legible(fig, tmp_path, "forest")
     shown = texts(fig)
     assert all(lab in shown for lab in ES["label"])
@@ -213,10 +285,10 @@ def test_forest_draws_observed_posterior_and_reference_rows(schools, tmp_path):
     assert style.format_interval(ES["estimate"], ES["ci_low"], ES["ci_high"], 1) in shown
     ax = fig.axes[0]
     spans = {tuple(np.round(line.get_xdata(), 6)) for line in ax.lines if len(line.get_xdata()) == 2}
-    for y, v in zip(ES["yi"], ES["vi"]):
+    for y, v in zip(ES["yi"], ES["vi"], strict=False):
         assert tuple(np.round([y - Z * np.sqrt(v), y + Z * np.sqrt(v)], 6)) in spans
     se = schools["exact"].study_effects
-    for lo, hi in zip(se["eti_low"], se["eti_high"]):
+    for lo, hi in zip(se["eti_low"], se["eti_high"], strict=False):
         assert tuple(np.round([lo, hi], 6)) in spans
     # Weight column: metafor's weights(), in percent.
     assert style.format_number(ES["weights_percent"][0], 1) in shown
@@ -276,8 +348,7 @@ def test_band_from_coefficients_is_metafor_predict(case):
     ref = BCG[case]
     grid = np.array(ref["grid"], float)
     xt = np.log10(grid) if case == "log10" else grid
-    mean, lo, hi = band_from_coefficients(xt, ref["coefficients"], np.array(ref["vcov"]), 1,
-                                          np.array([1.0, 0.0]), Z)
+    mean, lo, hi = band_from_coefficients(xt, ref["coefficients"], np.array(ref["vcov"]), 1, np.array([1.0, 0.0]), Z)
     np.testing.assert_allclose(mean, ref["pred"], rtol=1e-10)
     np.testing.assert_allclose(lo, ref["ci_low"], rtol=1e-10)
     np.testing.assert_allclose(hi, ref["ci_high"], rtol=1e-10)
@@ -320,14 +391,14 @@ def test_metareg_figure_bayesian_drops_missing_covariate(tmp_path):
     r = standin_result(BCG["label"], yi, vi, HN5, x, ("log10(ablat)",), simulated=True)
     ab_missing = ab.copy()
     ab_missing[0] = np.nan
-    frame = pd.DataFrame({"study": BCG["label"], "comparison": "BCG vs none", "yi": yi, "vi": vi,
-                          "ablat": ab_missing})
+    frame = pd.DataFrame({"study": BCG["label"], "comparison": "BCG vs none", "yi": yi, "vi": vi, "ablat": ab_missing})
     fig = metareg_figure(frame, "log10(ablat)", r)
     assert_legible(fig, tmp_path, "metareg_bayes")
     line = max(fig.axes[0].lines, key=lambda ln: len(ln.get_xdata()))
     p = r.parameters  # the mean line is E[mu] + E[slope per unit] * log10(x)
-    np.testing.assert_allclose(line.get_ydata(), p.loc["mu", "mean"]
-                               + p.loc["log10(ablat)", "mean"] * np.log10(line.get_xdata()), rtol=1e-9)
+    np.testing.assert_allclose(
+        line.get_ydata(), p.loc["mu", "mean"] + p.loc["log10(ablat)", "mean"] * np.log10(line.get_xdata()), rtol=1e-9
+    )
     shown = " ".join(texts(fig))
     assert "SIMULATED DATA" in shown and f"Not shown (no ablat): {BCG['label'][0]}" in shown
     assert len(fig.axes[0].collections[-1].get_offsets()) == len(yi) - 1
@@ -361,14 +432,14 @@ def test_prior_comparison_figure(schools, tmp_path):
     np.testing.assert_allclose(hn.get_ydata(), stats.halfnorm(scale=5).pdf(hn.get_xdata()), rtol=1e-10)
     shown = texts(fig)
     assert "Prior set" in shown and "P(mu > 0)" in shown
-    assert style.format_interval(*schools["hn"].parameters.loc["mu", ["mean", "eti_low", "eti_high"]],
-                                 1) in shown
+    assert style.format_interval(*schools["hn"].parameters.loc["mu", ["mean", "eti_low", "eti_high"]], 1) in shown
     # A PriorComparison stand-in (results/comparison.py): ``results`` and ``prior_sets``.
-    standin = SimpleNamespace(results={"half_cauchy_25": schools["hc"], "half_normal_5": schools["hn"]},
-                              prior_sets={"half_cauchy_25": HC25, "half_normal_5": HN5})
+    standin = SimpleNamespace(
+        results={"half_cauchy_25": schools["hc"], "half_normal_5": schools["hn"]},
+        prior_sets={"half_cauchy_25": HC25, "half_normal_5": HN5},
+    )
     again = prior_comparison_figure(standin)
-    assert [ln.get_ydata().tolist() for ln in again.axes[1].lines] == \
-        [ln.get_ydata().tolist() for ln in tau_ax.lines]
+    assert [ln.get_ydata().tolist() for ln in again.axes[1].lines] == [ln.get_ydata().tolist() for ln in tau_ax.lines]
     bare = prior_comparison_figure({"a": schools["hc"]}, table=False)
     assert "Prior set" not in texts(bare)
     given = prior_comparison_figure(comp, table=pd.DataFrame({"prior": ["x", "y"], "ESS": [1234.5, 0.5]}))
@@ -416,9 +487,11 @@ def test_trace_rank_figure(tmp_path):
 
 
 def test_no_pyplot_and_lazy_matplotlib(schools):
-    code = ("import sys, bayes_msc.plots.forest, bayes_msc.plots.priors, "
-            "bayes_msc.plots.metareg, bayes_msc.plots.diagnostics; "
-            "print('matplotlib' in sys.modules)")
+    code = (
+        "import sys, bayes_msc.plots.forest, bayes_msc.plots.priors, "
+        "bayes_msc.plots.metareg, bayes_msc.plots.diagnostics; "
+        "print('matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     posterior_forest(schools["exact"], schools["frame"])
@@ -428,19 +501,47 @@ def test_no_pyplot_and_lazy_matplotlib(schools):
 @pytest.mark.slow
 def test_figures_of_a_real_mcmc_fit(tmp_path):
     """nutpie fit of dat.bcg on log10(ablat): the figures read its DataTree as written."""
-    from bayes_msc.data.effects import EffectTable
     from bayes_msc.bayes.fit import fit
+    from bayes_msc.data.effects import EffectTable
 
     yi, vi, ab = np.array(BCG["yi"]), np.array(BCG["vi"]), np.array(BCG["ablat"], float)
-    data = pd.DataFrame({"study": BCG["label"], "comparison": "BCG vs none", "treatment_arm": "BCG",
-                         "control_arm": "none", "outcome": "tb", "month": 0.0, "yi": yi, "vi": vi,
-                         "n_treatment": np.nan, "n_control": np.nan, "ablat": ab})
-    table = EffectTable(data=data, vcov=np.diag(vi), outcome="tb", month=0.0, measure="md",
-                        multiarm="split", basis="final", r=0.5, rescale=False, simulated=False,
-                        dataset="bcg", covariates=("ablat",))
-    ps = PriorSet.from_dict("hn", {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 4.0},
-                                   "tau": {"dist": "HalfNormal", "sigma": 0.5},
-                                   "beta": {"dist": "Normal", "mu": 0.0, "sigma": 2.0}})
+    data = pd.DataFrame(
+        {
+            "study": BCG["label"],
+            "comparison": "BCG vs none",
+            "treatment_arm": "BCG",
+            "control_arm": "none",
+            "outcome": "tb",
+            "month": 0.0,
+            "yi": yi,
+            "vi": vi,
+            "n_treatment": np.nan,
+            "n_control": np.nan,
+            "ablat": ab,
+        }
+    )
+    table = EffectTable(
+        data=data,
+        vcov=np.diag(vi),
+        outcome="tb",
+        month=0.0,
+        measure="md",
+        multiarm="split",
+        basis="final",
+        r=0.5,
+        rescale=False,
+        simulated=False,
+        dataset="bcg",
+        covariates=("ablat",),
+    )
+    ps = PriorSet.from_dict(
+        "hn",
+        {
+            "mu": {"dist": "Normal", "mu": 0.0, "sigma": 4.0},
+            "tau": {"dist": "HalfNormal", "sigma": 0.5},
+            "beta": {"dist": "Normal", "mu": 0.0, "sigma": 2.0},
+        },
+    )
     r = fit(table, prior=ps, covariates=["log10(ablat)"], draws=300, tune=300, chains=2, seed=3)
     slope = style.posterior_draws(r, "log10(ablat)")
     assert slope.mean() == pytest.approx(r.parameters.loc["log10(ablat)", "mean"], rel=1e-12)

@@ -11,31 +11,50 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from bayes_msc.errors import InputError
 import bayes_msc.priors as priors
-from bayes_msc.priors import distribution as prior_distributions, files as prior_files, sets as prior_sets
-from bayes_msc.priors.distribution import _SPECS
+from bayes_msc.errors import InputError
 from bayes_msc.priors import (
-    DEFAULT_BETA, SUPPORTED_DISTRIBUTIONS, Prior, PriorContext, PriorSet, Scaled,
-    bundled_prior_sets, get_prior_set, load_prior_sets, prior_context, prior_sets_to_toml,
+    DEFAULT_BETA,
+    SUPPORTED_DISTRIBUTIONS,
+    Prior,
+    PriorContext,
+    PriorSet,
+    Scaled,
+    bundled_prior_sets,
+    get_prior_set,
+    load_prior_sets,
+    prior_context,
+    prior_sets_to_toml,
 )
+from bayes_msc.priors import distribution as prior_distributions
+from bayes_msc.priors import files as prior_files
+from bayes_msc.priors import sets as prior_sets
+from bayes_msc.priors.distribution import _SPECS
 
 BUNDLED = ("vague", "weakly_informative", "empirical", "skeptical")
 CTX = PriorContext(unit_info_sd=30.0, outcome_sd=15.0, arm_mean_spread=4.0, arm_mean_centre=50.0)
 
 # One valid parameterisation per supported distribution, for density checks.
 EXAMPLES = {
-    "Normal": {"mu": 1.0, "sigma": 2.0}, "StudentT": {"nu": 5.0, "mu": -3.16, "sigma": 2.5},
-    "Cauchy": {"alpha": 0.5, "beta": 2.0}, "Uniform": {"lower": 0.5, "upper": 4.0},
-    "HalfNormal": {"sigma": 0.5}, "HalfCauchy": {"beta": 25.0},
-    "HalfStudentT": {"nu": 3.0, "sigma": 2.0}, "Exponential": {"lam": 0.7},
-    "LogNormal": {"mu": 0.3, "sigma": 0.8}, "Gamma": {"alpha": 2.5, "beta": 1.5},
+    "Normal": {"mu": 1.0, "sigma": 2.0},
+    "StudentT": {"nu": 5.0, "mu": -3.16, "sigma": 2.5},
+    "Cauchy": {"alpha": 0.5, "beta": 2.0},
+    "Uniform": {"lower": 0.5, "upper": 4.0},
+    "HalfNormal": {"sigma": 0.5},
+    "HalfCauchy": {"beta": 25.0},
+    "HalfStudentT": {"nu": 3.0, "sigma": 2.0},
+    "Exponential": {"lam": 0.7},
+    "LogNormal": {"mu": 0.3, "sigma": 0.8},
+    "Gamma": {"alpha": 2.5, "beta": 1.5},
     "InverseGamma": {"alpha": 3.0, "beta": 2.0},
 }
 ALTERNATIVES = {  # the other parameterisations PyMC accepts
-    "Normal": {"mu": 1.0, "tau": 0.25}, "HalfNormal": {"tau": 4.0},
-    "HalfStudentT": {"nu": 3.0, "lam": 0.25}, "Exponential": {"scale": 1.5},
-    "Gamma": {"mu": 2.0, "sigma": 1.5}, "InverseGamma": {"mu": 2.0, "sigma": 1.5},
+    "Normal": {"mu": 1.0, "tau": 0.25},
+    "HalfNormal": {"tau": 4.0},
+    "HalfStudentT": {"nu": 3.0, "lam": 0.25},
+    "Exponential": {"scale": 1.5},
+    "Gamma": {"mu": 2.0, "sigma": 1.5},
+    "InverseGamma": {"mu": 2.0, "sigma": 1.5},
     "StudentT": {"nu": 4.0, "lam": 2.0},
 }
 
@@ -53,6 +72,7 @@ def error_text(path) -> str:
 
 
 # --- bundled sets and the TOML round trip -------------------------------------------------
+
 
 def test_bundled_sets_load_with_descriptions():
     sets = bundled_prior_sets()
@@ -74,8 +94,10 @@ def test_skeptical_puts_5_percent_beyond_half_an_outcome_sd():
 
 
 def test_loading_prior_sets_does_not_import_pymc():
-    code = ("import sys; from bayes_msc.priors import bundled_prior_sets; "
-            "bundled_prior_sets(); print('pymc' in sys.modules)")
+    code = (
+        "import sys; from bayes_msc.priors import bundled_prior_sets; "
+        "bundled_prior_sets(); print('pymc' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -86,9 +108,14 @@ def test_priors_re_exports_every_public_name_of_its_parts():
     for name in priors.__all__:
         homes = [m for m in parts if name in vars(m)]
         assert homes and getattr(priors, name) is getattr(homes[0], name), name
-    public = {n for m in parts for n, v in vars(m).items()
-              if not n.startswith("_") and getattr(v, "__module__", m.__name__) == m.__name__
-              and not isinstance(v, type(priors))}
+    public = {
+        n
+        for m in parts
+        for n, v in vars(m).items()
+        if not n.startswith("_")
+        and getattr(v, "__module__", m.__name__) == m.__name__
+        and not isinstance(v, type(priors))
+    }
     assert public - {"annotations"} <= set(priors.__all__)
 
 
@@ -103,46 +130,81 @@ def test_toml_round_trip(tmp_path):
 
 
 def test_round_trip_of_a_set_with_every_key(tmp_path):
-    ps = PriorSet("odd name", "d \"quoted\"", Prior("Flat", {}), Prior("HalfFlat", {}),
-                  beta=Prior("StudentT", {"nu": 3.0, "sigma": Scaled(0.5, "outcome_sd")}),
-                  alpha=Prior("Normal", {"mu": Scaled(1.0, "arm_mean_centre"), "sigma": 1e-5}))
+    ps = PriorSet(
+        "odd name",
+        'd "quoted"',
+        Prior("Flat", {}),
+        Prior("HalfFlat", {}),
+        beta=Prior("StudentT", {"nu": 3.0, "sigma": Scaled(0.5, "outcome_sd")}),
+        alpha=Prior("Normal", {"mu": Scaled(1.0, "arm_mean_centre"), "sigma": 1e-5}),
+    )
     assert load_prior_sets(write(tmp_path, prior_sets_to_toml({ps.name: ps}))) == {ps.name: ps}
 
 
 # --- validation errors: each names the file, the prior set and the key -----------------------
 
-@pytest.mark.parametrize("body, expected", [
-    ('mu = { dist = "Normall", sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
-     ["key 'mu'", "unknown distribution 'Normall'", "HalfCauchy"]),
-    ('mu = { dist = "Weibull", alpha = 1.0, beta = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
-     ["key 'mu'", "unknown distribution 'Weibull'"]),
-    ('mu = { dist = "Normal", sd = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
-     ["key 'mu'", "unknown parameter 'sd' of Normal", "allowed: mu, sigma, tau"]),
-    ('tau = { dist = "HalfNormal", sigma = 1.0 }', ["key 'mu' is missing"]),
-    ('mu = { sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
-     ["key 'mu'", "key 'dist' is missing", "allowed (PyMC names)"]),
-    ('mu = 0.0\ntau = { dist = "HalfNormal", sigma = 1.0 }', ["key 'mu'", "must be a table"]),
-    ('mu = { dist = "Normal", sigma = 1.0 }', ["exactly one of key 'tau' and key 'log_tau2_smd'"]),
-    ('mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }\n'
-     'log_tau2_smd = { dist = "StudentT", nu = 5, mu = -3.16, sigma = 2.5 }',
-     ["exactly one of key 'tau' and key 'log_tau2_smd'"]),
-    ('mu = { dist = "Normal", sigma = -1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
-     ["key 'mu'", "'sigma' of Normal must be > 0"]),
-    ('mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = { unit_info_sd = -0.5 } }',
-     ["key 'tau'", "'sigma' of HalfNormal must be > 0"]),
-    ('mu = { dist = "Normal", mu = 0.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
-     ["key 'mu'", "Normal takes (mu, sigma) or (mu, tau)"]),
-    ('mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "Normal", sigma = 1.0 }',
-     ["key 'tau'", "Normal does not fit 'tau'", "HalfNormal"]),
-    ('mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "Uniform", lower = -1.0, upper = 5.0 }',
-     ["key 'tau'", "lower >= 0"]),
-    ('mu = { dist = "Normal", sigma = { unit_sd = 1.0 } }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
-     ["key 'mu'", "one key, one of: unit_info_sd, outcome_sd"]),
-    ('mu = { dist = "Normal", sigma = "wide" }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
-     ["key 'mu'", "must be a number"]),
-    ('mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }\ngamma = 1',
-     ["unknown key 'gamma'", "allowed: description, mu, tau"]),
-])
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            'mu = { dist = "Normall", sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
+            ["key 'mu'", "unknown distribution 'Normall'", "HalfCauchy"],
+        ),
+        (
+            'mu = { dist = "Weibull", alpha = 1.0, beta = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
+            ["key 'mu'", "unknown distribution 'Weibull'"],
+        ),
+        (
+            'mu = { dist = "Normal", sd = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
+            ["key 'mu'", "unknown parameter 'sd' of Normal", "allowed: mu, sigma, tau"],
+        ),
+        ('tau = { dist = "HalfNormal", sigma = 1.0 }', ["key 'mu' is missing"]),
+        (
+            'mu = { sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
+            ["key 'mu'", "key 'dist' is missing", "allowed (PyMC names)"],
+        ),
+        ('mu = 0.0\ntau = { dist = "HalfNormal", sigma = 1.0 }', ["key 'mu'", "must be a table"]),
+        ('mu = { dist = "Normal", sigma = 1.0 }', ["exactly one of key 'tau' and key 'log_tau2_smd'"]),
+        (
+            'mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }\n'
+            'log_tau2_smd = { dist = "StudentT", nu = 5, mu = -3.16, sigma = 2.5 }',
+            ["exactly one of key 'tau' and key 'log_tau2_smd'"],
+        ),
+        (
+            'mu = { dist = "Normal", sigma = -1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
+            ["key 'mu'", "'sigma' of Normal must be > 0"],
+        ),
+        (
+            'mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = { unit_info_sd = -0.5 } }',
+            ["key 'tau'", "'sigma' of HalfNormal must be > 0"],
+        ),
+        (
+            'mu = { dist = "Normal", mu = 0.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
+            ["key 'mu'", "Normal takes (mu, sigma) or (mu, tau)"],
+        ),
+        (
+            'mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "Normal", sigma = 1.0 }',
+            ["key 'tau'", "Normal does not fit 'tau'", "HalfNormal"],
+        ),
+        (
+            'mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "Uniform", lower = -1.0, upper = 5.0 }',
+            ["key 'tau'", "lower >= 0"],
+        ),
+        (
+            'mu = { dist = "Normal", sigma = { unit_sd = 1.0 } }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
+            ["key 'mu'", "one key, one of: unit_info_sd, outcome_sd"],
+        ),
+        (
+            'mu = { dist = "Normal", sigma = "wide" }\ntau = { dist = "HalfNormal", sigma = 1.0 }',
+            ["key 'mu'", "must be a number"],
+        ),
+        (
+            'mu = { dist = "Normal", sigma = 1.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }\ngamma = 1',
+            ["unknown key 'gamma'", "allowed: description, mu, tau"],
+        ),
+    ],
+)
 def test_each_problem_names_file_set_and_key(tmp_path, body, expected):
     path = write(tmp_path, "[prior_sets.mine]\ndescription = 'x'\n" + body + "\n")
     text = error_text(path)
@@ -152,8 +214,11 @@ def test_each_problem_names_file_set_and_key(tmp_path, body, expected):
 
 
 def test_all_problems_of_a_file_are_reported_together(tmp_path):
-    path = write(tmp_path, '[prior_sets.a]\nmu = { dist = "Nope" }\ntau = { dist = "HalfNormal", sigma = 1 }\n'
-                           '[prior_sets.b]\nmu = { dist = "Normal", sigma = 1 }\n')
+    path = write(
+        tmp_path,
+        '[prior_sets.a]\nmu = { dist = "Nope" }\ntau = { dist = "HalfNormal", sigma = 1 }\n'
+        '[prior_sets.b]\nmu = { dist = "Normal", sigma = 1 }\n',
+    )
     with pytest.raises(InputError) as info:
         load_prior_sets(path)
     assert len(info.value.problems) == 2
@@ -186,14 +251,16 @@ def test_unknown_set_name_lists_the_names(tmp_path):
 
 # --- the static table against PyMC's real signatures -------------------------------------
 
+
 def test_static_table_matches_pymc_signatures():
     pm = pytest.importorskip("pymc")
     for name, params in SUPPORTED_DISTRIBUTIONS.items():
         cls = getattr(pm, name)
         assert inspect.isclass(cls) and issubclass(cls, pm.Distribution), name
         sig = inspect.signature(cls.dist).parameters
-        named = {k for k, p in sig.items()
-                 if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
+        named = {
+            k for k, p in sig.items() if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        }
         assert named == set(params), name
         for key, default in _SPECS[name].defaults.items():
             assert sig[key].default == default, (name, key)
@@ -238,6 +305,7 @@ def test_to_pymc_needs_a_resolved_prior():
 
 # --- data scaling ---------------------------------------------------------------------------
 
+
 def test_resolve_scales_and_fills_defaults():
     ps = get_prior_set("weakly_informative")
     r = ps.resolve(CTX)
@@ -254,7 +322,7 @@ def test_resolve_without_the_needed_scale_is_an_input_error():
     ctx = PriorContext(unit_info_sd=30.0, outcome_sd=None)
     with pytest.raises(InputError, match="prior set 'empirical', key 'log_tau2_smd'"):
         get_prior_set("empirical").resolve(ctx)
-    with pytest.raises(InputError, match="prior set 'skeptical', key 'mu'.*outcome_sd"):
+    with pytest.raises(InputError, match=r"prior set 'skeptical', key 'mu'.*outcome_sd"):
         get_prior_set("skeptical").resolve(ctx)
 
 
@@ -284,11 +352,14 @@ def test_prior_context_pools_variances_with_n_minus_2_weights():
 
 # --- tau densities -------------------------------------------------------------------------
 
+
 def test_log_tau2_smd_density_of_tau_integrates_to_one():
     ps = get_prior_set("empirical").resolve(CTX)
     pdf = lambda t: math.exp(ps.tau_logpdf(np.array([t]))[0])  # noqa: E731
-    total = sum(integrate.quad(lambda u: pdf(math.exp(u)) * math.exp(u), a, b, limit=200)[0]
-                for a, b in [(-600, -10), (-10, 0), (0, 10), (10, 600)])
+    total = sum(
+        integrate.quad(lambda u: pdf(math.exp(u)) * math.exp(u), a, b, limit=200)[0]
+        for a, b in [(-600, -10), (-10, 0), (0, 10), (10, 600)]
+    )
     assert total == pytest.approx(1.0, abs=1e-8)
     # Its median is outcome_sd * exp(-3.16 / 2): halve the location on the log scale (Rhodes 2015).
     median = CTX.outcome_sd * math.exp(-3.16 / 2)

@@ -27,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bayes_msc.data import conversions as cv
 from bayes_msc.bayes.exact.posterior import exact_posterior, tau_posterior
+from bayes_msc.data import conversions as cv
 from bayes_msc.frequentist.rma import rma
 from bayes_msc.priors import PriorContext, PriorSet
 
@@ -71,6 +71,7 @@ def tolerance(method: str, scale: float = 1.0) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------- conversions
+
 
 @FAST
 @given(n=sizes, q1=scores, gaps=st.tuples(spreads, spreads), step=finite(0.0, 20.0))
@@ -153,8 +154,13 @@ def test_change_sd_is_finite_for_r_one():
 
 
 @FAST
-@given(lo=finite(-1000.0, 1000.0), width=finite(0.01, 1000.0), u=finite(0.0, 1.0), sd=finite(0.0, 500.0),
-       u2=finite(0.0, 1.0))
+@given(
+    lo=finite(-1000.0, 1000.0),
+    width=finite(0.01, 1000.0),
+    u=finite(0.0, 1.0),
+    sd=finite(0.0, 500.0),
+    u2=finite(0.0, 1.0),
+)
 def test_rescale_round_trip(lo, width, u, sd, u2):
     hi = lo + width
     x, x2 = lo + u * width, lo + u2 * width
@@ -173,6 +179,7 @@ def test_rescale_round_trip(lo, width, u, sd, u2):
 
 
 # -------------------------------------------------------------------------- estimators
+
 
 @FAST
 @given(data=meta_data(), method=st.sampled_from(("fe",) + RE_METHODS), seed=st.integers(0, 2**32 - 1))
@@ -202,8 +209,9 @@ def test_location_equivariance(data, method, c):
 
 
 @FAST
-@given(data=meta_data(), method=st.sampled_from(("fe",) + RE_METHODS),
-       c=st.one_of(finite(0.1, 10.0), finite(-10.0, -0.1)))
+@given(
+    data=meta_data(), method=st.sampled_from(("fe",) + RE_METHODS), c=st.one_of(finite(0.1, 10.0), finite(-10.0, -0.1))
+)
 def test_scale_equivariance(data, method, c):
     yi, vi = data
     a, b = rma(yi, vi, method=method), rma(yi * c, vi * c**2, method=method)
@@ -218,8 +226,9 @@ def test_scale_equivariance(data, method, c):
 
 
 @FAST
-@given(data=meta_data(), method=st.sampled_from(("fe",) + RE_METHODS), hksj=st.booleans(),
-       pi=st.sampled_from(("z", "t")))
+@given(
+    data=meta_data(), method=st.sampled_from(("fe",) + RE_METHODS), hksj=st.booleans(), pi=st.sampled_from(("z", "t"))
+)
 def test_estimator_invariants(data, method, hksj, pi):
     yi, vi = data
     assume(not hksj or len(yi) >= 2)
@@ -282,17 +291,24 @@ def test_dl_tau2_positive_exactly_when_q_exceeds_its_df(data):
 
 # ----------------------------------------------------------------------- exact engine
 
+
 def prior_set(mu_sd: float, tau_scale: float, dist: str) -> PriorSet:
-    tau = {"HalfNormal": {"dist": "HalfNormal", "sigma": tau_scale},
-           "HalfCauchy": {"dist": "HalfCauchy", "beta": tau_scale},
-           "Uniform": {"dist": "Uniform", "lower": 0.0, "upper": 4 * tau_scale}}[dist]
+    tau = {
+        "HalfNormal": {"dist": "HalfNormal", "sigma": tau_scale},
+        "HalfCauchy": {"dist": "HalfCauchy", "beta": tau_scale},
+        "Uniform": {"dist": "Uniform", "lower": 0.0, "upper": 4 * tau_scale},
+    }[dist]
     ps = PriorSet.from_dict("property", {"mu": {"dist": "Normal", "mu": 0.0, "sigma": mu_sd}, "tau": tau})
     return ps.resolve(PriorContext(unit_info_sd=1.0, outcome_sd=1.0))
 
 
 @SLOWER
-@given(data=meta_data(k_min=1, k_max=8), mu_sd=finite(1.0, 100.0), tau_scale=finite(0.1, 20.0),
-       dist=st.sampled_from(("HalfNormal", "HalfCauchy", "Uniform")))
+@given(
+    data=meta_data(k_min=1, k_max=8),
+    mu_sd=finite(1.0, 100.0),
+    tau_scale=finite(0.1, 20.0),
+    dist=st.sampled_from(("HalfNormal", "HalfCauchy", "Uniform")),
+)
 def test_exact_posterior_quantiles_monotone_and_probabilities_valid(data, mu_sd, tau_scale, dist):
     yi, vi = data
     ps = prior_set(mu_sd, tau_scale, dist)
@@ -303,7 +319,8 @@ def test_exact_posterior_quantiles_monotone_and_probabilities_valid(data, mu_sd,
         assert row["eti_low"] <= row["median"] <= row["eti_high"], name
         assert row["hdi_low"] <= row["hdi_high"], name
         assert row["hdi_high"] - row["hdi_low"] <= row["eti_high"] - row["eti_low"] + 1e-6 * (
-            1 + row["eti_high"] - row["eti_low"]), name  # the HDI is the shortest interval
+            1 + row["eti_high"] - row["eti_low"]
+        ), name  # the HDI is the shortest interval
     assert p.loc["tau", "eti_low"] >= 0
     if dist == "Uniform":
         assert p.loc["tau", "eti_high"] <= 4 * tau_scale * (1 + 1e-9)

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from bayes_msc.data.dataset import STAT_COLUMNS
-from bayes_msc.errors import InputError
 from bayes_msc.data.reader import cell_summary, covariate_columns, read_dataset
+from bayes_msc.errors import InputError
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,16 +55,15 @@ def base(tmp_path_factory):
 
 # ------------------------------------------------------------------ bad input
 
+
 @pytest.mark.parametrize("case", bad.CASES, ids=lambda c: c.name)
 def test_bad_input_reports_exactly_its_problems(case, tmp_path):
     problems = _problems(bad.write(tmp_path / "ds", case.build()))
     for file, row, column, fragment in case.expect:
-        hits = [p for p in problems if (p.file, p.row, p.column) == (file, row, column)
-                and fragment in p.message]
+        hits = [p for p in problems if (p.file, p.row, p.column) == (file, row, column) and fragment in p.message]
         assert hits, f"no problem ({file}, {row}, {column}, ...{fragment}...) in:\n" + "\n".join(map(str, problems))
     # Nothing else is reported: no noise, no double reporting of one mistake.
-    assert {(p.file, p.row, p.column) for p in problems} == {e[:3] for e in case.expect}, \
-        "\n".join(map(str, problems))
+    assert {(p.file, p.row, p.column) for p in problems} == {e[:3] for e in case.expect}, "\n".join(map(str, problems))
 
 
 def test_problem_text_names_file_row_and_column(tmp_path):
@@ -116,6 +115,7 @@ def test_unreadable_file(tmp_path):
 
 # ---------------------------------------------------------------- normalised form
 
+
 def test_arms_normalised_with_derived_covariates(base):
     arms = base.arms
     assert list(arms["study"]) == ["S1", "S1", "S2", "S2", "S2"]
@@ -133,8 +133,15 @@ def test_outcomes_normalised(base):
     out = base.outcomes
     assert list(out.columns[:5]) == ["study", "arm", "outcome", "month", "n"]
     assert set(STAT_COLUMNS) <= set(out.columns)
-    assert list(out["stat_group"]) == ["mean_sd", "mean_se", "median_iqr", "missing", "mean_ci",
-                                       "median_range", "mean_sd"]
+    assert list(out["stat_group"]) == [
+        "mean_sd",
+        "mean_se",
+        "median_iqr",
+        "missing",
+        "mean_ci",
+        "median_range",
+        "mean_sd",
+    ]
     assert list(out["n"]) == [10.0, 9.0, 12.0, 12.0, 12.0, 12.0, 10.0]  # empty n -> the arm's n
     assert list(out["kind"]) == ["final"] * 6 + ["change"]
     assert list(out["month"]) == [6.0] * 5 + [12.0, 12.0] and out["month"].dtype == float
@@ -151,15 +158,24 @@ def test_optional_files_normalised(base):
     assert base.simulated is False and base.name == "base"
 
 
-@pytest.mark.parametrize("name,simulated", [("trial_simulated_1", True), ("Simulated", True),
-                                            ("msc_data", False)])
+@pytest.mark.parametrize("name,simulated", [("trial_simulated_1", True), ("Simulated", True), ("msc_data", False)])
 def test_simulated_flag_from_folder_name(tmp_path, name, simulated):
     assert read_dataset(bad.write(tmp_path / name, dict(bad.BASE))).simulated is simulated
 
 
 def test_covariate_columns(base):
-    assert covariate_columns(base) == ("dose_million", "age_mean", "female", "male", "kl2", "kl3",
-                                       "kl4", "female_pct", "kl_grade_mean", "year")
+    assert covariate_columns(base) == (
+        "dose_million",
+        "age_mean",
+        "female",
+        "male",
+        "kl2",
+        "kl3",
+        "kl4",
+        "female_pct",
+        "kl_grade_mean",
+        "year",
+    )
 
 
 def test_cell_summary(base):
@@ -173,6 +189,7 @@ def test_cell_summary(base):
 
 
 # ---------------------------------------------------------------- odd but valid
+
 
 @pytest.mark.parametrize("name", list(good.SAME_AS_BASE))
 def test_odd_input_reads_like_base(name, tmp_path, base):
@@ -190,12 +207,16 @@ def test_blank_lines_inside_keep_spreadsheet_rows(tmp_path):
 def test_extra_columns_text_and_numeric(tmp_path):
     files = _edited(
         bad.sub("arms.csv", "control_type\n", "control_type,bmi,site\n"),
-        *[bad.sub("arms.csv", f"{ct}\n", f"{ct},{bmi},{site}\n")
-          for ct, bmi, site in [("hyaluronic acid", "27.5", "north")] * 2 + [("saline", "", "south")] * 3],
+        *[
+            bad.sub("arms.csv", f"{ct}\n", f"{ct},{bmi},{site}\n")
+            for ct, bmi, site in [("hyaluronic acid", "27.5", "north")] * 2 + [("saline", "", "south")] * 3
+        ],
     )
     lines = files["outcomes.csv"].splitlines()
-    files["outcomes.csv"] = "\n".join([lines[0] + ",notes,weeks", lines[1] + ",read off a figure,26"]
-                                      + [line + ",," for line in lines[2:]]) + "\n"
+    files["outcomes.csv"] = (
+        "\n".join([lines[0] + ",notes,weeks", lines[1] + ",read off a figure,26"] + [line + ",," for line in lines[2:]])
+        + "\n"
+    )
     ds = read_dataset(bad.write(tmp_path / "ds", files))
     assert "bmi" in covariate_columns(ds) and "site" not in covariate_columns(ds)
     assert list(ds.arms["bmi"][:2]) == [27.5, 27.5] and ds.arms["bmi"][2:].isna().all()
@@ -204,16 +225,20 @@ def test_extra_columns_text_and_numeric(tmp_path):
 
 
 def test_n_one_allowed_where_no_outcome_uses_it(tmp_path):
-    files = _edited(bad.sub("arms.csv", "S2,low,treatment,12", "S2,low,treatment,1"),
-                    bad.sub("outcomes.csv", "S2,low,vas,6,,", "S2,low,vas,6,11,"),
-                    bad.sub("arms.csv", "S2,high,treatment,12", "S2,high,treatment,1"))  # only declared missing
+    files = _edited(
+        bad.sub("arms.csv", "S2,low,treatment,12", "S2,low,treatment,1"),
+        bad.sub("outcomes.csv", "S2,low,vas,6,,", "S2,low,vas,6,11,"),
+        bad.sub("arms.csv", "S2,high,treatment,12", "S2,high,treatment,1"),
+    )  # only declared missing
     ds = read_dataset(bad.write(tmp_path / "ds", files))
     assert list(ds.arms["n"][2:4]) == [1, 1] and ds.outcomes["n"][2] == 11.0
 
 
 def test_minimal_files(tmp_path):
-    files = {"arms.csv": "study,arm,role,n\n001,a,treatment,20\n001,b,control,21\n",
-             "outcomes.csv": "study,arm,outcome,month,mean,sd\n001,a,pain,1.5,2,1\n001,b,pain,1.5,3,1\n"}
+    files = {
+        "arms.csv": "study,arm,role,n\n001,a,treatment,20\n001,b,control,21\n",
+        "outcomes.csv": "study,arm,outcome,month,mean,sd\n001,a,pain,1.5,2,1\n001,b,pain,1.5,3,1\n",
+    }
     ds = read_dataset(bad.write(tmp_path / "ds", files))
     assert ds.studies is None and ds.contrasts is None and ds.published is None
     assert list(ds.arms["study"]) == ["001", "001"]  # ids stay text
@@ -233,31 +258,39 @@ def test_contrasts_only_dataset(tmp_path):
 
 
 def test_number_forms(tmp_path):
-    files = {"arms.csv": "study,arm,role,n,dose\nA,a,treatment,4.0,.5\nA,b,control,+5,1e-3\n",
-             "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3.,-2,2E1\n"}
+    files = {
+        "arms.csv": "study,arm,role,n,dose\nA,a,treatment,4.0,.5\nA,b,control,+5,1e-3\n",
+        "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3.,-2,2E1\n",
+    }
     ds = read_dataset(bad.write(tmp_path / "ds", files))
     assert list(ds.arms["n"]) == [4, 5] and list(ds.arms["dose"]) == [0.5, 0.001]
     assert ds.outcomes.loc[0, ["month", "mean", "sd"]].tolist() == [3.0, -2.0, 20.0]
 
 
 def test_mostly_text_column_is_a_label(tmp_path):
-    files = {"arms.csv": "study,arm,role,n,note\nA,a,treatment,4,12\nA,b,control,5,see text\nA,c,control,5,NR\n",
-             "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3,2,1\n"}
+    files = {
+        "arms.csv": "study,arm,role,n,note\nA,a,treatment,4,12\nA,b,control,5,see text\nA,c,control,5,NR\n",
+        "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3,2,1\n",
+    }
     ds = read_dataset(bad.write(tmp_path / "ds", files))
     assert list(ds.arms["note"]) == ["12", "see text", "NR"] and "note" not in covariate_columns(ds)
 
 
 def test_derived_names_are_plain_covariates_without_their_inputs(tmp_path):
-    files = {"arms.csv": "study,arm,role,n,female_pct,kl_grade_mean\nA,a,treatment,4,50,2.5\nA,b,control,4,40,3\n",
-             "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3,2,1\n"}
+    files = {
+        "arms.csv": "study,arm,role,n,female_pct,kl_grade_mean\nA,a,treatment,4,50,2.5\nA,b,control,4,40,3\n",
+        "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3,2,1\n",
+    }
     ds = read_dataset(bad.write(tmp_path / "ds", files))
     assert list(ds.arms["female_pct"]) == [50.0, 40.0] and list(ds.arms["kl_grade_mean"]) == [2.5, 3.0]
     assert covariate_columns(ds) == ("female_pct", "kl_grade_mean")
 
 
 def test_partial_kl_columns(tmp_path):
-    files = {"arms.csv": "study,arm,role,n,kl1,kl3\nA,a,treatment,4,1,3\nA,b,control,4,,\n",
-             "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3,2,1\n"}
+    files = {
+        "arms.csv": "study,arm,role,n,kl1,kl3\nA,a,treatment,4,1,3\nA,b,control,4,,\n",
+        "outcomes.csv": "study,arm,outcome,month,mean,sd\nA,a,pain,3,2,1\n",
+    }
     ds = read_dataset(bad.write(tmp_path / "ds", files))
     assert ds.arms["kl_grade_mean"][0] == pytest.approx((1 + 9) / 4) and np.isnan(ds.arms["kl_grade_mean"][1])
 
@@ -276,7 +309,9 @@ def test_arms_without_n_nor_numeric_columns_is_reported(tmp_path):
 
 
 def test_text_column_named_like_a_statistic_is_a_label(tmp_path):
-    contrasts = bad.BASE["contrasts.csv"].replace("source\n", "source,mean\n").replace("abstract\n", "abstract,see text\n")
+    contrasts = (
+        bad.BASE["contrasts.csv"].replace("source\n", "source,mean\n").replace("abstract\n", "abstract,see text\n")
+    )
     contrasts = contrasts.replace("Table 4\n", "Table 4,NR\n")
     ds = read_dataset(bad.write(tmp_path / "ds", dict(bad.BASE, **{"contrasts.csv": contrasts})))
     assert list(ds.contrasts["mean"]) == ["see text", "NR"]

@@ -18,17 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 import pytest
 
-from bayes_msc.errors import InputError
-from bayes_msc.data.reader import read_dataset
-from bayes_msc.studies.qu_sun_2021.reproduce import agreement, reproduce
-from bayes_msc.studies.qu_sun_2021.table2 import table2_metareg
 from bayes_msc.cli.main import main
-from bayes_msc.results.serialise import to_json
+from bayes_msc.data.reader import read_dataset
+from bayes_msc.errors import InputError
 from bayes_msc.results.layout import SUMMARY_COLUMNS
+from bayes_msc.results.serialise import to_json
+from bayes_msc.studies.qu_sun_2021.reproduce import agreement, reproduce
 from bayes_msc.studies.qu_sun_2021.results import STATUSES
+from bayes_msc.studies.qu_sun_2021.table2 import table2_metareg
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data" / "msc_knee_oa"
@@ -50,11 +49,13 @@ def real_rep(real):
 def sim_rep(real):
     # The simulated folder has no published numbers of its own: the paper's (published
     # values, not simulated ones) are passed in.
-    return reproduce(read_dataset(SIM), published=real.published,
-                     published_metareg=pd.read_csv(REAL / "published_metareg.csv"))
+    return reproduce(
+        read_dataset(SIM), published=real.published, published_metareg=pd.read_csv(REAL / "published_metareg.csv")
+    )
 
 
 # ---------------------------------------------------------------------------- the rule
+
 
 def test_agreement_rule_boundary():
     # width 2, tolerance 5% -> 0.1: every one of estimate and both limits must be within it
@@ -67,13 +68,17 @@ def test_agreement_rule_boundary():
 
 # ---------------------------------------------------------------------------- real data
 
+
 def test_real_table_has_every_published_row_with_its_values(real_rep):
     pub = pd.read_csv(REAL / "published_pooled.csv", dtype={"p_text": str})
     assert len(real_rep.rows) == 20 == len(pub)
     for row, rec in zip(real_rep.rows, pub.itertuples(index=False), strict=True):
         assert (row.outcome, row.month) == (rec.outcome, rec.month)
         assert (row.published_estimate, row.published_ci_low, row.published_ci_high) == (
-            rec.estimate, rec.ci_low, rec.ci_high)
+            rec.estimate,
+            rec.ci_low,
+            rec.ci_high,
+        )
         assert row.published_p_text == rec.p_text
         assert row.trials_published == tuple(rec.trials.split(";"))
         assert row.trial_refs == tuple(str(rec.trial_refs).split(";"))
@@ -91,15 +96,16 @@ def test_real_rows_name_every_missing_trial_and_its_declared_rows(real_rep):
         assert row.trials_missing, row.term
         for study, why in row.trials_missing:
             assert study in row.reason and why in row.reason
-            cited = {int(n) for group in re.findall(r"outcomes\.csv rows? ([\d, ]+)\)", why)
-                     for n in group.split(", ")}
-            here = declared[(declared["study"] == study) & (declared["outcome"] == row.outcome)
-                            & (declared["month"] == row.month)]
+            cited = {int(n) for group in re.findall(r"outcomes\.csv rows? ([\d, ]+)\)", why) for n in group.split(", ")}
+            here = declared[
+                (declared["study"] == study) & (declared["outcome"] == row.outcome) & (declared["month"] == row.month)
+            ]
             assert cited == {i + 2 for i in here.index}, (row.term, study)  # spreadsheet rows
         for study, why in row.trials_not_followed:
             assert study in row.reason and "follow-up months" in why
         assert set(row.trials_present) | {s for s, _ in row.trials_missing} | {
-            s for s, _ in row.trials_not_followed} == set(row.trials_published)
+            s for s, _ in row.trials_not_followed
+        } == set(row.trials_published)
 
 
 def test_real_rows_status_by_outcome(real_rep):
@@ -124,14 +130,20 @@ def test_real_table2_reports_what_cannot_run(real_rep):
     assert reg is not None and reg.fits == ()
     assert len(reg.unavailable) == 1 and reg.unavailable[0][0] == "Duration of disease"
     assert "no column of dataset msc_knee_oa holds it" in reg.unavailable[0][1]
-    assert [c.label for c in reg.published] == ["Age", "Gender", "Grade of osteoarthritis",
-                                                 "Duration of disease", "Dose of MSCs"]
+    assert [c.label for c in reg.published] == [
+        "Age",
+        "Gender",
+        "Grade of osteoarthritis",
+        "Duration of disease",
+        "Dose of MSCs",
+    ]
     assert reg.published[0].coefficient == 0.4879 and reg.published[0].term == "age_mean"
     assert [(m, model) for m, model, _ in reg.skipped] == [(m, "every model") for m in (3.0, 6.0, 12.0, 24.0)]
     assert all(why.startswith("k = 0 comparison(s); at least 3 needed") for _, _, why in reg.skipped)
 
 
 # ---------------------------------------------------------------------------- simulated data
+
 
 def _close(ours, ref, rtol=1e-6):
     np.testing.assert_allclose(ours, ref, rtol=rtol, atol=1e-9)
@@ -146,10 +158,14 @@ def test_simulated_every_row_computed_and_equal_to_metafor(sim_rep):
         for ours, theirs in ((row.computed, ref["split"]), (row.paper_multiarm, ref["whole"])):
             assert ours.method == theirs["method"] and ours.k == theirs["k"]
             assert list(ours.studies) == list(theirs["studies"])
-            _close([ours.estimate, ours.se, ours.ci_low, ours.ci_high, ours.p],
-                   [theirs["estimate"], theirs["se"], theirs["ci_lb"], theirs["ci_ub"], theirs["pval"]])
-        ok, _ = agreement((row.published_estimate, row.published_ci_low, row.published_ci_high),
-                          (row.computed.estimate, row.computed.ci_low, row.computed.ci_high))
+            _close(
+                [ours.estimate, ours.se, ours.ci_low, ours.ci_high, ours.p],
+                [theirs["estimate"], theirs["se"], theirs["ci_lb"], theirs["ci_ub"], theirs["pval"]],
+            )
+        ok, _ = agreement(
+            (row.published_estimate, row.published_ci_low, row.published_ci_high),
+            (row.computed.estimate, row.computed.ci_low, row.computed.ci_high),
+        )
         assert (row.status == "agrees") == ok
 
 
@@ -161,8 +177,14 @@ def test_simulated_table2_equal_to_metafor(sim_rep):
         res = fits[(ref["month"], ref["model"])]
         assert res.k == ref["k"] and res.method == "reml" and res.test == "t"
         assert [c.name for c in res.coefficients] == ["intercept"] + ref["coef_names"][1:]
-        for attr, key in (("estimate", "beta"), ("se", "se"), ("z", "tval"), ("p", "pval"),
-                          ("ci_low", "ci_lb"), ("ci_high", "ci_ub")):
+        for attr, key in (
+            ("estimate", "beta"),
+            ("se", "se"),
+            ("z", "tval"),
+            ("p", "pval"),
+            ("ci_low", "ci_lb"),
+            ("ci_high", "ci_ub"),
+        ):
             _close([getattr(c, attr) for c in res.coefficients], ref[key], rtol=1e-4)
         np.testing.assert_allclose(res.tau2, ref["tau2"], rtol=1e-4, atol=1e-8)
     skipped = {(m, model): why for m, model, why in reg.skipped}
@@ -183,10 +205,19 @@ def test_trials_all_pools_every_trial_and_says_so(real):
 
 # ---------------------------------------------------------------------------- constructed data
 
+
 def _published_row(month, trials, est, lo, hi, outcome="pain"):
-    return {"outcome": outcome, "month": month, "estimate": round(est, 2), "ci_low": round(lo, 2),
-            "ci_high": round(hi, 2), "p_value": "", "p_text": "", "trials": ";".join(trials),
-            "source": "constructed for tests"}
+    return {
+        "outcome": outcome,
+        "month": month,
+        "estimate": round(est, 2),
+        "ci_low": round(lo, 2),
+        "ci_high": round(hi, 2),
+        "p_value": "",
+        "p_text": "",
+        "trials": ";".join(trials),
+        "source": "constructed for tests",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -198,11 +229,14 @@ def constructed(tmp_path_factory):
     folder.mkdir()
     pd.DataFrame(c["arms"]).to_csv(folder / "arms.csv", index=False)
     out = pd.DataFrame(c["outcomes"])
-    extra = out[out["study"] == "alpha_2001"].assign(month=12, mean=np.nan, sd=np.nan, scale_min=np.nan,
-                                                     scale_max=np.nan)
+    extra = out[out["study"] == "alpha_2001"].assign(
+        month=12, mean=np.nan, sd=np.nan, scale_min=np.nan, scale_max=np.nan
+    )
     # month 9: alpha_2001 and beta_2002 again, beta_2002's 'high' arm declared missing
     nine = out[out["study"].isin(["alpha_2001", "beta_2002"])].assign(month=9)
-    nine.loc[(nine["study"] == "beta_2002") & (nine["arm"] == "high"), ["mean", "sd", "scale_min", "scale_max"]] = np.nan
+    nine.loc[(nine["study"] == "beta_2002") & (nine["arm"] == "high"), ["mean", "sd", "scale_min", "scale_max"]] = (
+        np.nan
+    )
     pd.concat([out, extra, nine]).assign(source="constructed").to_csv(folder / "outcomes.csv", index=False)
     three = ["alpha_2001", "beta_2002", "gamma_2003"]
     split, whole, native = c["split"], c["whole"], c["native"]
@@ -231,8 +265,10 @@ def test_constructed_agrees_when_published_is_the_split_pooling(con_rep):
     row, ref = con_rep.rows[0], REFS["constructed"]["split"]
     assert row.status == "agrees" and "within" in row.reason
     assert row.computed.method == ref["method"] and row.computed.k == ref["k"]
-    _close([row.computed.estimate, row.computed.ci_low, row.computed.ci_high, row.computed.p],
-           [ref["estimate"], ref["ci_lb"], ref["ci_ub"], ref["pval"]])
+    _close(
+        [row.computed.estimate, row.computed.ci_low, row.computed.ci_high, row.computed.p],
+        [ref["estimate"], ref["ci_lb"], ref["ci_ub"], ref["pval"]],
+    )
     # the paper's double counting is shown beside it and, here, would not agree
     assert not row.paper_multiarm.agrees and "double counting" in row.reason
 
@@ -240,8 +276,10 @@ def test_constructed_agrees_when_published_is_the_split_pooling(con_rep):
 def test_constructed_differs_by_double_counting(con_rep):
     row, ref = con_rep.rows[1], REFS["constructed"]["whole"]
     assert row.status == "differs"
-    _close([row.paper_multiarm.estimate, row.paper_multiarm.ci_low, row.paper_multiarm.ci_high],
-           [ref["estimate"], ref["ci_lb"], ref["ci_ub"]])
+    _close(
+        [row.paper_multiarm.estimate, row.paper_multiarm.ci_low, row.paper_multiarm.ci_high],
+        [ref["estimate"], ref["ci_lb"], ref["ci_ub"]],
+    )
     assert row.paper_multiarm.agrees
     assert "multi-arm trial(s) beta_2002" in row.reason
     assert "which agrees: the difference is the multi-arm handling" in row.reason
@@ -279,7 +317,8 @@ def test_constructed_partial_and_cannot_compute(con_rep):
     assert arms_missing.status == "partial" and arms_missing.computed.k == 2
     assert arms_missing.trials_present == ("alpha_2001", "beta_2002")
     assert arms_missing.trials_missing == (
-        ("beta_2002", "some comparisons lack data: high: month-9 value declared missing (outcomes.csv row 16)"),)  # 9 + 2 + 5th row of month 9
+        ("beta_2002", "some comparisons lack data: high: month-9 value declared missing (outcomes.csv row 16)"),
+    )  # 9 + 2 + 5th row of month 9
 
 
 def test_constructed_shared_covariance_option(constructed):
@@ -287,19 +326,29 @@ def test_constructed_shared_covariance_option(constructed):
     row, ref = rep.rows[0], REFS["constructed"]["shared"]  # metafor rma.mv with the shared-control V
     assert row.computed.description == "shared arms whole, with the comparisons' covariance"
     assert row.computed.method == ref["method"] and row.computed.k == ref["k"]
-    _close([row.computed.estimate, row.computed.se, row.computed.ci_low, row.computed.ci_high,
-            row.computed.p, row.computed.q_p, row.computed.i2],
-           [ref["estimate"], ref["se"], ref["ci_lb"], ref["ci_ub"], ref["pval"], ref["QEp"], ref["I2"]])
+    _close(
+        [
+            row.computed.estimate,
+            row.computed.se,
+            row.computed.ci_low,
+            row.computed.ci_high,
+            row.computed.p,
+            row.computed.q_p,
+            row.computed.i2,
+        ],
+        [ref["estimate"], ref["se"], ref["ci_lb"], ref["ci_ub"], ref["pval"], ref["QEp"], ref["I2"]],
+    )
 
 
 # ---------------------------------------------------------------------------- errors, CLI
+
 
 def test_without_published_numbers_is_an_input_error(tmp_path, capsys):
     bare = tmp_path / "no_published_simulated"
     shutil.copytree(SIM, bare)
     for name in ("published_pooled.csv", "published_metareg.csv"):
         (bare / name).unlink()
-    with pytest.raises(InputError, match="no published_pooled.csv in DATA: nothing to reproduce"):
+    with pytest.raises(InputError, match=r"no published_pooled.csv in DATA: nothing to reproduce"):
         reproduce(read_dataset(bare))
     assert main(["reproduce", str(bare)]) == 2
     assert "nothing to reproduce" in capsys.readouterr().err
@@ -321,8 +370,17 @@ def test_cli_json_is_byte_identical(constructed, capsys):
     assert capsys.readouterr().out == first
     data = json.loads(first)
     assert data["simulated"] is True and len(data["rows"]) == 9
-    assert [r["status"] for r in data["rows"]] == ["agrees", "differs", "differs", "agrees", "differs",
-                                                   "partial", "cannot compute", "cannot compute", "partial"]
+    assert [r["status"] for r in data["rows"]] == [
+        "agrees",
+        "differs",
+        "differs",
+        "agrees",
+        "differs",
+        "partial",
+        "cannot compute",
+        "cannot compute",
+        "partial",
+    ]
     assert str(constructed.parent) not in first  # no temporary paths
 
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bayes_msc.cli.commands.simulate import OUTPUT_FILES, with_seed
+from bayes_msc.cli.main import main
 from bayes_msc.errors import InputError
 from bayes_msc.simulation.simulate import (
     check_design,
@@ -22,8 +24,6 @@ from bayes_msc.simulation.simulate import (
     params_from_text,
     simulate_outcomes,
 )
-from bayes_msc.cli.main import main
-from bayes_msc.cli.commands.simulate import OUTPUT_FILES, with_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "data" / "msc_knee_oa"
@@ -47,8 +47,12 @@ def params(**outcome) -> dict:
 
 def differences(out: pd.DataFrame, month: float) -> pd.DataFrame:
     wide = out[out["month"] == month].pivot(index="study", columns="arm", values=["mean", "sd", "n"])
-    return pd.DataFrame({"d": wide["mean"]["msc"] - wide["mean"]["ctl"],
-                         "v": wide["sd"]["msc"] ** 2 / wide["n"]["msc"] + wide["sd"]["ctl"] ** 2 / wide["n"]["ctl"]})
+    return pd.DataFrame(
+        {
+            "d": wide["mean"]["msc"] - wide["mean"]["ctl"],
+            "v": wide["sd"]["msc"] ** 2 / wide["n"]["msc"] + wide["sd"]["ctl"] ** 2 / wide["n"]["ctl"],
+        }
+    )
 
 
 # ----------------------------------------------------------------------------- reproducibility
@@ -120,8 +124,10 @@ def test_recovers_a_dose_slope():
 def test_random_effect_per_study_is_shared_by_its_treatment_arms():
     rows = []
     for i in range(60):
-        rows += [{"study": f"s{i}", "arm": a, "role": r, "n": 1000}
-                 for a, r in (("t1", "treatment"), ("t2", "treatment"), ("c", "control"))]
+        rows += [
+            {"study": f"s{i}", "arm": a, "role": r, "n": 1000}
+            for a, r in (("t1", "treatment"), ("t2", "treatment"), ("c", "control"))
+        ]
     arms = pd.DataFrame(rows)
     corr = {}
     for level in ("study", "arm"):
@@ -137,8 +143,7 @@ def test_random_effect_per_study_is_shared_by_its_treatment_arms():
 def test_follow_up_months_come_from_studies():
     arms = two_arm_design(2)
     studies = pd.DataFrame({"study": ["s000", "s001"], "follow_up_months": ["3;6", "12"]})
-    p = params(mu={"3": -1.0, "6": -2.0, "12": -3.0},
-               control_mean={"0": 50.0, "3": 45.0, "6": 44.0, "12": 43.0})
+    p = params(mu={"3": -1.0, "6": -2.0, "12": -3.0}, control_mean={"0": 50.0, "3": 45.0, "6": 44.0, "12": 43.0})
     p["months"] = "follow_up"
     out = simulate_outcomes(arms, studies, params_from_mapping(p), 1)
     assert sorted(set(out.loc[out["study"] == "s000", "month"])) == [0, 3, 6]
@@ -158,22 +163,32 @@ def test_month_without_a_parameter_names_the_key():
     assert "18" in str(err.value)
 
 
-@pytest.mark.parametrize("text, key", [
-    ('[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\nsd = 10\ntau = -1\n', "outcomes.vas.tau"),
-    ('[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\nsd = 10\ntaux = 1\n', "outcomes.vas.taux"),
-    ('[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\n', "outcomes.vas.sd"),
-    ('[outcomes.vas]\nmu = {x = -1}\ncontrol_mean = {0 = 50}\nsd = 10\n', "outcomes.vas.mu.x"),
-    ('[outcomes.vas]\nmu = {0 = -1}\ncontrol_mean = {0 = 50}\nsd = 10\n', "outcomes.vas.mu.0"),
-    ('seed = "a"\n[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\nsd = 10\n', "seed"),
-    ('random_effect = "trial"\n[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {3 = 40}\nsd = 10\n', "random_effect"),
-    ('[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {3 = 40}\nsd = 10\nslopes = {"sqrt(age)" = 1}\n',
-     "outcomes.vas.slopes.sqrt(age)"),
-    ('[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {3 = 40}\nsd = 10\n[covariates.age_mean]\ndist = "gamma"\n',
-     "covariates.age_mean.dist"),
-    ('[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {3 = 40}\nsd = 10\n[covariates.kl]\ndist = "multinomial"\n'
-     'columns = ["kl2", "kl3"]\np = [0.5, 0.6]\n', "covariates.kl.p"),
-    ("nothing = 1\n", "outcomes"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\nsd = 10\ntau = -1\n", "outcomes.vas.tau"),
+        ("[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\nsd = 10\ntaux = 1\n", "outcomes.vas.taux"),
+        ("[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\n", "outcomes.vas.sd"),
+        ("[outcomes.vas]\nmu = {x = -1}\ncontrol_mean = {0 = 50}\nsd = 10\n", "outcomes.vas.mu.x"),
+        ("[outcomes.vas]\nmu = {0 = -1}\ncontrol_mean = {0 = 50}\nsd = 10\n", "outcomes.vas.mu.0"),
+        ('seed = "a"\n[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\nsd = 10\n', "seed"),
+        ('random_effect = "trial"\n[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {3 = 40}\nsd = 10\n', "random_effect"),
+        (
+            '[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {3 = 40}\nsd = 10\nslopes = {"sqrt(age)" = 1}\n',
+            "outcomes.vas.slopes.sqrt(age)",
+        ),
+        (
+            '[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {3 = 40}\nsd = 10\n[covariates.age_mean]\ndist = "gamma"\n',
+            "covariates.age_mean.dist",
+        ),
+        (
+            '[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {3 = 40}\nsd = 10\n[covariates.kl]\ndist = "multinomial"\n'
+            'columns = ["kl2", "kl3"]\np = [0.5, 0.6]\n',
+            "covariates.kl.p",
+        ),
+        ("nothing = 1\n", "outcomes"),
+    ],
+)
 def test_bad_params_name_the_key(text, key):
     with pytest.raises(InputError) as err:
         params_from_text(text, file="p.toml")
@@ -201,7 +216,9 @@ def test_missing_slope_covariate_names_the_arm():
     with pytest.raises(InputError) as err:
         simulate_outcomes(two_arm_design(2), None, params_from_mapping(p), 1)
     assert {(pr.file, pr.row, pr.column) for pr in err.value.problems} == {
-        ("arms.csv", 2, "dose_million"), ("arms.csv", 4, "dose_million")}
+        ("arms.csv", 2, "dose_million"),
+        ("arms.csv", 4, "dose_million"),
+    }
 
 
 def test_mean_outside_the_scale_is_an_error():
@@ -265,7 +282,7 @@ def test_refuses_to_replace_a_folder_with_other_files(tmp_path, capsys):
 
 def test_bad_params_leave_nothing_written(tmp_path):
     bad = tmp_path / "p.toml"
-    bad.write_text('[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\nsd = -2\n')
+    bad.write_text("[outcomes.vas]\nmu = {3 = -1}\ncontrol_mean = {0 = 50, 3 = 40}\nsd = -2\n")
     out = tmp_path / "x_simulated"
     assert main(["simulate", str(REAL), "--params", str(bad), "--out", str(out), "--seed", "1"]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.toml"]
@@ -297,7 +314,10 @@ def test_shipped_simulated_folder_is_complete_and_labelled():
     assert out["source"].str.startswith("simulated (seed ").all()
     assert set(out["outcome"]) == {"vas", "womac_pain", "womac_stiffness", "womac_function", "womac_total", "ikdc"}
     # every arm at baseline and at each of its trial's follow-up months (Table 1), for every outcome
-    follow = {s: {0.0, *map(float, str(m).split(";"))} for s, m in zip(studies["study"], studies["follow_up_months"])}
+    follow = {
+        s: {0.0, *map(float, str(m).split(";"))}
+        for s, m in zip(studies["study"], studies["follow_up_months"], strict=False)
+    }
     for (study, arm, outcome), g in out.groupby(["study", "arm", "outcome"]):
         assert set(g["month"].astype(float)) == follow[study], (study, arm, outcome)
     assert len(out) == 6 * sum(len(follow[s]) for s in arms["study"])
@@ -318,8 +338,14 @@ def test_simulates_from_reader_normalised_arms_with_derived_covariates():
     real = read_dataset(REAL)
     sp = params_from_text((SHIPPED / "simulation_params.toml").read_text(), origin="simulation_params.toml")
     # kl_grade_mean is derived by the reader before filling; it must follow the filled counts
-    text = (SHIPPED / "simulation_params.toml").read_text().replace(
-        'slopes = { "log10(dose_million)" = -1.0 }', 'slopes = { "log10(dose_million)" = -1.0, kl_grade_mean = 0.0 }')
+    text = (
+        (SHIPPED / "simulation_params.toml")
+        .read_text()
+        .replace(
+            'slopes = { "log10(dose_million)" = -1.0 }',
+            'slopes = { "log10(dose_million)" = -1.0, kl_grade_mean = 0.0 }',
+        )
+    )
     sp2 = params_from_text(text, origin="simulation_params.toml")
     out = simulate_outcomes(real.arms, real.studies, sp2, sp.seed)
     shipped = pd.read_csv(SHIPPED / "outcomes.csv")

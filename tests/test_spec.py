@@ -34,7 +34,7 @@ def test_minimal_spec_gets_documented_defaults(tmp_path):
     assert spec.outcomes is None and spec.months is None
     assert (spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale) == ("md", "split", "final", 0.5, True)
     assert (spec.method, spec.hksj, spec.pi) == ("paper", False, "z")
-    assert spec.models == () and spec.priors == ()   # no [bayes]: frequentist only
+    assert spec.models == () and spec.priors == ()  # no [bayes]: frequentist only
 
 
 def test_relative_paths_resolve_against_the_spec_folder(tmp_path, monkeypatch):
@@ -48,7 +48,11 @@ def test_relative_paths_resolve_against_the_spec_folder(tmp_path, monkeypatch):
 
 
 def test_full_spec_is_read(tmp_path):
-    spec = load_spec(write(tmp_path, MINIMAL + """
+    spec = load_spec(
+        write(
+            tmp_path,
+            MINIMAL
+            + """
 [analysis]
 outcomes = ["vas", "womac_pain"]
 months = [12, 6, 6.5]
@@ -76,7 +80,9 @@ covariate_cells = [{ outcome = "vas" }]
 mcid = { vas = -19.9, ikdc = 9 }
 [report]
 title = "T"
-"""))
+""",
+        )
+    )
     assert spec.outcomes == ("vas", "womac_pain")
     assert spec.months == (6.0, 6.5, 12.0)
     assert (spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale) == ("smd", "shared", "change", 0.3, False)
@@ -87,7 +93,7 @@ title = "T"
     assert spec.model_cells == {"arm": (CellSelector("vas", (6.0,)),)}
     assert spec.covariates == (("log10(dose_million)",), ("log10(dose_million)", "age_mean"))
     assert spec.covariate_cells == (CellSelector("vas", None),)
-    assert spec.covariate_priors == ("vague",)      # default: the first prior
+    assert spec.covariate_priors == ("vague",)  # default: the first prior
     assert spec.mcid == {"vas": -19.9, "ikdc": 9.0}
     assert spec.title == "T"
     assert CellSelector("vas", (6.0,)).matches("vas", 6.0)
@@ -96,8 +102,9 @@ title = "T"
 
 
 def test_unknown_keys_are_named_with_their_table(tmp_path):
-    found = problems(tmp_path, MINIMAL + '[analysis]\nmesure = "md"\n[bayes]\npriors = ["a"]\ndrawz = 5\n'
-                                         '[extra]\nx = 1\n')
+    found = problems(
+        tmp_path, MINIMAL + '[analysis]\nmesure = "md"\n[bayes]\npriors = ["a"]\ndrawz = 5\n[extra]\nx = 1\n'
+    )
     columns = {c for c, _ in found}
     assert {"analysis.mesure", "bayes.drawz", "extra"} <= columns
     message = dict(found)["analysis.mesure"]
@@ -105,7 +112,11 @@ def test_unknown_keys_are_named_with_their_table(tmp_path):
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    found = dict(problems(tmp_path, MINIMAL + """
+    found = dict(
+        problems(
+            tmp_path,
+            MINIMAL
+            + """
 [analysis]
 measure = "or"
 r = 2
@@ -119,7 +130,9 @@ priors = ["a"]
 draws = 5
 chains = 1.5
 seed = true
-"""))
+""",
+        )
+    )
     assert "must be one of md, smd" in found["analysis.measure"]
     assert "[-1, 1]" in found["analysis.r"]
     assert "true or false" in found["analysis.rescale"]
@@ -130,23 +143,36 @@ seed = true
     assert "whole number" in found["bayes.chains"] and "whole number" in found["bayes.seed"]
 
 
-@pytest.mark.parametrize("text, column, fragment", [
-    ("", "dataset", "[dataset] table is required"),
-    ('[dataset]\npath = ""\n', "dataset.path", "non-empty"),
-    (MINIMAL + "[bayes]\nmodels = [\"re\"]\n", "bayes.priors", "required"),
-    (MINIMAL + "[bayes]\npriors = []\n", "bayes.priors", "non-empty list"),
-    (MINIMAL + "[bayes]\npriors = [\"a\", \"a\"]\n", "bayes.priors", "listed twice"),
-    (MINIMAL + "[analysis]\nmultiarm = \"shared\"\n[bayes]\npriors = [\"a\"]\nengine = \"exact\"\n",
-     "bayes.engine", "exact engine needs independent comparisons"),
-    (MINIMAL + "[bayes]\npriors = [\"a\"]\ncells = { arm = \"all\" }\n", "bayes.cells.arm", "unknown key"),
-    (MINIMAL + "[bayes]\npriors = [\"a\"]\ncovariate_cells = \"all\"\n", "bayes.covariate_cells",
-     "without bayes.covariates"),
-    (MINIMAL + "[bayes]\npriors = [\"a\"]\ncovariates = [[\"age\"]]\ncovariate_cells = [{ outcome = \"vas\", month = 3 }]\n",
-     "bayes.covariate_cells.month", "unknown key 'month'"),
-    (MINIMAL + "[bayes]\npriors = [\"a\"]\nmcid = { vas = 0 }\n", "bayes.mcid.vas", "must not be 0"),
-    (MINIMAL + "[bayes]\npriors = [\"a\"]\nmcid = { vas = \"big\" }\n", "bayes.mcid.vas", "finite number"),
-    (MINIMAL + "[analysis]\noutcomes = \"some\"\n", "analysis.outcomes", "non-empty list"),
-])
+@pytest.mark.parametrize(
+    "text, column, fragment",
+    [
+        ("", "dataset", "[dataset] table is required"),
+        ('[dataset]\npath = ""\n', "dataset.path", "non-empty"),
+        (MINIMAL + '[bayes]\nmodels = ["re"]\n', "bayes.priors", "required"),
+        (MINIMAL + "[bayes]\npriors = []\n", "bayes.priors", "non-empty list"),
+        (MINIMAL + '[bayes]\npriors = ["a", "a"]\n', "bayes.priors", "listed twice"),
+        (
+            MINIMAL + '[analysis]\nmultiarm = "shared"\n[bayes]\npriors = ["a"]\nengine = "exact"\n',
+            "bayes.engine",
+            "exact engine needs independent comparisons",
+        ),
+        (MINIMAL + '[bayes]\npriors = ["a"]\ncells = { arm = "all" }\n', "bayes.cells.arm", "unknown key"),
+        (
+            MINIMAL + '[bayes]\npriors = ["a"]\ncovariate_cells = "all"\n',
+            "bayes.covariate_cells",
+            "without bayes.covariates",
+        ),
+        (
+            MINIMAL
+            + '[bayes]\npriors = ["a"]\ncovariates = [["age"]]\ncovariate_cells = [{ outcome = "vas", month = 3 }]\n',
+            "bayes.covariate_cells.month",
+            "unknown key 'month'",
+        ),
+        (MINIMAL + '[bayes]\npriors = ["a"]\nmcid = { vas = 0 }\n', "bayes.mcid.vas", "must not be 0"),
+        (MINIMAL + '[bayes]\npriors = ["a"]\nmcid = { vas = "big" }\n', "bayes.mcid.vas", "finite number"),
+        (MINIMAL + '[analysis]\noutcomes = "some"\n', "analysis.outcomes", "non-empty list"),
+    ],
+)
 def test_single_problems_by_message(tmp_path, text, column, fragment):
     found = problems(tmp_path, text)
     assert any(c == column and fragment in m for c, m in found), found
@@ -165,7 +191,7 @@ def test_the_documented_example_is_a_valid_spec(tmp_path):
     import bayes_msc.workflow.spec as spec_module
 
     doc = spec_module.__doc__
-    lines = doc[doc.index("::\n") + 3:].splitlines()
+    lines = doc[doc.index("::\n") + 3 :].splitlines()
     end = next(i for i, line in enumerate(lines) if line.strip() and not line.startswith("    "))
     example = textwrap.dedent("\n".join(lines[:end]))
     spec = load_spec(write(tmp_path, example))

@@ -18,10 +18,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from bayes_msc.cli.commands.run import engine_for
 from bayes_msc.data.effects import effect_table
 from bayes_msc.data.reader import read_dataset
 from bayes_msc.priors import PriorSet, bundled_prior_sets
-from bayes_msc.cli.commands.run import engine_for
 from bayes_msc.workflow.plan import Cell, FitTask
 
 BASE = Path(__file__).resolve().parent / "corpus" / "simulated_base"
@@ -58,12 +58,19 @@ def test_auto_keeps_mcmc_for_shared_and_non_normal_priors(cells):
     shared = cells["shared"]
     assert np.count_nonzero(shared.effects.vcov - np.diag(np.diag(shared.effects.vcov)))
     assert engine_for(_spec("auto"), shared, FitTask("vas", 6, "re", "vague"), sets) == "mcmc"
-    sets["t_mu"] = PriorSet.from_dict("t_mu", {"mu": {"dist": "StudentT", "nu": 3.0, "mu": 0.0, "sigma": 10.0},
-                                               "tau": {"dist": "HalfNormal", "sigma": 5.0}})
+    sets["t_mu"] = PriorSet.from_dict(
+        "t_mu",
+        {"mu": {"dist": "StudentT", "nu": 3.0, "mu": 0.0, "sigma": 10.0}, "tau": {"dist": "HalfNormal", "sigma": 5.0}},
+    )
     assert engine_for(_spec("auto"), cells["split"], FitTask("vas", 6, "re", "t_mu"), sets) == "mcmc"
-    sets["t_alpha"] = PriorSet.from_dict("t_alpha", {
-        "mu": {"dist": "Normal", "mu": 0.0, "sigma": 10.0}, "tau": {"dist": "HalfNormal", "sigma": 5.0},
-        "alpha": {"dist": "StudentT", "nu": 3.0, "mu": 50.0, "sigma": 100.0}})
+    sets["t_alpha"] = PriorSet.from_dict(
+        "t_alpha",
+        {
+            "mu": {"dist": "Normal", "mu": 0.0, "sigma": 10.0},
+            "tau": {"dist": "HalfNormal", "sigma": 5.0},
+            "alpha": {"dist": "StudentT", "nu": 3.0, "mu": 50.0, "sigma": 100.0},
+        },
+    )
     assert engine_for(_spec("auto"), cells["split"], FitTask("vas", 6, "arm", "t_alpha"), sets) == "mcmc"
     assert engine_for(_spec("auto"), cells["split"], FitTask("vas", 6, "re", "t_alpha"), sets) == "exact"
 
@@ -79,8 +86,11 @@ def test_figures_drawn_in_workers_equal_figures_drawn_here(tmp_path, monkeypatch
     from bayes_msc.report import figures
 
     spec = tmp_path / "spec.toml"
-    spec.write_text(f'[dataset]\npath = "{BASE}"\n[analysis]\noutcomes = ["vas"]\n[bayes]\nmodels = ["re"]\n'
-                    'priors = ["weakly_informative", "skeptical"]\nengine = "exact"\n', encoding="utf-8")
+    spec.write_text(
+        f'[dataset]\npath = "{BASE}"\n[analysis]\noutcomes = ["vas"]\n[bayes]\nmodels = ["re"]\n'
+        'priors = ["weakly_informative", "skeptical"]\nengine = "exact"\n',
+        encoding="utf-8",
+    )
     outs = {}
     for n in (1, 2):
         monkeypatch.setattr(figures, "workers", lambda jobs, n=n: min(n, jobs))

@@ -91,8 +91,11 @@ def test_validate_imports_no_heavy_library(tmp_path):
     folder = bad.write(tmp_path / "ds", dict(bad.BASE))
     result = _cli("-X", "importtime", "-m", "bayes_msc", "validate", str(folder))
     assert result.returncode == 0
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert "pandas" in imported  # the check below looks at a real import list
     assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
 

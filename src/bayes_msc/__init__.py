@@ -14,8 +14,17 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["read_dataset", "effect_table", "arm_table", "pool", "metareg", "fit", "compare_priors",
-           "exact_posterior", "simulate"]
+__all__ = [
+    "arm_table",
+    "compare_priors",
+    "effect_table",
+    "exact_posterior",
+    "fit",
+    "metareg",
+    "pool",
+    "read_dataset",
+    "simulate",
+]
 
 
 def __getattr__(name: str) -> Any:

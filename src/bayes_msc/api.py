@@ -32,8 +32,17 @@ from bayes_msc.bayes.compare import compare_priors
 from bayes_msc.bayes.fit import fit
 from bayes_msc.results.layout import CI_LEVEL
 
-__all__ = ["read_dataset", "effect_table", "arm_table", "pool", "metareg", "fit", "compare_priors",
-           "exact_posterior", "simulate"]
+__all__ = [
+    "arm_table",
+    "compare_priors",
+    "effect_table",
+    "exact_posterior",
+    "fit",
+    "metareg",
+    "pool",
+    "read_dataset",
+    "simulate",
+]
 
 
 def read_dataset(path: str | os.PathLike) -> Any:
@@ -69,22 +78,36 @@ def _rma_inputs(effects: Any, kept: np.ndarray) -> dict[str, Any]:
     labels = [f"{s}: {c}" for s, c in zip(data["study"], data["comparison"], strict=True)]
     vcov = np.asarray(effects.vcov, dtype=float)[np.ix_(kept, kept)]
     shared = bool(np.count_nonzero(vcov - np.diag(np.diag(vcov))))
-    return {"yi": effects.yi[kept], "vi": effects.vi[kept], "V": vcov if shared else None,
-            "labels": [lab for lab, k in zip(labels, kept, strict=True) if k]}
+    return {
+        "yi": effects.yi[kept],
+        "vi": effects.vi[kept],
+        "V": vcov if shared else None,
+        "labels": [lab for lab, k in zip(labels, kept, strict=True) if k],
+    }
 
 
 def _context(effects: Any, excluded: Sequence[str] = ()) -> dict[str, Any]:
-    return {"outcome": effects.outcome, "month": effects.month, "measure": effects.measure,
-            "multiarm": effects.multiarm, "dataset": effects.dataset, "simulated": effects.simulated,
-            "excluded": tuple(effects.missing) + tuple(excluded)}
+    return {
+        "outcome": effects.outcome,
+        "month": effects.month,
+        "measure": effects.measure,
+        "multiarm": effects.multiarm,
+        "dataset": effects.dataset,
+        "simulated": effects.simulated,
+        "excluded": tuple(effects.missing) + tuple(excluded),
+    }
 
 
 def _nonempty(effects: Any) -> None:
     from bayes_msc.errors import InputError, Problem
 
     if effects.k == 0:
-        raise InputError(Problem(f"no comparison of outcome '{effects.outcome}' at month {effects.month:g} "
-                                 "has data; left out: " + "; ".join(effects.missing)))
+        raise InputError(
+            Problem(
+                f"no comparison of outcome '{effects.outcome}' at month {effects.month:g} "
+                "has data; left out: " + "; ".join(effects.missing)
+            )
+        )
 
 
 def pool(effects: Any, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL, pi: str = "z") -> Any:
@@ -97,8 +120,9 @@ def pool(effects: Any, method: str = "dl", hksj: bool = False, level: float = CI
     return dataclasses.replace(res, **_context(effects))
 
 
-def metareg(effects: Any, covariates: Sequence[str], method: str = "reml", hksj: bool = False,
-            level: float = CI_LEVEL) -> Any:
+def metareg(
+    effects: Any, covariates: Sequence[str], method: str = "reml", hksj: bool = False, level: float = CI_LEVEL
+) -> Any:
     """Frequentist meta-regression on covariate terms (``age_mean``, ``log10(dose_million)``);
     comparisons lacking a covariate are dropped and listed in ``excluded``."""
     from bayes_msc.errors import InputError, Problem
@@ -108,20 +132,26 @@ def metareg(effects: Any, covariates: Sequence[str], method: str = "reml", hksj:
     terms = [covariates] if isinstance(covariates, str) else list(covariates)
     x, names, kept = effects.design(terms)
     if not kept.any():
-        raise InputError(Problem("no comparison has a value for every covariate: " + ", ".join(names),
-                                 column="covariates"))
+        raise InputError(
+            Problem("no comparison has a value for every covariate: " + ", ".join(names), column="covariates")
+        )
     res = rma(method=method, hksj=hksj, level=level, X=x, names=names, **_rma_inputs(effects, kept))
     return dataclasses.replace(res, **_context(effects, effects.design_report(terms)))
 
 
-def exact_posterior(effects: Any, prior: Any = "weakly_informative", covariates: Sequence[str] = (), *,
-                    priors_path: str | os.PathLike | None = None, ci_prob: float = CI_LEVEL,
-                    mcid: float | None = None) -> Any:
+def exact_posterior(
+    effects: Any,
+    prior: Any = "weakly_informative",
+    covariates: Sequence[str] = (),
+    *,
+    priors_path: str | os.PathLike | None = None,
+    ci_prob: float = CI_LEVEL,
+    mcid: float | None = None,
+) -> Any:
     """The exact (quadrature) posterior of the ``re`` model of an effect table, or of the
     ``arm`` model of an arm table: :func:`fit` with ``engine="exact"``."""
     model = "arm" if hasattr(effects, "comparisons") and not hasattr(effects, "vcov") else "re"
-    return fit(effects, model, prior, covariates, priors_path=priors_path, engine="exact", ci_prob=ci_prob,
-               mcid=mcid)
+    return fit(effects, model, prior, covariates, priors_path=priors_path, engine="exact", ci_prob=ci_prob, mcid=mcid)
 
 
 def simulate(design: Any, params: Any, seed: int | None = None, studies: Any = None) -> Any:
@@ -157,4 +187,3 @@ def simulate(design: Any, params: Any, seed: int | None = None, studies: Any = N
     if seed is None:
         raise InputError(Problem("no seed: give one, or set seed in the parameters file", column="seed"))
     return simulate_outcomes(arms, studies, params, seed)
-

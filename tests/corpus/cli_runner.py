@@ -16,6 +16,7 @@ POSIX only (``os.fork``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -76,15 +77,13 @@ def _child(argv: list[str], cwd: str, out: str, err: str) -> None:
         else:  # sys.exit("text"): Python prints it and exits 1
             print(code, file=sys.stderr)
             status = 1
-    except BaseException:  # noqa: BLE001 - as the interpreter: print any uncaught exception, exit 1
+    except BaseException:
         traceback.print_exc()
         status = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(Exception):
                 stream.flush()
-            except Exception:  # noqa: BLE001, S110 - the child is exiting; nothing to report to
-                pass
         os._exit(status & 0xFF)
 
 
@@ -115,8 +114,14 @@ class CliRunner:
         env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
         env.pop("BAYES_MSC_PROFILE", None)
         self._scratch = tempfile.TemporaryDirectory(prefix="bayes-msc-cli-")
-        self._proc = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      text=True, env=env, cwd=self._scratch.name)
+        self._proc = subprocess.Popen(
+            [sys.executable, __file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=self._scratch.name,
+        )
         first = self._read(timeout=300)
         if not first.get("ready"):
             raise RuntimeError(f"CLI server did not start: {first}")
@@ -137,8 +142,9 @@ class CliRunner:
         out = Path(self._scratch.name) / f"{self._count}.out"
         err = Path(self._scratch.name) / f"{self._count}.err"
         argv = [str(a) for a in argv]
-        self._proc.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd), "stdout": str(out),
-                                           "stderr": str(err)}) + "\n")
+        self._proc.stdin.write(
+            json.dumps({"argv": argv, "cwd": str(cwd), "stdout": str(out), "stderr": str(err)}) + "\n"
+        )
         self._proc.stdin.flush()
         pid = self._read(timeout=60)["pid"]
         try:

@@ -19,8 +19,7 @@ def _each(fn: Callable[[str], str | bytes]) -> Callable[[Files], Files]:
 
 def _quote_all(text: str) -> str:
     """Quote every cell (as some exporters do); no cell of BASE holds a comma or quote."""
-    return "\n".join(",".join(f'"{c}"' for c in line.split(",")) if line else ""
-                     for line in text.split("\n"))
+    return "\n".join(",".join(f'"{c}"' for c in line.split(",")) if line else "" for line in text.split("\n"))
 
 
 def _pad(text: str) -> str:

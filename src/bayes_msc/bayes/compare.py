@@ -16,13 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_msc.errors import InputError, Problem
 from bayes_msc.bayes.fit import DEFAULT_SEED, fit
+from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.comparison import PriorComparison, diagnosis
 from bayes_msc.results.layout import CI_LEVEL
 
-SENSITIVITY_COLUMNS = ("mu_prior", "mu_likelihood", "tau_prior", "tau_likelihood", "mu_diagnosis",
-                       "tau_diagnosis")
+SENSITIVITY_COLUMNS = ("mu_prior", "mu_likelihood", "tau_prior", "tau_likelihood", "mu_diagnosis", "tau_diagnosis")
 
 
 def sensitivity(result: Any) -> dict[str, Any]:
@@ -45,11 +44,23 @@ def sensitivity(result: Any) -> dict[str, Any]:
     return out
 
 
-def compare_priors(data: Any, priors: Sequence[Any] | None = None, model: str = "re",
-                   covariates: Sequence[str] = (), *, priors_path: str | os.PathLike | None = None,
-                   draws: int = 1000, tune: int = 1000, chains: int = 4, seed: int = DEFAULT_SEED,
-                   parameterisation: str = "auto", target_accept: float = 0.95,
-                   ci_prob: float = CI_LEVEL, mcid: float | None = None, engine: str = "auto") -> PriorComparison:
+def compare_priors(
+    data: Any,
+    priors: Sequence[Any] | None = None,
+    model: str = "re",
+    covariates: Sequence[str] = (),
+    *,
+    priors_path: str | os.PathLike | None = None,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = DEFAULT_SEED,
+    parameterisation: str = "auto",
+    target_accept: float = 0.95,
+    ci_prob: float = CI_LEVEL,
+    mcid: float | None = None,
+    engine: str = "auto",
+) -> PriorComparison:
     """Fit ``model`` once per prior set, with the same data, options and seed.
 
     Parameters
@@ -92,15 +103,37 @@ def compare_priors(data: Any, priors: Sequence[Any] | None = None, model: str = 
 
     sets = [get_prior_set(p, priors_path) if isinstance(p, str) else p for p in priors]
     vcov = getattr(data, "vcov", None)
-    results = [fit(data, model, prior, covariates, priors_path=priors_path, draws=draws, tune=tune,
-                   chains=chains, seed=seed, parameterisation=parameterisation,
-                   engine=choose_engine(engine, model, prior, covariates, vcov),
-                   target_accept=target_accept, ci_prob=ci_prob, mcid=mcid) for prior in sets]
+    results = [
+        fit(
+            data,
+            model,
+            prior,
+            covariates,
+            priors_path=priors_path,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            parameterisation=parameterisation,
+            engine=choose_engine(engine, model, prior, covariates, vcov),
+            target_accept=target_accept,
+            ci_prob=ci_prob,
+            mcid=mcid,
+        )
+        for prior in sets
+    ]
     rows = {r.prior: sensitivity(r) for r in results}
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(SENSITIVITY_COLUMNS))
     first = results[0]
     return PriorComparison(
-        results=tuple(results), sensitivity=table, outcome=first.outcome, month=first.month,
-        model=model, covariates=first.covariates, ci_prob=ci_prob,
-        mcid=None if mcid is None else float(np.abs(mcid)), dataset=first.dataset,
-        simulated=first.simulated)
+        results=tuple(results),
+        sensitivity=table,
+        outcome=first.outcome,
+        month=first.month,
+        model=model,
+        covariates=first.covariates,
+        ci_prob=ci_prob,
+        mcid=None if mcid is None else float(np.abs(mcid)),
+        dataset=first.dataset,
+        simulated=first.simulated,
+    )

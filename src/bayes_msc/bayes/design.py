@@ -52,9 +52,12 @@ def standardise(x: np.ndarray, names: list[str] | tuple[str, ...]) -> Standardis
         if not np.all(np.isfinite(col)):
             problems.append(Problem(f"covariate '{name}' has missing or non-finite values", column=name))
         elif np.ptp(col) == 0:
-            problems.append(Problem(
-                f"covariate '{name}' is constant across the {len(col)} comparisons; "
-                "its slope cannot be estimated", column=name))
+            problems.append(
+                Problem(
+                    f"covariate '{name}' is constant across the {len(col)} comparisons; its slope cannot be estimated",
+                    column=name,
+                )
+            )
     if problems:
         raise InputError(problems)
     centre = x.mean(axis=0)

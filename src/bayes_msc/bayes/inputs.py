@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayes_msc.bayes.design import Standardised, standardise
+from bayes_msc.bayes.mcmc.models import ModelInputs
 from bayes_msc.data.covariates import parse_term, term_values
 from bayes_msc.errors import InputError, Problem
-from bayes_msc.bayes.mcmc.models import ModelInputs
-from bayes_msc.bayes.design import Standardised, standardise
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,8 +69,9 @@ def prepare_effects(effects: Any, covariates: Sequence[str] = ()) -> Prepared:
         x, names, kept = effects.design(list(covariates))
         notes += list(effects.design_report(list(covariates)))
         if not kept.any():
-            raise InputError(Problem("no comparison has a value for every covariate: "
-                                     + ", ".join(names), column="--covariate"))
+            raise InputError(
+                Problem("no comparison has a value for every covariate: " + ", ".join(names), column="--covariate")
+            )
     else:
         x, names, kept = np.empty((effects.k, 0)), (), np.ones(effects.k, dtype=bool)
     std = _standardise(x, names)
@@ -80,13 +81,21 @@ def prepare_effects(effects: Any, covariates: Sequence[str] = ()) -> Prepared:
         kind="re",
         labels=tuple(f"{s}: {c}" for s, c in zip(data["study"], data["comparison"], strict=True)),
         studies=tuple(str(s) for s in data["study"]),
-        yi=data["yi"].to_numpy(dtype=float), vi=data["vi"].to_numpy(dtype=float),
-        z=std.z if std is not None else np.empty((len(data), 0)), vcov=vcov)
-    return Prepared(inputs=inputs, standardised=std, terms=tuple(names),
-                    n_treatment=data["n_treatment"].to_numpy(dtype=float),
-                    n_control=data["n_control"].to_numpy(dtype=float),
-                    comparisons=tuple(str(c) for c in data["comparison"]), arm_means=None,
-                    notes=tuple(notes))
+        yi=data["yi"].to_numpy(dtype=float),
+        vi=data["vi"].to_numpy(dtype=float),
+        z=std.z if std is not None else np.empty((len(data), 0)),
+        vcov=vcov,
+    )
+    return Prepared(
+        inputs=inputs,
+        standardised=std,
+        terms=tuple(names),
+        n_treatment=data["n_treatment"].to_numpy(dtype=float),
+        n_control=data["n_control"].to_numpy(dtype=float),
+        comparisons=tuple(str(c) for c in data["comparison"]),
+        arm_means=None,
+        notes=tuple(notes),
+    )
 
 
 def _pair_covariates(arms: pd.DataFrame, names: Sequence[str], ti: np.ndarray, ci: np.ndarray) -> pd.DataFrame:
@@ -124,10 +133,11 @@ def prepare_arms(arms: Any, covariates: Sequence[str] = ()) -> Prepared:
         ref.setdefault(s, c)
         if c == ref[s] and (s, t, c) not in pairs:
             pairs.append((s, t, c))
-    for s, c in sorted({(s, c) for s, c in zip(comps["study"], comps["control_arm"], strict=True)
-                        if c != ref[s]}):
-        notes.append(f"{s}: control arm '{c}' left out of the arm model (each treatment arm is "
-                     f"compared with one control per study, the reference '{ref[s]}')")
+    for s, c in sorted({(s, c) for s, c in zip(comps["study"], comps["control_arm"], strict=True) if c != ref[s]}):
+        notes.append(
+            f"{s}: control arm '{c}' left out of the arm model (each treatment arm is "
+            f"compared with one control per study, the reference '{ref[s]}')"
+        )
     ti = np.array([where[(s, t)] for s, t, _ in pairs])
     ci = np.array([where[(s, c)] for s, _, c in pairs])
     terms = [parse_term(t) for t in covariates]
@@ -137,11 +147,17 @@ def prepare_arms(arms: Any, covariates: Sequence[str] = ()) -> Prepared:
         kept = np.all(np.isfinite(x), axis=1)
         for i in np.flatnonzero(~kept):
             lacking = [t.name for j, t in enumerate(terms) if not np.isfinite(x[i, j])]
-            notes.append(f"{pairs[i][0]}: {pairs[i][1]} vs {pairs[i][2]} dropped from the regression: "
-                         f"no value for {', '.join(lacking)}")
+            notes.append(
+                f"{pairs[i][0]}: {pairs[i][1]} vs {pairs[i][2]} dropped from the regression: "
+                f"no value for {', '.join(lacking)}"
+            )
         if not kept.any():
-            raise InputError(Problem("no comparison has a value for every covariate: "
-                                     + ", ".join(t.name for t in terms), column="--covariate"))
+            raise InputError(
+                Problem(
+                    "no comparison has a value for every covariate: " + ", ".join(t.name for t in terms),
+                    column="--covariate",
+                )
+            )
         pairs = [p for p, k in zip(pairs, kept, strict=True) if k]
         ti, ci, x = ti[kept], ci[kept], x[kept]
     else:
@@ -154,15 +170,29 @@ def prepare_arms(arms: Any, covariates: Sequence[str] = ()) -> Prepared:
     arm_study = np.array([studies.index(data["study"].iat[i]) for i in arm_rows])
     mean, se, n = (data[c].to_numpy(dtype=float) for c in ("mean", "se", "n"))
     inputs = ModelInputs(
-        kind="arm", labels=tuple(f"{s}: {t} vs {c}" for s, t, c in pairs),
-        studies=tuple(s for s, _, _ in pairs), yi=mean[ti] - mean[ci], vi=se[ti] ** 2 + se[ci] ** 2,
+        kind="arm",
+        labels=tuple(f"{s}: {t} vs {c}" for s, t, c in pairs),
+        studies=tuple(s for s, _, _ in pairs),
+        yi=mean[ti] - mean[ci],
+        vi=se[ti] ** 2 + se[ci] ** 2,
         z=std.z if std is not None else np.empty((len(pairs), 0)),
-        arm_mean=mean[arm_rows], arm_se=se[arm_rows], arm_study=arm_study, arm_effect=arm_effect,
+        arm_mean=mean[arm_rows],
+        arm_se=se[arm_rows],
+        arm_study=arm_study,
+        arm_effect=arm_effect,
         arm_labels=tuple(f"{data['study'].iat[i]}: {data['arm'].iat[i]}" for i in arm_rows),
-        study_labels=tuple(studies))
-    return Prepared(inputs=inputs, standardised=std, terms=names, n_treatment=n[ti], n_control=n[ci],
-                    comparisons=tuple(f"{t} vs {c}" for _, t, c in pairs), arm_means=mean[arm_rows],
-                    notes=tuple(notes))
+        study_labels=tuple(studies),
+    )
+    return Prepared(
+        inputs=inputs,
+        standardised=std,
+        terms=names,
+        n_treatment=n[ti],
+        n_control=n[ci],
+        comparisons=tuple(f"{t} vs {c}" for _, t, c in pairs),
+        arm_means=mean[arm_rows],
+        notes=tuple(notes),
+    )
 
 
 def resolve_priors(prior_set: Any, prepared: Prepared, measure: str) -> Any:
@@ -177,14 +207,26 @@ def resolve_priors(prior_set: Any, prepared: Prepared, measure: str) -> Any:
     inp = prepared.inputs
     n = prepared.n_treatment + prepared.n_control
     if not np.all(np.isfinite(n) & (n > 0)):
-        needs = (not prior_set.resolved or (inp.p and prior_set.beta is None)
-                 or (inp.kind == "arm" and prior_set.alpha is None))
+        needs = (
+            not prior_set.resolved
+            or (inp.p and prior_set.beta is None)
+            or (inp.kind == "arm" and prior_set.alpha is None)
+        )
         if needs:
-            raise InputError(Problem(
-                f"prior set '{prior_set.name}' scales with the data, which needs every comparison's "
-                "arm sizes (n); some are missing: use a prior set given in absolute numbers"))
+            raise InputError(
+                Problem(
+                    f"prior set '{prior_set.name}' scales with the data, which needs every comparison's "
+                    "arm sizes (n); some are missing: use a prior set given in absolute numbers"
+                )
+            )
         return prior_set
-    ctx = prior_context(inp.yi, inp.vi, prepared.n_treatment + prepared.n_control,
-                        prepared.n_treatment, prepared.n_control, arm_means=prepared.arm_means,
-                        measure=measure)
+    ctx = prior_context(
+        inp.yi,
+        inp.vi,
+        prepared.n_treatment + prepared.n_control,
+        prepared.n_treatment,
+        prepared.n_control,
+        arm_means=prepared.arm_means,
+        measure=measure,
+    )
     return prior_set.resolve(ctx)

@@ -35,17 +35,34 @@ def _cell(p: argparse.ArgumentParser) -> None:
 
 
 def _effects_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--measure", choices=["md", "smd"], default="md",
-                   help="mean difference (default) or standardised mean difference (Hedges' g)")
-    p.add_argument("--multiarm", choices=["split", "shared"], default="split",
-                   help="multi-arm trials: split the shared arm's n among comparisons (default) "
-                        "or keep it whole and model the comparisons' covariance")
-    p.add_argument("--basis", choices=["final", "change"], default="final",
-                   help="final values (default) or change from baseline")
-    p.add_argument("--r", type=float, default=0.5, dest="corr",
-                   help="baseline/follow-up correlation for change scores (default 0.5)")
-    p.add_argument("--no-rescale", action="store_true",
-                   help="keep native scales (default: rescale to 0-100 where scale_min/scale_max are given)")
+    p.add_argument(
+        "--measure",
+        choices=["md", "smd"],
+        default="md",
+        help="mean difference (default) or standardised mean difference (Hedges' g)",
+    )
+    p.add_argument(
+        "--multiarm",
+        choices=["split", "shared"],
+        default="split",
+        help="multi-arm trials: split the shared arm's n among comparisons (default) "
+        "or keep it whole and model the comparisons' covariance",
+    )
+    p.add_argument(
+        "--basis", choices=["final", "change"], default="final", help="final values (default) or change from baseline"
+    )
+    p.add_argument(
+        "--r",
+        type=float,
+        default=0.5,
+        dest="corr",
+        help="baseline/follow-up correlation for change scores (default 0.5)",
+    )
+    p.add_argument(
+        "--no-rescale",
+        action="store_true",
+        help="keep native scales (default: rescale to 0-100 where scale_min/scale_max are given)",
+    )
 
 
 def _bayes_options(p: argparse.ArgumentParser) -> None:
@@ -55,8 +72,9 @@ def _bayes_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chains", type=int, default=4)
     p.add_argument("--seed", type=int, default=20210101)
     p.add_argument("--ci-prob", type=float, default=None, help="interval probability (default 0.95)")
-    p.add_argument("--mcid", type=float, default=None,
-                   help="minimal clinically important difference (reports P(mu < -MCID))")
+    p.add_argument(
+        "--mcid", type=float, default=None, help="minimal clinically important difference (reports P(mu < -MCID))"
+    )
     p.add_argument("--strict", action="store_true", help="exit 3 when a posterior fails its diagnostics")
 
 
@@ -79,8 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA")
     _cell(p)
     _effects_options(p)
-    p.add_argument("--method", choices=["fe", "dl", "reml", "pm", "paper"], default="dl",
-                   help="fe, dl (default), reml, pm; 'paper' = RE(DL) if I2 > 50%% or P_Q < 0.1, else FE")
+    p.add_argument(
+        "--method",
+        choices=["fe", "dl", "reml", "pm", "paper"],
+        default="dl",
+        help="fe, dl (default), reml, pm; 'paper' = RE(DL) if I2 > 50%% or P_Q < 0.1, else FE",
+    )
     p.add_argument("--hksj", action="store_true", help="Knapp-Hartung (HKSJ) adjustment")
     p.add_argument("--pi", choices=["z", "t"], default="z", help="prediction interval: z (metafor) or t with k-2 df")
     p.add_argument("--leave-one-out", action="store_true", help="add the leave-one-out table")
@@ -90,8 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA")
     _cell(p)
     _effects_options(p)
-    p.add_argument("--covariate", action="append", required=True, metavar="NAME",
-                   help="covariate column, or a transform such as log10(dose_million); repeatable")
+    p.add_argument(
+        "--covariate",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="covariate column, or a transform such as log10(dose_million); repeatable",
+    )
     p.add_argument("--method", choices=["dl", "reml", "fe"], default="reml")
     p.add_argument("--hksj", action="store_true")
     p.add_argument("--format", choices=["table", "json"], default="table")
@@ -116,22 +143,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=["re", "arm"], default="re")
     p.add_argument("--prior", action="append", default=[], metavar="NAME", help="prior-set name (default: all)")
     p.add_argument("--covariate", action="append", default=[], metavar="NAME")
-    p.add_argument("--engine", choices=["auto", "mcmc", "exact"], default="auto",
-                   help="auto (default): exact quadrature where it gives the posterior, else MCMC")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mcmc", "exact"],
+        default="auto",
+        help="auto (default): exact quadrature where it gives the posterior, else MCMC",
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
     _bayes_options(p)
 
     p = sub.add_parser("reproduce", help="the publication's pooled results beside this package's")
     p.add_argument("data", metavar="DATA")
-    p.add_argument("--multiarm", choices=["split", "shared"], default="split",
-                   help="shared arms in the computed pooling (the paper's double counting is always shown beside it)")
+    p.add_argument(
+        "--multiarm",
+        choices=["split", "shared"],
+        default="split",
+        help="shared arms in the computed pooling (the paper's double counting is always shown beside it)",
+    )
     p.add_argument("--no-rescale", action="store_true", help="keep native scales")
-    p.add_argument("--trials", choices=["published", "all"], default="published",
-                   help="pool only the trials the paper pooled (default) or every trial with data")
-    p.add_argument("--tolerance", type=float, default=0.05,
-                   help="agreement: fraction of the published CI width (default 0.05)")
-    p.add_argument("--published", metavar="DIR",
-                   help="take published_pooled.csv / published_metareg.csv from another dataset folder")
+    p.add_argument(
+        "--trials",
+        choices=["published", "all"],
+        default="published",
+        help="pool only the trials the paper pooled (default) or every trial with data",
+    )
+    p.add_argument(
+        "--tolerance", type=float, default=0.05, help="agreement: fraction of the published CI width (default 0.05)"
+    )
+    p.add_argument(
+        "--published",
+        metavar="DIR",
+        help="take published_pooled.csv / published_metareg.csv from another dataset folder",
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
 
     p = sub.add_parser("run", help="run a whole analysis spec and write the report")

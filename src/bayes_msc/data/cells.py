@@ -103,19 +103,26 @@ def _check_cell(dataset, outcome: str, month: float, basis: str, r: float):
     con = None if dataset.contrasts is None else dataset.contrasts[dataset.contrasts["outcome"] == outcome]
     con_months = [] if con is None else list(con["month"].dropna())
     if not where.size and (con is None or con.empty):
-        names = sorted(set(outcomes["outcome"]) | set(dataset.contrasts["outcome"] if dataset.contrasts
-                                                       is not None else []))
-        raise InputError(Problem(f"unknown outcome '{outcome}'; available outcomes: {', '.join(names)}",
-                                 column="--outcome"))
+        names = sorted(
+            set(outcomes["outcome"]) | set(dataset.contrasts["outcome"] if dataset.contrasts is not None else [])
+        )
+        raise InputError(
+            Problem(f"unknown outcome '{outcome}'; available outcomes: {', '.join(names)}", column="--outcome")
+        )
     con_at = None if con is None else _at(con, month)
-    if not (_at_values(outcomes["month"].to_numpy(dtype=float)[where], month).any()
-            or (con_at is not None and con_at.any())):
+    if not (
+        _at_values(outcomes["month"].to_numpy(dtype=float)[where], month).any() or (con_at is not None and con_at.any())
+    ):
         rows = outcomes.iloc[where]
         with_values = rows.loc[rows["stat_group"] != "missing", "month"]
-        raise InputError(Problem(
-            f"no rows for outcome '{outcome}' at month {month:g}; months with rows for it: "
-            f"{_months(list(rows['month'].dropna()) + con_months)} (with values: "
-            f"{_months(list(with_values) + con_months)})", column="--month"))
+        raise InputError(
+            Problem(
+                f"no rows for outcome '{outcome}' at month {month:g}; months with rows for it: "
+                f"{_months(list(rows['month'].dropna()) + con_months)} (with values: "
+                f"{_months(list(with_values) + con_months)})",
+                column="--month",
+            )
+        )
     if basis == "change" and month <= 0:
         raise InputError(Problem("change from baseline needs a follow-up month > 0", column="--month"))
     return where, None if con is None else con[con_at]
@@ -141,7 +148,10 @@ class _Row(NamedTuple):
 def _converted_rows(outcomes: pd.DataFrame, where: np.ndarray, rescale: bool, method: str) -> list[_Row]:
     """The rows at positions ``where`` of ``outcomes`` converted to mean/SD (as by :func:`to_mean_sd`)
     and rescaled to 0-100 where they give ``scale_min``/``scale_max`` and ``rescale`` is on."""
-    num = lambda c: outcomes[c].to_numpy(dtype=float)[where]
+
+    def num(c):
+        return outcomes[c].to_numpy(dtype=float)[where]
+
     col = {c: num(c) for c in STAT_INPUTS}
     group = _text(outcomes, "stat_group")[where]
     n, lo, hi = num("n"), num("scale_min"), num("scale_max")
@@ -152,10 +162,24 @@ def _converted_rows(outcomes: pd.DataFrame, where: np.ndarray, rescale: bool, me
     mean = np.where(has & ~change, rescale_mean(mean, lo, hi), np.where(has & change, rescale_sd(mean, lo, hi), mean))
     sd = np.where(has, rescale_sd(sd, lo, hi), sd)
     src = outcomes["_row"].to_numpy()[where].tolist() if "_row" in outcomes.columns else [None] * len(where)
-    return [_Row._make(values) for values in zip(
-        _text(outcomes, "study")[where].tolist(), _text(outcomes, "arm")[where].tolist(), kind.tolist(),
-        group.tolist(), mean.tolist(), sd.tolist(), n.tolist(), lo.tolist(), hi.tolist(), has.tolist(), text, src,
-        strict=True)]
+    return [
+        _Row._make(values)
+        for values in zip(
+            _text(outcomes, "study")[where].tolist(),
+            _text(outcomes, "arm")[where].tolist(),
+            kind.tolist(),
+            group.tolist(),
+            mean.tolist(),
+            sd.tolist(),
+            n.tolist(),
+            lo.tolist(),
+            hi.tolist(),
+            has.tolist(),
+            text,
+            src,
+            strict=True,
+        )
+    ]
 
 
 def _by_key(rows: list[_Row]) -> dict[tuple[str, str], _Row]:
@@ -167,8 +191,15 @@ def _where(rec) -> str:
     return f" (outcomes.csv row {int(row)})" if row is not None and np.isfinite(row) else ""
 
 
-def arm_values(dataset, outcome: str, month: float, basis: str = "final", r: float = 0.5,
-               rescale: bool = True, method: str = "luo_shi") -> ArmValues:
+def arm_values(
+    dataset,
+    outcome: str,
+    month: float,
+    basis: str = "final",
+    r: float = 0.5,
+    rescale: bool = True,
+    method: str = "luo_shi",
+) -> ArmValues:
     """Mean, SD and n of every arm of ``dataset`` for ``outcome`` at ``month``.
 
     Rows are converted as by :func:`to_mean_sd`, then mapped to 0-100 when ``rescale``
@@ -202,18 +233,28 @@ def arm_values(dataset, outcome: str, month: float, basis: str = "final", r: flo
         else:
             records.append(rec)
     # no records: from_records gives object columns, as this table always had
-    values = (pd.DataFrame({c: [x[c] for x in records] for c in _VALUE_COLUMNS}) if records
-              else pd.DataFrame.from_records(records, columns=list(_VALUE_COLUMNS)))
-    cell = ArmValues(values=values, reasons=reasons, contrasts=_contrast_effects(con, rescale),
-                     basis=basis, r=float(r), rescale=bool(rescale))
+    values = (
+        pd.DataFrame({c: [x[c] for x in records] for c in _VALUE_COLUMNS})
+        if records
+        else pd.DataFrame.from_records(records, columns=list(_VALUE_COLUMNS))
+    )
+    cell = ArmValues(
+        values=values,
+        reasons=reasons,
+        contrasts=_contrast_effects(con, rescale),
+        basis=basis,
+        r=float(r),
+        rescale=bool(rescale),
+    )
     # the rows' plain values are at hand: fill the cache rather than read them back from the frame
     cell.__dict__["rows"] = {(x["study"], x["arm"]): ArmRow(*(x[c] for c in _VALUE_COLUMNS[2:])) for x in records}
     return cell
 
 
 def _has_data(rec) -> bool:
-    return (rec is not None and rec.stat_group != "missing" and math.isfinite(rec.mean_used)
-            and math.isfinite(rec.sd_used))
+    return (
+        rec is not None and rec.stat_group != "missing" and math.isfinite(rec.mean_used) and math.isfinite(rec.sd_used)
+    )
 
 
 def _state(rec, what: str) -> str:
@@ -223,16 +264,26 @@ def _state(rec, what: str) -> str:
 
 
 def _record(key, rec, conversion: str, mean=None, sd=None) -> dict:
-    return {"study": key[0], "arm": key[1], "mean": rec.mean_used if mean is None else mean,
-            "sd": rec.sd_used if sd is None else sd, "n": float(rec.n), "scale_min": rec.scale_min,
-            "scale_max": rec.scale_max, "rescaled": bool(rec.rescaled), "conversion": conversion}
+    return {
+        "study": key[0],
+        "arm": key[1],
+        "mean": rec.mean_used if mean is None else mean,
+        "sd": rec.sd_used if sd is None else sd,
+        "n": float(rec.n),
+        "scale_min": rec.scale_min,
+        "scale_max": rec.scale_max,
+        "rescaled": bool(rec.rescaled),
+        "conversion": conversion,
+    }
 
 
 def same_scale(a: tuple[float, float], b: tuple[float, float]) -> bool:
     """``np.allclose(a, b, equal_nan=True)`` for two (scale_min, scale_max) pairs, without numpy's
     per-call overhead (same rule: ``|x - y| <= 1e-8 + 1e-5 |y|`` for finite y, or x == y)."""
-    return all((abs(x - y) <= 1e-08 + 1e-05 * abs(y) and math.isfinite(y)) or x == y
-               or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True))
+    return all(
+        (abs(x - y) <= 1e-08 + 1e-05 * abs(y) and math.isfinite(y)) or x == y or (math.isnan(x) and math.isnan(y))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def _arm_record(key, final_m, change_m, base, basis, r, rescale, month):
@@ -252,8 +303,10 @@ def _arm_record(key, final_m, change_m, base, basis, r, rescale, month):
         if not same:
             return None, "baseline and follow-up rows are on different scales"
         m, s = change_from_baseline(b.mean_used, b.sd_used, fin.mean_used, fin.sd_used, r)
-        text = (f"change built from month-0 and month-{month:g} values ({fin.conversion}), "
-                f"r = {r:g} (Cochrane Handbook 6.5.2.8)")
+        text = (
+            f"change built from month-0 and month-{month:g} values ({fin.conversion}), "
+            f"r = {r:g} (Cochrane Handbook 6.5.2.8)"
+        )
         return _record(key, fin, text, float(m), float(s)), ""
     lacking = [_state(chg, f"month-{month:g} change")] if chg is not None else []
     lacking += [_state(x, w) for x, w in ((b, "baseline"), (fin, f"month-{month:g}")) if not _has_data(x)]
@@ -262,11 +315,15 @@ def _arm_record(key, final_m, change_m, base, basis, r, rescale, month):
 
 def _contrast_effects(con: pd.DataFrame | None, rescale: bool) -> pd.DataFrame:
     if con is None:  # no contrasts.csv: the empty frame its filtered rows would give
-        return pd.DataFrame({c: np.array([], dtype=object) for c in ("study", "outcome", "month")}
-                            | {"yi": np.array([], dtype=float), "vi": np.array([], dtype=float),
-                               "rescaled": np.array([], dtype=bool)})
+        return pd.DataFrame(
+            {c: np.array([], dtype=object) for c in ("study", "outcome", "month")}
+            | {"yi": np.array([], dtype=float), "vi": np.array([], dtype=float), "rescaled": np.array([], dtype=bool)}
+        )
     con = con.copy()
-    get = lambda c: con[c].to_numpy(dtype=float) if c in con.columns else np.full(len(con), np.nan)
+
+    def get(c):
+        return con[c].to_numpy(dtype=float) if c in con.columns else np.full(len(con), np.nan)
+
     yi, vi = get("estimate"), contrast_variance(get("se"), get("ci_low"), get("ci_high"))
     lo, hi = get("scale_min"), get("scale_max")
     has = np.isfinite(lo) & np.isfinite(hi) & bool(rescale)
@@ -282,8 +339,11 @@ def conversion_notes(values: pd.DataFrame | ArmValues, used: list[tuple[str, str
     ``values`` is :attr:`ArmValues.values` (or the :class:`ArmValues` itself, which saves
     reading the frame again).
     """
-    rows = values.rows if isinstance(values, ArmValues) else {
-        (s, a): ArmRow(*rest) for s, a, *rest in zip(*(values[c].tolist() for c in _VALUE_COLUMNS), strict=True)}
+    rows = (
+        values.rows
+        if isinstance(values, ArmValues)
+        else {(s, a): ArmRow(*rest) for s, a, *rest in zip(*(values[c].tolist() for c in _VALUE_COLUMNS), strict=True)}
+    )
     reported = CONVERSION_TEXT[("mean_sd", "luo_shi")]
     groups: dict[tuple[str, str], list[str]] = {}
     for key in used:

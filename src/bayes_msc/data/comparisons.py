@@ -57,8 +57,23 @@ def smd_shared_covariance(y_a, y_b, n_shared, n_total):
 
 
 COLUMNS: tuple[str, ...] = (
-    "study", "comparison", "treatment_arm", "control_arm", "outcome", "month", "source_kind", "mean_t", "sd_t",
-    "n_t_whole", "mean_c", "sd_c", "n_c_whole", "yi", "vi", "n_treatment", "n_control",
+    "study",
+    "comparison",
+    "treatment_arm",
+    "control_arm",
+    "outcome",
+    "month",
+    "source_kind",
+    "mean_t",
+    "sd_t",
+    "n_t_whole",
+    "mean_c",
+    "sd_c",
+    "n_c_whole",
+    "yi",
+    "vi",
+    "n_treatment",
+    "n_control",
 )
 
 
@@ -79,8 +94,11 @@ class Comparison:
 def _pair_problem(cell: ArmValues, study: str, t: str, c: str) -> str | None:
     """Why the pair (t, c) has no arm-based effect size, or None when it has one."""
     rows = cell.rows
-    lacking = {arm: cell.reasons.get((study, arm), "not in arms.csv") for arm in (t, c)
-               if (study, arm) in cell.reasons or (study, arm) not in rows}
+    lacking = {
+        arm: cell.reasons.get((study, arm), "not in arms.csv")
+        for arm in (t, c)
+        if (study, arm) in cell.reasons or (study, arm) not in rows
+    }
     if len(lacking) == 2 and len(set(lacking.values())) == 1:
         return f"both arms: {lacking[t]}"
     if lacking:
@@ -88,8 +106,12 @@ def _pair_problem(cell: ArmValues, study: str, t: str, c: str) -> str | None:
     a, b = rows[(study, t)], rows[(study, c)]
     if cell.rescale and a.rescaled != b.rescaled:
         return "one arm has scale_min/scale_max and the other not, so only one could be rescaled to 0-100"
-    if (not cell.rescale and not same_scale((a.scale_min, a.scale_max), (b.scale_min, b.scale_max))
-            and math.isfinite(a.scale_min) and math.isfinite(b.scale_min)):
+    if (
+        not cell.rescale
+        and not same_scale((a.scale_min, a.scale_max), (b.scale_min, b.scale_max))
+        and math.isfinite(a.scale_min)
+        and math.isfinite(b.scale_min)
+    ):
         return "the arms are on different scales (rescaling is off)"
     return None
 
@@ -99,16 +121,22 @@ def _contrast_rows(con: pd.DataFrame) -> dict[str, list[tuple]]:
     rescaled, scale_min, scale_max), in file order."""
     if not len(con):
         return {}
-    get = lambda c: con[c].tolist() if c in con.columns else [NAN] * len(con)
+
+    def get(c):
+        return con[c].tolist() if c in con.columns else [NAN] * len(con)
+
     out: dict[str, list[tuple]] = {}
-    for study, *rest in zip(*(get(c) for c in ("study", "treatment_arm", "control_arm", "yi", "vi", "rescaled",
-                                               "scale_min", "scale_max")), strict=True):
+    for study, *rest in zip(
+        *(get(c) for c in ("study", "treatment_arm", "control_arm", "yi", "vi", "rescaled", "scale_min", "scale_max")),
+        strict=True,
+    ):
         out.setdefault(study, []).append(tuple(rest))
     return out
 
 
-def pair_rows(dataset, cell: ArmValues, outcome: str, month: float,
-              measure: str) -> tuple[list[Comparison], list[str], list[str]]:
+def pair_rows(
+    dataset, cell: ArmValues, outcome: str, month: float, measure: str
+) -> tuple[list[Comparison], list[str], list[str]]:
     """Every (treatment, control) pair: arm-based rows, contrast rows, what is missing, notes."""
     arms = dataset.arms
     a_study, a_arm, a_role = (arms[c].to_numpy(dtype=object).tolist() for c in ("study", "arm", "role"))
@@ -127,28 +155,52 @@ def pair_rows(dataset, cell: ArmValues, outcome: str, month: float,
         pairs += [(rec[0], rec[1]) for rec in cs if (rec[0], rec[1]) not in pairs]
         for t, c in pairs:
             match = [rec for rec in cs if rec[0] == t and rec[1] == c]
-            base = {"study": study, "comparison": f"{t} vs {c}", "treatment_arm": t, "control_arm": c,
-                    "outcome": outcome, "month": month, "n_t_whole": n_arm.get((study, t), NAN),
-                    "n_c_whole": n_arm.get((study, c), NAN)}
+            base = {
+                "study": study,
+                "comparison": f"{t} vs {c}",
+                "treatment_arm": t,
+                "control_arm": c,
+                "outcome": outcome,
+                "month": month,
+                "n_t_whole": n_arm.get((study, t), NAN),
+                "n_c_whole": n_arm.get((study, c), NAN),
+            }
             problem = _pair_problem(cell, study, t, c)
             if problem is None:
                 vt, vc = cell.rows[(study, t)], cell.rows[(study, c)]
-                rows.append(Comparison(**(base | {"source_kind": "arms", "mean_t": vt.mean, "sd_t": vt.sd,
-                                                  "n_t_whole": vt.n, "mean_c": vc.mean, "sd_c": vc.sd,
-                                                  "n_c_whole": vc.n})))
+                rows.append(
+                    Comparison(
+                        **(
+                            base
+                            | {
+                                "source_kind": "arms",
+                                "mean_t": vt.mean,
+                                "sd_t": vt.sd,
+                                "n_t_whole": vt.n,
+                                "mean_c": vc.mean,
+                                "sd_c": vc.sd,
+                                "n_c_whole": vc.n,
+                            }
+                        )
+                    )
+                )
                 if match:
                     notes.append(f"{study}: the contrasts.csv row for {t} vs {c} is not used: arm data give it")
             elif match and measure == "smd":
-                missing.append(f"{study}: {t} vs {c}: only a contrast (a raw difference) is available; "
-                               f"an SMD needs arm means and SDs ({problem})")
+                missing.append(
+                    f"{study}: {t} vs {c}: only a contrast (a raw difference) is available; "
+                    f"an SMD needs arm means and SDs ({problem})"
+                )
             elif match:
                 _, _, yi, vi, rescaled, lo, hi = match[0]
                 rows.append(Comparison(**(base | {"source_kind": "contrast", "yi": yi, "vi": vi})))
                 if rescaled:
                     notes.append(f"{study}: contrast {t} vs {c} rescaled from {lo:g}-{hi:g} to 0-100")
                 elif any_rescaled:
-                    notes.append(f"{study}: contrast {t} vs {c} is on its reported scale "
-                                 "(contrasts.csv gives no scale_min/scale_max)")
+                    notes.append(
+                        f"{study}: contrast {t} vs {c} is on its reported scale "
+                        "(contrasts.csv gives no scale_min/scale_max)"
+                    )
             else:
                 missing.append(f"{study}: {t} vs {c}: {problem}")
     return rows, missing, notes
@@ -165,7 +217,10 @@ def compute(comps: list[Comparison], measure: str, multiarm: str) -> None:
             x.n_treatment = x.n_t_whole / m_t[(x.study, x.treatment_arm)]
             x.n_control = x.n_c_whole / m_c[(x.study, x.control_arm)]
     f = escalc_md if measure == "md" else escalc_smd
-    col = lambda name: np.array([getattr(x, name) for x in arm_rows], dtype=float)
+
+    def col(name):
+        return np.array([getattr(x, name) for x in arm_rows], dtype=float)
+
     yi, vi = f(col("mean_t"), col("sd_t"), col("n_treatment"), col("mean_c"), col("sd_c"), col("n_control"))
     for x, y, v in zip(arm_rows, yi.tolist(), vi.tolist(), strict=True):
         x.yi, x.vi = y, v
@@ -199,12 +254,16 @@ def multiarm_notes(comps: list[Comparison], multiarm: str, measure: str) -> list
             if m < 2:
                 continue
             if multiarm == "split":
-                notes.append(f"{study}: {role} arm '{arm}' enters {m} comparisons; its n ({n:g}) "
-                             f"is split to {n / m:g} in each (Cochrane Handbook 23.3.4)")
+                notes.append(
+                    f"{study}: {role} arm '{arm}' enters {m} comparisons; its n ({n:g}) "
+                    f"is split to {n / m:g} in each (Cochrane Handbook 23.3.4)"
+                )
             else:
                 how = "sd^2/n of the shared arm" if measure == "md" else "Gleser & Olkin 2009 approximation"
-                notes.append(f"{study}: {role} arm '{arm}' enters {m} comparisons with its whole n "
-                             f"({n:g}); their covariance ({how}) is in vcov")
+                notes.append(
+                    f"{study}: {role} arm '{arm}' enters {m} comparisons with its whole n "
+                    f"({n:g}); their covariance ({how}) is in vcov"
+                )
     if multiarm == "shared":
         groups: dict[str, list[Comparison]] = {}
         for x in arm_rows:
@@ -212,8 +271,10 @@ def multiarm_notes(comps: list[Comparison], multiarm: str, measure: str) -> list
         for study, group in groups.items():
             n_arms = len({x.treatment_arm for x in group}) + len({x.control_arm for x in group})
             if len(group) > n_arms - 1:
-                notes.append(f"{study}: its {len(group)} comparisons of {n_arms} arms are linearly dependent, "
-                             "so vcov is singular (pool with a generalised inverse, or use multiarm 'split')")
+                notes.append(
+                    f"{study}: its {len(group)} comparisons of {n_arms} arms are linearly dependent, "
+                    "so vcov is singular (pool with a generalised inverse, or use multiarm 'split')"
+                )
     return notes
 
 
@@ -228,8 +289,10 @@ def _study_total(comps: list[Comparison], study: str) -> float:
         return list(seen.values())
 
     # pandas' sums, as the totals were first computed (summation order matters to the last bit)
-    return (pd.Series(firsts("treatment_arm", "n_t_whole"), dtype=float).sum()
-            + pd.Series(firsts("control_arm", "n_c_whole"), dtype=float).sum())
+    return (
+        pd.Series(firsts("treatment_arm", "n_t_whole"), dtype=float).sum()
+        + pd.Series(firsts("control_arm", "n_c_whole"), dtype=float).sum()
+    )
 
 
 def shared_vcov(comps: list[Comparison], measure: str) -> np.ndarray:
@@ -261,8 +324,9 @@ def shared_vcov(comps: list[Comparison], measure: str) -> np.ndarray:
     return v
 
 
-def comparison_frame(comps: list[Comparison], keep: list[bool], columns: tuple[str, ...],
-                     extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def comparison_frame(
+    comps: list[Comparison], keep: list[bool], columns: tuple[str, ...], extra: dict[str, np.ndarray] | None = None
+) -> pd.DataFrame:
     """The ``columns`` (then ``extra``, one value per comparison) of the kept comparisons.
 
     Column types are those of one frame of all comparisons, filtered: text columns stay
@@ -270,8 +334,10 @@ def comparison_frame(comps: list[Comparison], keep: list[bool], columns: tuple[s
     n's is of object type.
     """
     if not comps:
-        data = {c: np.array([], dtype=object) if c not in ("n_treatment", "n_control") else np.array([], dtype=float)
-                for c in columns}
+        data = {
+            c: np.array([], dtype=object) if c not in ("n_treatment", "n_control") else np.array([], dtype=float)
+            for c in columns
+        }
         return pd.DataFrame(data | {c: np.asarray(v)[:0] for c, v in (extra or {}).items()})
     data = {c: [getattr(x, c) for x in comps] for c in columns}
     frame = pd.DataFrame(data | (extra or {}))

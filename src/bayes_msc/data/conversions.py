@@ -233,8 +233,13 @@ def _fivenum_rows(df: pd.DataFrame) -> np.ndarray:
 STAT_INPUTS: tuple[str, ...] = ("mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3", "min", "max")
 
 
-def mean_sd_arrays(group: np.ndarray, n: np.ndarray, col: dict[str, np.ndarray], method: str = "luo_shi",
-                   five: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def mean_sd_arrays(
+    group: np.ndarray,
+    n: np.ndarray,
+    col: dict[str, np.ndarray],
+    method: str = "luo_shi",
+    five: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The conversion of :func:`to_mean_sd` on plain arrays (one element per row).
 
     Parameters
@@ -258,7 +263,8 @@ def mean_sd_arrays(group: np.ndarray, n: np.ndarray, col: dict[str, np.ndarray],
     sd = np.full(len(group), np.nan)
     if five is None:
         five = ((group == "median_iqr") | (group == "median_range")) & np.logical_and.reduce(
-            [~np.isnan(col[c]) for c in ("median", "q1", "q3", "min", "max")])
+            [~np.isnan(col[c]) for c in ("median", "q1", "q3", "min", "max")]
+        )
     # each formula only on the rows it applies to, and not at all when there are none
     m = group == "mean_sd"
     if m.any():
@@ -277,8 +283,9 @@ def mean_sd_arrays(group: np.ndarray, n: np.ndarray, col: dict[str, np.ndarray],
         mean[m], sd[m] = median_range_to_mean_sd(col["median"][m], col["min"][m], col["max"][m], n[m], method)
     m = five
     if m.any():
-        mean[m], sd[m] = fivenum_to_mean_sd(col["median"][m], col["q1"][m], col["q3"][m],
-                                            col["min"][m], col["max"][m], n[m], method)
+        mean[m], sd[m] = fivenum_to_mean_sd(
+            col["median"][m], col["q1"][m], col["q3"][m], col["min"][m], col["max"][m], n[m], method
+        )
     text = []
     for g, f in zip(group, five.tolist(), strict=True):
         key = "fivenum" if f else str(g)
@@ -313,8 +320,9 @@ def to_mean_sd(outcomes: pd.DataFrame, method: str = "luo_shi") -> pd.DataFrame:
     _check_method(method)
     out = outcomes.copy()
     col = {c: out[c].to_numpy(dtype=float) for c in STAT_INPUTS}
-    mean, sd, text = mean_sd_arrays(out["stat_group"].to_numpy(), out["n"].to_numpy(dtype=float), col, method,
-                                    five=_fivenum_rows(out))
+    mean, sd, text = mean_sd_arrays(
+        out["stat_group"].to_numpy(), out["n"].to_numpy(dtype=float), col, method, five=_fivenum_rows(out)
+    )
     out["mean_used"] = mean
     out["sd_used"] = sd
     out["conversion"] = pd.Series(np.array(text, dtype=object), index=out.index, dtype="str")

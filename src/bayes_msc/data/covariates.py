@@ -55,14 +55,16 @@ def parse_term(text: str, option: str = "--covariate") -> Term:
     """
     match = _TERM.match(str(text))
     if match is None or not (match.group("plain") or match.group("inner")):
-        raise InputError(Problem(f"'{text}' is not a covariate term; write NAME, log10(NAME) or log(NAME)",
-                                 column=option))
+        raise InputError(
+            Problem(f"'{text}' is not a covariate term; write NAME, log10(NAME) or log(NAME)", column=option)
+        )
     if match.group("plain") is not None:
         return Term(match.group("plain"))
     func = match.group("f")
     if func not in TRANSFORMS:
-        raise InputError(Problem(f"unknown transform '{func}' in '{text}'; allowed: log10(NAME), log(NAME)",
-                                 column=option))
+        raise InputError(
+            Problem(f"unknown transform '{func}' in '{text}'; allowed: log10(NAME), log(NAME)", column=option)
+        )
     return Term(match.group("inner"), func)
 
 
@@ -76,8 +78,9 @@ def _where(frame: pd.DataFrame, i: int) -> str:
     return ", ".join(parts) or f"row {i + 1}"
 
 
-def term_values(frame: pd.DataFrame, term: Term | str, *, option: str = "--covariate",
-                available: Sequence[str] | None = None) -> np.ndarray:
+def term_values(
+    frame: pd.DataFrame, term: Term | str, *, option: str = "--covariate", available: Sequence[str] | None = None
+) -> np.ndarray:
     """Values of a covariate term for every row of ``frame`` (NaN where missing).
 
     Parameters
@@ -103,15 +106,23 @@ def term_values(frame: pd.DataFrame, term: Term | str, *, option: str = "--covar
         available = [c for c in frame.columns if _is_numeric(frame[c]) and c not in _EXCLUDED]
     if term.column not in frame.columns or term.column not in available:
         names = ", ".join(sorted(available)) or "(none)"
-        raise InputError(Problem(f"unknown covariate '{term.column}' in '{term.name}'; available covariates: {names}",
-                                 column=option))
+        raise InputError(
+            Problem(f"unknown covariate '{term.column}' in '{term.name}'; available covariates: {names}", column=option)
+        )
     values = frame[term.column].to_numpy(dtype=float)
     if term.transform is None:
         return values
     bad = np.flatnonzero(np.isfinite(values) & (values <= 0))
     if bad.size:
-        raise InputError([Problem(f"{term.name}: {_where(frame, i)} has {term.column} = {values[i]:g}; "
-                                  "a logarithm needs values > 0", column=option) for i in bad])
+        raise InputError(
+            [
+                Problem(
+                    f"{term.name}: {_where(frame, i)} has {term.column} = {values[i]:g}; a logarithm needs values > 0",
+                    column=option,
+                )
+                for i in bad
+            ]
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.log10(values) if term.transform == "log10" else np.log(values)
 
@@ -123,10 +134,17 @@ def _is_numeric(series: pd.Series) -> bool:
 def _numeric_names(frame: pd.DataFrame) -> list[str]:
     """Numeric, non-boolean columns of ``frame`` (as :func:`_is_numeric`, read from the dtypes
     without materialising each column)."""
-    return [c for c, dtype in frame.dtypes.items()
-            if (dtype.kind in "iufc" if isinstance(dtype, np.dtype)
-                else not isinstance(dtype, pd.StringDtype) and pd.api.types.is_numeric_dtype(dtype)
-                and not pd.api.types.is_bool_dtype(dtype))]
+    return [
+        c
+        for c, dtype in frame.dtypes.items()
+        if (
+            dtype.kind in "iufc"
+            if isinstance(dtype, np.dtype)
+            else not isinstance(dtype, pd.StringDtype)
+            and pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
+        )
+    ]
 
 
 def _derived(arms: pd.DataFrame) -> pd.DataFrame:
@@ -205,8 +223,9 @@ def _arm_matrix(arms: pd.DataFrame, names: Sequence[str], *positions: np.ndarray
     return out
 
 
-def comparison_covariates(arms: pd.DataFrame, studies: pd.DataFrame | None,
-                          pairs: Sequence[tuple[str, str, str]]) -> pd.DataFrame:
+def comparison_covariates(
+    arms: pd.DataFrame, studies: pd.DataFrame | None, pairs: Sequence[tuple[str, str, str]]
+) -> pd.DataFrame:
     """Covariates of comparisons ``(study, treatment_arm, control_arm)`` (see module doc).
 
     The arms' ``n`` (randomised, from ``arms.csv``) weights the mean of two arm values.
@@ -215,8 +234,9 @@ def comparison_covariates(arms: pd.DataFrame, studies: pd.DataFrame | None,
     return pd.DataFrame(comparison_covariate_arrays(arms, studies, pairs), index=pd.RangeIndex(len(pairs)))
 
 
-def comparison_covariate_arrays(arms: pd.DataFrame, studies: pd.DataFrame | None,
-                                pairs: Sequence[tuple[str, str, str]]) -> dict[str, np.ndarray]:
+def comparison_covariate_arrays(
+    arms: pd.DataFrame, studies: pd.DataFrame | None, pairs: Sequence[tuple[str, str, str]]
+) -> dict[str, np.ndarray]:
     """The columns of :func:`comparison_covariates` as arrays (name -> one value per pair)."""
     arms = _derived(arms)
     names = covariate_columns(arms, studies)
@@ -238,14 +258,14 @@ def comparison_covariate_arrays(arms: pd.DataFrame, studies: pd.DataFrame | None
     return {c: value[:, j] for j, c in enumerate(names)}
 
 
-def arm_covariates(arms: pd.DataFrame, studies: pd.DataFrame | None,
-                   keys: Sequence[tuple[str, str]]) -> pd.DataFrame:
+def arm_covariates(arms: pd.DataFrame, studies: pd.DataFrame | None, keys: Sequence[tuple[str, str]]) -> pd.DataFrame:
     """Covariates of arms ``(study, arm)``: the arm's value, else the study's value."""
     return pd.DataFrame(arm_covariate_arrays(arms, studies, keys), index=pd.RangeIndex(len(keys)))
 
 
-def arm_covariate_arrays(arms: pd.DataFrame, studies: pd.DataFrame | None,
-                         keys: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+def arm_covariate_arrays(
+    arms: pd.DataFrame, studies: pd.DataFrame | None, keys: Sequence[tuple[str, str]]
+) -> dict[str, np.ndarray]:
     """The columns of :func:`arm_covariates` as arrays (name -> one value per arm)."""
     arms = _derived(arms)
     names = covariate_columns(arms, studies)

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_msc.errors import Problem
 from bayes_msc.data.schema import ARMS, KL_COLUMNS, OUTCOMES, STUDIES, FileSpec
+from bayes_msc.errors import Problem
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "bars"}
 
@@ -50,8 +50,9 @@ def read_text(path: Path, problems: list[Problem]) -> str | None:
         problems.append(Problem(f"cannot be read ({err.strerror or err})", name))
         return None
     if data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
-        problems.append(Problem("is a spreadsheet workbook, not CSV text; "
-                                "save it as 'CSV UTF-8 (comma delimited)'", name))
+        problems.append(
+            Problem("is a spreadsheet workbook, not CSV text; save it as 'CSV UTF-8 (comma delimited)'", name)
+        )
         return None
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         problems.append(Problem("is UTF-16 text; save it as 'CSV UTF-8 (comma delimited)'", name))
@@ -64,8 +65,14 @@ def read_text(path: Path, problems: list[Problem]) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        problems.append(Problem(f"is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}); "
-                                "save it as 'CSV UTF-8 (comma delimited)'", name, line))
+        problems.append(
+            Problem(
+                f"is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}); "
+                "save it as 'CSV UTF-8 (comma delimited)'",
+                name,
+                line,
+            )
+        )
         return None
     if not text.strip():
         problems.append(Problem("is empty; it needs a header row and data rows", name))
@@ -84,8 +91,7 @@ def _records(text: str, name: str, problems: list[Problem]) -> list[list[str]] |
     except csv.Error as err:
         # Name the row where the broken record starts (where an unclosed quote opens), not
         # the line where the parser gave up, which can be the end of the file.
-        problems.append(Problem(f"is not valid CSV from this row on: {err} "
-                                "(a stray or unclosed quote?)", name, start))
+        problems.append(Problem(f"is not valid CSV from this row on: {err} (a stray or unclosed quote?)", name, start))
         return None
     return records
 
@@ -102,32 +108,55 @@ def _header_problems(spec: FileSpec, header: list[str], name: str) -> list[Probl
         derived["kl_grade_mean"] = "the kl0 ... kl4 counts"
     for i, col in enumerate(header):
         if col in header[:i]:
-            problems.append(Problem(f"column appears twice in the header (columns "
-                                    f"{header.index(col) + 1} and {i + 1}); names must be unique",
-                                    name, 1, col))
+            problems.append(
+                Problem(
+                    f"column appears twice in the header (columns "
+                    f"{header.index(col) + 1} and {i + 1}); names must be unique",
+                    name,
+                    1,
+                    col,
+                )
+            )
         elif col in derived or col.startswith("_"):
             source = f" from {derived[col]}" if col in derived else ""
-            problems.append(Problem(f"the package derives this column{source}; rename or remove "
-                                    "it (names starting with '_' are reserved)", name, 1, col))
+            problems.append(
+                Problem(
+                    f"the package derives this column{source}; rename or remove "
+                    "it (names starting with '_' are reserved)",
+                    name,
+                    1,
+                    col,
+                )
+            )
     unknown = [h for h in header if h not in spec.known]
     absent = [k for k in spec.known if k not in header]
     for col in spec.required:
         if col not in header:
             close = difflib.get_close_matches(col.lower(), [h.lower() for h in unknown], n=1, cutoff=0.6)
             hint = f" (is '{unknown[[h.lower() for h in unknown].index(close[0])]}' it?)" if close else ""
-            problems.append(Problem(f"required column is missing{hint}; the header has: "
-                                    f"{', '.join(header)}", name, 1, col))
+            problems.append(
+                Problem(f"required column is missing{hint}; the header has: {', '.join(header)}", name, 1, col)
+            )
     # Extra columns are allowed, so a misspelt optional column would be silently unused.
     # Arm- and study-level extras are covariates: there only a case/underscore variant counts.
     loose = spec not in (ARMS, STUDIES)
     for col in unknown:
         squashed = col.lower().replace(" ", "_")
         match = [k for k in absent if k not in spec.required and k == squashed] or (
-            difflib.get_close_matches(squashed, [k for k in absent if k not in spec.required],
-                                      n=1, cutoff=0.8) if loose else [])
+            difflib.get_close_matches(squashed, [k for k in absent if k not in spec.required], n=1, cutoff=0.8)
+            if loose
+            else []
+        )
         if match:
-            problems.append(Problem(f"unknown column: did you mean '{match[0]}'? Rename it "
-                                    f"(allowed known columns: {', '.join(spec.known)})", name, 1, col))
+            problems.append(
+                Problem(
+                    f"unknown column: did you mean '{match[0]}'? Rename it "
+                    f"(allowed known columns: {', '.join(spec.known)})",
+                    name,
+                    1,
+                    col,
+                )
+            )
     return problems
 
 
@@ -162,19 +191,16 @@ def parse(text: str, spec: FileSpec, problems: list[Problem]) -> pd.DataFrame | 
     if len(header) == 1 and header[0] not in spec.required:
         seen = [word for sep, word in _SEPARATORS.items() if sep in header[0]]
         looks = f" (it looks separated by {seen[0]})" if seen else ""
-        problems.append(Problem(f"the header has one column, '{header[0]}': is it comma-separated?"
-                                f"{looks}", name, 1))
+        problems.append(Problem(f"the header has one column, '{header[0]}': is it comma-separated?{looks}", name, 1))
         return None
     width, rows, index = len(header), [], []
     for i, rec in enumerate(records[1:], start=2):  # i: spreadsheet row of the record
         cells = [c.strip() or None for c in rec]  # None: an empty cell
         if not any(cells):
             continue  # blank line: skipped, row numbers keep counting
-        if len(cells) != width and any(cells[width:]) or len(cells) < width:
-            hint = ("a comma inside an unquoted text cell? quote it" if len(cells) > width
-                    else "a missing comma?")
-            problems.append(Problem(f"has {len(cells)} cells but the header has {width} columns "
-                                    f"({hint})", name, i))
+        if (len(cells) != width and any(cells[width:])) or len(cells) < width:
+            hint = "a comma inside an unquoted text cell? quote it" if len(cells) > width else "a missing comma?"
+            problems.append(Problem(f"has {len(cells)} cells but the header has {width} columns ({hint})", name, i))
             continue
         rows.append(cells[:width])
         index.append(i - 2)
@@ -188,8 +214,9 @@ def parse(text: str, spec: FileSpec, problems: list[Problem]) -> pd.DataFrame | 
     problems.extend(_header_problems(spec, names, name))
     if len(set(names)) < len(names):
         return None
-    text_df = pd.DataFrame(grid[:, kept] if unnamed else grid, columns=pd.Index(names),
-                           index=pd.Index(index, dtype="int64"), dtype=object)
+    text_df = pd.DataFrame(
+        grid[:, kept] if unnamed else grid, columns=pd.Index(names), index=pd.Index(index, dtype="int64"), dtype=object
+    )
     text_df["_row"] = text_df.index + 2
     return text_df
 

@@ -29,7 +29,16 @@ from pathlib import Path
 import pandas as pd
 
 STAT_COLUMNS: tuple[str, ...] = (
-    "mean", "sd", "se", "ci_low", "ci_high", "median", "q1", "q3", "min", "max",
+    "mean",
+    "sd",
+    "se",
+    "ci_low",
+    "ci_high",
+    "median",
+    "q1",
+    "q3",
+    "min",
+    "max",
 )
 
 STAT_GROUPS: dict[str, tuple[str, ...]] = {

@@ -66,8 +66,17 @@ __all__ = [
     "smd_shared_covariance",
 ]
 FIXED_COLUMNS: tuple[str, ...] = (
-    "study", "comparison", "treatment_arm", "control_arm", "outcome", "month",
-    "yi", "vi", "n_treatment", "n_control", "source_kind",
+    "study",
+    "comparison",
+    "treatment_arm",
+    "control_arm",
+    "outcome",
+    "month",
+    "yi",
+    "vi",
+    "n_treatment",
+    "n_control",
+    "source_kind",
 )
 
 
@@ -143,8 +152,9 @@ class EffectTable:
         for i, row in enumerate(self.data.itertuples(index=False)):
             lacking = [name for name, v in vals.items() if not np.isfinite(v[i])]
             if lacking:
-                lines.append(f"{row.study}: {row.comparison} dropped from the regression: "
-                             f"no value for {', '.join(lacking)}")
+                lines.append(
+                    f"{row.study}: {row.comparison} dropped from the regression: no value for {', '.join(lacking)}"
+                )
         return tuple(lines)
 
     def to_frame(self) -> pd.DataFrame:
@@ -156,13 +166,26 @@ class EffectTable:
         effects = []
         for rec in self.data.to_dict(orient="records"):
             effects.append({c: rec[c] for c in self.data.columns if c not in ("outcome", "month")})
-        cov = [{"a": i, "b": j, "study": str(self.data["study"].iat[i]), "cov": float(self.vcov[i, j])}
-               for i in range(self.k) for j in range(i + 1, self.k) if self.vcov[i, j] != 0.0]
+        cov = [
+            {"a": i, "b": j, "study": str(self.data["study"].iat[i]), "cov": float(self.vcov[i, j])}
+            for i in range(self.k)
+            for j in range(i + 1, self.k)
+            if self.vcov[i, j] != 0.0
+        ]
         return {
-            "dataset": self.dataset, "simulated": self.simulated, "outcome": self.outcome,
-            "month": self.month, "measure": self.measure, "multiarm": self.multiarm,
-            "basis": self.basis, "r": self.r, "rescale": self.rescale, "k": self.k,
-            "missing": list(self.missing), "notes": list(self.notes), "effects": effects,
+            "dataset": self.dataset,
+            "simulated": self.simulated,
+            "outcome": self.outcome,
+            "month": self.month,
+            "measure": self.measure,
+            "multiarm": self.multiarm,
+            "basis": self.basis,
+            "r": self.r,
+            "rescale": self.rescale,
+            "k": self.k,
+            "missing": list(self.missing),
+            "notes": list(self.notes),
+            "effects": effects,
             "covariances": cov,
         }
 
@@ -196,14 +219,24 @@ def _check_options(measure: str, multiarm: str) -> None:
     if measure not in MEASURES:
         problems.append(Problem(f"unknown measure '{measure}'; allowed: {', '.join(MEASURES)}", column="--measure"))
     if multiarm not in MULTIARM:
-        problems.append(Problem(f"unknown multi-arm handling '{multiarm}'; allowed: {', '.join(MULTIARM)}",
-                                column="--multiarm"))
+        problems.append(
+            Problem(f"unknown multi-arm handling '{multiarm}'; allowed: {', '.join(MULTIARM)}", column="--multiarm")
+        )
     if problems:
         raise InputError(problems)
 
 
-def _build(dataset: Dataset, outcome: str, month: float, measure: str, multiarm: str, basis: str,
-           r: float, rescale: bool, conversion: str):
+def _build(
+    dataset: Dataset,
+    outcome: str,
+    month: float,
+    measure: str,
+    multiarm: str,
+    basis: str,
+    r: float,
+    rescale: bool,
+    conversion: str,
+):
     """The cell's values and comparisons: ``(cell, comps, keep, missing, notes, used)``, ``keep``
     flagging the comparisons with a defined effect size, ``used`` the arms they use."""
     _check_options(measure, multiarm)
@@ -213,20 +246,33 @@ def _build(dataset: Dataset, outcome: str, month: float, measure: str, multiarm:
     keep = [defined(x) for x in comps]
     for x, ok in zip(comps, keep, strict=True):
         if not ok:
-            missing.append(f"{x.study}: {x.treatment_arm} vs {x.control_arm}: effect size undefined "
-                           f"(n {x.n_treatment:g} and {x.n_control:g})")
+            missing.append(
+                f"{x.study}: {x.treatment_arm} vs {x.control_arm}: effect size undefined "
+                f"(n {x.n_treatment:g} and {x.n_control:g})"
+            )
     kept = [x for x, ok in zip(comps, keep, strict=True) if ok]
-    order = {key: i for i, key in enumerate(zip(dataset.arms["study"].tolist(), dataset.arms["arm"].tolist(),
-                                                strict=True))}
-    used = sorted({(x.study, a) for x in kept if x.source_kind == "arms" for a in (x.treatment_arm, x.control_arm)},
-                  key=lambda key: order.get(key, len(order)))
+    order = {
+        key: i for i, key in enumerate(zip(dataset.arms["study"].tolist(), dataset.arms["arm"].tolist(), strict=True))
+    }
+    used = sorted(
+        {(x.study, a) for x in kept if x.source_kind == "arms" for a in (x.treatment_arm, x.control_arm)},
+        key=lambda key: order.get(key, len(order)),
+    )
     notes = conversion_notes(cell, used) + multiarm_notes(kept, multiarm, measure) + notes
     return cell, comps, keep, missing, notes, used
 
 
-def effect_table(dataset: Dataset, outcome: str, month: float, measure: str = "md", multiarm: str = "split",
-                 basis: str = "final", r: float = 0.5, rescale: bool = True,
-                 conversion: str = "luo_shi") -> EffectTable:
+def effect_table(
+    dataset: Dataset,
+    outcome: str,
+    month: float,
+    measure: str = "md",
+    multiarm: str = "split",
+    basis: str = "final",
+    r: float = 0.5,
+    rescale: bool = True,
+    conversion: str = "luo_shi",
+) -> EffectTable:
     """Effect sizes (``yi``, ``vi``) of every treatment-vs-control comparison.
 
     Parameters
@@ -265,49 +311,94 @@ def effect_table(dataset: Dataset, outcome: str, month: float, measure: str = "m
         Unknown outcome, a month without rows for it (both list what is available),
         or invalid options.
     """
-    _, comps, keep, missing, notes, _ = _build(dataset, outcome, month, measure, multiarm, basis, r, rescale,
-                                               conversion)
+    _, comps, keep, missing, notes, _ = _build(
+        dataset, outcome, month, measure, multiarm, basis, r, rescale, conversion
+    )
     # covariates of every comparison, filtered with them (a comparison's values depend on it alone)
-    cov = comparison_covariate_arrays(dataset.arms, dataset.studies,
-                                      [(x.study, x.treatment_arm, x.control_arm) for x in comps])
+    cov = comparison_covariate_arrays(
+        dataset.arms, dataset.studies, [(x.study, x.treatment_arm, x.control_arm) for x in comps]
+    )
     data = comparison_frame(comps, keep, FIXED_COLUMNS, {c: v for c, v in cov.items() if c not in FIXED_COLUMNS})
     kept = [x for x, ok in zip(comps, keep, strict=True) if ok]
     vcov = shared_vcov(kept, measure) if multiarm == "shared" else np.diag(data["vi"].to_numpy(dtype=float))
     return EffectTable(
-        data=data, vcov=vcov, outcome=outcome, month=float(month), measure=measure, multiarm=multiarm,
-        basis=basis, r=float(r), rescale=bool(rescale), simulated=bool(dataset.simulated), dataset=dataset.name,
-        missing=tuple(missing), notes=tuple(notes),
+        data=data,
+        vcov=vcov,
+        outcome=outcome,
+        month=float(month),
+        measure=measure,
+        multiarm=multiarm,
+        basis=basis,
+        r=float(r),
+        rescale=bool(rescale),
+        simulated=bool(dataset.simulated),
+        dataset=dataset.name,
+        missing=tuple(missing),
+        notes=tuple(notes),
         covariates=tuple(c for c in cov if c not in FIXED_COLUMNS),
     )
 
 
-def arm_table(dataset: Dataset, outcome: str, month: float, basis: str = "final", r: float = 0.5,
-              rescale: bool = True, conversion: str = "luo_shi") -> ArmTable:
+def arm_table(
+    dataset: Dataset,
+    outcome: str,
+    month: float,
+    basis: str = "final",
+    r: float = 0.5,
+    rescale: bool = True,
+    conversion: str = "luo_shi",
+) -> ArmTable:
     """Arm-level means, SDs and covariates for the arm-based model (see :class:`ArmTable`).
 
     Same selection, conversions and comparisons as :func:`effect_table` (measure "md");
     contrasts cannot enter at arm level and are listed in ``missing``.
     """
-    cell, comps, keep, missing, notes, keys = _build(dataset, outcome, month, "md", "shared", basis, r, rescale,
-                                                     conversion)
+    cell, comps, keep, missing, notes, keys = _build(
+        dataset, outcome, month, "md", "shared", basis, r, rescale, conversion
+    )
     for x, ok in zip(comps, keep, strict=True):
         if ok and x.source_kind == "contrast":
-            missing.append(f"{x.study}: {x.treatment_arm} vs {x.control_arm}: only a contrast is available; "
-                           "it cannot enter the arm-level model")
-    comparisons = comparison_frame(comps, [ok and x.source_kind == "arms" for x, ok in zip(comps, keep, strict=True)],
-                                   ("study", "treatment_arm", "control_arm"))
+            missing.append(
+                f"{x.study}: {x.treatment_arm} vs {x.control_arm}: only a contrast is available; "
+                "it cannot enter the arm-level model"
+            )
+    comparisons = comparison_frame(
+        comps,
+        [ok and x.source_kind == "arms" for x, ok in zip(comps, keep, strict=True)],
+        ("study", "treatment_arm", "control_arm"),
+    )
     notes = [n for n in notes if " enters " not in n]
-    role = dict(zip(zip(dataset.arms["study"].tolist(), dataset.arms["arm"].tolist(), strict=True),
-                    dataset.arms["role"].tolist(), strict=True))
+    role = dict(
+        zip(
+            zip(dataset.arms["study"].tolist(), dataset.arms["arm"].tolist(), strict=True),
+            dataset.arms["role"].tolist(),
+            strict=True,
+        )
+    )
     rows = [cell.rows[k] for k in keys]
     n, sd = np.array([float(x.n) for x in rows]), np.array([float(x.sd) for x in rows])
-    data = {"study": [s for s, _ in keys], "arm": [a for _, a in keys], "role": [role.get(k, "") for k in keys],
-            "n": n, "mean": np.array([float(x.mean) for x in rows]), "sd": sd, "se": sd / np.sqrt(n)}
+    data = {
+        "study": [s for s, _ in keys],
+        "arm": [a for _, a in keys],
+        "role": [role.get(k, "") for k in keys],
+        "n": n,
+        "mean": np.array([float(x.mean) for x in rows]),
+        "sd": sd,
+        "se": sd / np.sqrt(n),
+    }
     cov = arm_covariate_arrays(dataset.arms, dataset.studies, keys)
     data = pd.DataFrame(data | {c: v for c, v in cov.items() if c not in data})
     return ArmTable(
-        data=data, comparisons=comparisons, outcome=outcome,
-        month=float(month), basis=basis, r=float(r), rescale=bool(rescale), simulated=bool(dataset.simulated),
-        dataset=dataset.name, missing=tuple(missing), notes=tuple(notes),
+        data=data,
+        comparisons=comparisons,
+        outcome=outcome,
+        month=float(month),
+        basis=basis,
+        r=float(r),
+        rescale=bool(rescale),
+        simulated=bool(dataset.simulated),
+        dataset=dataset.name,
+        missing=tuple(missing),
+        notes=tuple(notes),
         covariates=tuple(c for c in cov if c not in ("study", "arm", "role", "n", "mean", "sd", "se")),
     )

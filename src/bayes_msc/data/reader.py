@@ -44,8 +44,9 @@ class _Table:
     def filled(self) -> pd.DataFrame:
         """True where a cell is not empty (as read: a cell that is no number counts)."""
         keep = self.text.columns != "_row"
-        return pd.DataFrame(~pd.isna(self.text.to_numpy(object)[:, keep]), index=self.text.index,
-                            columns=self.text.columns[keep])
+        return pd.DataFrame(
+            ~pd.isna(self.text.to_numpy(object)[:, keep]), index=self.text.index, columns=self.text.columns[keep]
+        )
 
     @cached_property
     def stat_groups(self) -> pd.Series:
@@ -67,24 +68,36 @@ def _load(folder: Path, spec: sc.FileSpec, problems: list[Problem]) -> _Table | 
     numbers = csvfile.numbers(spec, text_df)
     # Built from arrays: assign() costs more; the text stays object (no str inference).
     cells = text_df.to_numpy(object)
-    frame = pd.DataFrame({c: numbers[c] if c in numbers else text_df[c].to_numpy() if c == "_row"
-                          else pd.Series(cells[:, j], index=text_df.index, dtype=object)
-                          for j, c in enumerate(text_df.columns)}, index=text_df.index)
+    frame = pd.DataFrame(
+        {
+            c: numbers[c]
+            if c in numbers
+            else text_df[c].to_numpy()
+            if c == "_row"
+            else pd.Series(cells[:, j], index=text_df.index, dtype=object)
+            for j, c in enumerate(text_df.columns)
+        },
+        index=text_df.index,
+    )
     return _Table(spec, text_df, tuple(numbers), header_ok, header_ok and len(problems) == before, frame=frame)
 
 
 # ----------------------------------------------------------------- cross-file rules
+
 
 def _overlap_problems(arms: _Table | None, studies: _Table | None) -> list[Problem]:
     """A numeric column may come from arms.csv or studies.csv, not both (which to use?)."""
     if arms is None or studies is None:
         return []
     both = [c for c in studies.numeric if c in arms.numeric]
-    return [Problem("is also a numeric column of arms.csv; a covariate must come from one file",
-                    sc.STUDIES.name, 1, c) for c in both]
+    return [
+        Problem("is also a numeric column of arms.csv; a covariate must come from one file", sc.STUDIES.name, 1, c)
+        for c in both
+    ]
 
 
 # -------------------------------------------------------------------- normalising
+
 
 def _normalise_arms(frame: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
     arms = frame.copy()
@@ -113,8 +126,19 @@ def _normalise_outcomes(t: _Table, arms: pd.DataFrame) -> pd.DataFrame:
     if "source" not in out.columns:
         out["source"] = pd.Series(np.nan, index=out.index, dtype="str")
     out["stat_group"] = pd.Series(t.stat_groups.to_numpy(), index=out.index, dtype="str")
-    lead = ["study", "arm", "outcome", "month", "n", *STAT_COLUMNS, "kind", "scale_min",
-            "scale_max", "source", "stat_group"]
+    lead = [
+        "study",
+        "arm",
+        "outcome",
+        "month",
+        "n",
+        *STAT_COLUMNS,
+        "kind",
+        "scale_min",
+        "scale_max",
+        "source",
+        "stat_group",
+    ]
     return out[lead + [c for c in out.columns if c not in lead and c != "_row"] + ["_row"]]
 
 
@@ -125,8 +149,18 @@ def _normalise_contrasts(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = np.nan
     if "source" not in out.columns:
         out["source"] = pd.Series(np.nan, index=out.index, dtype="str")
-    lead = ["study", "outcome", "month", "treatment_arm", "control_arm", "estimate", "se",
-            "ci_low", "ci_high", "source"]
+    lead = [
+        "study",
+        "outcome",
+        "month",
+        "treatment_arm",
+        "control_arm",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "source",
+    ]
     return out[lead + [c for c in out.columns if c not in lead and c != "_row"] + ["_row"]]
 
 
@@ -138,6 +172,7 @@ def _normalise_published(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- public
+
 
 def read_dataset(path: str | Path) -> Dataset:
     """Read, validate and normalise a dataset folder.
@@ -165,8 +200,9 @@ def read_dataset(path: str | Path) -> Dataset:
     if not folder.exists():
         raise InputError(Problem(f"dataset folder '{path}' does not exist"))
     if not folder.is_dir():
-        raise InputError(Problem(f"'{path}' is a file; a dataset folder (holding arms.csv and "
-                                 "outcomes.csv) is expected"))
+        raise InputError(
+            Problem(f"'{path}' is a file; a dataset folder (holding arms.csv and outcomes.csv) is expected")
+        )
     problems: list[Problem] = []
     tables = {spec.name: _load(folder, spec, problems) for spec in sc.SPECS}
     extra = rules.context_rules(tables)
@@ -177,10 +213,16 @@ def read_dataset(path: str | Path) -> Dataset:
             continue
         if spec is sc.ARMS and t.frame.empty:
             problems.append(Problem("has no data rows; at least one arm is required", spec.name))
-        if spec is sc.OUTCOMES and t.frame.empty and (tables[sc.CONTRASTS.name] is None
-                                                      or tables[sc.CONTRASTS.name].frame.empty):
-            problems.append(Problem("has no data rows (and there are no contrasts); at least one "
-                                    "outcome row is required", spec.name))
+        if (
+            spec is sc.OUTCOMES
+            and t.frame.empty
+            and (tables[sc.CONTRASTS.name] is None or tables[sc.CONTRASTS.name].frame.empty)
+        ):
+            problems.append(
+                Problem(
+                    "has no data rows (and there are no contrasts); at least one outcome row is required", spec.name
+                )
+            )
         if t.frame.empty:
             continue
         # With a header to fix first, only the cells are judged: row rules would mislead.
@@ -195,12 +237,19 @@ def read_dataset(path: str | Path) -> Dataset:
         if t is not None:  # text as pandas' str dtype (validation ran on faster object columns);
             # a plain 0..n-1 index: the source line is in _row. (One frame built from arrays
             # costs less than astype on each column.)
-            t.frame = pd.DataFrame({c: t.frame[c].to_numpy() if c in t.numeric or c == "_row"
-                                    else pd.array(t.frame[c].to_numpy(object), dtype="str")
-                                    for c in t.frame.columns})
+            t.frame = pd.DataFrame(
+                {
+                    c: t.frame[c].to_numpy()
+                    if c in t.numeric or c == "_row"
+                    else pd.array(t.frame[c].to_numpy(object), dtype="str")
+                    for c in t.frame.columns
+                }
+            )
     arms = _normalise_arms(tables[sc.ARMS.name].frame, tables[sc.ARMS.name].numeric)
-    optional = {name: tables[name].frame if tables[name] is not None else None
-                for name in (sc.STUDIES.name, sc.CONTRASTS.name, sc.PUBLISHED.name)}
+    optional = {
+        name: tables[name].frame if tables[name] is not None else None
+        for name in (sc.STUDIES.name, sc.CONTRASTS.name, sc.PUBLISHED.name)
+    }
     return Dataset(
         path=folder.resolve(),
         arms=arms,
@@ -228,8 +277,9 @@ def covariate_columns(ds: Dataset) -> tuple[str, ...]:
     """
     skip = {"study", "arm", "role", "n", "_row"}
     frames = [ds.arms] + ([ds.studies] if ds.studies is not None else [])
-    return tuple(c for f in frames for c, dtype in f.dtypes.items()
-                 if c not in skip and pd.api.types.is_float_dtype(dtype))
+    return tuple(
+        c for f in frames for c, dtype in f.dtypes.items() if c not in skip and pd.api.types.is_float_dtype(dtype)
+    )
 
 
 def cell_summary(ds: Dataset) -> pd.DataFrame:
@@ -252,8 +302,13 @@ def cell_summary(ds: Dataset) -> pd.DataFrame:
     # Plain dicts and sets: a handful of pandas group-bys cost more on tables of this size.
     cells: dict[tuple[str, float | None], tuple[set, list, set, set]] = {}
     out = ds.outcomes
-    for outcome, month, study, group in zip(out["outcome"].tolist(), out["month"].astype(float).tolist(),
-                                            out["study"].tolist(), out["stat_group"].tolist(), strict=True):
+    for outcome, month, study, group in zip(
+        out["outcome"].tolist(),
+        out["month"].astype(float).tolist(),
+        out["study"].tolist(),
+        out["stat_group"].tolist(),
+        strict=True,
+    ):
         if not (pd.isna(outcome) or pd.isna(month)):
             data, arms, missing, _ = cells.setdefault((outcome, month), (set(), [], set(), set()))
             if group == "missing":
@@ -262,8 +317,9 @@ def cell_summary(ds: Dataset) -> pd.DataFrame:
                 data.add(study)
                 arms.append(study)
     con = ds.contrasts if ds.contrasts is not None else pd.DataFrame(columns=["outcome", "month", "study"])
-    for outcome, month, study in zip(con["outcome"].tolist(), con["month"].astype(float).tolist(),
-                                     con["study"].tolist(), strict=True):
+    for outcome, month, study in zip(
+        con["outcome"].tolist(), con["month"].astype(float).tolist(), con["study"].tolist(), strict=True
+    ):
         if not pd.isna(outcome):  # a contrast without a month covers a whole follow-up
             cells.setdefault((outcome, None if pd.isna(month) else month), (set(), [], set(), set()))[3].add(study)
     keys = sorted(cells, key=lambda k: (k[0], k[1] is None, k[1] or 0.0))
@@ -274,9 +330,16 @@ def cell_summary(ds: Dataset) -> pd.DataFrame:
     def join(i: int) -> pd.Series:
         return pd.Series(["; ".join(sorted(set(cells[k][i]))) for k in keys], dtype="str")
 
-    return pd.DataFrame({
-        "outcome": pd.Series([k[0] for k in keys], dtype="str"),
-        "month": np.array([np.nan if k[1] is None else k[1] for k in keys], dtype=float),
-        "n_studies": count(0), "n_arms": np.array([len(cells[k][1]) for k in keys], dtype="int64"),
-        "studies": join(0), "n_missing": count(2), "missing": join(2), "n_contrasts": count(3),
-        "contrasts": join(3)})
+    return pd.DataFrame(
+        {
+            "outcome": pd.Series([k[0] for k in keys], dtype="str"),
+            "month": np.array([np.nan if k[1] is None else k[1] for k in keys], dtype=float),
+            "n_studies": count(0),
+            "n_arms": np.array([len(cells[k][1]) for k in keys], dtype="int64"),
+            "studies": join(0),
+            "n_missing": count(2),
+            "missing": join(2),
+            "n_contrasts": count(3),
+            "contrasts": join(3),
+        }
+    )

@@ -43,6 +43,7 @@ class Table(Protocol):
 
 # ------------------------------------------------------------------ statistics groups
 
+
 def _fill_codes(filled: pd.DataFrame) -> pd.Series:
     """Each row's fill pattern over :data:`STAT_COLUMNS` as one integer (bit i: column i given)."""
     bits = filled.reindex(columns=list(STAT_COLUMNS), fill_value=False).to_numpy(bool)
@@ -55,8 +56,10 @@ def _group_of(code: int) -> tuple[str, str, str | None]:
     if not given:
         return "missing", "", None
     complete = [g for g, cols in STAT_GROUPS.items() if set(cols) <= set(given)]
-    allowed = (f"allowed: exactly one group of {GROUPS_TEXT}, or every statistic empty "
-               "to declare a value that was measured but is unknown here")
+    allowed = (
+        f"allowed: exactly one group of {GROUPS_TEXT}, or every statistic empty "
+        "to declare a value that was measured but is unknown here"
+    )
     if len(complete) == 1 and set(STAT_GROUPS[complete[0]]) == set(given):
         return complete[0], "", None
     if len(complete) > 1:
@@ -64,22 +67,27 @@ def _group_of(code: int) -> tuple[str, str, str | None]:
         return "", f"more than one group of statistics ({groups}); {allowed}", given[0]
     if complete:
         extra = [c for c in given if c not in STAT_GROUPS[complete[0]]]
-        return "", (f"{', '.join(extra)} given beside the complete group "
-                    f"{'+'.join(STAT_GROUPS[complete[0]])}; {allowed}"), extra[0]
-    wanting = [[c for c in cols if c not in given] for cols in STAT_GROUPS.values()
-               if set(given) <= set(cols)]
+        return (
+            "",
+            (f"{', '.join(extra)} given beside the complete group {'+'.join(STAT_GROUPS[complete[0]])}; {allowed}"),
+            extra[0],
+        )
+    wanting = [[c for c in cols if c not in given] for cols in STAT_GROUPS.values() if set(given) <= set(cols)]
     if not wanting:
         return "", f"{', '.join(given)} do not form one group of statistics; {allowed}", given[0]
     options = " or ".join("+".join(w) for w in wanting)
-    return "", (f"incomplete statistics: {', '.join(given)} given without {options}; "
-                f"{allowed}"), wanting[0][0]
+    return "", (f"incomplete statistics: {', '.join(given)} given without {options}; {allowed}"), wanting[0][0]
 
 
 def _judge(filled: pd.DataFrame) -> pd.DataFrame:
     """``group``, ``message``, ``column`` of every row (computed once per distinct pattern)."""
     codes = _fill_codes(filled)
-    verdicts = pd.DataFrame([_group_of(int(c)) for c in codes.unique()], index=codes.unique(),
-                            columns=["group", "message", "column"], dtype=object)
+    verdicts = pd.DataFrame(
+        [_group_of(int(c)) for c in codes.unique()],
+        index=codes.unique(),
+        columns=["group", "message", "column"],
+        dtype=object,
+    )
     return verdicts.reindex(codes.to_numpy()).set_axis(filled.index)
 
 
@@ -110,13 +118,20 @@ def contrast_stat_rule(filled: pd.DataFrame) -> RowRule:
     both_ci = f["ci_low"] & f["ci_high"]
     ok = (f["se"] != both_ci) & (f["ci_low"] == f["ci_high"])
     allowed = "allowed: se, or ci_low and ci_high (exactly one of the two)"
-    message = pd.Series(np.select(
-        [f["se"] & both_ci, f["ci_low"] != f["ci_high"]],
-        [f"both se and ci_low+ci_high given; {allowed}",
-         "only one of ci_low and ci_high given; " + allowed],
-        f"no se and no ci_low+ci_high; {allowed}"), index=f.index, dtype=object)
-    column = pd.Series(np.where(f["ci_low"] == f["ci_high"], "se",
-                                np.where(f["ci_low"], "ci_high", "ci_low")), index=f.index, dtype=object)
+    message = pd.Series(
+        np.select(
+            [f["se"] & both_ci, f["ci_low"] != f["ci_high"]],
+            [f"both se and ci_low+ci_high given; {allowed}", "only one of ci_low and ci_high given; " + allowed],
+            f"no se and no ci_low+ci_high; {allowed}",
+        ),
+        index=f.index,
+        dtype=object,
+    )
+    column = pd.Series(
+        np.where(f["ci_low"] == f["ci_high"], "se", np.where(f["ci_low"], "ci_high", "ci_low")),
+        index=f.index,
+        dtype=object,
+    )
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         return describe_each(message.loc[rows.index], column.loc[rows.index])
@@ -125,6 +140,7 @@ def contrast_stat_rule(filled: pd.DataFrame) -> RowRule:
 
 
 # ---------------------------------------------------------------- cross-file rules
+
 
 def join_keys(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     """One text key per row from ``cols`` (NaN where one is empty), for fast look-ups."""
@@ -161,16 +177,29 @@ def roles_rule(arms: pd.DataFrame) -> RowRule:
     t = np.array([ROLES[0] in found[s] for s in study], dtype=bool)
     c = np.array([ROLES[1] in found[s] for s in study], dtype=bool)
     unclear = np.array([None in found[s] for s in study], dtype=bool)
-    lacking = pd.Series(np.select([~t & ~c, ~t, ~c], ["treatment arm and no control arm",
-                                                      "treatment arm", "control arm"], ""),
-                        index=arms.index, dtype=object)
-    ok = pd.Series(~_first_seen(arms["study"].tolist()) | arms["study"].isna().to_numpy(bool) | unclear
-                   | (lacking == "").to_numpy(bool), index=arms.index)
+    lacking = pd.Series(
+        np.select([~t & ~c, ~t, ~c], ["treatment arm and no control arm", "treatment arm", "control arm"], ""),
+        index=arms.index,
+        dtype=object,
+    )
+    ok = pd.Series(
+        ~_first_seen(arms["study"].tolist())
+        | arms["study"].isna().to_numpy(bool)
+        | unclear
+        | (lacking == "").to_numpy(bool),
+        index=arms.index,
+    )
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
-        return describe_each("study " + rows["study"].map(render) + " has no "
-                             + lacking.loc[rows.index] + "; every study needs at least one "
-                             "treatment and one control arm", "role")
+        return describe_each(
+            "study "
+            + rows["study"].map(render)
+            + " has no "
+            + lacking.loc[rows.index]
+            + "; every study needs at least one "
+            "treatment and one control arm",
+            "role",
+        )
 
     return RowRule("roles", lambda df: ok.loc[df.index], ("study", "role"), describe)
 
@@ -203,12 +232,21 @@ def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role
         messages = np.where(
             ~rows["study"].isin(studies),
             "study " + rows["study"].map(render) + " is not in arms.csv; allowed: studies of arms.csv",
-            np.where(have.isna(),
-                     f"{column} " + rows[column].map(render) + " is not an arm of study "
-                     + rows["study"].map(render) + " in arms.csv; allowed: "
-                     + rows["study"].map(arms_of).fillna("").astype(str),
-                     f"{column} " + rows[column].map(render) + " has role " + have.map(render)
-                     + f" in arms.csv; allowed: an arm with role {role}"))
+            np.where(
+                have.isna(),
+                f"{column} "
+                + rows[column].map(render)
+                + " is not an arm of study "
+                + rows["study"].map(render)
+                + " in arms.csv; allowed: "
+                + rows["study"].map(arms_of).fillna("").astype(str),
+                f"{column} "
+                + rows[column].map(render)
+                + " has role "
+                + have.map(render)
+                + f" in arms.csv; allowed: an arm with role {role}",
+            ),
+        )
         cols = np.where(~rows["study"].isin(studies), "study", column)
         return describe_each(pd.Series(messages, index=rows.index), pd.Series(cols, index=rows.index))
 
@@ -225,16 +263,21 @@ def n_used_rule(used: Mapping[tuple[str, str], str]) -> RowRule:
     lookup = used
 
     def check(df: pd.DataFrame) -> np.ndarray:
-        return df["n"].ne(1).to_numpy(bool) | np.array([k not in lookup for k in _pairs(df, "study", "arm")],
-                                                         dtype=bool)
+        return df["n"].ne(1).to_numpy(bool) | np.array(
+            [k not in lookup for k in _pairs(df, "study", "arm")], dtype=bool
+        )
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         listing = pd.Series([lookup[k] for k in _pairs(rows, "study", "arm")], index=rows.index, dtype=object)
         many = listing.str.contains(",")
-        messages = ("n is 1 and outcomes.csv " + np.where(many, "rows ", "row ") + listing
-                    + np.where(many, " use it (their n is empty)", " uses it (its n is empty)")
-                    + "; allowed: n >= 2 "
-                    "where outcomes use the arm's n, or an n on those outcomes rows")
+        messages = (
+            "n is 1 and outcomes.csv "
+            + np.where(many, "rows ", "row ")
+            + listing
+            + np.where(many, " use it (their n is empty)", " uses it (its n is empty)")
+            + "; allowed: n >= 2 "
+            "where outcomes use the arm's n, or an n on those outcomes rows"
+        )
         return describe_each(messages, "n")
 
     return RowRule("n_used", check, ("study", "arm", "n"), describe)
@@ -242,6 +285,7 @@ def n_used_rule(used: Mapping[tuple[str, str], str]) -> RowRule:
 
 def listed_rule(studies: set[str], key: str, message: str) -> RowRule:
     """``study`` is one of ``studies`` (message: '{study} ...' continues the study's name)."""
+
     def check(df: pd.DataFrame) -> np.ndarray:
         study = df["study"].tolist()
         return ~_first_seen(study) | np.array([is_empty(s) or s in studies for s in study], dtype=bool)
@@ -254,14 +298,27 @@ def listed_rule(studies: set[str], key: str, message: str) -> RowRule:
 
 def trials_rule(studies: set[str]) -> RowRule:
     """published_pooled.csv: ``trials`` lists known study ids separated by ';'."""
+
     def unknown(df: pd.DataFrame) -> pd.Series:
-        return pd.Series([", ".join(repr(p) for p in (part.strip() for part in ("" if is_empty(t) else t).split(";"))
-                                    if p and p not in studies) for t in df["trials"].tolist()],
-                         index=df.index, dtype=object)
+        return pd.Series(
+            [
+                ", ".join(
+                    repr(p)
+                    for p in (part.strip() for part in ("" if is_empty(t) else t).split(";"))
+                    if p and p not in studies
+                )
+                for t in df["trials"].tolist()
+            ],
+            index=df.index,
+            dtype=object,
+        )
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
-        return describe_each("trials lists " + unknown(rows) + ", not studies of arms.csv; "
-                             "allowed: study ids of arms.csv separated by ';'", "trials")
+        return describe_each(
+            "trials lists " + unknown(rows) + ", not studies of arms.csv; "
+            "allowed: study ids of arms.csv separated by ';'",
+            "trials",
+        )
 
     return RowRule("trials", lambda df: unknown(df) == "", ("trials",), describe)
 
@@ -273,11 +330,17 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
     when absent or unreadable). A file with rejected rows or empty key cells is not used
     to judge the others.
     """
+
     def usable(table: Table | None, keys: tuple[str, ...]) -> Table | None:
         # Checking other files against a file with rejected rows or empty keys would
         # only echo its own problems.
-        ok = (table is not None and table.complete and not table.frame.empty
-              and set(keys) <= set(table.columns) and not any(table.text[k].isna().any() for k in keys))
+        ok = (
+            table is not None
+            and table.complete
+            and not table.frame.empty
+            and set(keys) <= set(table.columns)
+            and not any(table.text[k].isna().any() for k in keys)
+        )
         return table if ok else None
 
     outcomes = t[OUTCOMES.name]
@@ -295,21 +358,32 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
                 arm_roles.setdefault(key, r)  # the first row of a duplicated arm
         found[ARMS.name].append(roles_rule(arms.frame))
         found[OUTCOMES.name].append(arm_rule(arm_roles))
-        found[CONTRASTS.name] += [arm_rule(arm_roles, "treatment_arm", "treatment"),
-                                  arm_rule(arm_roles, "control_arm", "control")]
+        found[CONTRASTS.name] += [
+            arm_rule(arm_roles, "treatment_arm", "treatment"),
+            arm_rule(arm_roles, "control_arm", "control"),
+        ]
         arm_studies = {s for s, _ in arm_roles}
         found[PUBLISHED.name].append(trials_rule(arm_studies))
         if studies is not None:
             listed = set(studies.frame["study"].dropna())
-            found[ARMS.name].append(listed_rule(
-                listed, "in_studies", "is not in studies.csv; every study of arms.csv needs a row there"))
-            found[STUDIES.name].append(listed_rule(
-                arm_studies, "has_arms", "has no arms in arms.csv; every study of studies.csv needs its arms there"))
+            found[ARMS.name].append(
+                listed_rule(listed, "in_studies", "is not in studies.csv; every study of arms.csv needs a row there")
+            )
+            found[STUDIES.name].append(
+                listed_rule(
+                    arm_studies, "has_arms", "has no arms in arms.csv; every study of studies.csv needs its arms there"
+                )
+            )
     if arms is not None and usable(outcomes, ("study", "arm")) is not None:
         no_n = outcomes.text["n"].isna().tolist() if "n" in outcomes.columns else [True] * len(outcomes.text)
         rows: dict[tuple[str, str], list[str]] = {}
-        for key, row, group, empty in zip(_pairs(outcomes.frame, "study", "arm"), outcomes.frame["_row"].tolist(),
-                                          outcomes.stat_groups.tolist(), no_n, strict=True):
+        for key, row, group, empty in zip(
+            _pairs(outcomes.frame, "study", "arm"),
+            outcomes.frame["_row"].tolist(),
+            outcomes.stat_groups.tolist(),
+            no_n,
+            strict=True,
+        ):
             if group != "missing" and empty:
                 rows.setdefault(key, []).append(str(row))
         found[ARMS.name].append(n_used_rule({k: ", ".join(v) for k, v in rows.items()}))

@@ -53,25 +53,38 @@ class FileSpec:
 
 
 KL_COLUMNS = ("kl0", "kl1", "kl2", "kl3", "kl4")
-ARMS = FileSpec("arms.csv", ("study", "arm", "role", "n"), ("n", "female", "male", *KL_COLUMNS),
-                ("study", "arm", "role"), ("study", "arm", "role", "n"), ("study", "arm"))
-OUTCOMES = FileSpec("outcomes.csv", ("study", "arm", "outcome", "month"),
-                    ("month", "n", *STAT_COLUMNS, "scale_min", "scale_max"),
-                    ("study", "arm", "outcome", "kind", "source"),
-                    ("study", "arm", "outcome", "month"), ("study", "arm", "outcome", "month"))
-CONTRASTS = FileSpec("contrasts.csv",
-                     ("study", "outcome", "month", "treatment_arm", "control_arm", "estimate"),
-                     ("month", "estimate", "se", "ci_low", "ci_high"),
-                     ("study", "outcome", "treatment_arm", "control_arm", "source"),
-                     ("study", "outcome", "treatment_arm", "control_arm", "estimate"),
-                     ("study", "outcome", "month", "treatment_arm", "control_arm"))
+ARMS = FileSpec(
+    "arms.csv",
+    ("study", "arm", "role", "n"),
+    ("n", "female", "male", *KL_COLUMNS),
+    ("study", "arm", "role"),
+    ("study", "arm", "role", "n"),
+    ("study", "arm"),
+)
+OUTCOMES = FileSpec(
+    "outcomes.csv",
+    ("study", "arm", "outcome", "month"),
+    ("month", "n", *STAT_COLUMNS, "scale_min", "scale_max"),
+    ("study", "arm", "outcome", "kind", "source"),
+    ("study", "arm", "outcome", "month"),
+    ("study", "arm", "outcome", "month"),
+)
+CONTRASTS = FileSpec(
+    "contrasts.csv",
+    ("study", "outcome", "month", "treatment_arm", "control_arm", "estimate"),
+    ("month", "estimate", "se", "ci_low", "ci_high"),
+    ("study", "outcome", "treatment_arm", "control_arm", "source"),
+    ("study", "outcome", "treatment_arm", "control_arm", "estimate"),
+    ("study", "outcome", "month", "treatment_arm", "control_arm"),
+)
 STUDIES = FileSpec("studies.csv", ("study",), (), ("study",), ("study",), ("study",))
-PUBLISHED = FileSpec("published_pooled.csv",
-                     ("outcome", "month", "estimate", "ci_low", "ci_high", "p_value", "p_text",
-                      "trials", "source"),
-                     ("month", "estimate", "ci_low", "ci_high", "p_value"),
-                     ("outcome", "p_text", "trials", "source"),
-                     ("outcome", "month", "estimate", "ci_low", "ci_high", "trials", "source"))
+PUBLISHED = FileSpec(
+    "published_pooled.csv",
+    ("outcome", "month", "estimate", "ci_low", "ci_high", "p_value", "p_text", "trials", "source"),
+    ("month", "estimate", "ci_low", "ci_high", "p_value"),
+    ("outcome", "p_text", "trials", "source"),
+    ("outcome", "month", "estimate", "ci_low", "ci_high", "trials", "source"),
+)
 SPECS = (ARMS, OUTCOMES, CONTRASTS, STUDIES, PUBLISHED)
 
 GROUPS_TEXT = ", ".join("+".join(cols) for cols in STAT_GROUPS.values())
@@ -80,7 +93,7 @@ MESSAGES: dict[str, str] = {
     # cell and column checks: {column} and {value}
     "empty": "is empty; a value is required",
     "source": "source is empty; when a file has a source column every row needs one "
-              "(table/figure/page of the publication)",
+    "(table/figure/page of the publication)",
     "number": "{value} is not a finite number; allowed: a finite number, or an empty cell when unknown",
     "whole_ge1": "n is {value}; allowed: a whole number >= 1",
     "whole_ge2": "n is {value}; allowed: a whole number >= 2, or empty for the arm's n",
@@ -94,17 +107,21 @@ MESSAGES: dict[str, str] = {
     "ci_order": "ci_low ({ci_low}) must be less than ci_high ({ci_high})",
     "ci_estimate": "estimate ({estimate}) lies outside its interval [{ci_low}, {ci_high}]",
     "ci_mean": "mean ({mean}) lies outside its interval [{ci_low}, {ci_high}]",
-    "iqr_order": "quartiles must satisfy q1 <= median <= q3 and q1 < q3; "
-                 "here q1 = {q1}, median = {median}, q3 = {q3}",
+    "iqr_order": "quartiles must satisfy q1 <= median <= q3 and q1 < q3; here q1 = {q1}, median = {median}, q3 = {q3}",
     "range_order": "the range must satisfy min <= median <= max and min < max; "
-                   "here min = {min}, median = {median}, max = {max}",
+    "here min = {min}, median = {median}, max = {max}",
     "scale_pair": "scale_min is {scale_min} and scale_max is {scale_max}; give both or neither",
     "scale_order": "scale_min ({scale_min}) must be less than scale_max ({scale_max})",
     "same_arm": "treatment_arm and control_arm are both {treatment_arm}; they must differ",
 }
 ROW_COLUMN: dict[str, str] = {
-    "ci_order": "ci_low", "ci_estimate": "estimate", "ci_mean": "mean", "iqr_order": "median",
-    "range_order": "median", "scale_pair": "scale_min", "scale_order": "scale_min",
+    "ci_order": "ci_low",
+    "ci_estimate": "estimate",
+    "ci_mean": "mean",
+    "iqr_order": "median",
+    "range_order": "median",
+    "scale_pair": "scale_min",
+    "scale_order": "scale_min",
     "same_arm": "control_arm",
 }
 
@@ -152,17 +169,20 @@ def _ordered(low: str, high: str) -> Callable[[pd.DataFrame], pd.Series]:
     def check(df: pd.DataFrame) -> pd.Series:
         lo, hi = df[low].to_numpy(float), df[high].to_numpy(float)
         return pd.Series(np.isnan(lo) | np.isnan(hi) | (lo < hi), index=df.index)
+
     return check
 
 
 def _between(low: str, mid: str, high: str, strict_width: bool = True) -> Callable[[pd.DataFrame], pd.Series]:
     """low <= mid <= high, and low < high when ``strict_width``; otherwise a reversed
     interval passes here (the check of the interval itself reports it)."""
+
     def check(df: pd.DataFrame) -> pd.Series:
         lo, x, hi = (df[c].to_numpy(float) for c in (low, mid, high))
         ok = (lo <= x) & (x <= hi)
         ok = ok & (lo < hi) if strict_width else ok | (lo >= hi)
         return pd.Series(ok | np.isnan(lo) | np.isnan(x) | np.isnan(hi), index=df.index)
+
     return check
 
 
@@ -196,9 +216,15 @@ def _off_scale(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
 def _describe_off_scale(rows: pd.DataFrame) -> pd.DataFrame:
     bad, names = _off_scale(rows)
     off = pd.Series([", ".join(np.array(names)[b]) for b in bad], index=rows.index)
-    messages = (off + " outside the scale [" + rows["scale_min"].map(render) + ", "
-                + rows["scale_max"].map(render) + "]; allowed: values on the scale "
-                "(a change: within +/- the scale's width)")
+    messages = (
+        off
+        + " outside the scale ["
+        + rows["scale_min"].map(render)
+        + ", "
+        + rows["scale_max"].map(render)
+        + "]; allowed: values on the scale "
+        "(a change: within +/- the scale's width)"
+    )
     return describe_each(messages, off.str.split(",").str[0])
 
 
@@ -218,8 +244,7 @@ def _unique(keys: tuple[str, ...]) -> RowRule:
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         key_text = rows[list(keys)].map(render).agg(", ".join, axis=1)
         listing = rows["_row"].astype(str).groupby(key_text.to_numpy()).transform(", ".join)
-        messages = (f"duplicate ({', '.join(keys)}) = (" + key_text + "), on rows " + listing
-                    + "; each must appear once")
+        messages = f"duplicate ({', '.join(keys)}) = (" + key_text + "), on rows " + listing + "; each must appear once"
         return describe_each(messages, keys[-1])
 
     return RowRule("duplicate", check, keys, describe)
@@ -227,16 +252,17 @@ def _unique(keys: tuple[str, ...]) -> RowRule:
 
 # ------------------------------------------------------------------------- schemas
 
-def cell_rules(spec: FileSpec, text: pd.DataFrame, values: pd.DataFrame,
-               numeric: tuple[str, ...]) -> tuple[RowRule, ...]:
+
+def cell_rules(
+    spec: FileSpec, text: pd.DataFrame, values: pd.DataFrame, numeric: tuple[str, ...]
+) -> tuple[RowRule, ...]:
     """Rules on the cells: required cells filled, numeric cells finite numbers.
 
     ``text`` holds the cells as read and ``values`` the same frame with the ``numeric``
     columns converted (NaN where a cell is empty, not a number or not finite). A cell that
     is not a number is reported as such, not again as empty; each bad cell is one problem.
     """
-    required = [c for c in text.columns
-                if c in spec.not_empty or (c == "source" and spec in (OUTCOMES, CONTRASTS))]
+    required = [c for c in text.columns if c in spec.not_empty or (c == "source" and spec in (OUTCOMES, CONTRASTS))]
     numbers = list(numeric)
     index, cells = text.index, text.to_numpy(object)
     position = {c: j for j, c in enumerate(text.columns)}
@@ -257,8 +283,10 @@ def cell_rules(spec: FileSpec, text: pd.DataFrame, values: pd.DataFrame,
 
         return RowRule(key, check, (), describe)
 
-    return (rule("empty", empty, required, lambda c, v: MESSAGES["source" if c == "source" else "empty"]),
-            rule("number", not_number, numbers, lambda c, v: MESSAGES["number"].format(value=v)))
+    return (
+        rule("empty", empty, required, lambda c, v: MESSAGES["source" if c == "source" else "empty"]),
+        rule("number", not_number, numbers, lambda c, v: MESSAGES["number"].format(value=v)),
+    )
 
 
 @dataclass(frozen=True)
@@ -289,20 +317,27 @@ def _column_checks(spec: FileSpec) -> dict[str, ColumnCheck]:
         "role": ColumnCheck("role", lambda s: np.array([v in ROLES for v in s], dtype=bool)),
         "kind": ColumnCheck("kind", lambda s: np.array([v in KINDS for v in s], dtype=bool)),
         "month": ColumnCheck("month", lambda s: s >= 0),
-        "sd": positive, "se": positive, "female": nonneg, "male": nonneg,
-        **{k: nonneg for k in KL_COLUMNS},
+        "sd": positive,
+        "se": positive,
+        "female": nonneg,
+        "male": nonneg,
+        **dict.fromkeys(KL_COLUMNS, nonneg),
         "p_value": ColumnCheck("probability", lambda s: (s >= 0) & (s <= 1)),
         "n": ColumnCheck(f"whole_ge{minimum}", lambda s: (s % 1 == 0) & (s >= minimum)),
     }
 
 
-_ON_NUMBERS = frozenset({"ci_order", "ci_mean", "ci_estimate", "iqr_order", "range_order", "scale_order",
-                         "on_scale"})
+_ON_NUMBERS = frozenset({"ci_order", "ci_mean", "ci_estimate", "iqr_order", "range_order", "scale_order", "on_scale"})
 """Row rules that compare values: they apply only where the columns they need are numeric."""
 
 
-def file_schema(spec: FileSpec, columns: tuple[str, ...], extra: tuple[RowRule, ...] = (),
-                cells_only: bool = False, numeric: tuple[str, ...] | None = None) -> Schema:
+def file_schema(
+    spec: FileSpec,
+    columns: tuple[str, ...],
+    extra: tuple[RowRule, ...] = (),
+    cells_only: bool = False,
+    numeric: tuple[str, ...] | None = None,
+) -> Schema:
     """The schema of one file: the checks of ``spec`` its present ``columns`` allow, plus
     ``extra`` row rules (cell rules, cross-file rules). With ``cells_only`` (a header to fix
     first) only the ``extra`` rules run.
@@ -330,30 +365,45 @@ def file_schema(spec: FileSpec, columns: tuple[str, ...], extra: tuple[RowRule, 
     rules = [
         template_rule("ci_order", _ordered("ci_low", "ci_high"), ("ci_low", "ci_high")),
         template_rule("ci_mean", _between("ci_low", "mean", "ci_high", False), ("ci_low", "mean", "ci_high")),
-        template_rule("ci_estimate", _between("ci_low", "estimate", "ci_high", False),
-                      ("ci_low", "estimate", "ci_high")),
+        template_rule(
+            "ci_estimate", _between("ci_low", "estimate", "ci_high", False), ("ci_low", "estimate", "ci_high")
+        ),
         template_rule("iqr_order", _between("q1", "median", "q3"), ("q1", "median", "q3")),
         template_rule("range_order", _between("min", "median", "max"), ("min", "median", "max")),
-        template_rule("scale_pair", lambda df: df["scale_min"].isna() == df["scale_max"].isna(),
-                      ("scale_min", "scale_max")),
+        template_rule(
+            "scale_pair", lambda df: df["scale_min"].isna() == df["scale_max"].isna(), ("scale_min", "scale_max")
+        ),
         template_rule("scale_order", _ordered("scale_min", "scale_max"), ("scale_min", "scale_max")),
         *extra,
     ]
     if spec is OUTCOMES:
-        rules.append(RowRule("on_scale", lambda df: pd.Series(~_off_scale(df)[0].any(axis=1), index=df.index),
-                             ("scale_min", "scale_max"), _describe_off_scale))
+        rules.append(
+            RowRule(
+                "on_scale",
+                lambda df: pd.Series(~_off_scale(df)[0].any(axis=1), index=df.index),
+                ("scale_min", "scale_max"),
+                _describe_off_scale,
+            )
+        )
     if spec is CONTRASTS:
-        rules.append(template_rule("same_arm", lambda df: df["treatment_arm"].isna()
-                                   | (df["treatment_arm"] != df["control_arm"]),
-                                   ("treatment_arm", "control_arm")))
+        rules.append(
+            template_rule(
+                "same_arm",
+                lambda df: df["treatment_arm"].isna() | (df["treatment_arm"] != df["control_arm"]),
+                ("treatment_arm", "control_arm"),
+            )
+        )
     if spec.key:
         rules.append(_unique(spec.key))
     checks = _column_checks(spec)
     own = {c for c in spec.known if c in checks}
     numbers = set(columns if numeric is None else numeric)
-    return Schema({name: checks[name] for name in columns if name in own},
-                  tuple(r for r in rules if set(r.needs) <= set(columns)
-                        and (r.key not in _ON_NUMBERS or set(r.needs) <= numbers)))
+    return Schema(
+        {name: checks[name] for name in columns if name in own},
+        tuple(
+            r for r in rules if set(r.needs) <= set(columns) and (r.key not in _ON_NUMBERS or set(r.needs) <= numbers)
+        ),
+    )
 
 
 def check_frame(schema: Schema, frame: pd.DataFrame, file: str) -> list[Problem]:

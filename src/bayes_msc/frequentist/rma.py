@@ -87,12 +87,23 @@ def _inputs(yi, vi, V, labels) -> tuple[np.ndarray, np.ndarray, tuple[str, ...],
     problems = []
     for i in range(k):
         if not np.isfinite(y[i]):
-            problems.append(Problem(f"comparison '{labels[i]}': yi = {y[i]} is not a finite number",
-                                    file=TABLE, row=data_row(i), column="yi"))
+            problems.append(
+                Problem(
+                    f"comparison '{labels[i]}': yi = {y[i]} is not a finite number",
+                    file=TABLE,
+                    row=data_row(i),
+                    column="yi",
+                )
+            )
         if not (np.isfinite(d[i]) and d[i] > 0):
-            problems.append(Problem(
-                f"comparison '{labels[i]}': vi = {d[i]}; sampling variances must be finite and > 0",
-                file=TABLE, row=data_row(i), column="vi"))
+            problems.append(
+                Problem(
+                    f"comparison '{labels[i]}': vi = {d[i]}; sampling variances must be finite and > 0",
+                    file=TABLE,
+                    row=data_row(i),
+                    column="vi",
+                )
+            )
     if problems:
         raise InputError(problems)
     if V is None:
@@ -123,31 +134,38 @@ def _design(X, names, k: int) -> tuple[np.ndarray, tuple[str, ...]]:
         raise InputError(Problem("X has no covariate columns (pass X=None to pool)", column="X"))
     names = tuple(f"x{j + 1}" for j in range(q)) if names is None else tuple(str(n) for n in names)
     if len(names) != q or len(set(names)) != q or "intercept" in names:
-        raise InputError(Problem(f"need {q} distinct covariate names other than 'intercept'",
-                                 column="names"))
+        raise InputError(Problem(f"need {q} distinct covariate names other than 'intercept'", column="names"))
     problems = []
     for j, name in enumerate(names):
         for i in np.flatnonzero(~np.isfinite(x[:, j])):
-            problems.append(Problem(f"covariate '{name}' is missing or not finite",
-                                    file=TABLE, row=data_row(i), column=name))
+            problems.append(
+                Problem(f"covariate '{name}' is missing or not finite", file=TABLE, row=data_row(i), column=name)
+            )
         if np.all(np.isfinite(x[:, j])) and np.ptp(x[:, j]) == 0:
-            problems.append(Problem(f"covariate '{name}' is constant across the {k} comparisons; "
-                                    "its slope cannot be estimated", column=name))
+            problems.append(
+                Problem(
+                    f"covariate '{name}' is constant across the {k} comparisons; its slope cannot be estimated",
+                    column=name,
+                )
+            )
     if problems:
         raise InputError(problems)
     if k < q + 1:
-        raise InputError(Problem(f"k = {k} comparisons are too few to estimate {q + 1} coefficients",
-                                 column=names[-1]))
+        raise InputError(Problem(f"k = {k} comparisons are too few to estimate {q + 1} coefficients", column=names[-1]))
     full = np.column_stack([np.ones(k), x])
     if np.linalg.matrix_rank(full) < q + 1:
-        raise InputError(Problem("covariates " + ", ".join(f"'{n}'" for n in names)
-                                 + " are collinear (with each other or the intercept)",
-                                 column=names[-1]))
+        raise InputError(
+            Problem(
+                "covariates "
+                + ", ".join(f"'{n}'" for n in names)
+                + " are collinear (with each other or the intercept)",
+                column=names[-1],
+            )
+        )
     return full, ("intercept",) + names
 
 
-def _fit(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, hksj: bool,
-         truncate: bool, level: float) -> _Fit:
+def _fit(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, hksj: bool, truncate: bool, level: float) -> _Fit:
     from scipy import stats
 
     k, p = x.shape
@@ -200,11 +218,29 @@ def _fit(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, hksj: bool,
     else:
         qe, qe_p, i2, h2 = 0.0, 1.0, 0.0, 1.0
     wd = np.diag(w)
-    return _Fit(beta=beta, vb=vb, se=se, z=z, p=np.asarray(pval, dtype=float),
-                ci_low=beta - crit * se, ci_high=beta + crit * se, tau2=tau2,
-                se_tau2=est.se, test=test, df=df, qe=qe, qe_df=k - p, qe_p=qe_p, i2=i2, h2=h2,
-                qm=qm, qm_df=qm_df, qm_p=qm_p, weights=100 * wd / wd.sum(),
-                notes=(est.note,) if est.note else ())
+    return _Fit(
+        beta=beta,
+        vb=vb,
+        se=se,
+        z=z,
+        p=np.asarray(pval, dtype=float),
+        ci_low=beta - crit * se,
+        ci_high=beta + crit * se,
+        tau2=tau2,
+        se_tau2=est.se,
+        test=test,
+        df=df,
+        qe=qe,
+        qe_df=k - p,
+        qe_p=qe_p,
+        i2=i2,
+        h2=h2,
+        qm=qm,
+        qm_df=qm_df,
+        qm_p=qm_p,
+        weights=100 * wd / wd.sum(),
+        notes=(est.note,) if est.note else (),
+    )
 
 
 def _paper_rule(fe: _Fit, k: int) -> tuple[str, str]:
@@ -215,15 +251,24 @@ def _paper_rule(fe: _Fit, k: int) -> tuple[str, str]:
     q_txt = f"P_Q = {fe.qe_p:.3g}"
     high_i2, low_p = fe.i2 > PAPER_I2, fe.qe_p < PAPER_Q_P
     if high_i2 or low_p:
-        reasons = ([f"{i2_txt} > {PAPER_I2:g}%"] if high_i2 else []) + \
-                  ([f"{q_txt} < {PAPER_Q_P:g}"] if low_p else [])
+        reasons = ([f"{i2_txt} > {PAPER_I2:g}%"] if high_i2 else []) + ([f"{q_txt} < {PAPER_Q_P:g}"] if low_p else [])
         return "dl", "random effects (DerSimonian-Laird): " + " and ".join(reasons)
     return "fe", f"fixed effect: {i2_txt} <= {PAPER_I2:g}% and {q_txt} >= {PAPER_Q_P:g}"
 
 
-def rma(yi, vi, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL,
-        pi: str = "z", X=None, names=None, V=None, hksj_truncate: bool = False,
-        labels=None) -> PoolResult | MetaRegResult:
+def rma(
+    yi,
+    vi,
+    method: str = "dl",
+    hksj: bool = False,
+    level: float = CI_LEVEL,
+    pi: str = "z",
+    X=None,
+    names=None,
+    V=None,
+    hksj_truncate: bool = False,
+    labels=None,
+) -> PoolResult | MetaRegResult:
     """Fixed- or random-effects meta-analysis, or meta-regression, as metafor's ``rma``.
 
     Parameters
@@ -264,8 +309,7 @@ def rma(yi, vi, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL,
         missing or collinear covariate, or an unknown option.
     """
     if method not in METHODS + ("paper",):
-        raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}, paper",
-                                 column="method"))
+        raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}, paper", column="method"))
     if pi not in ("z", "t"):
         raise InputError(Problem(f"pi must be 'z' or 't', not '{pi}'", column="pi"))
     if not 0 < level < 1:
@@ -278,39 +322,91 @@ def rma(yi, vi, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL,
         method, why = _paper_rule(_fit(y, v, x, "fe", False, False, level), k)
         chosen_by = "paper"
     if method != "fe" and k == 1:
-        raise InputError(Problem("k = 1: heterogeneity cannot be estimated; only the fixed-effect "
-                                 "method ('fe') can be used", column="method"))
+        raise InputError(
+            Problem(
+                "k = 1: heterogeneity cannot be estimated; only the fixed-effect method ('fe') can be used",
+                column="method",
+            )
+        )
     need = p + (method != "fe")
     if k < need:
-        raise InputError(Problem(f"k = {k} comparisons are too few to estimate {p} coefficient(s)"
-                                 + (" and tau2" if method != "fe" else ""), column="method"))
+        raise InputError(
+            Problem(
+                f"k = {k} comparisons are too few to estimate {p} coefficient(s)"
+                + (" and tau2" if method != "fe" else ""),
+                column="method",
+            )
+        )
     if hksj and k - p < 1:
         raise InputError(Problem(f"Knapp-Hartung needs k > {p} comparisons (k = {k})", column="hksj"))
     fit = _fit(y, v, x, method, hksj, hksj_truncate, level)
-    common = {"k": k, "method": method, "level": level, "test": fit.test, "hksj": hksj,
-              "labels": labels, "yi": y, "vi": np.diag(v).copy(), "df": fit.df,
-              "se_tau2": fit.se_tau2, "hksj_truncate": hksj_truncate,
-              "shared_covariance": shared, "chosen_by": chosen_by, "why": why, "notes": fit.notes}
+    common = {
+        "k": k,
+        "method": method,
+        "level": level,
+        "test": fit.test,
+        "hksj": hksj,
+        "labels": labels,
+        "yi": y,
+        "vi": np.diag(v).copy(),
+        "df": fit.df,
+        "se_tau2": fit.se_tau2,
+        "hksj_truncate": hksj_truncate,
+        "shared_covariance": shared,
+        "chosen_by": chosen_by,
+        "why": why,
+        "notes": fit.notes,
+    }
     if X is None:
         lo, hi, pi_df = _prediction(fit, k, p, method, pi, level)
-        return PoolResult(estimate=float(fit.beta[0]), se=float(fit.se[0]),
-                          ci_low=float(fit.ci_low[0]), ci_high=float(fit.ci_high[0]),
-                          z=float(fit.z[0]), p=float(fit.p[0]), tau2=fit.tau2,
-                          tau=float(np.sqrt(fit.tau2)), i2=fit.i2, h2=fit.h2, q=fit.qe,
-                          q_df=fit.qe_df, q_p=fit.qe_p, pi_low=lo, pi_high=hi,
-                          weights=fit.weights, pi_type=pi, pi_df=pi_df, **common)
-    coefs = tuple(Coefficient(n, float(b), float(s), float(lo), float(hi), float(zz), float(pp))
-                  for n, b, s, lo, hi, zz, pp in zip(coef_names, fit.beta, fit.se, fit.ci_low,
-                                                     fit.ci_high, fit.z, fit.p))
-    return MetaRegResult(tau2=fit.tau2, tau=float(np.sqrt(fit.tau2)), i2=fit.i2, h2=fit.h2,
-                         r2=_r2(y, v, x, method, fit), qm=fit.qm, qm_df=fit.qm_df,
-                         qm_p=fit.qm_p, qe=fit.qe, qe_df=fit.qe_df, qe_p=fit.qe_p,
-                         coefficients=coefs, x=x[:, 1:].copy(), names=coef_names[1:],
-                         vcov=fit.vb, **common)
+        return PoolResult(
+            estimate=float(fit.beta[0]),
+            se=float(fit.se[0]),
+            ci_low=float(fit.ci_low[0]),
+            ci_high=float(fit.ci_high[0]),
+            z=float(fit.z[0]),
+            p=float(fit.p[0]),
+            tau2=fit.tau2,
+            tau=float(np.sqrt(fit.tau2)),
+            i2=fit.i2,
+            h2=fit.h2,
+            q=fit.qe,
+            q_df=fit.qe_df,
+            q_p=fit.qe_p,
+            pi_low=lo,
+            pi_high=hi,
+            weights=fit.weights,
+            pi_type=pi,
+            pi_df=pi_df,
+            **common,
+        )
+    coefs = tuple(
+        Coefficient(n, float(b), float(s), float(lo), float(hi), float(zz), float(pp))
+        for n, b, s, lo, hi, zz, pp in zip(
+            coef_names, fit.beta, fit.se, fit.ci_low, fit.ci_high, fit.z, fit.p, strict=False
+        )
+    )
+    return MetaRegResult(
+        tau2=fit.tau2,
+        tau=float(np.sqrt(fit.tau2)),
+        i2=fit.i2,
+        h2=fit.h2,
+        r2=_r2(y, v, x, method, fit),
+        qm=fit.qm,
+        qm_df=fit.qm_df,
+        qm_p=fit.qm_p,
+        qe=fit.qe,
+        qe_df=fit.qe_df,
+        qe_p=fit.qe_p,
+        coefficients=coefs,
+        x=x[:, 1:].copy(),
+        names=coef_names[1:],
+        vcov=fit.vb,
+        **common,
+    )
 
 
-def _prediction(fit: _Fit, k: int, p: int, method: str, pi: str,
-                level: float) -> tuple[float, float, float]:
+def _prediction(fit: _Fit, k: int, p: int, method: str, pi: str, level: float) -> tuple[float, float, float]:
     from scipy import stats
 
     alpha = 1 - level
@@ -349,8 +445,16 @@ def _r2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, fit: _Fit) -> 
     return max(0.0, 100 * (1 - (1 - r2) * (k - 1) / (k - p)))
 
 
-def leave_one_out(yi, vi, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL,
-                  labels=None, V=None, hksj_truncate: bool = False) -> LeaveOneOutResult:
+def leave_one_out(
+    yi,
+    vi,
+    method: str = "dl",
+    hksj: bool = False,
+    level: float = CI_LEVEL,
+    labels=None,
+    V=None,
+    hksj_truncate: bool = False,
+) -> LeaveOneOutResult:
     """Pool the comparisons without each one in turn (metafor's ``leave1out``).
 
     Parameters are those of :func:`rma` (without covariates). With ``method="paper"`` the
@@ -366,17 +470,38 @@ def leave_one_out(yi, vi, method: str = "dl", hksj: bool = False, level: float =
     k = len(y)
     need = 2 if method in ("fe", "paper") else 3
     if k < need:
-        raise InputError(Problem(f"leave-one-out with method '{method}' needs k >= {need} "
-                                 f"comparisons (k = {k})", column="method"))
+        raise InputError(
+            Problem(f"leave-one-out with method '{method}' needs k >= {need} comparisons (k = {k})", column="method")
+        )
     rows = []
     for i in range(k):
         keep = np.arange(k) != i
-        res = rma(y[keep], np.diag(v)[keep], method=method, hksj=hksj, level=level,
-                  V=None if V is None else v[np.ix_(keep, keep)], hksj_truncate=hksj_truncate,
-                  labels=[lab for lab, kept in zip(labels, keep) if kept])
-        rows.append(LeaveOneOutRow(left_out=labels[i], method=res.method, k=res.k,
-                                   estimate=res.estimate, se=res.se, ci_low=res.ci_low,
-                                   ci_high=res.ci_high, z=res.z, p=res.p, tau2=res.tau2,
-                                   i2=res.i2, h2=res.h2, q=res.q, q_p=res.q_p))
-    return LeaveOneOutResult(rows=tuple(rows), level=level, test="t" if hksj else "z",
-                             hksj=hksj, method=method)
+        res = rma(
+            y[keep],
+            np.diag(v)[keep],
+            method=method,
+            hksj=hksj,
+            level=level,
+            V=None if V is None else v[np.ix_(keep, keep)],
+            hksj_truncate=hksj_truncate,
+            labels=[lab for lab, kept in zip(labels, keep, strict=False) if kept],
+        )
+        rows.append(
+            LeaveOneOutRow(
+                left_out=labels[i],
+                method=res.method,
+                k=res.k,
+                estimate=res.estimate,
+                se=res.se,
+                ci_low=res.ci_low,
+                ci_high=res.ci_high,
+                z=res.z,
+                p=res.p,
+                tau2=res.tau2,
+                i2=res.i2,
+                h2=res.h2,
+                q=res.q,
+                q_p=res.q_p,
+            )
+        )
+    return LeaveOneOutResult(rows=tuple(rows), level=level, test="t" if hksj else "z", hksj=hksj, method=method)

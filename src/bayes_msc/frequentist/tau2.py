@@ -73,8 +73,7 @@ def _quad(y: np.ndarray, a: np.ndarray) -> float:
     return float(y @ a @ y)
 
 
-def estimate_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str,
-                  maxiter: int = MAXITER) -> Tau2Estimate:
+def estimate_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, maxiter: int = MAXITER) -> Tau2Estimate:
     """Estimate tau^2 for the model ``y ~ N(X beta, V + tau2 I)``.
 
     Parameters
@@ -104,16 +103,19 @@ def estimate_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str,
         For an unknown method, or ``sj``/``eb`` with a non-diagonal ``V``.
     """
     if method not in METHODS:
-        raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}",
-                                 column="method"))
+        raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}", column="method"))
     if method == "fe":
         return Tau2Estimate(0.0, float("nan"))
     k, p = x.shape
     diagonal = bool(np.all(v == np.diag(np.diag(v))))
     if method in DIAGONAL_ONLY and not diagonal:
-        raise InputError(Problem(
-            f"method '{method}' is defined for independent comparisons only; with shared arms "
-            "(a non-diagonal covariance) use fe, dl, reml, ml, pm or he", column="method"))
+        raise InputError(
+            Problem(
+                f"method '{method}' is defined for independent comparisons only; with shared arms "
+                "(a non-diagonal covariance) use fe, dl, reml, ml, pm or he",
+                column="method",
+            )
+        )
     # metafor estimates tau^2 from the centred yi; with an intercept in X this changes
     # nothing in exact arithmetic, and keeping it matches metafor's rounding too.
     ymc = y - y.mean()
@@ -152,8 +154,9 @@ def _sj(ymc: np.ndarray, v: np.ndarray, x: np.ndarray) -> Tau2Estimate:
     _, pm = weights_and_projection(v + tau2_0 * np.eye(k), x)
     tau2 = max(0.0, tau2_0 * _quad(ymc, pm) / (k - p))
     pv = pm @ v
-    se = np.sqrt(tau2_0**2 / (k - p) ** 2 * (2 * np.sum(pv * pv.T) + 4 * tau2 * np.sum(pv * pm)
-                                             + 2 * tau2**2 * np.sum(pm * pm)))
+    se = np.sqrt(
+        tau2_0**2 / (k - p) ** 2 * (2 * np.sum(pv * pv.T) + 4 * tau2 * np.sum(pv * pm) + 2 * tau2**2 * np.sum(pm * pm))
+    )
     return Tau2Estimate(tau2, float(se))
 
 
@@ -209,8 +212,9 @@ def _score_root(ymc: np.ndarray, v: np.ndarray, x: np.ndarray, method: str) -> f
     return float(brentq(lambda t: _score(ymc, v, x, t, method)[0], 0.0, upper, xtol=1e-14, rtol=1e-13))
 
 
-def _fisher_scoring(ymc: np.ndarray, v: np.ndarray, x: np.ndarray, method: str,
-                    start: float, eye: np.ndarray, maxiter: int) -> Tau2Estimate:
+def _fisher_scoring(
+    ymc: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, start: float, eye: np.ndarray, maxiter: int
+) -> Tau2Estimate:
     # metafor's loop: start at the HE estimate, step = score / information, halve the step
     # while it would leave tau^2 >= 0, stop when the change is below THRESHOLD.
     k, p = x.shape
@@ -229,14 +233,18 @@ def _fisher_scoring(ymc: np.ndarray, v: np.ndarray, x: np.ndarray, method: str,
             # metafor stops with "Fisher scoring algorithm did not converge" (its remedy is a
             # smaller step); the score equation's root is the estimate scoring was after.
             tau2 = _score_root(ymc, v, x, method)
-            note = (f"Fisher scoring for {method.upper()} did not converge in {maxiter} "
-                    "iterations (metafor would stop here); tau^2 is the root of the score equation")
+            note = (
+                f"Fisher scoring for {method.upper()} did not converge in {maxiter} "
+                "iterations (metafor would stop here); tau^2 is the root of the score equation"
+            )
             break
     # metafor's check that scoring did not stop at a local maximum above tau^2 = 0.
-    if method in ("ml", "reml") and tau2 > THRESHOLD and \
-            _loglik(ymc, v, x, 0.0, method) - _loglik(ymc, v, x, tau2, method) > LL0_TOL:
-        note = ("the likelihood is higher at tau^2 = 0 than where scoring stopped; "
-                "tau^2 set to 0 (as metafor does)")
+    if (
+        method in ("ml", "reml")
+        and tau2 > THRESHOLD
+        and _loglik(ymc, v, x, 0.0, method) - _loglik(ymc, v, x, tau2, method) > LL0_TOL
+    ):
+        note = "the likelihood is higher at tau^2 = 0 than where scoring stopped; tau^2 set to 0 (as metafor does)"
         tau2 = 0.0
     w, pm = weights_and_projection(v + tau2 * eye, x)
     if method == "ml":

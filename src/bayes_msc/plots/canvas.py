@@ -71,8 +71,10 @@ def _build_canvas_class() -> type:
     def plain(ismath: Any, mtext: Any = None) -> bool:
         if ismath:
             return False
-        return mtext is None or (getattr(mtext, "get_fontfeatures", lambda: None)() is None
-                                 and getattr(mtext, "get_language", lambda: None)() is None)
+        return mtext is None or (
+            getattr(mtext, "get_fontfeatures", lambda: None)() is None
+            and getattr(mtext, "get_language", lambda: None)() is None
+        )
 
     class Renderer(RendererAgg):
         """RendererAgg with whole-string text drawing and process-wide text caches."""
@@ -91,8 +93,9 @@ def _build_canvas_class() -> type:
                 hit = _remember(_METRICS, key, (width, height, descent))
             return hit
 
-        def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float,
-                      ismath: Any = False, mtext: Any = None) -> None:
+        def draw_text(
+            self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float, ismath: Any = False, mtext: Any = None
+        ) -> None:
             if not (per_glyph and plain(ismath, mtext)):
                 return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
             font = self._prepare_font(prop)
@@ -111,8 +114,11 @@ def _build_canvas_class() -> type:
                 font.set_text(s, 0, flags=get_hinting_flag())
                 font.draw_glyphs_to_bitmap(antialiased=antialiased)
                 (w, h), (xo, yo) = font.get_width_height(), font.get_bitmap_offset()
-                hit = _remember(_BITMAPS, key, (font.get_image().copy(), font.get_descent() / 64.0,
-                                                xo / 64.0, yo / 64.0, w / 64.0, h / 64.0))
+                hit = _remember(
+                    _BITMAPS,
+                    key,
+                    (font.get_image().copy(), font.get_descent() / 64.0, xo / 64.0, yo / 64.0, w / 64.0, h / 64.0),
+                )
             return hit
 
     class SVGRenderer(RendererSVG):
@@ -121,8 +127,12 @@ def _build_canvas_class() -> type:
         def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> tuple[float, float, float]:
             if not plain(ismath):
                 return super().get_text_width_height_descent(s, prop, ismath)
-            key = (tuple(fontManager._find_fonts_by_props(prop)),
-                   prop.get_size_in_points(), self.points_to_pixels(72), s)
+            key = (
+                tuple(fontManager._find_fonts_by_props(prop)),
+                prop.get_size_in_points(),
+                self.points_to_pixels(72),
+                s,
+            )
             hit = _SVG_METRICS.get(key)
             if hit is None:
                 hit = _remember(_SVG_METRICS, key, super().get_text_width_height_descent(s, prop, ismath))
@@ -139,20 +149,21 @@ def _build_canvas_class() -> type:
                 self._lastKey = key
             return self.renderer
 
-        def print_png(self, filename: Any, *, metadata: dict[str, str | None] | None = None,
-                      **_: Any) -> None:
+        def print_png(self, filename: Any, *, metadata: dict[str, str | None] | None = None, **_: Any) -> None:
             """As ``FigureCanvasAgg.print_png``, encoded by :func:`_png_bytes` (``pil_kwargs``
             are not used); ``metadata`` entries that are not None become text chunks."""
             from matplotlib import cbook
 
             FigureCanvasAgg.draw(self)
-            data = _png_bytes(self.buffer_rgba(), self.figure.dpi,
-                              {k: v for k, v in (metadata or {}).items() if v is not None})
+            data = _png_bytes(
+                self.buffer_rgba(), self.figure.dpi, {k: v for k, v in (metadata or {}).items() if v is not None}
+            )
             with cbook.open_file_cm(filename, "wb") as fh:
                 fh.write(data)
 
-        def print_svg(self, filename: Any, *, metadata: dict[str, Any] | None = None,
-                      bbox_inches_restore: Any = None, **_: Any) -> None:
+        def print_svg(
+            self, filename: Any, *, metadata: dict[str, Any] | None = None, bbox_inches_restore: Any = None, **_: Any
+        ) -> None:
             """As ``FigureCanvasSVG.print_svg``, with :class:`SVGRenderer`."""
             import codecs
 
@@ -166,9 +177,13 @@ def _build_canvas_class() -> type:
                 self.figure.dpi = 72  # savefig puts the figure's dpi back
                 width, height = self.figure.get_size_inches()
                 renderer = MixedModeRenderer(
-                    self.figure, width, height, dpi,
+                    self.figure,
+                    width,
+                    height,
+                    dpi,
                     SVGRenderer(width * 72, height * 72, fh, image_dpi=dpi, metadata=metadata),
-                    bbox_inches_restore=bbox_inches_restore)
+                    bbox_inches_restore=bbox_inches_restore,
+                )
                 self.figure.draw(renderer)
                 renderer.finalize()
 
@@ -197,9 +212,11 @@ def _png_bytes(rgba: Any, dpi: float, text: dict[str, str]) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     per_metre = round(dpi / 0.0254)
-    out = [b"\x89PNG\r\n\x1a\n",
-           chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)),
-           chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))]
+    out = [
+        b"\x89PNG\r\n\x1a\n",
+        chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)),
+        chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+    ]
     out += [chunk(b"tEXt", k.encode("latin-1") + b"\0" + str(v).encode("latin-1")) for k, v in text.items()]
     out += [chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)), chunk(b"IEND", b"")]
     return b"".join(out)

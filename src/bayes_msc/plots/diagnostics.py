@@ -47,8 +47,9 @@ def uniform_rank_band(draws_per_chain: int, bins: int = RANK_BINS, prob: float =
     return float(dist.ppf(a)), float(dist.ppf(1 - a))
 
 
-def trace_rank_figure(result: Any, var_names: Sequence[str] | None = None, *, fig: Any = None,
-                      title: str | None = None) -> Any:
+def trace_rank_figure(
+    result: Any, var_names: Sequence[str] | None = None, *, fig: Any = None, title: str | None = None
+) -> Any:
     """Trace and rank plots of ``mu``, ``tau`` and the covariate slopes of one posterior.
 
     Parameters
@@ -75,8 +76,7 @@ def trace_rank_figure(result: Any, var_names: Sequence[str] | None = None, *, fi
     from matplotlib.patches import Patch
 
     if getattr(result, "idata", None) is None:
-        raise ValueError("trace and rank plots need posterior draws; this result has none "
-                         "(exact engine?)")
+        raise ValueError("trace and rank plots need posterior draws; this result has none (exact engine?)")
     names = list(var_names) if var_names is not None else ["mu", "tau", *result.covariates]
     draws = {}
     for n in names:
@@ -97,9 +97,17 @@ def trace_rank_figure(result: Any, var_names: Sequence[str] | None = None, *, fi
     else:
         height = fig.get_figheight()
     width = fig.get_figwidth()
-    grid = fig.add_gridspec(len(names), 2, width_ratios=(2.3, 1.0), left=0.75 / width,
-                            right=1 - 0.4 / width, top=1 - top / height, bottom=0.45 / height,
-                            hspace=0.75, wspace=0.22)
+    grid = fig.add_gridspec(
+        len(names),
+        2,
+        width_ratios=(2.3, 1.0),
+        left=0.75 / width,
+        right=1 - 0.4 / width,
+        top=1 - top / height,
+        bottom=0.45 / height,
+        hspace=0.75,
+        wspace=0.22,
+    )
     colours = [style.PALETTE[c % len(style.PALETTE)] for c in range(chains)]
     band = uniform_rank_band(n_draws)
     for row, n in enumerate(names):
@@ -124,8 +132,7 @@ def trace_rank_figure(result: Any, var_names: Sequence[str] | None = None, *, fi
         rax.set_xlim(0, RANK_BINS)
         rax.set_ylim(0, max(counts.max(), band[1]) * 1.15)
         rax.set_xticks([0, RANK_BINS / 2, RANK_BINS], ["low", "", "high"])
-        rax.set_title("rank histogram per chain", loc="left", fontsize=style.SMALL_FONT_SIZE,
-                      color="#333333")
+        rax.set_title("rank histogram per chain", loc="left", fontsize=style.SMALL_FONT_SIZE, color="#333333")
         rax.set_ylabel("draws per bin", fontsize=style.SMALL_FONT_SIZE)
         for ax in (tax, rax):
             ax.tick_params(labelsize=style.SMALL_FONT_SIZE)
@@ -137,31 +144,42 @@ def trace_rank_figure(result: Any, var_names: Sequence[str] | None = None, *, fi
 
     heading = title or style.figure_title(
         f"Convergence diagnostics, model {result.model}, prior {result.prior}",
-        result.outcome, result.month, None, bool(getattr(result, "simulated", False)))
-    fig.text(0.12 / width, 1 - 0.12 / height, heading, ha="left", va="top",
-             fontsize=style.TITLE_FONT_SIZE, fontweight="bold")
-    fig.text(0.12 / width, 1 - 0.42 / height, sub, ha="left", va="top",
-             fontsize=style.SMALL_FONT_SIZE, color="#333333")
+        result.outcome,
+        result.month,
+        None,
+        bool(getattr(result, "simulated", False)),
+    )
+    fig.text(
+        0.12 / width, 1 - 0.12 / height, heading, ha="left", va="top", fontsize=style.TITLE_FONT_SIZE, fontweight="bold"
+    )
+    fig.text(0.12 / width, 1 - 0.42 / height, sub, ha="left", va="top", fontsize=style.SMALL_FONT_SIZE, color="#333333")
     handles = [Line2D([], [], color=colours[c], lw=1.2, label=f"chain {c + 1}") for c in range(chains)]
     handles.append(Patch(color="#d9d9d9", label="99% range of a bin's count if ranks are uniform"))
     if n_div:
         handles.append(Line2D([], [], ls="", marker="|", ms=7, color="#c00000", label="divergent draw"))
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.6 / width, 1 - (0.62 + 0.16 * sub.count("\n")) / height),
-               ncol=min(len(handles), 6), frameon=False, fontsize=style.SMALL_FONT_SIZE)
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.6 / width, 1 - (0.62 + 0.16 * sub.count("\n")) / height),
+        ncol=min(len(handles), 6),
+        frameon=False,
+        fontsize=style.SMALL_FONT_SIZE,
+    )
     return fig
 
 
 def _subtitle(result: Any, chains: int, n_draws: int, diverging: np.ndarray | None) -> str:
     """Sampler settings and the verdict, wrapped to the figure's width."""
     n_div = int(diverging.sum()) if diverging is not None else None
-    sub = [f"{chains} chains \u00d7 {n_draws} draws",
-           f"divergences: {'not recorded' if n_div is None else n_div}"]
+    sub = [f"{chains} chains \u00d7 {n_draws} draws", f"divergences: {'not recorded' if n_div is None else n_div}"]
     if getattr(result, "parameterisation", None):
         sub.append(f"{result.parameterisation} parameterisation")
     verdict = getattr(result, "verdict", None)
     if verdict is not None:
-        sub.append(f"verdict: {verdict} (R-hat \u2264 {verdict.r_hat_max:g}, "
-                   f"ESS bulk \u2265 {verdict.ess_min:g}, no divergences)")
+        sub.append(
+            f"verdict: {verdict} (R-hat \u2264 {verdict.r_hat_max:g}, "
+            f"ESS bulk \u2265 {verdict.ess_min:g}, no divergences)"
+        )
     return textwrap.fill("; ".join(sub), 150)
 
 

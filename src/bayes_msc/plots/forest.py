@@ -30,6 +30,7 @@ SUMMARY_LINE = 1.35  # lines per summary row (pooled, predictive)
 PLOT_INCHES = 4.2
 COLUMN_GAP_PT = 10.0
 
+
 @dataclass
 class _Line:
     """One drawn interval and its numbers in the right-hand column."""
@@ -42,11 +43,18 @@ class _Line:
     kind: str  # observed | posterior | pooled | predictive
 
 
-def posterior_forest(results: Any, effects: Any, pool: Any = None,
-                     extra_columns: Sequence[str] = ("dose_million", "risk_of_bias", "weight"),
-                     mcid: float | Sequence[float] | None = None, ax: Any = None, *,
-                     favours: tuple[str, str] | None = None, xlabel: str | None = None,
-                     title: str | None = None) -> Any:
+def posterior_forest(
+    results: Any,
+    effects: Any,
+    pool: Any = None,
+    extra_columns: Sequence[str] = ("dose_million", "risk_of_bias", "weight"),
+    mcid: float | Sequence[float] | None = None,
+    ax: Any = None,
+    *,
+    favours: tuple[str, str] | None = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+) -> Any:
     """Forest plot of observed and shrunken posterior effects, pooled and predicted effects.
 
     Parameters
@@ -115,8 +123,11 @@ def posterior_forest(results: Any, effects: Any, pool: Any = None,
     hi = max(max(li.high for li in lines), 0.0, *mcids)
     pad = 0.04 * (hi - lo if hi > lo else 1.0)
     ax.set_xlim(lo - pad, hi + pad)
-    ax.set_xlabel(xlabel or style.measure_label(meta["measure"], meta["rescale"]),
-                  fontsize=style.FONT_SIZE, labelpad=17 if favours else 4)
+    ax.set_xlabel(
+        xlabel or style.measure_label(meta["measure"], meta["rescale"]),
+        fontsize=style.FONT_SIZE,
+        labelpad=17 if favours else 4,
+    )
     if favours:
         _favours(ax, favours)
 
@@ -124,52 +135,95 @@ def posterior_forest(results: Any, effects: Any, pool: Any = None,
     columns = fd.text_columns(frame, weights, extra_columns, pool)
     left_pt = style.left_text_columns(ax, columns, row_y, summary_rows, COLUMN_GAP_PT)
     decimals = style.decimals_for([li.high - li.low for li in lines])
-    cells = [(li.y, style.format_interval(li.estimate, li.low, li.high, decimals), li.colour,
-              style.SMALL_FONT_SIZE if li.kind == "posterior" else style.FONT_SIZE,
-              "bold" if li.kind == "pooled" else "normal") for li in lines]
+    cells = [
+        (
+            li.y,
+            style.format_interval(li.estimate, li.low, li.high, decimals),
+            li.colour,
+            style.SMALL_FONT_SIZE if li.kind == "posterior" else style.FONT_SIZE,
+            "bold" if li.kind == "pooled" else "normal",
+        )
+        for li in lines
+    ]
     right_pt = style.right_text_column(ax, "Estimate\n[95% interval]", cells, COLUMN_GAP_PT)
 
     # ---- legend --------------------------------------------------------------------------
-    handles = [Line2D([], [], color=style.OBSERVED_COLOUR, marker="s", ms=5, lw=1.1,
-                      label="Observed effect, 95% CI")]
+    handles = [Line2D([], [], color=style.OBSERVED_COLOUR, marker="s", ms=5, lw=1.1, label="Observed effect, 95% CI")]
     for i in with_effects:
         name = "Shrunken posterior effect, 95% CrI"
-        handles.append(Line2D([], [], color=colours[i], marker="o", ms=5, lw=1.6,
-                              label=name + (f": {labels[i]}" if m > 1 else "")))
+        handles.append(
+            Line2D([], [], color=colours[i], marker="o", ms=5, lw=1.6, label=name + (f": {labels[i]}" if m > 1 else ""))
+        )
     if m == 1 and not with_effects:
-        handles.append(Line2D([], [], color=colours[0], marker="D", ms=5, lw=0,
-                              label=f"Bayesian: {labels[0]}"))
+        handles.append(Line2D([], [], color=colours[0], marker="D", ms=5, lw=0, label=f"Bayesian: {labels[0]}"))
     handles.append(Line2D([], [], color=style.REFERENCE_LINE_COLOUR, lw=0.9, label="No effect (0)"))
     if mcids:
-        handles.append(Line2D([], [], color=style.REFERENCE_LINE_COLOUR, lw=0.9, ls=(0, (4, 3)),
-                              label="MCID " + ", ".join(style.format_number(float(v)) for v in mcids)))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=style.REFERENCE_LINE_COLOUR,
+                lw=0.9,
+                ls=(0, (4, 3)),
+                label="MCID " + ", ".join(style.format_number(float(v)) for v in mcids),
+            )
+        )
 
     notes = fd.footnote(results, labels, meta, k, frame)
-    legend = ax.legend(handles=handles, loc="upper left", frameon=False,
-                       fontsize=style.SMALL_FONT_SIZE, ncol=2 if len(handles) > 3 else 1,
-                       bbox_to_anchor=(0, 0), bbox_transform=ax.transAxes + style.inch_shift(
-                           fig, -left_pt / 72, -(0.68 if favours else 0.45)))
+    legend = ax.legend(
+        handles=handles,
+        loc="upper left",
+        frameon=False,
+        fontsize=style.SMALL_FONT_SIZE,
+        ncol=2 if len(handles) > 3 else 1,
+        bbox_to_anchor=(0, 0),
+        bbox_transform=ax.transAxes + style.inch_shift(fig, -left_pt / 72, -(0.68 if favours else 0.45)),
+    )
     legend.set_in_layout(False)
-    heading = title or style.figure_title("Posterior forest plot", meta["outcome"], meta["month"],
-                                          meta["measure"], meta["simulated"])
+    heading = title or style.figure_title(
+        "Posterior forest plot", meta["outcome"], meta["month"], meta["measure"], meta["simulated"]
+    )
     if own:
         # Title and notes hang from the top-left corner in inches, so resizing keeps them.
         corner = fig.transFigure
-        head = fig.text(0, 1, heading, transform=corner + style.inch_shift(fig, 0.12, -0.12), ha="left",
-                        va="top", fontsize=style.TITLE_FONT_SIZE, fontweight="bold")
-        note = fig.text(0, 1, notes, transform=corner + style.inch_shift(fig, 0.12, -0.42), ha="left",
-                        va="top", fontsize=style.SMALL_FONT_SIZE, color="#333333")
+        head = fig.text(
+            0,
+            1,
+            heading,
+            transform=corner + style.inch_shift(fig, 0.12, -0.12),
+            ha="left",
+            va="top",
+            fontsize=style.TITLE_FONT_SIZE,
+            fontweight="bold",
+        )
+        note = fig.text(
+            0,
+            1,
+            notes,
+            transform=corner + style.inch_shift(fig, 0.12, -0.42),
+            ha="left",
+            va="top",
+            fontsize=style.SMALL_FONT_SIZE,
+            color="#333333",
+        )
         renderer = fig.canvas.get_renderer()
-        widest = max(head.get_window_extent(renderer).width, note.get_window_extent(renderer).width,
-                     legend.get_window_extent(renderer).width) / fig.dpi
+        widest = (
+            max(
+                head.get_window_extent(renderer).width,
+                note.get_window_extent(renderer).width,
+                legend.get_window_extent(renderer).width,
+            )
+            / fig.dpi
+        )
         _size_own_figure(fig, ax, total, left_pt, right_pt, len(handles), bool(favours), widest)
     else:
         ax.set_title(heading, loc="left", fontsize=style.TITLE_FONT_SIZE, pad=36)
     return fig
 
 
-def _layout(frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[str],
-            labels: list[str]) -> tuple[list[_Line], list[float], list[tuple[float, str]], float, float]:
+def _layout(
+    frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[str], labels: list[str]
+) -> tuple[list[_Line], list[float], list[tuple[float, str]], float, float]:
     """Every interval's height (y grows downwards, in lines), the comparisons' label heights,
     the summary rows' labels, the separator's height and the total height."""
     k, m = len(frame), len(results)
@@ -185,8 +239,7 @@ def _layout(frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[st
     for j in range(k):
         n_lines = 1 + len(with_effects)
         row_y.append(y + (n_lines - 1) / 2)
-        lines.append(_Line(y, yi[j], yi[j] - crit * se[j], yi[j] + crit * se[j],
-                           style.OBSERVED_COLOUR, "observed"))
+        lines.append(_Line(y, yi[j], yi[j] - crit * se[j], yi[j] + crit * se[j], style.OBSERVED_COLOUR, "observed"))
         for pos, i in enumerate(with_effects, start=1):
             est = shrunken[i](studies[j], comparisons[j])
             if est is not None:
@@ -213,13 +266,11 @@ def _layout(frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[st
         # "fixed-effect fixed effect" says it twice: the fixed-effect method names its kind.
         kind = "random effects " if pool.random_effects else ("" if what == "fixed-effect" else "fixed effect ")
         summary_rows.append((y, f"{what} {kind}(frequentist)"))
-        lines.append(_Line(y, pool.estimate, pool.ci_low, pool.ci_high,
-                           style.FREQUENTIST_COLOUR, "pooled"))
+        lines.append(_Line(y, pool.estimate, pool.ci_low, pool.ci_high, style.FREQUENTIST_COLOUR, "pooled"))
         y += SUMMARY_LINE
         if pool.random_effects and np.isfinite(pool.pi_low):
             summary_rows.append((y, f"{what} prediction interval"))
-            lines.append(_Line(y, pool.estimate, pool.pi_low, pool.pi_high,
-                               style.FREQUENTIST_COLOUR, "predictive"))
+            lines.append(_Line(y, pool.estimate, pool.pi_low, pool.pi_high, style.FREQUENTIST_COLOUR, "predictive"))
             y += SUMMARY_LINE
     total = y - SUMMARY_LINE + 0.9
     return lines, row_y, summary_rows, separator, total
@@ -258,40 +309,100 @@ def _draw_marks(ax: Any, lines: list[_Line], weights: np.ndarray | None) -> None
         if wmax:
             sizes = 3.5 + 5.5 * np.sqrt(np.asarray(weights, float) / wmax)
         intervals(observed, lw=1.1, solid_capstyle="butt")
-        ax.scatter([li.estimate for li in observed], [li.y for li in observed], s=sizes**2, marker="s",
-                   c=colours(observed), edgecolors=colours(observed), linewidths=1.0, zorder=4)
+        ax.scatter(
+            [li.estimate for li in observed],
+            [li.y for li in observed],
+            s=sizes**2,
+            marker="s",
+            c=colours(observed),
+            edgecolors=colours(observed),
+            linewidths=1.0,
+            zorder=4,
+        )
     if posterior:
         intervals(posterior, lw=1.6)
-        ax.scatter([li.estimate for li in posterior], [li.y for li in posterior], s=5.0**2, marker="o",
-                   c=colours(posterior), edgecolors="white", linewidths=0.6, zorder=4)
+        ax.scatter(
+            [li.estimate for li in posterior],
+            [li.y for li in posterior],
+            s=5.0**2,
+            marker="o",
+            c=colours(posterior),
+            edgecolors="white",
+            linewidths=0.6,
+            zorder=4,
+        )
     if pooled:
         half = 0.42
-        ax.add_collection(PolyCollection(
-            [[(li.low, li.y), (li.estimate, li.y - half), (li.high, li.y), (li.estimate, li.y + half)]
-             for li in pooled], facecolors=colours(pooled), edgecolors=colours(pooled), zorder=4),
-            autolim=False)
+        ax.add_collection(
+            PolyCollection(
+                [
+                    [(li.low, li.y), (li.estimate, li.y - half), (li.high, li.y), (li.estimate, li.y + half)]
+                    for li in pooled
+                ],
+                facecolors=colours(pooled),
+                edgecolors=colours(pooled),
+                zorder=4,
+            ),
+            autolim=False,
+        )
     if predictive:
         # A bar with end caps over a faint wide band.
-        ax.add_collection(LineCollection(segments(predictive), colors=colours(predictive), linewidths=5,
-                                         alpha=0.22, capstyle="butt", zorder=2), autolim=False)
-        ax.add_collection(LineCollection(segments(predictive), colors=colours(predictive), linewidths=1.3,
-                                         zorder=3), autolim=False)
+        ax.add_collection(
+            LineCollection(
+                segments(predictive), colors=colours(predictive), linewidths=5, alpha=0.22, capstyle="butt", zorder=2
+            ),
+            autolim=False,
+        )
+        ax.add_collection(
+            LineCollection(segments(predictive), colors=colours(predictive), linewidths=1.3, zorder=3), autolim=False
+        )
         ends = [(x, li.y, li.colour) for li in predictive for x in (li.low, li.high)]
-        ax.scatter([e[0] for e in ends], [e[1] for e in ends], s=7.0**2, marker="|",
-                   c=[e[2] for e in ends], linewidths=1.3, zorder=3)
+        ax.scatter(
+            [e[0] for e in ends],
+            [e[1] for e in ends],
+            s=7.0**2,
+            marker="|",
+            c=[e[2] for e in ends],
+            linewidths=1.3,
+            zorder=3,
+        )
 
 
 def _favours(ax: Any, favours: tuple[str, str]) -> None:
     fig = ax.figure
     below = style.inch_shift(fig, 0, -0.27)
-    ax.text(0, 0, "\u2190 " + favours[0], transform=ax.transAxes + below, ha="left", va="top",
-            fontsize=style.SMALL_FONT_SIZE, color="#333333")
-    ax.text(1, 0, favours[1] + " \u2192", transform=ax.transAxes + below, ha="right", va="top",
-            fontsize=style.SMALL_FONT_SIZE, color="#333333")
+    ax.text(
+        0,
+        0,
+        "\u2190 " + favours[0],
+        transform=ax.transAxes + below,
+        ha="left",
+        va="top",
+        fontsize=style.SMALL_FONT_SIZE,
+        color="#333333",
+    )
+    ax.text(
+        1,
+        0,
+        favours[1] + " \u2192",
+        transform=ax.transAxes + below,
+        ha="right",
+        va="top",
+        fontsize=style.SMALL_FONT_SIZE,
+        color="#333333",
+    )
 
 
-def _size_own_figure(fig: Any, ax: Any, total_lines: float, left_pt: float, right_pt: float,
-                     n_handles: int, favours: bool, text_inches: float) -> None:
+def _size_own_figure(
+    fig: Any,
+    ax: Any,
+    total_lines: float,
+    left_pt: float,
+    right_pt: float,
+    n_handles: int,
+    favours: bool,
+    text_inches: float,
+) -> None:
     """Size the figure so every row, column, legend and title (``text_inches`` wide) fits."""
     top = 0.8 + 0.42  # title and two lines of notes, then the two-line column headers
     legend_rows = (n_handles + 1) // 2 if n_handles > 3 else n_handles

@@ -65,10 +65,8 @@ def check_same_analysis(results: list[Any], pool: Any, meta: dict[str, Any]) -> 
             continue
         for attr in ("outcome", "month"):
             mine, theirs = meta[attr], getattr(obj, attr, None)
-            if mine is not None and theirs is not None and str(mine) != str(theirs) \
-                    and not _same_number(mine, theirs):
-                raise ValueError(f"{type(obj).__name__} is for {attr} {theirs!r}, "
-                                 f"the effect table for {mine!r}")
+            if mine is not None and theirs is not None and str(mine) != str(theirs) and not _same_number(mine, theirs):
+                raise ValueError(f"{type(obj).__name__} is for {attr} {theirs!r}, the effect table for {mine!r}")
     if pool is not None:
         meta["simulated"] = meta["simulated"] or bool(getattr(pool, "simulated", False))
 
@@ -90,7 +88,7 @@ def effect_lookup(study_effects: pd.DataFrame) -> Callable[[str, str], tuple[flo
     studies = study_effects["study"].astype(str).tolist() if by_study else [""] * len(comparisons)
     values = study_effects[["mean", "eti_low", "eti_high"]].to_numpy(float)
     table: dict[tuple[str, str], tuple[float, float, float]] = {}
-    for key, row in zip(zip(studies, comparisons), values):
+    for key, row in zip(zip(studies, comparisons, strict=False), values, strict=False):
         table.setdefault(key, (float(row[0]), float(row[1]), float(row[2])))
     return lambda study, comparison: table.get((str(study) if by_study else "", str(comparison)))
 
@@ -113,21 +111,24 @@ def weights_of(frame: pd.DataFrame, pool: Any) -> np.ndarray | None:
     comparisons = [str(c) for c in frame["comparison"]]
     if labels == comparisons:
         return weights
-    by_label = dict(zip(labels, weights))
+    by_label = dict(zip(labels, weights, strict=False))
     if len(by_label) == len(labels) and set(comparisons) <= set(by_label):
         return np.array([by_label[c] for c in comparisons])
-    raise ValueError("the pool's comparison labels do not match the effect table's "
-                     f"comparisons: {sorted(set(comparisons) - set(by_label))} not in the pool"
-                     if not set(comparisons) <= set(by_label) else
-                     "the pool's comparison labels repeat and are not in the effect table's order")
+    raise ValueError(
+        "the pool's comparison labels do not match the effect table's "
+        f"comparisons: {sorted(set(comparisons) - set(by_label))} not in the pool"
+        if not set(comparisons) <= set(by_label)
+        else "the pool's comparison labels repeat and are not in the effect table's order"
+    )
 
 
-def text_columns(frame: pd.DataFrame, weights: np.ndarray | None, extra: Sequence[str],
-                 pool: Any) -> list[tuple[str, list[str]]]:
+def text_columns(
+    frame: pd.DataFrame, weights: np.ndarray | None, extra: Sequence[str], pool: Any
+) -> list[tuple[str, list[str]]]:
     """(header, cells) of the left-hand columns."""
     cols = [("Study", [str(s) for s in frame["study"]])]
     if {"treatment_arm", "control_arm"} <= set(frame.columns):
-        cells = [f"{t} vs {c}" for t, c in zip(frame["treatment_arm"], frame["control_arm"])]
+        cells = [f"{t} vs {c}" for t, c in zip(frame["treatment_arm"], frame["control_arm"], strict=False)]
     else:
         cells = [str(c) for c in frame["comparison"]]
     if cells != cols[0][1]:  # a comparison named like its study says nothing new
@@ -135,15 +136,19 @@ def text_columns(frame: pd.DataFrame, weights: np.ndarray | None, extra: Sequenc
     for name in extra:
         if name == "weight":
             if weights is not None:
-                cols.append((f"Weight\n({pool.method.upper()}, %)",
-                             [style.format_number(w, 1) for w in weights]))
+                cols.append((f"Weight\n({pool.method.upper()}, %)", [style.format_number(w, 1) for w in weights]))
         elif name in frame.columns and frame[name].notna().any():
             header = style.covariate_label(name, two_lines=True)
             cols.append((header, [_cell(v) for v in frame[name]]))
-    if {"n_treatment", "n_control"} <= set(frame.columns) \
-            and frame[["n_treatment", "n_control"]].notna().any(axis=None):
-        cols.append(("n\n(T/C)", [f"{_cell(a)}/{_cell(b)}"
-                                  for a, b in zip(frame["n_treatment"], frame["n_control"])]))
+    if {"n_treatment", "n_control"} <= set(frame.columns) and frame[["n_treatment", "n_control"]].notna().any(
+        axis=None
+    ):
+        cols.append(
+            (
+                "n\n(T/C)",
+                [f"{_cell(a)}/{_cell(b)}" for a, b in zip(frame["n_treatment"], frame["n_control"], strict=False)],
+            )
+        )
     return cols
 
 
@@ -161,8 +166,7 @@ MULTIARM_TEXT = {
 }
 
 
-def footnote(results: list[Any], labels: list[str], meta: dict[str, Any], k: int,
-             frame: pd.DataFrame) -> str:
+def footnote(results: list[Any], labels: list[str], meta: dict[str, Any], k: int, frame: pd.DataFrame) -> str:
     """Two lines: what the rows are, then what the Bayesian marks are."""
     studies = frame["study"].nunique()
     first = [f"{k} comparison{'s' * (k != 1)} from {studies} stud{'ies' if studies != 1 else 'y'}"]
@@ -172,4 +176,3 @@ def footnote(results: list[Any], labels: list[str], meta: dict[str, Any], k: int
     if len(results) == 1:
         second.append(labels[0])
     return "; ".join(first) + "\n" + "; ".join(second)
-

@@ -26,8 +26,9 @@ GRID_POINTS = 200
 FIGSIZE = (7.2, 5.0)
 
 
-def band_from_coefficients(xt: np.ndarray, coefficients: np.ndarray, vcov: np.ndarray,
-                           index: int, fixed: np.ndarray, crit: float) -> tuple[np.ndarray, ...]:
+def band_from_coefficients(
+    xt: np.ndarray, coefficients: np.ndarray, vcov: np.ndarray, index: int, fixed: np.ndarray, crit: float
+) -> tuple[np.ndarray, ...]:
     """Mean line and confidence band of a linear meta-regression along one term.
 
     Parameters
@@ -55,23 +56,34 @@ def band_from_coefficients(xt: np.ndarray, coefficients: np.ndarray, vcov: np.nd
     return mean, mean - crit * se, mean + crit * se
 
 
-def band_from_draws(xt: np.ndarray, intercept: np.ndarray, slope: np.ndarray,
-                    offset: np.ndarray | float = 0.0, level: float = CI_LEVEL) -> tuple[np.ndarray, ...]:
+def band_from_draws(
+    xt: np.ndarray, intercept: np.ndarray, slope: np.ndarray, offset: np.ndarray | float = 0.0, level: float = CI_LEVEL
+) -> tuple[np.ndarray, ...]:
     """Posterior mean line and equal-tailed band of ``intercept + slope * xt + offset``.
 
     ``intercept``, ``slope`` and ``offset`` (the other terms' contribution) are draws of
     the same length; returns ``(mean, low, high)`` along ``xt``.
     """
-    lines = (np.asarray(intercept, dtype=float)[:, None]
-             + np.asarray(slope, dtype=float)[:, None] * np.asarray(xt, dtype=float)[None, :]
-             + np.asarray(offset, dtype=float).reshape(-1, 1))
+    lines = (
+        np.asarray(intercept, dtype=float)[:, None]
+        + np.asarray(slope, dtype=float)[:, None] * np.asarray(xt, dtype=float)[None, :]
+        + np.asarray(offset, dtype=float).reshape(-1, 1)
+    )
     a = (1 - level) / 2
     low, high = np.quantile(lines, [a, 1 - a], axis=0)
     return lines.mean(axis=0), low, high
 
 
-def metareg_figure(effects: Any, term: str, result: Any, log_x: bool | None = None, ax: Any = None, *,
-                   xlabel: str | None = None, title: str | None = None) -> Any:
+def metareg_figure(
+    effects: Any,
+    term: str,
+    result: Any,
+    log_x: bool | None = None,
+    ax: Any = None,
+    *,
+    xlabel: str | None = None,
+    title: str | None = None,
+) -> Any:
     """Effect against a covariate with the regression line and its 95% band.
 
     Parameters
@@ -137,10 +149,24 @@ def metareg_figure(effects: Any, term: str, result: Any, log_x: bool | None = No
     crit = float(norm.isf((1 - CI_LEVEL) / 2))
     ax.fill_between(grid, low, high, color=colour, alpha=0.18, lw=0, zorder=1)
     ax.plot(grid, mean, color=colour, lw=2, zorder=2)
-    ax.vlines(raw[shown], (yi - crit * np.sqrt(vi))[shown], (yi + crit * np.sqrt(vi))[shown],
-              color="#9a9a9a", lw=0.9, zorder=2)
-    ax.scatter(raw[shown], yi[shown], s=area[shown], color=style.PALETTE[1], alpha=0.65,
-               edgecolors="#333333", linewidths=0.7, zorder=3)
+    ax.vlines(
+        raw[shown],
+        (yi - crit * np.sqrt(vi))[shown],
+        (yi + crit * np.sqrt(vi))[shown],
+        color="#9a9a9a",
+        lw=0.9,
+        zorder=2,
+    )
+    ax.scatter(
+        raw[shown],
+        yi[shown],
+        s=area[shown],
+        color=style.PALETTE[1],
+        alpha=0.65,
+        edgecolors="#333333",
+        linewidths=0.7,
+        zorder=3,
+    )
     ax.axhline(0, color=style.REFERENCE_LINE_COLOUR, lw=0.8, zorder=0)
     if log_axis:
         ax.set_xscale("log")
@@ -157,27 +183,42 @@ def metareg_figure(effects: Any, term: str, result: Any, log_x: bool | None = No
     measure = getattr(table, "measure", None) or getattr(result, "measure", None)
     rescale = getattr(table, "rescale", None)
     ax.set_ylabel(style.measure_label(measure, rescale), fontsize=style.FONT_SIZE)
-    ax.set_xlabel(xlabel or (style.covariate_label(parsed.column)
-                             + (" (log scale)" if log_axis else "")), fontsize=style.FONT_SIZE)
+    ax.set_xlabel(
+        xlabel or (style.covariate_label(parsed.column) + (" (log scale)" if log_axis else "")),
+        fontsize=style.FONT_SIZE,
+    )
 
     handles = [
         Line2D([], [], color=colour, lw=2, label=describe["line"]),
         Patch(color=colour, alpha=0.18, label=describe["band"]),
-        Line2D([], [], ls="", marker="o", ms=8, color=style.PALETTE[1], alpha=0.65,
-               markeredgecolor="#333333", label="Comparison (area \u221d 1/(v\u1d62 + \u03c4\u00b2)), 95% CI"),
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            ms=8,
+            color=style.PALETTE[1],
+            alpha=0.65,
+            markeredgecolor="#333333",
+            label="Comparison (area \u221d 1/(v\u1d62 + \u03c4\u00b2)), 95% CI",
+        ),
     ]
-    legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0, 0),
-                       bbox_transform=ax.transAxes + style.inch_shift(fig, -0.1, -0.5),
-                       frameon=False, fontsize=style.SMALL_FONT_SIZE, ncol=1)
+    legend = ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0, 0),
+        bbox_transform=ax.transAxes + style.inch_shift(fig, -0.1, -0.5),
+        frameon=False,
+        fontsize=style.SMALL_FONT_SIZE,
+        ncol=1,
+    )
     legend.set_in_layout(False)
     simulated = bool(getattr(table, "simulated", False)) or bool(getattr(result, "simulated", False))
     outcome = getattr(result, "outcome", None) or _single(frame, "outcome")
     month = getattr(result, "month", None)
     month = month if month is not None else _single(frame, "month")
-    heading = title or style.figure_title(f"Meta-regression on {parsed.name}", outcome, month,
-                                          measure, simulated)
-    dropped = [f"{s}: {c}" for s, c, keep in zip(frame["study"], frame["comparison"], shown)
-               if not keep]
+    heading = title or style.figure_title(f"Meta-regression on {parsed.name}", outcome, month, measure, simulated)
+    dropped = [f"{s}: {c}" for s, c, keep in zip(frame["study"], frame["comparison"], shown, strict=False) if not keep]
     note = describe["slope"]
     if dropped:
         note += f". Not shown (no {parsed.column}): " + "; ".join(dropped)
@@ -186,16 +227,31 @@ def metareg_figure(effects: Any, term: str, result: Any, log_x: bool | None = No
         # Title and note hang from the top-left corner in inches; a title wider than the
         # figure widens it (a long outcome or term name would be cut off).
         corner = fig.transFigure
-        head = fig.text(0, 1, heading, transform=corner + style.inch_shift(fig, 0.1, -0.08), ha="left",
-                        va="top", fontsize=style.TITLE_FONT_SIZE, fontweight="bold")
-        notes = fig.text(0, 1, note, transform=corner + style.inch_shift(fig, 0.1, -0.42), ha="left",
-                         va="top", fontsize=style.SMALL_FONT_SIZE, color="#333333")
+        head = fig.text(
+            0,
+            1,
+            heading,
+            transform=corner + style.inch_shift(fig, 0.1, -0.08),
+            ha="left",
+            va="top",
+            fontsize=style.TITLE_FONT_SIZE,
+            fontweight="bold",
+        )
+        notes = fig.text(
+            0,
+            1,
+            note,
+            transform=corner + style.inch_shift(fig, 0.1, -0.42),
+            ha="left",
+            va="top",
+            fontsize=style.SMALL_FONT_SIZE,
+            color="#333333",
+        )
         fig.set_figwidth(max(fig.get_figwidth(), style.text_width_pt([head, notes]) / 72 + 0.25))
         width, height = fig.get_figwidth(), fig.get_figheight()
         top_in = 0.62 + 0.16 * (note.count("\n") + 1)
         bottom_in = 1.4
-        ax.set_position((0.85 / width, bottom_in / height, 1 - 1.1 / width,
-                         1 - (top_in + bottom_in) / height))
+        ax.set_position((0.85 / width, bottom_in / height, 1 - 1.1 / width, 1 - (top_in + bottom_in) / height))
     else:
         ax.set_title(heading, loc="left", fontsize=style.TITLE_FONT_SIZE)
     return fig
@@ -241,13 +297,19 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
         mean, low, high = band_from_coefficients(xt, coefs, result.vcov, j, fixed, crit)
         c = result.coefficient(term.name)
         d = style.decimals_for([c.ci_high - c.ci_low])
-        slope = (f"Slope per {_unit(term)}: "
-                 f"{style.format_interval(c.estimate, c.ci_low, c.ci_high, d)} "
-                 f"({style.method_name(result.method)}, {len(result.yi)} comparisons)")
+        slope = (
+            f"Slope per {_unit(term)}: "
+            f"{style.format_interval(c.estimate, c.ci_low, c.ci_high, d)} "
+            f"({style.method_name(result.method)}, {len(result.yi)} comparisons)"
+        )
         others = " (other covariates at their means)" if len(result.names) > 1 else ""
-        return mean, low, high, float(result.tau2), {
-            "line": f"Fitted mean effect{others}",
-            "band": f"{round(100 * level)}% confidence band", "slope": slope}
+        return (
+            mean,
+            low,
+            high,
+            float(result.tau2),
+            {"line": f"Fitted mean effect{others}", "band": f"{round(100 * level)}% confidence band", "slope": slope},
+        )
     mu = style.posterior_draws(result, "mu")
     beta = style.posterior_draws(result, term.name)
     if mu is None or beta is None:
@@ -258,7 +320,7 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
         # The other terms at their means over the comparisons that have every term.
         vals = np.column_stack([term_values(frame, c) for c in (term.name, *others)])
         keep = np.all(np.isfinite(vals), axis=1)
-        for c, col in zip(others, vals[keep, 1:].T):
+        for c, col in zip(others, vals[keep, 1:].T, strict=False):
             draws = style.posterior_draws(result, c)
             if draws is None:
                 raise ValueError(f"the Bayesian result has no draws of the slope {c!r}")
@@ -266,16 +328,22 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
     level = getattr(result, "ci_prob", CI_LEVEL)
     mean, low, high = band_from_draws(xt, mu, beta, offset, level)
     tau = style.posterior_draws(result, "tau")
-    tau2 = float(np.mean(tau ** 2)) if tau is not None else float(result.parameters.loc["tau", "median"]) ** 2
+    tau2 = float(np.mean(tau**2)) if tau is not None else float(result.parameters.loc["tau", "median"]) ** 2
     p = result.parameters.loc[term.name]
     d = style.decimals_for([p["eti_high"] - p["eti_low"]])
-    slope = (f"Slope per {_unit(term)}: posterior mean "
-             f"{style.format_interval(p['mean'], p['eti_low'], p['eti_high'], d)}; "
-             f"model {result.model}, prior {result.prior}")
+    slope = (
+        f"Slope per {_unit(term)}: posterior mean "
+        f"{style.format_interval(p['mean'], p['eti_low'], p['eti_high'], d)}; "
+        f"model {result.model}, prior {result.prior}"
+    )
     note = " (other covariates at their means)" if others else ""
-    return mean, low, high, tau2, {
-        "line": f"Posterior mean effect{note}",
-        "band": f"{round(100 * level)}% credible band", "slope": slope}
+    return (
+        mean,
+        low,
+        high,
+        tau2,
+        {"line": f"Posterior mean effect{note}", "band": f"{round(100 * level)}% credible band", "slope": slope},
+    )
 
 
 def _nice_log_ticks(lo: float, hi: float) -> list[float]:
@@ -287,9 +355,12 @@ def _nice_log_ticks(lo: float, hi: float) -> list[float]:
     if span > 4 * np.log(10):  # more than four decades: powers of ten only
         sets = ((1,),)
     for mantissas in sets:
-        out = [m * 10.0 ** e
-               for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
-               for m in mantissas if lo <= m * 10.0 ** e <= hi]
+        out = [
+            m * 10.0**e
+            for e in range(int(np.floor(np.log10(lo))) - 1, int(np.ceil(np.log10(hi))) + 1)
+            for m in mantissas
+            if lo <= m * 10.0**e <= hi
+        ]
         if len(out) >= 4 and np.log(out[0] / lo) < span / 4 and np.log(hi / out[-1]) < span / 4:
             break
     if len(out) < 2:

@@ -46,9 +46,14 @@ def kde_density(draws: np.ndarray, grid: np.ndarray, lower: float | None = None)
     return dens
 
 
-def prior_comparison_figure(comparison: Any, table: pd.DataFrame | bool | None = None, *,
-                            parameters: Sequence[str] = ("mu", "tau"), fig: Any = None,
-                            title: str | None = None) -> Any:
+def prior_comparison_figure(
+    comparison: Any,
+    table: pd.DataFrame | bool | None = None,
+    *,
+    parameters: Sequence[str] = ("mu", "tau"),
+    fig: Any = None,
+    title: str | None = None,
+) -> Any:
     """Posterior densities of ``mu`` and ``tau`` per prior set, priors drawn faintly beneath.
 
     Parameters
@@ -110,24 +115,41 @@ def prior_comparison_figure(comparison: Any, table: pd.DataFrame | bool | None =
             fig.set_figwidth(width)
     panels_top = 1 - (top + legend_h) / height
     panels_bottom = (table_h + 0.75) / height
-    grid = fig.add_gridspec(nrows_p, ncols, left=0.7 / width, right=1 - 0.45 / width,
-                            top=panels_top, bottom=panels_bottom, wspace=0.28, hspace=0.55)
+    grid = fig.add_gridspec(
+        nrows_p,
+        ncols,
+        left=0.7 / width,
+        right=1 - 0.45 / width,
+        top=panels_top,
+        bottom=panels_bottom,
+        wspace=0.28,
+        hspace=0.55,
+    )
     for p_i, param in enumerate(parameters):
         ax = fig.add_subplot(grid[p_i // ncols, p_i % ncols])
         _panel(ax, param, names, entries, colours, _axis_label(param, results[0]))
 
     simulated = any(bool(getattr(r, "simulated", False)) for r in results)
     first = results[0]
-    heading = title or style.figure_title("Posterior under each prior set", first.outcome,
-                                          first.month, first.measure, simulated)
-    fig.text(0.12 / width, 1 - 0.12 / height, heading, ha="left", va="top",
-             fontsize=style.TITLE_FONT_SIZE, fontweight="bold")
+    heading = title or style.figure_title(
+        "Posterior under each prior set", first.outcome, first.month, first.measure, simulated
+    )
+    fig.text(
+        0.12 / width, 1 - 0.12 / height, heading, ha="left", va="top", fontsize=style.TITLE_FONT_SIZE, fontweight="bold"
+    )
     handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names]
-    handles += [Line2D([], [], color="#555555", lw=2, label="posterior"),
-                Line2D([], [], color="#555555", lw=1.4, ls=(0, (3, 2)), alpha=0.55,
-                       label="prior (same colour, faint)")]
-    fig.legend(handles=handles, loc="upper left", ncol=legend_cols, frameon=False,
-               fontsize=style.FONT_SIZE, bbox_to_anchor=(0.5 / width, 1 - top / height))
+    handles += [
+        Line2D([], [], color="#555555", lw=2, label="posterior"),
+        Line2D([], [], color="#555555", lw=1.4, ls=(0, (3, 2)), alpha=0.55, label="prior (same colour, faint)"),
+    ]
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        ncol=legend_cols,
+        frameon=False,
+        fontsize=style.FONT_SIZE,
+        bbox_to_anchor=(0.5 / width, 1 - top / height),
+    )
     return fig
 
 
@@ -138,8 +160,10 @@ def _entries(comparison: Any) -> dict[str, tuple[Any, Any]]:
         sets = getattr(comparison, "prior_sets", None) or {}
         return {str(n): (r, sets.get(n)) for n, r in results.items()}
     if not isinstance(comparison, Mapping) or not comparison:
-        raise TypeError("comparison must be a PriorComparison or a non-empty mapping "
-                        "prior name -> BayesResult or (BayesResult, PriorSet)")
+        raise TypeError(
+            "comparison must be a PriorComparison or a non-empty mapping "
+            "prior name -> BayesResult or (BayesResult, PriorSet)"
+        )
     out = {}
     for name, value in comparison.items():
         if isinstance(value, tuple):
@@ -163,8 +187,7 @@ def _posterior_density(result: Any, param: str) -> tuple[np.ndarray | None, np.n
     if param in densities:
         grid, dens = densities[param]
         return None, np.asarray(grid, float), np.asarray(dens, float)
-    raise ValueError(f"result for prior {result.prior!r} has neither posterior draws nor an "
-                     f"exact density of {param!r}")
+    raise ValueError(f"result for prior {result.prior!r} has neither posterior draws nor an exact density of {param!r}")
 
 
 def _prior_density(prior_set: Any, param: str, grid: np.ndarray) -> np.ndarray | None:
@@ -186,8 +209,9 @@ def _shown(result: Any, param: str) -> str:
     return "mu_at_mean" if param == "mu" and getattr(result, "covariates", ()) else param
 
 
-def _panel(ax: Any, param: str, names: list[str], entries: dict[str, tuple[Any, Any]],
-           colours: dict[str, str], xlabel: str) -> None:
+def _panel(
+    ax: Any, param: str, names: list[str], entries: dict[str, tuple[Any, Any]], colours: dict[str, str], xlabel: str
+) -> None:
     curves = {n: _posterior_density(entries[n][0], _shown(entries[n][0], param)) for n in names}
     lo = min(c[1][0] for c in curves.values())
     hi = max(c[1][-1] for c in curves.values())
@@ -236,25 +260,30 @@ def _table(results: list[Any], names: list[str]) -> pd.DataFrame:
     widths = []
     for r in results:
         p = r.parameters
-        widths += [p.loc[x, "eti_high"] - p.loc[x, "eti_low"]
-                   for x in (_shown(r, "mu"), "tau") if x in p.index]
+        widths += [p.loc[x, "eti_high"] - p.loc[x, "eti_low"] for x in (_shown(r, "mu"), "tau") if x in p.index]
     d = style.decimals_for(widths)
-    common = [k for k in results[0].probabilities
-              if all(k in r.probabilities for r in results)][:2]
+    common = [k for k in results[0].probabilities if all(k in r.probabilities for r in results)][:2]
     shown = {_shown(r, "mu") for r in results}
-    mu_head = ("\u03bc at covariate means" if shown == {"mu_at_mean"} else
-               "\u03bc (at covariate means in models with covariates)" if len(shown) > 1 else "\u03bc")
+    mu_head = (
+        "\u03bc at covariate means"
+        if shown == {"mu_at_mean"}
+        else "\u03bc (at covariate means in models with covariates)"
+        if len(shown) > 1
+        else "\u03bc"
+    )
     rows = []
-    for n, r in zip(names, results):
+    for n, r in zip(names, results, strict=False):
         p = r.parameters
         row = {"Prior set": n}
         mu = _shown(r, "mu")
         if mu in p.index:
             row[f"{mu_head}: mean [95% CrI]"] = style.format_interval(
-                p.loc[mu, "mean"], p.loc[mu, "eti_low"], p.loc[mu, "eti_high"], d)
+                p.loc[mu, "mean"], p.loc[mu, "eti_low"], p.loc[mu, "eti_high"], d
+            )
         if "tau" in p.index:
             row["\u03c4: median [95% CrI]"] = style.format_interval(
-                p.loc["tau", "median"], p.loc["tau", "eti_low"], p.loc["tau", "eti_high"], d)
+                p.loc["tau", "median"], p.loc["tau", "eti_low"], p.loc["tau", "eti_high"], d
+            )
         for k in common:
             row[k] = style.format_number(float(r.probabilities[k]), 3)
         row["Diagnostics"] = "pass" if r.verdict.passed else "FAIL"
@@ -281,16 +310,29 @@ def _render_table(fig: Any, frame: pd.DataFrame, left: float, top: float, height
     row_h = height / (n + 0.6)
     edges = [left]
     for j, head in enumerate(header):
-        texts = [fig.text(0, top - (i + 0.5) * row_h, cell, transform=inches, ha="left", va="center",
-                          fontsize=style.FONT_SIZE, fontweight="bold" if i == 0 else "normal")
-                 for i, cell in enumerate([head, *(r[j] for r in rows)])]
+        texts = [
+            fig.text(
+                0,
+                top - (i + 0.5) * row_h,
+                cell,
+                transform=inches,
+                ha="left",
+                va="center",
+                fontsize=style.FONT_SIZE,
+                fontweight="bold" if i == 0 else "normal",
+            )
+            for i, cell in enumerate([head, *(r[j] for r in rows)])
+        ]
         width = style.text_width_pt(texts) * 1.2 / 72
         for t in texts:
             t.set_x(edges[-1] + 0.1 * width)
         edges.append(edges[-1] + width)
     right, bottom = edges[-1], top - n * row_h
-    fig.add_artist(Rectangle((left, top - row_h), right - left, row_h, transform=inches,
-                             facecolor="#eeeeee", edgecolor="none", zorder=0))
+    fig.add_artist(
+        Rectangle(
+            (left, top - row_h), right - left, row_h, transform=inches, facecolor="#eeeeee", edgecolor="none", zorder=0
+        )
+    )
     rules = [[(left, top - i * row_h), (right, top - i * row_h)] for i in range(n + 1)]
     rules += [[(x, bottom), (x, top)] for x in edges]
     fig.add_artist(LineCollection(rules, transform=inches, colors="#bbbbbb", linewidths=0.5, zorder=1))

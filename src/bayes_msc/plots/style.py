@@ -115,8 +115,10 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI)
     # zlib level 1 for a PNG of a figure on matplotlib's own canvas (this package's canvas
     # encodes it so itself): a third less time than level 6 for files ~10% larger.
     with matplotlib.rc_context(SVG_RC):
-        for fmt, metadata, extra in (("png", {"Software": None}, {"pil_kwargs": {"compress_level": 1}}),
-                                     ("svg", {"Date": None, "Creator": None}, {})):
+        for fmt, metadata, extra in (
+            ("png", {"Software": None}, {"pil_kwargs": {"compress_level": 1}}),
+            ("svg", {"Date": None, "Creator": None}, {}),
+        ):
             target = stem.with_name(stem.name + "." + fmt)
             fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp", dir=target.parent)
             try:
@@ -156,8 +158,13 @@ def method_name(method: str | None) -> str:
     return METHOD_NAMES.get(method.lower(), method)
 
 
-def figure_title(what: str, outcome: str | None = None, month: float | None = None,
-                 measure: str | None = None, simulated: bool = False) -> str:
+def figure_title(
+    what: str,
+    outcome: str | None = None,
+    month: float | None = None,
+    measure: str | None = None,
+    simulated: bool = False,
+) -> str:
     """One-line title: ``[SIMULATED DATA: ]what: outcome at M months (measure)``."""
     parts = [what]
     where = []
@@ -213,7 +220,7 @@ def series_labels(results: Sequence[Any]) -> list[str]:
     vary_prior = len(set(priors)) > 1
     vary_model = len(set(models)) > 1 or len(set(covs)) > 1
     labels = []
-    for p, m, c in zip(priors, models, covs):
+    for p, m, c in zip(priors, models, covs, strict=False):
         model = f"{m} + {c}" if c else m
         if vary_prior and not vary_model:
             labels.append(f"prior {p}")
@@ -278,8 +285,13 @@ def text_width_pt(texts: Sequence[Any]) -> float:
     return max(t.get_window_extent(renderer).width for t in texts) * 72.0 / fig.dpi
 
 
-def left_text_columns(ax: Any, columns: Sequence[tuple[str, Sequence[str]]], row_y: Sequence[float],
-                      spanning: Sequence[tuple[float, str]] = (), gap_pt: float = 10.0) -> float:
+def left_text_columns(
+    ax: Any,
+    columns: Sequence[tuple[str, Sequence[str]]],
+    row_y: Sequence[float],
+    spanning: Sequence[tuple[float, str]] = (),
+    gap_pt: float = 10.0,
+) -> float:
     """Columns of text left of ``ax``, one cell per row at data height ``row_y``.
 
     Each column is as wide as its widest text (measured by the renderer), headers sit
@@ -294,14 +306,19 @@ def left_text_columns(ax: Any, columns: Sequence[tuple[str, Sequence[str]]], row
     data_y = blended_transform_factory(ax.transAxes, ax.transData)
     placed = []
     for header, cells in columns:
-        texts = [ax.text(0, yv, c, transform=data_y, ha="left", va="center", fontsize=FONT_SIZE)
-                 for yv, c in zip(row_y, cells)]
-        head = ax.text(0, 1, header, transform=ax.transAxes, ha="left", va="bottom",
-                       fontsize=FONT_SIZE, fontweight="bold")
+        texts = [
+            ax.text(0, yv, c, transform=data_y, ha="left", va="center", fontsize=FONT_SIZE)
+            for yv, c in zip(row_y, cells, strict=False)
+        ]
+        head = ax.text(
+            0, 1, header, transform=ax.transAxes, ha="left", va="bottom", fontsize=FONT_SIZE, fontweight="bold"
+        )
         placed.append((head, texts, text_width_pt([head, *texts])))
     widths = sum(w for _, _, w in placed) + gap_pt * (len(placed) - 1)
-    labels = [ax.text(0, yv, text, transform=data_y, ha="left", va="center", fontsize=FONT_SIZE,
-                      fontweight="bold") for yv, text in spanning]
+    labels = [
+        ax.text(0, yv, text, transform=data_y, ha="left", va="center", fontsize=FONT_SIZE, fontweight="bold")
+        for yv, text in spanning
+    ]
     block = max(widths, text_width_pt(labels) if labels else 0.0)
     left = -gap_pt - block
     for head, texts, width in placed:
@@ -314,18 +331,29 @@ def left_text_columns(ax: Any, columns: Sequence[tuple[str, Sequence[str]]], row
     return block + gap_pt
 
 
-def right_text_column(ax: Any, header: str, cells: Sequence[tuple[float, str, str, float, str]],
-                      gap_pt: float = 10.0) -> float:
+def right_text_column(
+    ax: Any, header: str, cells: Sequence[tuple[float, str, str, float, str]], gap_pt: float = 10.0
+) -> float:
     """One column of text right of ``ax``: cells ``(y, text, colour, fontsize, weight)`` at
     data heights ``y``, a bold header above the axes. Returns its width in points."""
     from matplotlib.transforms import blended_transform_factory
 
     fig = ax.figure
     move = blended_transform_factory(ax.transAxes, ax.transData) + inch_shift(fig, gap_pt / 72, 0)
-    texts = [ax.text(1, y, text, transform=move, ha="left", va="center", fontsize=size,
-                     color=colour, fontweight=weight) for y, text, colour, size, weight in cells]
-    head = ax.text(1, 1, header, transform=ax.transAxes + inch_shift(fig, gap_pt / 72, 4 / 72),
-                   ha="left", va="bottom", fontsize=FONT_SIZE, fontweight="bold")
+    texts = [
+        ax.text(1, y, text, transform=move, ha="left", va="center", fontsize=size, color=colour, fontweight=weight)
+        for y, text, colour, size, weight in cells
+    ]
+    head = ax.text(
+        1,
+        1,
+        header,
+        transform=ax.transAxes + inch_shift(fig, gap_pt / 72, 4 / 72),
+        ha="left",
+        va="bottom",
+        fontsize=FONT_SIZE,
+        fontweight="bold",
+    )
     return gap_pt + text_width_pt([head, *texts])
 
 

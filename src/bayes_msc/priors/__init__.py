@@ -32,16 +32,39 @@ The code is split by responsibility, and every name is re-exported here:
 from __future__ import annotations
 
 from bayes_msc.priors.distribution import (
-    SCALE_KEYS, SUPPORTED_DISTRIBUTIONS, Prior, PriorContext, Scaled,
+    SCALE_KEYS,
+    SUPPORTED_DISTRIBUTIONS,
+    Prior,
+    PriorContext,
+    Scaled,
 )
 from bayes_msc.priors.files import (
-    bundled_prior_sets, get_prior_set, load_prior_sets, prior_sets_to_toml,
+    bundled_prior_sets,
+    get_prior_set,
+    load_prior_sets,
+    prior_sets_to_toml,
 )
 from bayes_msc.priors.sets import (
-    DEFAULT_BETA, SET_KEYS, PriorSet, default_alpha, prior_context,
+    DEFAULT_BETA,
+    SET_KEYS,
+    PriorSet,
+    default_alpha,
+    prior_context,
 )
 
 __all__ = [
-    "DEFAULT_BETA", "SCALE_KEYS", "SET_KEYS", "SUPPORTED_DISTRIBUTIONS", "Prior", "PriorContext",
-    "PriorSet", "Scaled", "bundled_prior_sets", "default_alpha", "get_prior_set", "load_prior_sets",
-    "prior_context", "prior_sets_to_toml"]
+    "DEFAULT_BETA",
+    "SCALE_KEYS",
+    "SET_KEYS",
+    "SUPPORTED_DISTRIBUTIONS",
+    "Prior",
+    "PriorContext",
+    "PriorSet",
+    "Scaled",
+    "bundled_prior_sets",
+    "default_alpha",
+    "get_prior_set",
+    "load_prior_sets",
+    "prior_context",
+    "prior_sets_to_toml",
+]

@@ -37,8 +37,7 @@ class _Spec:
 # kept static so that reading prior sets does not import pymc (~1 s).
 _SPECS: dict[str, _Spec] = {
     "Normal": _Spec((("mu", "sigma"), ("mu", "tau")), {"mu": 0.0}, ("sigma", "tau"), "real"),
-    "StudentT": _Spec((("nu", "mu", "sigma"), ("nu", "mu", "lam")), {"mu": 0.0},
-                      ("nu", "sigma", "lam"), "real"),
+    "StudentT": _Spec((("nu", "mu", "sigma"), ("nu", "mu", "lam")), {"mu": 0.0}, ("nu", "sigma", "lam"), "real"),
     "Cauchy": _Spec((("alpha", "beta"),), {}, ("beta",), "real"),
     "Flat": _Spec(((),), {}, (), "real"),
     "Uniform": _Spec((("lower", "upper"),), {"lower": 0.0, "upper": 1.0}, (), "interval"),
@@ -47,21 +46,23 @@ _SPECS: dict[str, _Spec] = {
     "HalfStudentT": _Spec((("nu", "sigma"), ("nu", "lam")), {}, ("nu", "sigma", "lam"), "positive"),
     "Exponential": _Spec((("lam",), ("scale",)), {}, ("lam", "scale"), "positive"),
     "LogNormal": _Spec((("mu", "sigma"), ("mu", "tau")), {"mu": 0.0}, ("sigma", "tau"), "positive"),
-    "Gamma": _Spec((("alpha", "beta"), ("mu", "sigma")), {}, ("alpha", "beta", "mu", "sigma"),
-                   "positive"),
-    "InverseGamma": _Spec((("alpha", "beta"), ("mu", "sigma")), {},
-                          ("alpha", "beta", "mu", "sigma"), "positive"),
+    "Gamma": _Spec((("alpha", "beta"), ("mu", "sigma")), {}, ("alpha", "beta", "mu", "sigma"), "positive"),
+    "InverseGamma": _Spec((("alpha", "beta"), ("mu", "sigma")), {}, ("alpha", "beta", "mu", "sigma"), "positive"),
     "HalfFlat": _Spec(((),), {}, (), "positive"),
 }
 
-SUPPORTED_DISTRIBUTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    name: tuple(dict.fromkeys(p for form in spec.forms for p in form))
-    for name, spec in _SPECS.items()})
+SUPPORTED_DISTRIBUTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {name: tuple(dict.fromkeys(p for form in spec.forms for p in form)) for name, spec in _SPECS.items()}
+)
 """PyMC distribution name -> its parameter names, for every distribution a prior may use."""
 
 _ROLE_DISTS = {  # which distributions fit which key (by support)
-    "mu": ("real", "interval"), "beta": ("real", "interval"), "alpha": ("real", "interval"),
-    "tau": ("positive", "interval"), "log_tau2_smd": ("real",)}
+    "mu": ("real", "interval"),
+    "beta": ("real", "interval"),
+    "alpha": ("real", "interval"),
+    "tau": ("positive", "interval"),
+    "log_tau2_smd": ("real",),
+}
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,9 @@ class Prior:
         return out
 
     @classmethod
-    def from_dict(cls, d: Any, where: str, *, file: str | None = None,
-                  column: str | None = None, role: str | None = None) -> Prior:
+    def from_dict(
+        cls, d: Any, where: str, *, file: str | None = None, column: str | None = None, role: str | None = None
+    ) -> Prior:
         """Parse and validate ``{"dist": NAME, param: value, ...}`` (as read from TOML).
 
         ``where`` says where ``d`` comes from in messages (``"prior set 'vague', key 'tau'"``);
@@ -151,11 +153,12 @@ class Prior:
         InputError
             Unknown distribution or parameter, missing or invalid parameter values.
         """
+
         def bad(msg: str) -> Problem:
             return Problem(f"{where}: {msg}", file=file, column=column)
 
         if not isinstance(d, Mapping):
-            raise InputError(bad("must be a table like { dist = \"Normal\", mu = 0.0, sigma = 1.0 }"))
+            raise InputError(bad('must be a table like { dist = "Normal", mu = 0.0, sigma = 1.0 }'))
         dist = d.get("dist")
         if dist not in _SPECS:
             what = "key 'dist' is missing" if dist is None else f"unknown distribution {dist!r}"
@@ -166,8 +169,7 @@ class Prior:
             if key == "dist":
                 continue
             if key not in allowed:
-                problems.append(bad(f"unknown parameter {key!r} of {dist}; allowed: "
-                                    + (", ".join(allowed) or "none")))
+                problems.append(bad(f"unknown parameter {key!r} of {dist}; allowed: " + (", ".join(allowed) or "none")))
                 continue
             try:
                 params[key] = _parse_value(value)
@@ -179,8 +181,7 @@ class Prior:
             fit = sorted(n for n, s in _SPECS.items() if s.support in _ROLE_DISTS[role])
             problems.append(bad(f"{dist} does not fit {role!r}; allowed: " + ", ".join(fit)))
         lower = params.get("lower", 0.0)
-        if role == "tau" and dist == "Uniform" and (
-                lower.factor if isinstance(lower, Scaled) else lower) < 0:
+        if role == "tau" and dist == "Uniform" and (lower.factor if isinstance(lower, Scaled) else lower) < 0:
             problems.append(bad("tau is >= 0: a Uniform prior of tau needs lower >= 0"))
         if role == "log_tau2_smd" and dist == "Flat":
             problems.append(bad("an improper prior on log(tau^2) gives an improper posterior"))
@@ -195,8 +196,9 @@ class Prior:
             if isinstance(v, Scaled):
                 base = getattr(ctx, v.by)
                 if base is None or not math.isfinite(base):
-                    raise InputError(Problem(f"{where}: parameter {k!r} scales with {v.by}, "
-                                             "which is not available for these data"))
+                    raise InputError(
+                        Problem(f"{where}: parameter {k!r} scales with {v.by}, which is not available for these data")
+                    )
                 v = v.factor * float(base)
             params[k] = float(v)
         errors = _check(self.dist, params)
@@ -235,8 +237,7 @@ class Prior:
 
         if not self.resolved:
             raise ValueError(f"prior of {name!r} has data-scaled parameters: resolve() it first")
-        return getattr(pm, self.dist)(name, **{k: float(v) for k, v in self.params.items()},
-                                      dims=dims)
+        return getattr(pm, self.dist)(name, **{k: float(v) for k, v in self.params.items()}, dims=dims)
 
 
 def _parse_value(value: Any) -> float | Scaled:
@@ -246,9 +247,8 @@ def _parse_value(value: Any) -> float | Scaled:
         raise ValueError(f"must be a number or a table like {{ unit_info_sd = 0.5 }}, not {value!r}")
     if isinstance(value, Mapping):
         if len(value) != 1 or next(iter(value)) not in SCALE_KEYS:
-            raise ValueError("a data-scaled value is a table with one key, one of: "
-                             + ", ".join(SCALE_KEYS))
-        (by, factor), = value.items()
+            raise ValueError("a data-scaled value is a table with one key, one of: " + ", ".join(SCALE_KEYS))
+        ((by, factor),) = value.items()
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor):
             raise ValueError(f"the factor of {by} must be a finite number")
         return Scaled(float(factor), by)

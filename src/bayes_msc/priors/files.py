@@ -35,20 +35,20 @@ def load_prior_sets(path: str | Path) -> dict[str, PriorSet]:
     except OSError as exc:
         raise InputError(Problem(f"cannot read prior-set file: {exc.strerror}", file=file)) from exc
     except UnicodeDecodeError as exc:
-        raise InputError(Problem(f"cannot read prior-set file: not UTF-8 text (byte {exc.start})",
-                                 file=file)) from exc
+        raise InputError(Problem(f"cannot read prior-set file: not UTF-8 text (byte {exc.start})", file=file)) from exc
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_POS.search(str(exc))
-        raise InputError(Problem(f"malformed TOML: {exc}", file=file,
-                                 row=int(m.group(1)) if m else None)) from exc
-    problems = [Problem(f"unknown top-level key {k!r}; allowed: prior_sets", file=file, column=k)
-                for k in doc if k != "prior_sets"]
+        raise InputError(Problem(f"malformed TOML: {exc}", file=file, row=int(m.group(1)) if m else None)) from exc
+    problems = [
+        Problem(f"unknown top-level key {k!r}; allowed: prior_sets", file=file, column=k)
+        for k in doc
+        if k != "prior_sets"
+    ]
     tables = doc.get("prior_sets")
     if not isinstance(tables, dict) or not tables:
-        problems.append(Problem("no prior sets: add tables [prior_sets.NAME]", file=file,
-                                column="prior_sets"))
+        problems.append(Problem("no prior sets: add tables [prior_sets.NAME]", file=file, column="prior_sets"))
         raise InputError(problems)
     sets = {}
     for name, table in tables.items():
@@ -71,13 +71,19 @@ def get_prior_set(name: str, path: str | Path | None = None) -> PriorSet:
     """One prior set by name, from ``path`` or the bundled file."""
     sets = bundled_prior_sets() if path is None else load_prior_sets(path)
     if name not in sets:
-        raise InputError(Problem(f"unknown prior set {name!r}; available: " + ", ".join(sets),
-                                 file=None if path is None else str(path), column="prior"))
+        raise InputError(
+            Problem(
+                f"unknown prior set {name!r}; available: " + ", ".join(sets),
+                file=None if path is None else str(path),
+                column="prior",
+            )
+        )
     return sets[name]
 
 
 def prior_sets_to_toml(sets: Mapping[str, PriorSet]) -> str:
     """TOML text that :func:`load_prior_sets` reads back into equal (unresolved) sets."""
+
     def val(v: Any) -> str:
         if isinstance(v, dict):
             return "{ " + ", ".join(f"{k} = {val(x)}" for k, x in v.items()) + " }"

@@ -32,8 +32,7 @@ the slope prior suggested with unit-information scaling (Roever et al. 2021)."""
 def default_alpha() -> Prior:
     """Arm-model baseline prior when a set gives no ``alpha`` (DESIGN.md): Normal centred at
     the mean of the arm means, SD 100 x their spread (so it is vague whatever the scale)."""
-    return Prior("Normal", {"mu": Scaled(1.0, "arm_mean_centre"),
-                            "sigma": Scaled(100.0, "arm_mean_spread")})
+    return Prior("Normal", {"mu": Scaled(1.0, "arm_mean_centre"), "sigma": Scaled(100.0, "arm_mean_spread")})
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,7 @@ class PriorSet:
     @property
     def resolved(self) -> bool:
         priors = [p for p in (self.mu, self.tau, self.log_tau2_smd, self.beta, self.alpha) if p]
-        return all(p.resolved for p in priors) and (
-            self.log_tau2_smd is None or self.outcome_sd is not None)
+        return all(p.resolved for p in priors) and (self.log_tau2_smd is None or self.outcome_sd is not None)
 
     def resolve(self, ctx: PriorContext) -> PriorSet:
         """Numbers only, for the data summarised by ``ctx``; fills the ``beta`` default and,
@@ -71,6 +69,7 @@ class PriorSet:
         InputError
             A parameter scales with something ``ctx`` lacks, or resolves to a bad value.
         """
+
         def res(key: str, prior: Prior | None) -> Prior | None:
             return None if prior is None else prior.resolve(ctx, f"prior set {self.name!r}, key {key!r}")
 
@@ -80,13 +79,22 @@ class PriorSet:
         osd = self.outcome_sd
         if self.log_tau2_smd is not None and osd is None:
             if ctx.outcome_sd is None:
-                raise InputError(Problem(f"prior set {self.name!r}, key 'log_tau2_smd': needs the "
-                                         "outcome SD, which is not available for these data"))
+                raise InputError(
+                    Problem(
+                        f"prior set {self.name!r}, key 'log_tau2_smd': needs the "
+                        "outcome SD, which is not available for these data"
+                    )
+                )
             osd = float(ctx.outcome_sd)
-        return replace(self, mu=res("mu", self.mu), tau=res("tau", self.tau),
-                       log_tau2_smd=res("log_tau2_smd", self.log_tau2_smd),
-                       beta=res("beta", self.beta or DEFAULT_BETA), alpha=res("alpha", alpha),
-                       outcome_sd=osd)
+        return replace(
+            self,
+            mu=res("mu", self.mu),
+            tau=res("tau", self.tau),
+            log_tau2_smd=res("log_tau2_smd", self.log_tau2_smd),
+            beta=res("beta", self.beta or DEFAULT_BETA),
+            alpha=res("alpha", alpha),
+            outcome_sd=osd,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """``{"name", "description", key: Prior.to_dict(), ...}`` (absent keys left out)."""
@@ -109,24 +117,34 @@ class PriorSet:
         problems, priors = [], {}
         for key in d:
             if key not in SET_KEYS:
-                problems.append(Problem(f"{where}: unknown key {key!r}; allowed: "
-                                        + ", ".join(SET_KEYS), file=file, column=f"{col}.{key}"))
+                problems.append(
+                    Problem(
+                        f"{where}: unknown key {key!r}; allowed: " + ", ".join(SET_KEYS),
+                        file=file,
+                        column=f"{col}.{key}",
+                    )
+                )
         for key in SET_KEYS[1:]:
             if key in d:
                 try:
-                    priors[key] = Prior.from_dict(d[key], f"{where}, key {key!r}", file=file,
-                                                  column=f"{col}.{key}", role=key)
+                    priors[key] = Prior.from_dict(
+                        d[key], f"{where}, key {key!r}", file=file, column=f"{col}.{key}", role=key
+                    )
                 except InputError as exc:  # gathered: all problems of a file are reported at once
                     problems.extend(exc.problems)
         if "mu" not in d:
             problems.append(Problem(f"{where}: key 'mu' is missing", file=file, column=f"{col}.mu"))
         if ("tau" in d) == ("log_tau2_smd" in d):
-            problems.append(Problem(f"{where}: give exactly one of key 'tau' and key 'log_tau2_smd'",
-                                    file=file, column=f"{col}.tau"))
+            problems.append(
+                Problem(
+                    f"{where}: give exactly one of key 'tau' and key 'log_tau2_smd'", file=file, column=f"{col}.tau"
+                )
+            )
         desc = d.get("description", "")
         if not isinstance(desc, str):
-            problems.append(Problem(f"{where}: key 'description' must be a string", file=file,
-                                    column=f"{col}.description"))
+            problems.append(
+                Problem(f"{where}: key 'description' must be a string", file=file, column=f"{col}.description")
+            )
         if problems:
             raise InputError(problems)
         return cls(name=name, description=desc, **priors)
@@ -170,8 +188,16 @@ class PriorSet:
         return pm.Deterministic(name, self.outcome_sd * pm.math.exp(log_tau2 / 2.0), dims=dims)
 
 
-def prior_context(yi: Any, vi: Any, n_total: Any, n_treatment: Any = None, n_control: Any = None,
-                  arm_means: Any = None, *, measure: str = "md") -> PriorContext:
+def prior_context(
+    yi: Any,
+    vi: Any,
+    n_total: Any,
+    n_treatment: Any = None,
+    n_control: Any = None,
+    arm_means: Any = None,
+    *,
+    measure: str = "md",
+) -> PriorContext:
     """Summaries of one dataset that data-scaled priors refer to.
 
     - ``unit_info_sd`` s_u = sqrt(sum(n_i) / sum(1 / vi)) (Roever et al. 2021).
@@ -207,5 +233,4 @@ def prior_context(yi: Any, vi: Any, n_total: Any, n_treatment: Any = None, n_con
         spread = float(m.std(ddof=1)) if m.size > 1 else 0.0
         if not spread > 0:
             spread = osd if osd is not None else s_u
-    return PriorContext(unit_info_sd=s_u, outcome_sd=osd, arm_mean_spread=spread,
-                        arm_mean_centre=centre)
+    return PriorContext(unit_info_sd=s_u, outcome_sd=osd, arm_mean_spread=spread, arm_mean_centre=centre)

@@ -61,21 +61,39 @@ def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
             continue
         mcid = res.spec.mcid.get(cell.outcome)
         results = [f.result for f in fits]
-        jobs.append(("forest", f"forest_{cell.key}", partial(posterior_forest, results, cell.effects, pool=cr.pool,
-                                                             mcid=mcid, favours=_favours(mcid))))
+        jobs.append(
+            (
+                "forest",
+                f"forest_{cell.key}",
+                partial(posterior_forest, results, cell.effects, pool=cr.pool, mcid=mcid, favours=_favours(mcid)),
+            )
+        )
         if len(fits) > 1 and all(_has_densities(f.result) for f in fits):
-            jobs.append(("prior comparison", f"priors_{cell.key}",
-                         partial(prior_comparison_figure, {f.task.prior: (f.result, f.prior_set) for f in fits})))
+            jobs.append(
+                (
+                    "prior comparison",
+                    f"priors_{cell.key}",
+                    partial(prior_comparison_figure, {f.task.prior: (f.result, f.prior_set) for f in fits}),
+                )
+            )
     first_prior = res.spec.covariate_priors[:1]
     for rec in res.fits:
         if rec.task.covariates and rec.task.prior in first_prior:
             cr = next(c for c in res.cells if (c.cell.outcome, c.cell.month) == (rec.task.outcome, rec.task.month))
             # The band needs posterior draws; for the exact engine the frequentist
             # meta-regression of the same terms draws it instead.
-            result = rec.result if rec.result.idata is not None else next(
-                m for m in cr.metaregs if m.names == rec.task.covariates)
-            jobs.append(("meta-regression", f"metareg_{rec.task.key}",
-                         partial(metareg_figure, cr.cell.effects, rec.task.covariates[0], result)))
+            result = (
+                rec.result
+                if rec.result.idata is not None
+                else next(m for m in cr.metaregs if m.names == rec.task.covariates)
+            )
+            jobs.append(
+                (
+                    "meta-regression",
+                    f"metareg_{rec.task.key}",
+                    partial(metareg_figure, cr.cell.effects, rec.task.covariates[0], result),
+                )
+            )
     for rec in trace_fits(res):
         jobs.append(("trace/rank", f"trace_{rec.task.key}", partial(trace_rank_figure, rec.result)))
     return jobs
@@ -170,4 +188,4 @@ def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> d
     if record is not None:
         for kind, _, seconds in done:  # drawing time per kind of figure, summed over the workers
             record(f"  figures: {kind} (in workers)", seconds)
-    return {name: png for (_, name, _), (_, png, _) in zip(jobs, done)}
+    return {name: png for (_, name, _), (_, png, _) in zip(jobs, done, strict=False)}

@@ -90,24 +90,28 @@ def _cell(text: str, is_text: bool) -> str:
     return f'<td class="{cls}">{esc(text)}</td>'
 
 
-def table(frame: pd.DataFrame, *, caption: str | None = None,
-          row_classes: Sequence[str] | None = None, text_columns: Iterable[str] = ()) -> str:
+def table(
+    frame: pd.DataFrame,
+    *,
+    caption: str | None = None,
+    row_classes: Sequence[str] | None = None,
+    text_columns: Iterable[str] = (),
+) -> str:
     """An HTML table of ``frame`` (index dropped). Text columns are left-aligned.
 
     ``row_classes`` gives a CSS class per row (``"fail"`` paints a row red).
     """
-    text_cols = set(text_columns) | {c for c in frame.columns
-                                     if not pd.api.types.is_numeric_dtype(frame[c])}
-    head = "".join(f'<th class="text">{esc(c)}</th>' if c in text_cols else f"<th>{esc(c)}</th>"
-                   for c in frame.columns)
+    text_cols = set(text_columns) | {c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])}
+    head = "".join(f'<th class="text">{esc(c)}</th>' if c in text_cols else f"<th>{esc(c)}</th>" for c in frame.columns)
     rows = []
     for i, rec in enumerate(frame.itertuples(index=False, name=None)):
         cls = row_classes[i] if row_classes is not None and row_classes[i] else ""
-        cells = "".join(_cell(fmt(v), c in text_cols) for c, v in zip(frame.columns, rec))
+        cells = "".join(_cell(fmt(v), c in text_cols) for c, v in zip(frame.columns, rec, strict=False))
         rows.append(f'<tr class="{cls}">{cells}</tr>' if cls else f"<tr>{cells}</tr>")
     cap = f'<p class="caption">{esc(caption)}</p>' if caption else ""
-    return (f'{cap}<div class="table"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>\n")
+    return (
+        f'{cap}<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>\n'
+    )
 
 
 def figure(src: str, alt: str, caption: str | None = None, link: str | None = None) -> str:
@@ -123,14 +127,15 @@ def banner(simulated: bool) -> str:
     """The red SIMULATED DATA banner (empty for real data)."""
     if not simulated:
         return ""
-    return (f'<div class="banner">{SIMULATED_BANNER}: every number in this section comes '
-            "from a simulated dataset, not from the trials.</div>\n")
+    return (
+        f'<div class="banner">{SIMULATED_BANNER}: every number in this section comes '
+        "from a simulated dataset, not from the trials.</div>\n"
+    )
 
 
 def section(anchor: str, title: str, body: str, simulated: bool) -> str:
     """One ``<section>`` with its heading and (for simulated data) the banner."""
-    return (f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>\n{banner(simulated)}{body}'
-            "</section>\n")
+    return f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>\n{banner(simulated)}{body}</section>\n'
 
 
 def page(title: str, intro: str, sections: Sequence[tuple[str, str, str]], simulated: bool) -> str:
@@ -142,8 +147,8 @@ def page(title: str, intro: str, sections: Sequence[tuple[str, str, str]], simul
     body = "".join(section(a, t, b, simulated) for a, t, b in sections)
     full_title = f"{SIMULATED_BANNER}: {title}" if simulated else title
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(full_title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         f"<header><h1>{esc(title)}</h1>\n{banner(simulated)}{intro}"
         f"<nav><h2>Contents</h2><ol>{toc}</ol></nav></header>\n<main>\n{body}</main>\n"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import pandas as pd
 
 from bayes_msc.report import tables as tb
-from bayes_msc.workflow.results import RunResults
 from bayes_msc.report.figures import trace_fits
 from bayes_msc.report.html import esc, figure, month_text, page, table
 from bayes_msc.results.bayes import ESS_BULK_MIN, RHAT_MAX
 from bayes_msc.results.layout import CI_LEVEL
+from bayes_msc.workflow.results import RunResults
 
 PCT = f"{CI_LEVEL:.0%}"
 
@@ -35,68 +35,102 @@ def _intro(res: RunResults) -> str:
     failed = len(res.failed)
     verdicts = ""
     if failed:
-        verdicts = (f'<p class="fail">{failed} of {len(res.fits)} Bayesian fits FAILED their '
-                    "diagnostics verdict; they are shown in red below, never hidden.</p>")
+        verdicts = (
+            f'<p class="fail">{failed} of {len(res.fits)} Bayesian fits FAILED their '
+            "diagnostics verdict; they are shown in red below, never hidden.</p>"
+        )
     elif res.fits:
         verdicts = f'<p class="pass">All {len(res.fits)} Bayesian fits passed their diagnostics verdict.</p>'
     options = pd.DataFrame([{"option": k, "value": str(v)} for k, v in s.options().items()])
-    return (f"<p>Spec <b>{esc(s.name)}</b>; dataset <b>{esc(res.dataset.name)}</b>"
-            f"{' (SIMULATED)' if res.dataset.simulated else ''}; {len(res.plan.cells)} outcome x "
-            f"month cells analysed, {len(res.plan.skipped)} analyses the data do not allow "
-            f"(listed under Data). Intervals are {PCT} throughout.</p>\n{verdicts}\n"
-            f"<details><summary>Analysis options</summary>{table(options)}</details>\n"
-            '<p>Tables as CSV: <a href="tables/">tables/</a>; every fit in '
-            '<a href="summary.json">summary.json</a>'
-            + ('; posterior draws in <a href="posteriors/">posteriors/</a>'
-               if any(f.posterior for f in res.fits) else "") + ".</p>\n")
+    return (
+        f"<p>Spec <b>{esc(s.name)}</b>; dataset <b>{esc(res.dataset.name)}</b>"
+        f"{' (SIMULATED)' if res.dataset.simulated else ''}; {len(res.plan.cells)} outcome x "
+        f"month cells analysed, {len(res.plan.skipped)} analyses the data do not allow "
+        f"(listed under Data). Intervals are {PCT} throughout.</p>\n{verdicts}\n"
+        f"<details><summary>Analysis options</summary>{table(options)}</details>\n"
+        '<p>Tables as CSV: <a href="tables/">tables/</a>; every fit in '
+        '<a href="summary.json">summary.json</a>'
+        + ('; posterior draws in <a href="posteriors/">posteriors/</a>' if any(f.posterior for f in res.fits) else "")
+        + ".</p>\n"
+    )
 
 
 def _data(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
-    out = [table(frames["data_summary"], caption="Every outcome x month of the dataset: studies "
-                 "with data, studies that declare the value missing (it exists but is unknown "
-                 "here), contrasts; k = comparisons analysed.")]
+    out = [
+        table(
+            frames["data_summary"],
+            caption="Every outcome x month of the dataset: studies "
+            "with data, studies that declare the value missing (it exists but is unknown "
+            "here), contrasts; k = comparisons analysed.",
+        )
+    ]
     skipped = frames["skipped"]
     if len(skipped):
         out.append("<h3>What the data do not allow</h3>")
         out.append(table(skipped))
     notes = sorted({n for c in res.plan.cells for n in c.effects.notes})
     if notes:
-        out.append("<h3>Conversions and handling applied</h3><ul>"
-                   + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+        out.append(
+            "<h3>Conversions and handling applied</h3><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"
+        )
     for c in res.plan.cells:
         if c.effects.missing:
-            out.append(f"<details><summary>{esc(_cell_title(c.outcome, c.month))}: "
-                       f"{len(c.effects.missing)} comparisons cannot enter</summary><ul>"
-                       + "".join(f"<li>{esc(m)}</li>" for m in c.effects.missing)
-                       + "</ul></details>")
+            out.append(
+                f"<details><summary>{esc(_cell_title(c.outcome, c.month))}: "
+                f"{len(c.effects.missing)} comparisons cannot enter</summary><ul>"
+                + "".join(f"<li>{esc(m)}</li>" for m in c.effects.missing)
+                + "</ul></details>"
+            )
     return "\n".join(out)
 
 
 def _frequentist(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
-    rule = ("the paper's rule (Qu &amp; Sun 2021): random effects (DerSimonian-Laird) when "
-            "I2 &gt; 50% or P_Q &lt; 0.1, otherwise fixed effect" if res.spec.method == "paper"
-            else f"method {esc(res.spec.method)}")
-    out = [f"<p>Pooled with {rule}; z-based confidence intervals"
-           f"{', Knapp-Hartung' if res.spec.hksj else ''}; prediction interval type "
-           f"{esc(res.spec.pi)}.</p>", table(frames["frequentist"])]
+    rule = (
+        "the paper's rule (Qu &amp; Sun 2021): random effects (DerSimonian-Laird) when "
+        "I2 &gt; 50% or P_Q &lt; 0.1, otherwise fixed effect"
+        if res.spec.method == "paper"
+        else f"method {esc(res.spec.method)}"
+    )
+    out = [
+        f"<p>Pooled with {rule}; z-based confidence intervals"
+        f"{', Knapp-Hartung' if res.spec.hksj else ''}; prediction interval type "
+        f"{esc(res.spec.pi)}.</p>",
+        table(frames["frequentist"]),
+    ]
     for cr in res.cells:
         if cr.loo is not None:
             loo = cr.loo.summary()[["left_out", "method", "k", "estimate", "lower", "upper", "tau2", "i2"]]
-            out.append(f"<details><summary>Leave-one-out: {esc(_cell_title(cr.cell.outcome, cr.cell.month))}"
-                       f"</summary>{table(loo)}</details>")
+            out.append(
+                f"<details><summary>Leave-one-out: {esc(_cell_title(cr.cell.outcome, cr.cell.month))}"
+                f"</summary>{table(loo)}</details>"
+            )
     return "\n".join(out)
 
 
-REPRODUCTION_COLUMNS = ["outcome", "month", "published_estimate", "published_ci_low",
-                        "published_ci_high", "k", "method", "estimate", "lower", "upper",
-                        "paper_multiarm_estimate", "status", "reason"]
+REPRODUCTION_COLUMNS = [
+    "outcome",
+    "month",
+    "published_estimate",
+    "published_ci_low",
+    "published_ci_high",
+    "k",
+    "method",
+    "estimate",
+    "lower",
+    "upper",
+    "paper_multiarm_estimate",
+    "status",
+    "reason",
+]
 
 
 def _reproduction(frames: dict[str, pd.DataFrame]) -> str:
     frame = frames["reproduction"]
     shown = frame[[c for c in REPRODUCTION_COLUMNS if c in frame.columns]]
-    return ("<p>The publication's pooled results (published_pooled.csv) beside this package's, "
-            "row by row; every column in tables/reproduction.csv.</p>" + table(shown))
+    return (
+        "<p>The publication's pooled results (published_pooled.csv) beside this package's, "
+        "row by row; every column in tables/reproduction.csv.</p>" + table(shown)
+    )
 
 
 def _engines(res: RunResults) -> str:
@@ -104,55 +138,75 @@ def _engines(res: RunResults) -> str:
     if res.spec.engine != "auto" or not res.fits:
         return ""
     exact = sum(f.result.engine == "exact" for f in res.fits)
-    return (f"<p>Engine auto: {exact} fit(s) of the <b>re</b> model with independent comparisons and "
-            "Normal priors on mu and the slopes by the <b>exact</b> engine (quadrature: the same "
-            f"posterior as MCMC, without Monte Carlo error), {len(res.fits) - exact} by <b>MCMC</b> "
-            "(nutpie); tables/bayes.csv names each fit's engine.</p>")
+    return (
+        f"<p>Engine auto: {exact} fit(s) of the <b>re</b> model with independent comparisons and "
+        "Normal priors on mu and the slopes by the <b>exact</b> engine (quadrature: the same "
+        f"posterior as MCMC, without Monte Carlo error), {len(res.fits) - exact} by <b>MCMC</b> "
+        "(nutpie); tables/bayes.csv names each fit's engine.</p>"
+    )
 
 
 def _bayes(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
-    priors = "".join(f"<li><b>{esc(n)}</b>: {esc(res.prior_sets[n].description)}</li>"
-                     for n in dict.fromkeys(res.spec.priors + res.spec.covariate_priors))
+    priors = "".join(
+        f"<li><b>{esc(n)}</b>: {esc(res.prior_sets[n].description)}</li>"
+        for n in dict.fromkeys(res.spec.priors + res.spec.covariate_priors)
+    )
     # The page shows PASS/FAIL (reasons in the diagnostics appendix) and leaves out what the
     # options already say, so the table fits the page; the CSV keeps every column.
     frame = tb.finite(frames["bayes"].drop(columns=["engine", "mcid"]), ["p_mcid"])
     classes = tb.row_classes(frame)
     frame = frame.assign(verdict=[v.split(":")[0] for v in frame["verdict"]])
     failed = len(res.failed)
-    head = (f'<p class="fail">{failed} fit(s) FAILED the verdict (red rows).</p>' if failed else "")
+    head = f'<p class="fail">{failed} fit(s) FAILED the verdict (red rows).</p>' if failed else ""
     head += _engines(res)
-    return (f"<p>Models: <b>re</b> (contrast level) and <b>arm</b> (arm level, free study "
-            f"baselines). mu: posterior mean and {PCT} equal-tailed interval (with covariates: "
-            f"the effect at the covariates' means); tau: posterior median and interval; "
-            f"new: {PCT} interval of a new study's effect; p_mcid: P(mu &lt; mcid) for a "
-            "negative MCID (lower scores better), P(mu &gt; mcid) for a positive one. Verdict: "
-            f"R-hat &lt;= {RHAT_MAX:g}, bulk ESS &gt;= {ESS_BULK_MIN:g} (in proportion for fewer "
-            "than 4000 draws) and no divergences.</p>"
-            f"<p>Prior sets:</p><ul>{priors}</ul>{head}"
-            + table(frame, row_classes=classes))
+    return (
+        f"<p>Models: <b>re</b> (contrast level) and <b>arm</b> (arm level, free study "
+        f"baselines). mu: posterior mean and {PCT} equal-tailed interval (with covariates: "
+        f"the effect at the covariates' means); tau: posterior median and interval; "
+        f"new: {PCT} interval of a new study's effect; p_mcid: P(mu &lt; mcid) for a "
+        "negative MCID (lower scores better), P(mu &gt; mcid) for a positive one. Verdict: "
+        f"R-hat &lt;= {RHAT_MAX:g}, bulk ESS &gt;= {ESS_BULK_MIN:g} (in proportion for fewer "
+        "than 4000 draws) and no divergences.</p>"
+        f"<p>Prior sets:</p><ul>{priors}</ul>{head}" + table(frame, row_classes=classes)
+    )
 
 
 def _priors(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
     out = []
-    cols = ["model", "prior", "mu", "mu_low", "mu_high", "tau", "tau_low", "tau_high",
-            "p_mu_below_0", "p_mcid", "verdict"]
+    cols = [
+        "model",
+        "prior",
+        "mu",
+        "mu_low",
+        "mu_high",
+        "tau",
+        "tau_low",
+        "tau_high",
+        "p_mu_below_0",
+        "p_mcid",
+        "verdict",
+    ]
     bayes = frames["bayes"]
     for c in res.plan.cells:
-        rows = bayes[(bayes["outcome"] == c.outcome) & (bayes["month"] == c.month)
-                     & (bayes["covariates"] == "")]
+        rows = bayes[(bayes["outcome"] == c.outcome) & (bayes["month"] == c.month) & (bayes["covariates"] == "")]
         if rows["prior"].nunique() < 2:
             continue
         sub = tb.finite(rows[cols], ["p_mcid"]).reset_index(drop=True)
-        out.append(f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
-                   + _fig(figures, f"priors_{c.key}", f"prior comparison, {c.outcome} month {c.month:g}")
-                   + table(sub, row_classes=tb.row_classes(sub)))
+        out.append(
+            f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
+            + _fig(figures, f"priors_{c.key}", f"prior comparison, {c.outcome} month {c.month:g}")
+            + table(sub, row_classes=tb.row_classes(sub))
+        )
     return "\n".join(out) or "<p>No cell was fitted under more than one prior set.</p>"
 
 
 def _forest(res: RunResults, figures: dict[str, str]) -> str:
-    out = [f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
-           + _fig(figures, f"forest_{c.key}", f"posterior forest plot, {c.outcome} month {c.month:g}")
-           for c in res.plan.cells if f"forest_{c.key}" in figures]
+    out = [
+        f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
+        + _fig(figures, f"forest_{c.key}", f"posterior forest plot, {c.outcome} month {c.month:g}")
+        for c in res.plan.cells
+        if f"forest_{c.key}" in figures
+    ]
     return "\n".join(out) or "<p>No cell has a Bayesian fit to draw.</p>"
 
 
@@ -163,50 +217,80 @@ def _metareg(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str
     if len(frames["metareg"]):
         out.append("<h3>Frequentist meta-regression</h3>" + table(frames["metareg"]))
     if len(frames["slopes"]):
-        out.append("<h3>Bayesian meta-regression (slopes per unit of each term)</h3>"
-                   + table(frames["slopes"], row_classes=tb.row_classes(frames["slopes"])))
+        out.append(
+            "<h3>Bayesian meta-regression (slopes per unit of each term)</h3>"
+            + table(frames["slopes"], row_classes=tb.row_classes(frames["slopes"]))
+        )
     for rec in res.fits:
         name = f"metareg_{rec.task.key}"
         if name in figures:
-            out.append(_fig(figures, name, f"meta-regression {rec.task.key}",
-                            f"{_cell_title(rec.task.outcome, rec.task.month)}: "
-                            f"covariates {', '.join(rec.task.covariates)}, prior {rec.task.prior}"))
+            out.append(
+                _fig(
+                    figures,
+                    name,
+                    f"meta-regression {rec.task.key}",
+                    f"{_cell_title(rec.task.outcome, rec.task.month)}: "
+                    f"covariates {', '.join(rec.task.covariates)}, prior {rec.task.prior}",
+                )
+            )
     skipped = [s for s in res.plan.skipped if s.what.startswith("covariates")]
     if skipped:
-        out.append("<h3>Covariate models the data do not allow</h3><ul>" + "".join(
-            f"<li>{esc(_cell_title(s.outcome, s.month))}, {esc(s.what)}: {esc(s.reason)}</li>"
-            for s in skipped) + "</ul>")
+        out.append(
+            "<h3>Covariate models the data do not allow</h3><ul>"
+            + "".join(
+                f"<li>{esc(_cell_title(s.outcome, s.month))}, {esc(s.what)}: {esc(s.reason)}</li>" for s in skipped
+            )
+            + "</ul>"
+        )
     return "\n".join(out) or "<p>No covariate model could be fitted.</p>"
 
 
 def _diagnostics(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
-    frame = frames["diagnostics"][["outcome", "month", "model", "covariates", "prior",
-                                   "parameterisation", "max_r_hat", "min_ess_bulk", "divergences",
-                                   "verdict"]]
-    out = ["<p>Every fit's diagnostics (draws, chains and engine as in the analysis options; "
-           "posterior files listed in tables/diagnostics.csv).</p>",
-           table(frame, row_classes=tb.row_classes(frame))]
+    frame = frames["diagnostics"][
+        [
+            "outcome",
+            "month",
+            "model",
+            "covariates",
+            "prior",
+            "parameterisation",
+            "max_r_hat",
+            "min_ess_bulk",
+            "divergences",
+            "verdict",
+        ]
+    ]
+    out = [
+        "<p>Every fit's diagnostics (draws, chains and engine as in the analysis options; "
+        "posterior files listed in tables/diagnostics.csv).</p>",
+        table(frame, row_classes=tb.row_classes(frame)),
+    ]
     shown = trace_fits(res)
     if shown and all(f.result.verdict.passed for f in shown):
-        out.append("<p>Every fit passed; the trace and rank plots of the first fit are shown "
-                   "as an example.</p>")
+        out.append("<p>Every fit passed; the trace and rank plots of the first fit are shown as an example.</p>")
     for rec in shown:
-        out.append(_fig(figures, f"trace_{rec.task.key}", f"trace and rank plots {rec.task.key}",
-                        f"{rec.task.key}: {rec.result.verdict}"))
+        out.append(
+            _fig(
+                figures,
+                f"trace_{rec.task.key}",
+                f"trace and rank plots {rec.task.key}",
+                f"{rec.task.key}: {rec.result.verdict}",
+            )
+        )
     return "\n".join(out)
 
 
 def build_page(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
     """The whole index.html text."""
-    sections = [("data", "Data", _data(res, frames)),
-                ("frequentist", "Frequentist pooling", _frequentist(res, frames))]
+    sections = [("data", "Data", _data(res, frames)), ("frequentist", "Frequentist pooling", _frequentist(res, frames))]
     if "reproduction" in frames:
-        sections.append(("reproduction", "Reproduction of the published results",
-                         _reproduction(frames)))
+        sections.append(("reproduction", "Reproduction of the published results", _reproduction(frames)))
     if res.spec.models:
-        sections += [("bayes", "Bayesian posteriors", _bayes(res, frames)),
-                     ("priors", "Prior comparison", _priors(res, frames, figures)),
-                     ("forest", "Forest plots", _forest(res, figures)),
-                     ("metareg", "Meta-regression", _metareg(res, frames, figures)),
-                     ("diagnostics", "Diagnostics appendix", _diagnostics(res, frames, figures))]
+        sections += [
+            ("bayes", "Bayesian posteriors", _bayes(res, frames)),
+            ("priors", "Prior comparison", _priors(res, frames, figures)),
+            ("forest", "Forest plots", _forest(res, figures)),
+            ("metareg", "Meta-regression", _metareg(res, frames, figures)),
+            ("diagnostics", "Diagnostics appendix", _diagnostics(res, frames, figures)),
+        ]
     return page(res.spec.title, _intro(res), sections, res.dataset.simulated)

@@ -23,18 +23,20 @@ def data_summary(res: RunResults) -> pd.DataFrame:
     whether this run analyses it."""
     table = cell_summary(res.dataset)
     analysed = {(c.outcome, c.month) for c in res.plan.cells}
-    table["analysed"] = ["yes" if (o, m) in analysed else "no"
-                         for o, m in zip(table["outcome"], table["month"])]
+    table["analysed"] = [
+        "yes" if (o, m) in analysed else "no" for o, m in zip(table["outcome"], table["month"], strict=False)
+    ]
     k = {(c.outcome, c.month): c.effects.k for c in res.plan.cells}
-    table["k"] = [k.get((o, m), 0) for o, m in zip(table["outcome"], table["month"])]
+    table["k"] = [k.get((o, m), 0) for o, m in zip(table["outcome"], table["month"], strict=False)]
     return table
 
 
 def skipped(res: RunResults) -> pd.DataFrame:
     """What the spec asked for that the data do not allow, with the reason."""
-    return pd.DataFrame([{"outcome": s.outcome, "month": _nan(s.month), "what": s.what,
-                          "reason": s.reason} for s in res.plan.skipped],
-                        columns=["outcome", "month", "what", "reason"])
+    return pd.DataFrame(
+        [{"outcome": s.outcome, "month": _nan(s.month), "what": s.what, "reason": s.reason} for s in res.plan.skipped],
+        columns=["outcome", "month", "what", "reason"],
+    )
 
 
 def frequentist(res: RunResults) -> pd.DataFrame:
@@ -43,15 +45,45 @@ def frequentist(res: RunResults) -> pd.DataFrame:
     rows = []
     for cr in res.cells:
         p = cr.pool
-        rows.append({
-            "outcome": cr.cell.outcome, "month": cr.cell.month, "k": p.k, "method": p.method,
-            "estimate": p.estimate, "ci_low": p.ci_low, "ci_high": p.ci_high, "p": p.p,
-            "tau2": p.tau2, "i2": p.i2, "q": p.q, "q_p": p.q_p, "pi_low": p.pi_low,
-            "pi_high": p.pi_high, "why": p.why or "",
-        })
-    return pd.DataFrame(rows, columns=["outcome", "month", "k", "method", "estimate", "ci_low",
-                                       "ci_high", "p", "tau2", "i2", "q", "q_p", "pi_low",
-                                       "pi_high", "why"])
+        rows.append(
+            {
+                "outcome": cr.cell.outcome,
+                "month": cr.cell.month,
+                "k": p.k,
+                "method": p.method,
+                "estimate": p.estimate,
+                "ci_low": p.ci_low,
+                "ci_high": p.ci_high,
+                "p": p.p,
+                "tau2": p.tau2,
+                "i2": p.i2,
+                "q": p.q,
+                "q_p": p.q_p,
+                "pi_low": p.pi_low,
+                "pi_high": p.pi_high,
+                "why": p.why or "",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "outcome",
+            "month",
+            "k",
+            "method",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "p",
+            "tau2",
+            "i2",
+            "q",
+            "q_p",
+            "pi_low",
+            "pi_high",
+            "why",
+        ],
+    )
 
 
 def effects(res: RunResults) -> pd.DataFrame:
@@ -78,14 +110,43 @@ def metareg(res: RunResults) -> pd.DataFrame:
     for cr in res.cells:
         for m in cr.metaregs:
             for c in m.coefficients:
-                rows.append({"outcome": cr.cell.outcome, "month": cr.cell.month,
-                             "covariates": ", ".join(m.names), "k": m.k, "method": m.method,
-                             "term": c.name, "estimate": c.estimate, "se": c.se,
-                             "ci_low": c.ci_low, "ci_high": c.ci_high, "p": c.p,
-                             "tau2": m.tau2, "r2": m.r2, "qm_p": m.qm_p})
-    return pd.DataFrame(rows, columns=["outcome", "month", "covariates", "k", "method", "term",
-                                       "estimate", "se", "ci_low", "ci_high", "p", "tau2", "r2",
-                                       "qm_p"])
+                rows.append(
+                    {
+                        "outcome": cr.cell.outcome,
+                        "month": cr.cell.month,
+                        "covariates": ", ".join(m.names),
+                        "k": m.k,
+                        "method": m.method,
+                        "term": c.name,
+                        "estimate": c.estimate,
+                        "se": c.se,
+                        "ci_low": c.ci_low,
+                        "ci_high": c.ci_high,
+                        "p": c.p,
+                        "tau2": m.tau2,
+                        "r2": m.r2,
+                        "qm_p": m.qm_p,
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "outcome",
+            "month",
+            "covariates",
+            "k",
+            "method",
+            "term",
+            "estimate",
+            "se",
+            "ci_low",
+            "ci_high",
+            "p",
+            "tau2",
+            "r2",
+            "qm_p",
+        ],
+    )
 
 
 def _param(rec: FitRecord, name: str, field: str) -> float:
@@ -100,9 +161,27 @@ def mcid_label(mcid: float | None) -> str:
     return f"P(mu < {mcid:g})" if mcid < 0 else f"P(mu > {mcid:g})"
 
 
-BAYES_COLUMNS = ["outcome", "month", "model", "covariates", "prior", "engine", "k", "mu", "mu_low",
-                 "mu_high", "tau", "tau_low", "tau_high", "new_low", "new_high", "p_mu_below_0",
-                 "mcid", "p_mcid", "verdict"]
+BAYES_COLUMNS = [
+    "outcome",
+    "month",
+    "model",
+    "covariates",
+    "prior",
+    "engine",
+    "k",
+    "mu",
+    "mu_low",
+    "mu_high",
+    "tau",
+    "tau_low",
+    "tau_high",
+    "new_low",
+    "new_high",
+    "p_mu_below_0",
+    "mcid",
+    "p_mcid",
+    "verdict",
+]
 
 
 def bayes(res: RunResults) -> pd.DataFrame:
@@ -112,18 +191,29 @@ def bayes(res: RunResults) -> pd.DataFrame:
     for rec in res.fits:
         t, r = rec.task, rec.result
         mu = "mu_at_mean" if t.covariates and "mu_at_mean" in r.parameters.index else "mu"
-        rows.append({
-            "outcome": t.outcome, "month": t.month, "model": t.model,
-            "covariates": ", ".join(t.covariates), "prior": t.prior, "engine": r.engine,
-            "k": r.k, "mu": _param(rec, mu, "mean"), "mu_low": _param(rec, mu, "eti_low"),
-            "mu_high": _param(rec, mu, "eti_high"), "tau": _param(rec, "tau", "median"),
-            "tau_low": _param(rec, "tau", "eti_low"), "tau_high": _param(rec, "tau", "eti_high"),
-            "new_low": _param(rec, "theta_new", "eti_low"),
-            "new_high": _param(rec, "theta_new", "eti_high"),
-            "p_mu_below_0": _nan(r.probabilities.get(f"P({mu} < 0)")),
-            "mcid": _nan(res.spec.mcid.get(t.outcome)), "p_mcid": _nan(rec.mcid_probability),
-            "verdict": str(r.verdict),
-        })
+        rows.append(
+            {
+                "outcome": t.outcome,
+                "month": t.month,
+                "model": t.model,
+                "covariates": ", ".join(t.covariates),
+                "prior": t.prior,
+                "engine": r.engine,
+                "k": r.k,
+                "mu": _param(rec, mu, "mean"),
+                "mu_low": _param(rec, mu, "eti_low"),
+                "mu_high": _param(rec, mu, "eti_high"),
+                "tau": _param(rec, "tau", "median"),
+                "tau_low": _param(rec, "tau", "eti_low"),
+                "tau_high": _param(rec, "tau", "eti_high"),
+                "new_low": _param(rec, "theta_new", "eti_low"),
+                "new_high": _param(rec, "theta_new", "eti_high"),
+                "p_mu_below_0": _nan(r.probabilities.get(f"P({mu} < 0)")),
+                "mcid": _nan(res.spec.mcid.get(t.outcome)),
+                "p_mcid": _nan(rec.mcid_probability),
+                "verdict": str(r.verdict),
+            }
+        )
     return pd.DataFrame(rows, columns=BAYES_COLUMNS)
 
 
@@ -132,14 +222,22 @@ def slopes(res: RunResults) -> pd.DataFrame:
     rows = []
     for rec in res.fits:
         for term in rec.task.covariates:
-            rows.append({"outcome": rec.task.outcome, "month": rec.task.month,
-                         "covariates": ", ".join(rec.task.covariates), "prior": rec.task.prior,
-                         "term": term, "mean": _param(rec, term, "mean"),
-                         "eti_low": _param(rec, term, "eti_low"),
-                         "eti_high": _param(rec, term, "eti_high"),
-                         "verdict": str(rec.result.verdict)})
-    return pd.DataFrame(rows, columns=["outcome", "month", "covariates", "prior", "term", "mean",
-                                       "eti_low", "eti_high", "verdict"])
+            rows.append(
+                {
+                    "outcome": rec.task.outcome,
+                    "month": rec.task.month,
+                    "covariates": ", ".join(rec.task.covariates),
+                    "prior": rec.task.prior,
+                    "term": term,
+                    "mean": _param(rec, term, "mean"),
+                    "eti_low": _param(rec, term, "eti_low"),
+                    "eti_high": _param(rec, term, "eti_high"),
+                    "verdict": str(rec.result.verdict),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["outcome", "month", "covariates", "prior", "term", "mean", "eti_low", "eti_high", "verdict"]
+    )
 
 
 def diagnostics(res: RunResults) -> pd.DataFrame:
@@ -147,17 +245,43 @@ def diagnostics(res: RunResults) -> pd.DataFrame:
     rows = []
     for rec in res.fits:
         r, v = rec.result, rec.result.verdict
-        rows.append({
-            "outcome": rec.task.outcome, "month": rec.task.month, "model": rec.task.model,
-            "covariates": ", ".join(rec.task.covariates), "prior": rec.task.prior,
-            "engine": r.engine, "parameterisation": r.parameterisation or "",
-            "draws": _nan(r.draws), "chains": _nan(r.chains), "max_r_hat": _nan(v.max_r_hat),
-            "min_ess_bulk": _nan(v.min_ess_bulk), "divergences": _nan(v.divergences),
-            "verdict": str(v), "posterior": rec.posterior or "",
-        })
-    return pd.DataFrame(rows, columns=["outcome", "month", "model", "covariates", "prior", "engine",
-                                       "parameterisation", "draws", "chains", "max_r_hat",
-                                       "min_ess_bulk", "divergences", "verdict", "posterior"])
+        rows.append(
+            {
+                "outcome": rec.task.outcome,
+                "month": rec.task.month,
+                "model": rec.task.model,
+                "covariates": ", ".join(rec.task.covariates),
+                "prior": rec.task.prior,
+                "engine": r.engine,
+                "parameterisation": r.parameterisation or "",
+                "draws": _nan(r.draws),
+                "chains": _nan(r.chains),
+                "max_r_hat": _nan(v.max_r_hat),
+                "min_ess_bulk": _nan(v.min_ess_bulk),
+                "divergences": _nan(v.divergences),
+                "verdict": str(v),
+                "posterior": rec.posterior or "",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "outcome",
+            "month",
+            "model",
+            "covariates",
+            "prior",
+            "engine",
+            "parameterisation",
+            "draws",
+            "chains",
+            "max_r_hat",
+            "min_ess_bulk",
+            "divergences",
+            "verdict",
+            "posterior",
+        ],
+    )
 
 
 def fit_records(res: RunResults) -> list[dict]:
@@ -165,16 +289,27 @@ def fit_records(res: RunResults) -> list[dict]:
     out = []
     for rec in res.fits:
         r, v = rec.result, rec.result.verdict
-        out.append({
-            "outcome": rec.task.outcome, "month": rec.task.month, "model": rec.task.model,
-            "prior": rec.task.prior, "covariates": list(rec.task.covariates), "engine": r.engine,
-            "parameterisation": r.parameterisation, "k": r.k,
-            "verdict": "pass" if v.passed else "fail", "reasons": list(v.reasons),
-            "max_r_hat": v.max_r_hat, "min_ess_bulk": v.min_ess_bulk,
-            "divergences": v.divergences, "posterior": rec.posterior,
-            "mu_mean": _param(rec, "mu", "mean"), "tau_median": _param(rec, "tau", "median"),
-            "seconds": round(rec.seconds, 3),
-        })
+        out.append(
+            {
+                "outcome": rec.task.outcome,
+                "month": rec.task.month,
+                "model": rec.task.model,
+                "prior": rec.task.prior,
+                "covariates": list(rec.task.covariates),
+                "engine": r.engine,
+                "parameterisation": r.parameterisation,
+                "k": r.k,
+                "verdict": "pass" if v.passed else "fail",
+                "reasons": list(v.reasons),
+                "max_r_hat": v.max_r_hat,
+                "min_ess_bulk": v.min_ess_bulk,
+                "divergences": v.divergences,
+                "posterior": rec.posterior,
+                "mu_mean": _param(rec, "mu", "mean"),
+                "tau_median": _param(rec, "tau", "median"),
+                "seconds": round(rec.seconds, 3),
+            }
+        )
     return out
 
 
@@ -187,7 +322,10 @@ def row_classes(frame: pd.DataFrame) -> list[str]:
 
 def finite(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Drop columns that are empty (all NaN) in this frame, keeping the others' order."""
-    keep = [c for c in frame.columns
-            if c not in columns or not (pd.api.types.is_numeric_dtype(frame[c])
-                                        and np.all(np.isnan(frame[c].to_numpy(dtype=float))))]
+    keep = [
+        c
+        for c in frame.columns
+        if c not in columns
+        or not (pd.api.types.is_numeric_dtype(frame[c]) and np.all(np.isnan(frame[c].to_numpy(dtype=float))))
+    ]
     return frame[keep]

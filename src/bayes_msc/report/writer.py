@@ -12,12 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from bayes_msc.results.serialise import to_json
 from bayes_msc.report import tables as tb
-from bayes_msc.workflow.results import RunResults
 from bayes_msc.report.figures import render_figures
 from bayes_msc.report.sections import build_page
 from bayes_msc.results.layout import CI_LEVEL
+from bayes_msc.results.serialise import to_json
+from bayes_msc.workflow.results import RunResults
 
 SUMMARY_FORMAT = "bayes-msc run summary 1"
 """The ``format`` field of summary.json; ``bayes-msc run`` only replaces an existing
@@ -28,10 +28,15 @@ write)."""
 def build_tables(res: RunResults) -> dict[str, pd.DataFrame]:
     """Every table of the report, by the CSV file name it is written to."""
     frames = {
-        "data_summary": tb.data_summary(res), "skipped": tb.skipped(res),
-        "effects": tb.effects(res), "frequentist": tb.frequentist(res),
-        "leave_one_out": tb.leave_one_out(res), "metareg": tb.metareg(res),
-        "bayes": tb.bayes(res), "slopes": tb.slopes(res), "diagnostics": tb.diagnostics(res),
+        "data_summary": tb.data_summary(res),
+        "skipped": tb.skipped(res),
+        "effects": tb.effects(res),
+        "frequentist": tb.frequentist(res),
+        "leave_one_out": tb.leave_one_out(res),
+        "metareg": tb.metareg(res),
+        "bayes": tb.bayes(res),
+        "slopes": tb.slopes(res),
+        "diagnostics": tb.diagnostics(res),
     }
     if res.reproduction is not None:
         frames["reproduction"] = res.reproduction.summary()
@@ -43,15 +48,27 @@ def summary(res: RunResults) -> dict[str, Any]:
     fit's ``seconds``."""
     return {
         "format": SUMMARY_FORMAT,
-        "spec": res.spec.name, "title": res.spec.title, "dataset": res.dataset.name,
-        "simulated": res.dataset.simulated, "ci_level": CI_LEVEL, "options": res.spec.options(),
-        "cells": [{"outcome": cr.cell.outcome, "month": cr.cell.month, "k": cr.cell.effects.k,
-                   "frequentist": cr.pool.to_dict(),
-                   "metareg": [m.to_dict() for m in cr.metaregs]} for cr in res.cells],
+        "spec": res.spec.name,
+        "title": res.spec.title,
+        "dataset": res.dataset.name,
+        "simulated": res.dataset.simulated,
+        "ci_level": CI_LEVEL,
+        "options": res.spec.options(),
+        "cells": [
+            {
+                "outcome": cr.cell.outcome,
+                "month": cr.cell.month,
+                "k": cr.cell.effects.k,
+                "frequentist": cr.pool.to_dict(),
+                "metareg": [m.to_dict() for m in cr.metaregs],
+            }
+            for cr in res.cells
+        ],
         "fits": tb.fit_records(res),
         "failed": len(res.failed),
-        "skipped": [{"outcome": s.outcome, "month": s.month, "what": s.what, "reason": s.reason}
-                    for s in res.plan.skipped],
+        "skipped": [
+            {"outcome": s.outcome, "month": s.month, "what": s.what, "reason": s.reason} for s in res.plan.skipped
+        ],
     }
 
 

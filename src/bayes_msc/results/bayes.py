@@ -19,8 +19,16 @@ import pandas as pd
 from bayes_msc.results.layout import CI_LEVEL, SUMMARY_COLUMNS
 
 PARAMETER_FIELDS: tuple[str, ...] = (
-    "mean", "sd", "median", "eti_low", "eti_high", "hdi_low", "hdi_high",
-    "ess_bulk", "ess_tail", "r_hat",
+    "mean",
+    "sd",
+    "median",
+    "eti_low",
+    "eti_high",
+    "hdi_low",
+    "hdi_high",
+    "ess_bulk",
+    "ess_tail",
+    "r_hat",
 )
 """Columns of :attr:`BayesResult.parameters`, in DESIGN.md's JSON order."""
 
@@ -52,8 +60,7 @@ class Verdict:
             "max_r_hat": self.max_r_hat,
             "min_ess_bulk": self.min_ess_bulk,
             "divergences": self.divergences,
-            "thresholds": {"r_hat_max": self.r_hat_max, "ess_bulk_min": self.ess_min,
-                           "divergences_max": 0},
+            "thresholds": {"r_hat_max": self.r_hat_max, "ess_bulk_min": self.ess_min, "divergences_max": 0},
         }
 
     def __str__(self) -> str:
@@ -112,14 +119,16 @@ class BayesResult:
         """The shared summary layout: term, estimate (posterior mean), se (posterior SD),
         lower/upper (equal-tailed interval), level, then median, HDI, ESS, R-hat."""
         p = self.parameters
-        out = pd.DataFrame({
-            "term": list(p.index),
-            "estimate": p["mean"].to_numpy(),
-            "se": p["sd"].to_numpy(),
-            "lower": p["eti_low"].to_numpy(),
-            "upper": p["eti_high"].to_numpy(),
-            "level": self.ci_prob,
-        })
+        out = pd.DataFrame(
+            {
+                "term": list(p.index),
+                "estimate": p["mean"].to_numpy(),
+                "se": p["sd"].to_numpy(),
+                "lower": p["eti_low"].to_numpy(),
+                "upper": p["eti_high"].to_numpy(),
+                "level": self.ci_prob,
+            }
+        )
         for col in ("median", "hdi_low", "hdi_high", "ess_bulk", "ess_tail", "r_hat"):
             out[col] = p[col].to_numpy()
         assert tuple(out.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
@@ -133,10 +142,7 @@ class BayesResult:
 
     def to_dict(self) -> dict[str, Any]:
         """DESIGN.md's ``fit`` JSON (plus extra fields); deterministic for a given seed."""
-        params = {
-            name: {f: _num(row[f]) for f in PARAMETER_FIELDS}
-            for name, row in self.parameters.iterrows()
-        }
+        params = {name: {f: _num(row[f]) for f in PARAMETER_FIELDS} for name, row in self.parameters.iterrows()}
         out: dict[str, Any] = {
             "outcome": self.outcome,
             "month": self.month,
@@ -163,8 +169,7 @@ class BayesResult:
         }
         if self.study_effects is not None:
             out["study_effects"] = [
-                {k: _num(v) if isinstance(v, (float, np.floating, int, np.integer)) else v
-                 for k, v in rec.items()}
+                {k: _num(v) if isinstance(v, (float, np.floating, int, np.integer)) else v for k, v in rec.items()}
                 for rec in self.study_effects.to_dict(orient="records")
             ]
         return out

@@ -78,19 +78,37 @@ class PriorComparison:
             mu_name = "mu_at_mean" if r.covariates else "mu"
             key = self._mcid_key(r)
             sens = self.sensitivity.loc[r.prior] if r.prior in self.sensitivity.index else None
-            rows.append({
-                "term": mu_name, "estimate": p.at[mu_name, "mean"], "se": p.at[mu_name, "sd"],
-                "lower": p.at[mu_name, "eti_low"], "upper": p.at[mu_name, "eti_high"], "level": r.ci_prob,
-                "prior": r.prior, "mu_median": p.at[mu_name, "median"],
-                "tau_median": p.at["tau", "median"], "tau_lower": p.at["tau", "eti_low"],
-                "tau_upper": p.at["tau", "eti_high"],
-                "theta_new_lower": p.at["theta_new", "eti_low"], "theta_new_upper": p.at["theta_new", "eti_high"],
-                "p_mu_below_0": r.probabilities.get(f"P({mu_name} < 0)", np.nan),
-                "p_mu_below_mcid": r.probabilities.get(key, np.nan) if key else np.nan,
-                "verdict": str(r.verdict),
-                **{c: (sens[c] if sens is not None else np.nan) for c in
-                   ("mu_prior", "mu_likelihood", "tau_prior", "tau_likelihood", "mu_diagnosis", "tau_diagnosis")},
-            })
+            rows.append(
+                {
+                    "term": mu_name,
+                    "estimate": p.at[mu_name, "mean"],
+                    "se": p.at[mu_name, "sd"],
+                    "lower": p.at[mu_name, "eti_low"],
+                    "upper": p.at[mu_name, "eti_high"],
+                    "level": r.ci_prob,
+                    "prior": r.prior,
+                    "mu_median": p.at[mu_name, "median"],
+                    "tau_median": p.at["tau", "median"],
+                    "tau_lower": p.at["tau", "eti_low"],
+                    "tau_upper": p.at["tau", "eti_high"],
+                    "theta_new_lower": p.at["theta_new", "eti_low"],
+                    "theta_new_upper": p.at["theta_new", "eti_high"],
+                    "p_mu_below_0": r.probabilities.get(f"P({mu_name} < 0)", np.nan),
+                    "p_mu_below_mcid": r.probabilities.get(key, np.nan) if key else np.nan,
+                    "verdict": str(r.verdict),
+                    **{
+                        c: (sens[c] if sens is not None else np.nan)
+                        for c in (
+                            "mu_prior",
+                            "mu_likelihood",
+                            "tau_prior",
+                            "tau_likelihood",
+                            "mu_diagnosis",
+                            "tau_diagnosis",
+                        )
+                    },
+                }
+            )
         out = pd.DataFrame(rows)
         assert tuple(out.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
         return out
@@ -101,16 +119,25 @@ class PriorComparison:
         summary = self.summary()
         sets = []
         for r, (_, row) in zip(self.results, summary.iterrows(), strict=True):
-            sets.append({
-                "prior": r.prior,
-                "summary": {k: _plain(v) for k, v in row.items()},
-                "fit": r.to_dict(),
-            })
+            sets.append(
+                {
+                    "prior": r.prior,
+                    "summary": {k: _plain(v) for k, v in row.items()},
+                    "fit": r.to_dict(),
+                }
+            )
         return {
-            "outcome": self.outcome, "month": self.month, "model": self.model,
-            "k": self.results[0].k if self.results else None, "covariates": list(self.covariates),
-            "ci_prob": self.ci_prob, "mcid": self.mcid, "dataset": self.dataset,
-            "simulated": self.simulated, "notes": list(self.notes), "prior_sets": sets,
+            "outcome": self.outcome,
+            "month": self.month,
+            "model": self.model,
+            "k": self.results[0].k if self.results else None,
+            "covariates": list(self.covariates),
+            "ci_prob": self.ci_prob,
+            "mcid": self.mcid,
+            "dataset": self.dataset,
+            "simulated": self.simulated,
+            "notes": list(self.notes),
+            "prior_sets": sets,
         }
 
 

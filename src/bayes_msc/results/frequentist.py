@@ -28,11 +28,26 @@ from bayes_msc.results.layout import CI_LEVEL, SUMMARY_COLUMNS
 _EXTRA_COLUMNS = ("z", "p")
 
 
-def _row(term: str, estimate: float, se: float = float("nan"), lower: float = float("nan"),
-         upper: float = float("nan"), level: float = CI_LEVEL, z: float = float("nan"),
-         p: float = float("nan")) -> dict[str, Any]:
-    return {"term": term, "estimate": estimate, "se": se, "lower": lower, "upper": upper,
-            "level": level, "z": z, "p": p}
+def _row(
+    term: str,
+    estimate: float,
+    se: float = float("nan"),
+    lower: float = float("nan"),
+    upper: float = float("nan"),
+    level: float = CI_LEVEL,
+    z: float = float("nan"),
+    p: float = float("nan"),
+) -> dict[str, Any]:
+    return {
+        "term": term,
+        "estimate": estimate,
+        "se": se,
+        "lower": lower,
+        "upper": upper,
+        "level": level,
+        "z": z,
+        "p": p,
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,27 +134,60 @@ class PoolResult:
 
         se = np.sqrt(self.vi)
         crit = norm.isf((1 - self.level) / 2)
-        return pd.DataFrame({"comparison": list(self.labels), "yi": self.yi, "vi": self.vi,
-                             "se": se, "ci_low": self.yi - crit * se,
-                             "ci_high": self.yi + crit * se, "weight": self.weights})
+        return pd.DataFrame(
+            {
+                "comparison": list(self.labels),
+                "yi": self.yi,
+                "vi": self.vi,
+                "se": se,
+                "ci_low": self.yi - crit * se,
+                "ci_high": self.yi + crit * se,
+                "weight": self.weights,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """DESIGN.md's ``pool`` JSON fields, then the extra fields."""
         return {
-            "outcome": self.outcome, "month": self.month, "k": self.k, "method": self.method,
-            "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
-            "ci_high": self.ci_high, "z": self.z, "p": self.p, "tau2": self.tau2,
-            "tau": self.tau, "i2": self.i2, "h2": self.h2, "q": self.q, "q_df": self.q_df,
-            "q_p": self.q_p, "pi_low": self.pi_low, "pi_high": self.pi_high,
-            "measure": self.measure, "multiarm": self.multiarm, "dataset": self.dataset,
-            "simulated": self.simulated, "hksj": self.hksj, "hksj_truncate": self.hksj_truncate,
-            "level": self.level, "test": self.test, "df": self.df, "pi_type": self.pi_type,
-            "pi_df": self.pi_df, "se_tau2": self.se_tau2,
-            "shared_covariance": self.shared_covariance, "chosen_by": self.chosen_by,
-            "why": self.why, "excluded": list(self.excluded), "notes": list(self.notes),
+            "outcome": self.outcome,
+            "month": self.month,
+            "k": self.k,
+            "method": self.method,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "z": self.z,
+            "p": self.p,
+            "tau2": self.tau2,
+            "tau": self.tau,
+            "i2": self.i2,
+            "h2": self.h2,
+            "q": self.q,
+            "q_df": self.q_df,
+            "q_p": self.q_p,
+            "pi_low": self.pi_low,
+            "pi_high": self.pi_high,
+            "measure": self.measure,
+            "multiarm": self.multiarm,
+            "dataset": self.dataset,
+            "simulated": self.simulated,
+            "hksj": self.hksj,
+            "hksj_truncate": self.hksj_truncate,
+            "level": self.level,
+            "test": self.test,
+            "df": self.df,
+            "pi_type": self.pi_type,
+            "pi_df": self.pi_df,
+            "se_tau2": self.se_tau2,
+            "shared_covariance": self.shared_covariance,
+            "chosen_by": self.chosen_by,
+            "why": self.why,
+            "excluded": list(self.excluded),
+            "notes": list(self.notes),
             "studies": [
                 {"comparison": lab, "yi": float(y), "vi": float(v), "weight": float(w)}
-                for lab, y, v, w in zip(self.labels, self.yi, self.vi, self.weights)
+                for lab, y, v, w in zip(self.labels, self.yi, self.vi, self.weights, strict=False)
             ],
         }
 
@@ -157,8 +205,15 @@ class Coefficient:
     p: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "estimate": self.estimate, "se": self.se,
-                "ci_low": self.ci_low, "ci_high": self.ci_high, "z": self.z, "p": self.p}
+        return {
+            "name": self.name,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "z": self.z,
+            "p": self.p,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,8 +284,7 @@ class MetaRegResult:
 
     def summary(self) -> pd.DataFrame:
         """Rows ``intercept``, each covariate, ``tau2``, ``tau`` in the shared layout."""
-        rows = [_row(c.name, c.estimate, c.se, c.ci_low, c.ci_high, self.level, c.z, c.p)
-                for c in self.coefficients]
+        rows = [_row(c.name, c.estimate, c.se, c.ci_low, c.ci_high, self.level, c.z, c.p) for c in self.coefficients]
         rows.append(_row("tau2", self.tau2, self.se_tau2, level=self.level))
         rows.append(_row("tau", self.tau, level=self.level))
         return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS) + list(_EXTRA_COLUMNS))
@@ -238,20 +292,45 @@ class MetaRegResult:
     def to_dict(self) -> dict[str, Any]:
         """DESIGN.md's ``metareg`` JSON fields, then the extra fields."""
         return {
-            "k": self.k, "method": self.method, "tau2": self.tau2, "i2": self.i2,
-            "qm": self.qm, "qm_p": self.qm_p, "qe": self.qe, "qe_p": self.qe_p,
+            "k": self.k,
+            "method": self.method,
+            "tau2": self.tau2,
+            "i2": self.i2,
+            "qm": self.qm,
+            "qm_p": self.qm_p,
+            "qe": self.qe,
+            "qe_p": self.qe_p,
             "coefficients": [c.to_dict() for c in self.coefficients],
-            "outcome": self.outcome, "month": self.month, "measure": self.measure,
-            "multiarm": self.multiarm, "dataset": self.dataset, "simulated": self.simulated,
-            "tau": self.tau, "h2": self.h2, "r2": self.r2, "qm_df": list(self.qm_df),
-            "qe_df": self.qe_df, "hksj": self.hksj, "hksj_truncate": self.hksj_truncate,
-            "level": self.level, "test": self.test, "df": self.df, "se_tau2": self.se_tau2,
-            "shared_covariance": self.shared_covariance, "chosen_by": self.chosen_by,
-            "why": self.why, "excluded": list(self.excluded), "notes": list(self.notes),
+            "outcome": self.outcome,
+            "month": self.month,
+            "measure": self.measure,
+            "multiarm": self.multiarm,
+            "dataset": self.dataset,
+            "simulated": self.simulated,
+            "tau": self.tau,
+            "h2": self.h2,
+            "r2": self.r2,
+            "qm_df": list(self.qm_df),
+            "qe_df": self.qe_df,
+            "hksj": self.hksj,
+            "hksj_truncate": self.hksj_truncate,
+            "level": self.level,
+            "test": self.test,
+            "df": self.df,
+            "se_tau2": self.se_tau2,
+            "shared_covariance": self.shared_covariance,
+            "chosen_by": self.chosen_by,
+            "why": self.why,
+            "excluded": list(self.excluded),
+            "notes": list(self.notes),
             "studies": [
-                {"comparison": lab, "yi": float(y), "vi": float(v),
-                 **{n: float(xv) for n, xv in zip(self.names, row)}}
-                for lab, y, v, row in zip(self.labels, self.yi, self.vi, self.x)
+                {
+                    "comparison": lab,
+                    "yi": float(y),
+                    "vi": float(v),
+                    **{n: float(xv) for n, xv in zip(self.names, row, strict=False)},
+                }
+                for lab, y, v, row in zip(self.labels, self.yi, self.vi, self.x, strict=False)
             ],
         }
 
@@ -292,13 +371,35 @@ class LeaveOneOutResult:
     def summary(self) -> pd.DataFrame:
         """One ``mu`` row per left-out comparison in the shared layout, then ``left_out,
         method, k, tau2, i2, h2, q, q_p, z, p``."""
-        data = [{"term": "mu", "estimate": r.estimate, "se": r.se, "lower": r.ci_low,
-                 "upper": r.ci_high, "level": self.level, "left_out": r.left_out,
-                 "method": r.method, "k": r.k, "tau2": r.tau2, "i2": r.i2, "h2": r.h2,
-                 "q": r.q, "q_p": r.q_p, "z": r.z, "p": r.p} for r in self.rows]
+        data = [
+            {
+                "term": "mu",
+                "estimate": r.estimate,
+                "se": r.se,
+                "lower": r.ci_low,
+                "upper": r.ci_high,
+                "level": self.level,
+                "left_out": r.left_out,
+                "method": r.method,
+                "k": r.k,
+                "tau2": r.tau2,
+                "i2": r.i2,
+                "h2": r.h2,
+                "q": r.q,
+                "q_p": r.q_p,
+                "z": r.z,
+                "p": r.p,
+            }
+            for r in self.rows
+        ]
         extra = ["left_out", "method", "k", "tau2", "i2", "h2", "q", "q_p", "z", "p"]
         return pd.DataFrame(data, columns=list(SUMMARY_COLUMNS) + extra)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "test": self.test, "hksj": self.hksj,
-                "level": self.level, "rows": [r.to_dict() for r in self.rows]}
+        return {
+            "method": self.method,
+            "test": self.test,
+            "hksj": self.hksj,
+            "level": self.level,
+            "rows": [r.to_dict() for r in self.rows],
+        }

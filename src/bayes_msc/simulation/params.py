@@ -56,8 +56,18 @@ DISTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 """Covariate-filling distributions: (required keys, optional keys)."""
 
 _TOP_KEYS = {"seed", "months", "baseline", "random_effect", "decimals", "outcomes", "covariates"}
-_OUTCOME_KEYS = {"mu", "control_mean", "sd", "tau", "sd_between", "slopes", "centres",
-                 "scale_min", "scale_max", "months"}
+_OUTCOME_KEYS = {
+    "mu",
+    "control_mean",
+    "sd",
+    "tau",
+    "sd_between",
+    "slopes",
+    "centres",
+    "scale_min",
+    "scale_max",
+    "months",
+}
 _FILL_KEYS = {"dist", "column", "roles", "per", "decimals"}
 
 
@@ -134,8 +144,9 @@ class _Checker:
             return None
         return float(value)
 
-    def months_table(self, value: Any, key: str, minimum: float | None = None,
-                     strict: bool = False) -> dict[float, float] | None:
+    def months_table(
+        self, value: Any, key: str, minimum: float | None = None, strict: bool = False
+    ) -> dict[float, float] | None:
         if not isinstance(value, Mapping) or not value:
             self.bad(key, "must be a non-empty table of month = value (e.g. { 3 = -1.1, 6 = -3.2 })")
             return None
@@ -203,13 +214,18 @@ def _outcome(c: _Checker, name: str, t: Any) -> OutcomeParams | None:
         if lo is not None and hi is not None and lo >= hi:
             c.bad(f"{path}.scale_max", "must be greater than scale_min")
     return OutcomeParams(
-        name=name, mu=mu or {},
+        name=name,
+        mu=mu or {},
         control_mean=c.months_table(t["control_mean"], f"{path}.control_mean") or {} if "control_mean" in t else {},
         sd=c.number_or_months(t["sd"], f"{path}.sd", 0.0, strict=True) if "sd" in t else 1.0,
         tau=c.number_or_months(t.get("tau", 0.0), f"{path}.tau", 0.0),
         sd_between=c.number(t.get("sd_between", 0.0), f"{path}.sd_between", 0.0),
-        slopes=slopes, centres=centres, scale_min=lo, scale_max=hi,
-        months=c.months_list(t["months"], f"{path}.months") if "months" in t else None)
+        slopes=slopes,
+        centres=centres,
+        scale_min=lo,
+        scale_max=hi,
+        months=c.months_list(t["months"], f"{path}.months") if "months" in t else None,
+    )
 
 
 def _fill(c: _Checker, name: str, t: Any) -> CovariateFill | None:
@@ -229,8 +245,10 @@ def _fill(c: _Checker, name: str, t: Any) -> CovariateFill | None:
         if key in ("values", "p"):
             ok = isinstance(v, list) and v and all(_is_num(x) for x in v)
             if not ok or (key == "p" and (min(v) < 0 or abs(sum(v) - 1) > 1e-9)):
-                c.bad(f"{path}.{key}", "must be a non-empty list of numbers" +
-                      (" >= 0 summing to 1" if key == "p" else ""))
+                c.bad(
+                    f"{path}.{key}",
+                    "must be a non-empty list of numbers" + (" >= 0 summing to 1" if key == "p" else ""),
+                )
                 continue
             args[key] = tuple(float(x) for x in v)
         elif (x := c.number(v, f"{path}.{key}", 0.0, strict=(key == "sd"))) is not None:
@@ -254,12 +272,18 @@ def _fill(c: _Checker, name: str, t: Any) -> CovariateFill | None:
     decimals = t.get("decimals", 0 if dist == "multinomial" else 2)
     if not (isinstance(decimals, int) and not isinstance(decimals, bool) and 0 <= decimals <= 12):
         c.bad(f"{path}.decimals", "must be a whole number from 0 to 12")
-    return CovariateFill(name=name, dist=dist, columns=tuple(columns), args=args,
-                         roles=tuple(roles) if isinstance(roles, list) else (), per=per, decimals=decimals)
+    return CovariateFill(
+        name=name,
+        dist=dist,
+        columns=tuple(columns),
+        args=args,
+        roles=tuple(roles) if isinstance(roles, list) else (),
+        per=per,
+        decimals=decimals,
+    )
 
 
-def params_from_mapping(data: Mapping[str, Any], file: str = "<params>",
-                        origin: str | None = None) -> SimulationParams:
+def params_from_mapping(data: Mapping[str, Any], file: str = "<params>", origin: str | None = None) -> SimulationParams:
     """Validate a parsed parameters mapping (the TOML's content) into :class:`SimulationParams`.
 
     Parameters
@@ -301,9 +325,14 @@ def params_from_mapping(data: Mapping[str, Any], file: str = "<params>",
         covariates = {}
     result = SimulationParams(
         outcomes=tuple(_outcome(c, k, v) for k, v in outcomes.items()),
-        seed=seed, months=months or "follow_up", baseline=baseline, random_effect=effect,
-        decimals=decimals, covariates=tuple(_fill(c, k, v) for k, v in covariates.items()),
-        origin=origin or Path(file).name)
+        seed=seed,
+        months=months or "follow_up",
+        baseline=baseline,
+        random_effect=effect,
+        decimals=decimals,
+        covariates=tuple(_fill(c, k, v) for k, v in covariates.items()),
+        origin=origin or Path(file).name,
+    )
     if c.problems:
         raise InputError(c.problems)
     return result

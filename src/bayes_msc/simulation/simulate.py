@@ -45,8 +45,16 @@ from bayes_msc.simulation.params import (  # re-exported: the public API is here
 )
 
 __all__ = [
-    "DISTS", "CovariateFill", "OutcomeParams", "SimulationParams", "check_design", "fill_covariates",
-    "load_params", "params_from_mapping", "params_from_text", "simulate_outcomes",
+    "DISTS",
+    "CovariateFill",
+    "OutcomeParams",
+    "SimulationParams",
+    "check_design",
+    "fill_covariates",
+    "load_params",
+    "params_from_mapping",
+    "params_from_text",
+    "simulate_outcomes",
 ]
 
 
@@ -79,23 +87,30 @@ def check_design(arms: pd.DataFrame, studies: pd.DataFrame | None = None) -> Non
         if role not in ("treatment", "control"):
             problems.append(Problem(f"role must be 'treatment' or 'control', not {role!r}", "arms.csv", row, "role"))
         if not (np.isfinite(n[i]) and n[i] == round(n[i]) and n[i] >= 2):
-            problems.append(Problem(f"n must be a whole number >= 2 to simulate an SD, not {arms['n'].iloc[i]!r}",
-                                    "arms.csv", row, "n"))
+            problems.append(
+                Problem(
+                    f"n must be a whole number >= 2 to simulate an SD, not {arms['n'].iloc[i]!r}", "arms.csv", row, "n"
+                )
+            )
         if (study, arm) in seen:
             problems.append(Problem(f"arm '{arm}' appears twice in study '{study}'", "arms.csv", row, "arm"))
         seen.add((study, arm))
     for study, roles in arms.groupby("study", sort=False)["role"]:
         if not {"treatment", "control"} <= set(roles):
             row = _rows(arms)[int(np.flatnonzero(arms["study"].to_numpy() == study)[0])]
-            problems.append(Problem(f"study '{study}' needs at least one treatment and one control arm",
-                                    "arms.csv", row, "role"))
+            problems.append(
+                Problem(f"study '{study}' needs at least one treatment and one control arm", "arms.csv", row, "role")
+            )
     if studies is not None:
         if "study" not in studies.columns:
             problems.append(Problem("required column is missing", "studies.csv", 1, "study"))
         else:
             dup = studies["study"].duplicated().to_numpy()
-            problems += [Problem(f"study '{studies['study'].iloc[i]}' appears twice", "studies.csv", r, "study")
-                         for i, r in enumerate(_rows(studies)) if dup[i]]
+            problems += [
+                Problem(f"study '{studies['study'].iloc[i]}' appears twice", "studies.csv", r, "study")
+                for i, r in enumerate(_rows(studies))
+                if dup[i]
+            ]
     if problems:
         raise InputError(problems)
 
@@ -103,7 +118,7 @@ def check_design(arms: pd.DataFrame, studies: pd.DataFrame | None = None) -> Non
 def _follow_up(studies: pd.DataFrame | None, study: str, key: str, file: str) -> tuple[list[float], Problem | None]:
     """A study's follow-up months from studies.csv ``follow_up_months`` ("3;6", "3,6" or 12)."""
     if studies is None or "follow_up_months" not in studies.columns:
-        return [], Problem("months = \"follow_up\" needs studies.csv with a follow_up_months column", file, None, key)
+        return [], Problem('months = "follow_up" needs studies.csv with a follow_up_months column', file, None, key)
     hit = np.flatnonzero(studies["study"].to_numpy() == study)
     if not len(hit):
         return [], Problem(f"study '{study}' of arms.csv is not in studies.csv", "studies.csv", None, "study")
@@ -115,13 +130,18 @@ def _follow_up(studies: pd.DataFrame | None, study: str, key: str, file: str) ->
         months = []
     if not months or not all(math.isfinite(m) and m > 0 for m in months):
         row = _rows(studies)[hit[0]]
-        return [], Problem(f"follow_up_months must list months > 0 such as '3;6', not {value!r}",
-                           "studies.csv", row, "follow_up_months")
+        return [], Problem(
+            f"follow_up_months must list months > 0 such as '3;6', not {value!r}",
+            "studies.csv",
+            row,
+            "follow_up_months",
+        )
     return months, None
 
 
-def _term_values(arms: pd.DataFrame, studies: pd.DataFrame | None, term: str, key: str,
-                 problems: list[Problem]) -> np.ndarray:
+def _term_values(
+    arms: pd.DataFrame, studies: pd.DataFrame | None, term: str, key: str, problems: list[Problem]
+) -> np.ndarray:
     """The comparison value of a covariate term for every treatment arm (NaN for controls).
 
     Built by the effect table's own rule (:func:`bayes_msc.data.covariates.comparison_covariates`)
@@ -130,7 +150,7 @@ def _term_values(arms: pd.DataFrame, studies: pd.DataFrame | None, term: str, ke
     """
     treat = np.flatnonzero(arms["role"].to_numpy() == "treatment")
     first_control = {}
-    for s, a, r in zip(arms["study"], arms["arm"], arms["role"]):
+    for s, a, r in zip(arms["study"], arms["arm"], arms["role"], strict=False):
         if r == "control":
             first_control.setdefault(s, a)
     pairs = [(arms["study"].iloc[j], arms["arm"].iloc[j], first_control[arms["study"].iloc[j]]) for j in treat]
@@ -143,9 +163,15 @@ def _term_values(arms: pd.DataFrame, studies: pd.DataFrame | None, term: str, ke
     column = parse_term(term, key).column
     rows = _rows(arms)
     for j in treat[~np.isfinite(x[treat])]:
-        problems.append(Problem(
-            f"treatment arm '{arms['arm'].iloc[j]}' of study '{arms['study'].iloc[j]}' has no {column}, needed by "
-            f"{key}; give it or fill it with a [covariates.{column}] table", "arms.csv", rows[j], column))
+        problems.append(
+            Problem(
+                f"treatment arm '{arms['arm'].iloc[j]}' of study '{arms['study'].iloc[j]}' has no {column}, needed by "
+                f"{key}; give it or fill it with a [covariates.{column}] table",
+                "arms.csv",
+                rows[j],
+                column,
+            )
+        )
     return x
 
 
@@ -168,13 +194,19 @@ def fill_covariates(arms: pd.DataFrame, params: SimulationParams, seed: int) -> 
         A copy of ``arms`` with the filled values and ``simulated_covariates``.
     """
     out = arms.copy()
-    filled = [[p for p in str(v).split(";") if p] if pd.notna(v) else []
-              for v in (out["simulated_covariates"] if "simulated_covariates" in out else [None] * len(out))]
+    filled = [
+        [p for p in str(v).split(";") if p] if pd.notna(v) else []
+        for v in (out["simulated_covariates"] if "simulated_covariates" in out else [None] * len(out))
+    ]
     n = out["n"].to_numpy(dtype=float)
     for fill in params.covariates:
         rng = _rng(seed, f"covariates.{fill.name}")
-        values = np.column_stack([pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)
-                                  if c in out else np.full(len(out), np.nan) for c in fill.columns])
+        values = np.column_stack(
+            [
+                pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) if c in out else np.full(len(out), np.nan)
+                for c in fill.columns
+            ]
+        )
         todo = np.flatnonzero(np.isin(out["role"].to_numpy(), fill.roles) & np.isnan(values).all(axis=1))
         a = fill.args
         if fill.dist == "multinomial":
@@ -194,7 +226,7 @@ def fill_covariates(arms: pd.DataFrame, params: SimulationParams, seed: int) -> 
                 draws = np.exp(rng.uniform(np.log(a["low"]), np.log(a["high"]), k))
             else:
                 draws = rng.choice(np.asarray(a["values"]), size=k, p=a.get("p"))
-            for g, v in zip(groups, draws):
+            for g, v in zip(groups, draws, strict=False):
                 values[g, 0] = round(float(v), fill.decimals)
         for i, c in enumerate(fill.columns):
             out[c] = values[:, i]
@@ -212,8 +244,9 @@ def _at(value: float | Mapping[float, float], month: float) -> float | None:
     return value.get(month) if isinstance(value, Mapping) else value
 
 
-def simulate_outcomes(arms: pd.DataFrame, studies: pd.DataFrame | None, params: SimulationParams,
-                      seed: int) -> pd.DataFrame:
+def simulate_outcomes(
+    arms: pd.DataFrame, studies: pd.DataFrame | None, params: SimulationParams, seed: int
+) -> pd.DataFrame:
     """Simulate outcomes.csv rows (mean and SD per arm, outcome and month) for a design.
 
     Parameters
@@ -252,21 +285,28 @@ def simulate_outcomes(arms: pd.DataFrame, studies: pd.DataFrame | None, params: 
         key = f"outcomes.{op.name}"
         xb = np.zeros(len(arms))
         for term, slope in op.slopes.items():
-            xb += slope * (_term_values(arms, studies, term, f"{key}.slopes.{term}", problems)
-                           - op.centres.get(term, 0.0))
+            xb += slope * (
+                _term_values(arms, studies, term, f"{key}.slopes.{term}", problems) - op.centres.get(term, 0.0)
+            )
         plan = {}
         for study in pd.unique(arms["study"]):
             spec = op.months if op.months is not None else params.months
-            months, problem = (_follow_up(studies, study, f"{key}.months" if op.months else "months", file)
-                               if spec == "follow_up" else (list(spec), None))
+            months, problem = (
+                _follow_up(studies, study, f"{key}.months" if op.months else "months", file)
+                if spec == "follow_up"
+                else (list(spec), None)
+            )
             if problem:
                 problems.append(problem)
             months = sorted(set(months) | ({0.0} if params.baseline else set()))
             for m in months:
                 for name in ("control_mean", "sd") if m == 0 else ("mu", "control_mean", "sd", "tau"):
                     if _at(getattr(op, name), m) is None:
-                        problems.append(Problem(f"no value for month {m:g}, which study '{study}' needs",
-                                                file, None, f"{key}.{name}"))
+                        problems.append(
+                            Problem(
+                                f"no value for month {m:g}, which study '{study}' needs", file, None, f"{key}.{name}"
+                            )
+                        )
             plan[study] = months
         if problems:
             continue
@@ -274,16 +314,32 @@ def simulate_outcomes(arms: pd.DataFrame, studies: pd.DataFrame | None, params: 
         for study, months in plan.items():
             idx = np.flatnonzero(arms["study"].to_numpy() == study)
             offset = rng.normal(0.0, op.sd_between)
-            z = np.full(len(idx), rng.standard_normal()) if params.random_effect == "study" \
+            z = (
+                np.full(len(idx), rng.standard_normal())
+                if params.random_effect == "study"
                 else rng.standard_normal(len(idx))
+            )
             for m in months:
                 sd = _at(op.sd, m)
                 effect = 0.0 if m == 0 else np.where(treat[idx], _at(op.mu, m) + xb[idx] + _at(op.tau, m) * z, 0.0)
                 means = rng.normal(_at(op.control_mean, m) + offset + effect, sd / np.sqrt(n[idx]))
                 sds = sd * np.sqrt(rng.chisquare(n[idx] - 1) / (n[idx] - 1))
-                for j, mean, s in zip(idx, means, sds):
-                    records.append((study, arms["arm"].iloc[j], op.name, m, int(n[j]), mean, s,
-                                    "final", op.scale_min, op.scale_max, source))
+                for j, mean, s in zip(idx, means, sds, strict=False):
+                    records.append(
+                        (
+                            study,
+                            arms["arm"].iloc[j],
+                            op.name,
+                            m,
+                            int(n[j]),
+                            mean,
+                            s,
+                            "final",
+                            op.scale_min,
+                            op.scale_max,
+                            source,
+                        )
+                    )
     if problems:
         raise InputError(list(dict.fromkeys(problems)))
     cols = ["study", "arm", "outcome", "month", "n", "mean", "sd", "kind", "scale_min", "scale_max", "source"]
@@ -296,8 +352,16 @@ def simulate_outcomes(arms: pd.DataFrame, studies: pd.DataFrame | None, params: 
         out["month"] = out["month"].astype(int)
     outside = (out["mean"] < out["scale_min"]) | (out["mean"] > out["scale_max"])
     if outside.any():
-        raise InputError([Problem(
-            f"simulated mean {r.mean:g} of {r.study}/{r.arm} at month {r.month:g} lies outside the scale "
-            f"[{r.scale_min:g}, {r.scale_max:g}]; move control_mean or lower sd/sd_between/tau",
-            file, None, f"outcomes.{r.outcome}") for r in out[outside].itertuples()])
+        raise InputError(
+            [
+                Problem(
+                    f"simulated mean {r.mean:g} of {r.study}/{r.arm} at month {r.month:g} lies outside the scale "
+                    f"[{r.scale_min:g}, {r.scale_max:g}]; move control_mean or lower sd/sd_between/tau",
+                    file,
+                    None,
+                    f"outcomes.{r.outcome}",
+                )
+                for r in out[outside].itertuples()
+            ]
+        )
     return out

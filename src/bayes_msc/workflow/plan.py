@@ -25,8 +25,8 @@ import numpy as np
 from bayes_msc.data.covariates import parse_term
 from bayes_msc.data.dataset import Dataset
 from bayes_msc.data.effects import ArmTable, EffectTable, arm_table, effect_table
-from bayes_msc.errors import InputError, Problem
 from bayes_msc.data.reader import cell_summary, covariate_columns
+from bayes_msc.errors import InputError, Problem
 from bayes_msc.workflow.spec import CellSelector, Spec
 
 MIN_K_LOO = 3
@@ -118,38 +118,47 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
     for o in spec.outcomes or ():
         if o not in outcomes:
             bad("analysis.outcomes", f"outcome '{o}' is not in dataset {ds.name}; it has: {known}")
-    months = set(float(m) for m in ds.outcomes["month"])
+    months = {float(m) for m in ds.outcomes["month"]}
     for m in spec.months or ():
         if m not in months:
-            bad("analysis.months", f"no outcome of dataset {ds.name} has month {m:g}; months: "
-                + ", ".join(f"{x:g}" for x in sorted(months)))
+            bad(
+                "analysis.months",
+                f"no outcome of dataset {ds.name} has month {m:g}; months: "
+                + ", ".join(f"{x:g}" for x in sorted(months)),
+            )
     analysed = set(spec.outcomes or outcomes)
     selectors = [(f"bayes.cells.{m}", s) for m, sel in spec.model_cells.items() for s in sel or ()]
     selectors += [("bayes.covariate_cells", s) for s in spec.covariate_cells or ()]
     for key, s in selectors:
         if s.outcome not in analysed:
-            bad(key, f"outcome '{s.outcome}' is not analysed (analysis.outcomes); analysed: "
-                + ", ".join(sorted(analysed)))
+            bad(
+                key,
+                f"outcome '{s.outcome}' is not analysed (analysis.outcomes); analysed: " + ", ".join(sorted(analysed)),
+            )
     for o in spec.mcid:
         if o not in outcomes:
             bad(f"bayes.mcid.{o}", f"outcome '{o}' is not in dataset {ds.name}; it has: {known}")
     for key, names in (("bayes.priors", spec.priors), ("bayes.covariate_priors", spec.covariate_priors)):
         for name in names:
             if name not in prior_sets:
-                bad(key, f"unknown prior set '{name}'; available: {', '.join(prior_sets)}"
-                    + (f" (from {spec.prior_file})" if spec.prior_file else " (bundled)"))
+                bad(
+                    key,
+                    f"unknown prior set '{name}'; available: {', '.join(prior_sets)}"
+                    + (f" (from {spec.prior_file})" if spec.prior_file else " (bundled)"),
+                )
     available = covariate_columns(ds)
     for terms in spec.covariates:
         for text in terms:
             try:
                 term = parse_term(text, "bayes.covariates")
             except InputError as err:  # gathered with the others and raised below
-                problems.extend(Problem(p.message, file=file, column="bayes.covariates")
-                                for p in err.problems)
+                problems.extend(Problem(p.message, file=file, column="bayes.covariates") for p in err.problems)
                 continue
             if term.column not in available:
-                bad("bayes.covariates", f"unknown covariate '{term.column}' in '{text}'; "
-                    f"available: {', '.join(available)}")
+                bad(
+                    "bayes.covariates",
+                    f"unknown covariate '{term.column}' in '{text}'; available: {', '.join(available)}",
+                )
     if problems:
         raise InputError(problems)
 
@@ -182,11 +191,18 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
     for outcome in spec.outcomes or outcomes:
         rows = summary[summary["outcome"] == outcome]
         for rec in rows[rows["month"].isna()].itertuples(index=False):
-            skipped.append(Skip(outcome, None, "all analyses",
-                                f"contrasts over the whole follow-up without a month ({rec.contrasts}) "
-                                "cannot enter a per-month analysis"))
-        present = {float(m): r for m, r in zip(rows["month"], rows.itertuples(index=False))
-                   if not math.isnan(m)}
+            skipped.append(
+                Skip(
+                    outcome,
+                    None,
+                    "all analyses",
+                    f"contrasts over the whole follow-up without a month ({rec.contrasts}) "
+                    "cannot enter a per-month analysis",
+                )
+            )
+        present = {
+            float(m): r for m, r in zip(rows["month"], rows.itertuples(index=False), strict=False) if not math.isnan(m)
+        }
         # "all": every follow-up month the dataset mentions, so that cells whose values
         # are all declared missing are listed as such rather than silently left out.
         months = spec.months if spec.months is not None else tuple(m for m in sorted(present) if m > 0)
@@ -197,15 +213,17 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             et = None
             if rec.n_studies + rec.n_contrasts > 0:  # otherwise no effect table can have rows
-                et = effect_table(ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r,
-                                  spec.rescale)
+                et = effect_table(ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale)
             if et is None or et.k == 0:
                 why = f"declared missing for {rec.missing}" if rec.n_missing else "no usable comparison"
                 skipped.append(Skip(outcome, month, "all analyses", f"no data: {why}"))
                 continue
             needs_arm = "arm" in spec.models and _matches(spec.model_cells.get("arm"), outcome, month)
-            arms = (arm_table(ds, outcome, month, spec.basis, spec.r, spec.rescale)
-                    if needs_arm and spec.measure == "md" else None)
+            arms = (
+                arm_table(ds, outcome, month, spec.basis, spec.r, spec.rescale)
+                if needs_arm and spec.measure == "md"
+                else None
+            )
             cells.append(Cell(outcome, month, et, arms))
 
     fits: list[FitTask] = []
@@ -222,10 +240,17 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             k_model = k if model == "re" else (0 if cell.arms is None else len(cell.arms.comparisons))
             if model == "arm" and cell.arms is None:
-                skipped.append(Skip(o, m, "model arm", "the arm-level model needs measure = \"md\""))
+                skipped.append(Skip(o, m, "model arm", 'the arm-level model needs measure = "md"'))
             elif k_model < MIN_K_BAYES:
-                skipped.append(Skip(o, m, f"model {model}", f"needs k >= {MIN_K_BAYES} comparisons "
-                                    f"(k = {k_model}); with one, tau is not informed by the data"))
+                skipped.append(
+                    Skip(
+                        o,
+                        m,
+                        f"model {model}",
+                        f"needs k >= {MIN_K_BAYES} comparisons "
+                        f"(k = {k_model}); with one, tau is not informed by the data",
+                    )
+                )
             else:
                 fits += [FitTask(o, m, model, p) for p in spec.priors]
         if not _matches(spec.covariate_cells, o, m):
@@ -246,8 +271,9 @@ def _covariate_problem(et: EffectTable, terms: tuple[str, ...]) -> str | None:
     need = len(terms) + 2
     if int(kept.sum()) < need:
         dropped = "; ".join(et.design_report(terms))
-        return (f"needs k >= {need} comparisons with every value; {int(kept.sum())} of {et.k} have them"
-                + (f" ({dropped})" if dropped else ""))
+        return f"needs k >= {need} comparisons with every value; {int(kept.sum())} of {et.k} have them" + (
+            f" ({dropped})" if dropped else ""
+        )
     constant = [n for j, n in enumerate(names) if np.ptp(x[:, j]) == 0]
     if constant:
         return f"{', '.join(constant)} does not vary across the comparisons; its slope cannot be estimated"

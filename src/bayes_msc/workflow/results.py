@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bayes_msc.data.dataset import Dataset
-from bayes_msc.workflow.plan import Cell, FitTask, Plan
-from bayes_msc.workflow.spec import Spec
 from bayes_msc.results.bayes import BayesResult
 from bayes_msc.results.frequentist import LeaveOneOutResult, MetaRegResult, PoolResult
+from bayes_msc.workflow.plan import Cell, FitTask, Plan
+from bayes_msc.workflow.spec import Spec
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,13 +53,18 @@ class RunResults:
     prior_sets: dict[str, Any]
     reproduction: Any = None
 
-    def fits_of(self, outcome: str, month: float, model: str | None = None,
-                covariates: tuple[str, ...] | None = ()) -> list[FitRecord]:
+    def fits_of(
+        self, outcome: str, month: float, model: str | None = None, covariates: tuple[str, ...] | None = ()
+    ) -> list[FitRecord]:
         """The fits of one cell, optionally of one model and covariate set (None: any)."""
-        return [f for f in self.fits
-                if f.task.outcome == outcome and f.task.month == month
-                and (model is None or f.task.model == model)
-                and (covariates is None or f.task.covariates == covariates)]
+        return [
+            f
+            for f in self.fits
+            if f.task.outcome == outcome
+            and f.task.month == month
+            and (model is None or f.task.model == model)
+            and (covariates is None or f.task.covariates == covariates)
+        ]
 
     @property
     def failed(self) -> list[FitRecord]:

@@ -129,16 +129,26 @@ class Spec:
     def options(self) -> dict[str, Any]:
         """The analysis options as stated in every output (JSON-ready, no paths)."""
         return {
-            "measure": self.measure, "multiarm": self.multiarm, "basis": self.basis,
-            "r": self.r, "rescale": self.rescale, "frequentist_method": self.method,
-            "hksj": self.hksj, "pi": self.pi, "engine": self.engine,
-            "parameterisation": self.parameterisation, "draws": self.draws,
-            "tune": self.tune, "chains": self.chains, "seed": self.seed,
+            "measure": self.measure,
+            "multiarm": self.multiarm,
+            "basis": self.basis,
+            "r": self.r,
+            "rescale": self.rescale,
+            "frequentist_method": self.method,
+            "hksj": self.hksj,
+            "pi": self.pi,
+            "engine": self.engine,
+            "parameterisation": self.parameterisation,
+            "draws": self.draws,
+            "tune": self.tune,
+            "chains": self.chains,
+            "seed": self.seed,
         }
 
 
 # --- small typed readers; each appends a Problem instead of raising, so that one
 # --- run of load_spec reports every mistake in the file at once.
+
 
 class _Reader:
     def __init__(self, file: str):
@@ -163,9 +173,10 @@ class _Reader:
     def unknown(self, table: dict, where: str, allowed: tuple[str, ...]) -> None:
         for key in table:
             if key not in allowed:
-                self.bad(f"{where}.{key}" if where else key,
-                         f"unknown key '{key}'" + (f" in [{where}]" if where else "")
-                         + f"; allowed: {', '.join(allowed)}")
+                self.bad(
+                    f"{where}.{key}" if where else key,
+                    f"unknown key '{key}'" + (f" in [{where}]" if where else "") + f"; allowed: {', '.join(allowed)}",
+                )
 
     def choice(self, t: dict, where: str, key: str, choices: tuple[str, ...], default: str) -> str:
         value = t.get(key, default)
@@ -219,7 +230,7 @@ class _Reader:
 
     def months(self, value: Any, key: str) -> tuple[float, ...]:
         if not isinstance(value, list) or not value:
-            self.bad(key, f"must be \"all\" or a non-empty list of months (got {value!r})")
+            self.bad(key, f'must be "all" or a non-empty list of months (got {value!r})')
             return ()
         out = [m for m in (self.number(v, key) for v in value) if m is not None]
         for m in out:
@@ -235,7 +246,7 @@ class _Reader:
 
     def cells(self, value: Any, key: str) -> tuple[CellSelector, ...]:
         if not isinstance(value, list) or not value:
-            self.bad(key, "must be \"all\" or a non-empty list of { outcome = NAME, months = [...] }")
+            self.bad(key, 'must be "all" or a non-empty list of { outcome = NAME, months = [...] }')
             return ()
         out = []
         for item in value:
@@ -317,8 +328,22 @@ def load_spec(path: str | Path) -> Spec:
     return Spec(**kw)
 
 
-_BAYES_KEYS = ("models", "priors", "prior_file", "engine", "parameterisation", "draws", "tune",
-               "chains", "seed", "cells", "covariates", "covariate_cells", "covariate_priors", "mcid")
+_BAYES_KEYS = (
+    "models",
+    "priors",
+    "prior_file",
+    "engine",
+    "parameterisation",
+    "draws",
+    "tune",
+    "chains",
+    "seed",
+    "cells",
+    "covariates",
+    "covariate_cells",
+    "covariate_priors",
+    "mcid",
+)
 
 
 def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
@@ -335,10 +360,11 @@ def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
         kw["prior_file"] = (base / name).resolve() if name else None
     kw["engine"] = rd.choice(t, "bayes", "engine", ENGINES, "auto")
     if kw["engine"] == "exact" and kw.get("multiarm") == "shared":
-        rd.bad("bayes.engine", "the exact engine needs independent comparisons; use "
-                               "analysis.multiarm = \"split\" or engine = \"mcmc\"")
-    kw["parameterisation"] = rd.choice(t, "bayes", "parameterisation",
-                                       ("auto", "centred", "noncentred"), "auto")
+        rd.bad(
+            "bayes.engine",
+            'the exact engine needs independent comparisons; use analysis.multiarm = "split" or engine = "mcmc"',
+        )
+    kw["parameterisation"] = rd.choice(t, "bayes", "parameterisation", ("auto", "centred", "noncentred"), "auto")
     kw["draws"] = rd.integer(t, "bayes", "draws", 1000, 10)
     kw["tune"] = rd.integer(t, "bayes", "tune", 1000, 0)
     kw["chains"] = rd.integer(t, "bayes", "chains", 4, 1)
@@ -349,8 +375,7 @@ def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
         rd.bad("bayes.cells", "must be a table: model name = cell list")
         cells = {}
     rd.unknown(cells, "bayes.cells", kw["models"])
-    kw["model_cells"] = {m: rd.all_or(cells[m], f"bayes.cells.{m}", rd.cells)
-                         for m in kw["models"] if m in cells}
+    kw["model_cells"] = {m: rd.all_or(cells[m], f"bayes.cells.{m}", rd.cells) for m in kw["models"] if m in cells}
 
     covs = t.get("covariates", [])
     if not isinstance(covs, list):

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from bayes_msc.errors import InputError, Problem
 from bayes_msc.bayes.exact.model import ExactModel, finish_model, normal_prior
+from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 
 
@@ -52,10 +52,14 @@ def arm_model(inputs: Any, standardised: Any, prior_set: PriorSet) -> ExactModel
         raise ValueError("the exact arm model needs a resolved prior set with an alpha prior")
     y, se = np.asarray(inputs.arm_mean, float), np.asarray(inputs.arm_se, float)
     study, effect = np.asarray(inputs.arm_study, int), np.asarray(inputs.arm_effect, int)
-    problems = [Problem(f"arm {inputs.arm_labels[i]}: the mean must be finite, not {y[i]}", column="mean")
-                for i in np.flatnonzero(~np.isfinite(y))]
-    problems += [Problem(f"arm {inputs.arm_labels[i]}: the SE must be finite and > 0, not {se[i]}",
-                         column="se") for i in np.flatnonzero(~(np.isfinite(se) & (se > 0)))]
+    problems = [
+        Problem(f"arm {inputs.arm_labels[i]}: the mean must be finite, not {y[i]}", column="mean")
+        for i in np.flatnonzero(~np.isfinite(y))
+    ]
+    problems += [
+        Problem(f"arm {inputs.arm_labels[i]}: the SE must be finite and > 0, not {se[i]}", column="se")
+        for i in np.flatnonzero(~(np.isfinite(se) & (se > 0)))
+    ]
     if problems:
         raise InputError(problems)
     z = np.asarray(inputs.z, float).reshape(inputs.k, -1)
@@ -71,5 +75,16 @@ def arm_model(inputs: Any, standardised: Any, prior_set: PriorSet) -> ExactModel
         m0[j], p0[j] = normal_prior(prior_set, key, prior)
     rows = np.empty(inputs.k, dtype=int)
     rows[effect[treated]] = np.flatnonzero(treated)
-    return finish_model(y, se**2, d, m0, p0, standardised, prior_set, rand=treated.astype(float), rows=rows,
-                        n_coef=p, shown=(np.asarray(inputs.yi, float), np.asarray(inputs.vi, float)))
+    return finish_model(
+        y,
+        se**2,
+        d,
+        m0,
+        p0,
+        standardised,
+        prior_set,
+        rand=treated.astype(float),
+        rows=rows,
+        n_coef=p,
+        shown=(np.asarray(inputs.yi, float), np.asarray(inputs.vi, float)),
+    )

@@ -13,9 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
+from bayes_msc.bayes.exact.mixtures import mixture_pdf, mixture_quantile
 from bayes_msc.bayes.exact.model import tau_of, x_of
 from bayes_msc.bayes.exact.tau import TauPosterior
-from bayes_msc.bayes.exact.mixtures import mixture_pdf, mixture_quantile
 
 DENSITY_POINTS = 301
 """Points of each density's grid."""
@@ -35,8 +35,7 @@ def density_grid(ends: np.ndarray, points: int = DENSITY_POINTS) -> np.ndarray:
     ends = np.asarray(ends, float)
     share = np.diff(ends) * (1.0, 3.0, 1.0)
     steps = np.maximum(np.round((points - 1) * share / share.sum()).astype(int), 1)
-    pieces = [np.linspace(a, b, n, endpoint=False)
-              for a, b, n in zip(ends[:-1], ends[1:], steps, strict=True)]
+    pieces = [np.linspace(a, b, n, endpoint=False) for a, b, n in zip(ends[:-1], ends[1:], steps, strict=True)]
     return np.unique(np.append(np.concatenate(pieces), ends[-1]))
 
 
@@ -60,8 +59,15 @@ class ExactDensities(Mapping):
         The names, in the order of the parameter table (``tau`` among them).
     """
 
-    def __init__(self, tau: TauPosterior, weight: np.ndarray, means: np.ndarray, sds: np.ndarray,
-                 rows: Sequence[str], order: Sequence[str]):
+    def __init__(
+        self,
+        tau: TauPosterior,
+        weight: np.ndarray,
+        means: np.ndarray,
+        sds: np.ndarray,
+        rows: Sequence[str],
+        order: Sequence[str],
+    ):
         self._tau = tau
         self._w, self._means, self._sds = weight, means, sds
         self._rows = {name: i for i, name in enumerate(rows)}

@@ -68,7 +68,7 @@ def sensitivity_tree(tp: TauPosterior, chains: int = 4, draws: int = 1000, seed:
             lt = 2.0 * np.log(tau / ps.outcome_sd)
         prior["log_tau2_smd"] = (dims, ps.log_tau2_smd.logpdf(lt).reshape(shape))
     if m.std is not None:
-        slopes = b[:, 1:m.n_coef]
+        slopes = b[:, 1 : m.n_coef]
         prior["beta"] = ((*dims, "term"), ps.beta.logpdf(slopes).reshape(*shape, -1))
     mean = b @ m.d.T
     eff = np.zeros((b.shape[0], m.y.size))
@@ -76,7 +76,9 @@ def sensitivity_tree(tp: TauPosterior, chains: int = 4, draws: int = 1000, seed:
     resid = m.y - mean - eff * m.rand
     ll = -0.5 * (_LOG_2PI + np.log(m.v) + resid**2 / m.v)
     coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
-    groups = {"posterior": xr.Dataset(post, coords=coords),
-              "log_prior": xr.Dataset(prior, coords=coords),
-              "log_likelihood": xr.Dataset({"y": ((*dims, "observation"), ll.reshape(*shape, -1))}, coords=coords)}
+    groups = {
+        "posterior": xr.Dataset(post, coords=coords),
+        "log_prior": xr.Dataset(prior, coords=coords),
+        "log_likelihood": xr.Dataset({"y": ((*dims, "observation"), ll.reshape(*shape, -1))}, coords=coords),
+    }
     return xr.DataTree.from_dict(groups)

@@ -88,14 +88,18 @@ def mixture_hdi(prob: float, w: np.ndarray, mean: np.ndarray, sd: np.ndarray) ->
     for i in np.flatnonzero(~np.isfinite(out).all(axis=1) | (np.abs(da) + np.abs(db) >= 1e-8 * scale)):
         row = (w, mean[i : i + 1], sd[i : i + 1])
         res = optimize.minimize_scalar(
-            lambda p: float(np.diff([mixture_quantile(p, *row)[0], mixture_quantile(p + prob, *row)[0]])[0]),
-            bounds=(1e-12, 1 - prob - 1e-12), method="bounded", options={"xatol": 1e-12})
+            lambda p, row=row: float(np.diff([mixture_quantile(p, *row)[0], mixture_quantile(p + prob, *row)[0]])[0]),
+            bounds=(1e-12, 1 - prob - 1e-12),
+            method="bounded",
+            options={"xatol": 1e-12},
+        )
         out[i] = [mixture_quantile(res.x, *row)[0], mixture_quantile(res.x + prob, *row)[0]]
     return out
 
 
-def mixture_summaries(w: np.ndarray, means: np.ndarray, sds: np.ndarray,
-                      qs: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mixture_summaries(
+    w: np.ndarray, means: np.ndarray, sds: np.ndarray, qs: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, SD and quantiles ``qs`` (columns) of each row's mixture."""
     mean = means @ w
     sd = np.sqrt(np.maximum((sds**2 + means**2) @ w - mean**2, 0.0))

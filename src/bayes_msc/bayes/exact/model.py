@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from bayes_msc.errors import InputError, Problem
 from bayes_msc.bayes.design import Standardised, standardise
+from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 
 
@@ -63,10 +63,14 @@ def make_model(yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[st
     y, v = np.atleast_1d(np.asarray(yi, float)), np.atleast_1d(np.asarray(vi, float))
     if y.ndim != 1 or y.shape != v.shape or y.size == 0:
         raise InputError(Problem("yi and vi must be non-empty and of one length", column="yi"))
-    problems = [Problem(f"comparison {i + 1}: yi must be finite, not {y[i]}", column="yi")
-                for i in np.flatnonzero(~np.isfinite(y))]
-    problems += [Problem(f"comparison {i + 1}: vi must be finite and > 0, not {v[i]}", column="vi")
-                 for i in np.flatnonzero(~(np.isfinite(v) & (v > 0)))]
+    problems = [
+        Problem(f"comparison {i + 1}: yi must be finite, not {y[i]}", column="yi")
+        for i in np.flatnonzero(~np.isfinite(y))
+    ]
+    problems += [
+        Problem(f"comparison {i + 1}: vi must be finite and > 0, not {v[i]}", column="vi")
+        for i in np.flatnonzero(~(np.isfinite(v) & (v > 0)))
+    ]
     if problems:
         raise InputError(problems)
     std = None
@@ -85,8 +89,7 @@ def make_model(yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[st
     for j, (key, prior) in enumerate([("mu", prior_set.mu)] + [("beta", prior_set.beta)] * (p - 1)):
         m0[j], p0[j] = normal_prior(prior_set, key, prior)
     every = np.arange(y.size)
-    return finish_model(y, v, d, m0, p0, std, prior_set, rand=np.ones(y.size), rows=every, n_coef=p,
-                        shown=(y, v))
+    return finish_model(y, v, d, m0, p0, std, prior_set, rand=np.ones(y.size), rows=every, n_coef=p, shown=(y, v))
 
 
 def normal_prior(prior_set: PriorSet, key: str, prior: Any) -> tuple[float, float]:
@@ -96,28 +99,51 @@ def normal_prior(prior_set: PriorSet, key: str, prior: Any) -> tuple[float, floa
         pr = prior._filled()
         return pr["mu"], pr["tau"] if "tau" in pr else pr["sigma"] ** -2
     if prior.dist != "Flat":
-        raise InputError(Problem(f"prior set {prior_set.name!r}, key {key!r}: the exact engine "
-                                 f"needs a Normal or Flat prior, not {prior.dist}; use MCMC",
-                                 column=key))
+        raise InputError(
+            Problem(
+                f"prior set {prior_set.name!r}, key {key!r}: the exact engine "
+                f"needs a Normal or Flat prior, not {prior.dist}; use MCMC",
+                column=key,
+            )
+        )
     return 0.0, 0.0
 
 
-def finish_model(y: np.ndarray, v: np.ndarray, d: np.ndarray, m0: np.ndarray, p0: np.ndarray,
-                 std: Standardised | None, prior_set: PriorSet, *, rand: np.ndarray, rows: np.ndarray,
-                 n_coef: int, shown: tuple[np.ndarray, np.ndarray]) -> ExactModel:
+def finish_model(
+    y: np.ndarray,
+    v: np.ndarray,
+    d: np.ndarray,
+    m0: np.ndarray,
+    p0: np.ndarray,
+    std: Standardised | None,
+    prior_set: PriorSet,
+    *,
+    rand: np.ndarray,
+    rows: np.ndarray,
+    n_coef: int,
+    shown: tuple[np.ndarray, np.ndarray],
+) -> ExactModel:
     """Check identifiability and the posterior's tail, choose tau's quadrature scale."""
     flat = p0 == 0
     if flat.any() and np.linalg.matrix_rank(d[:, flat]) < flat.sum():
-        raise InputError(Problem("flat priors on mu/slopes need more comparisons than flat "
-                                 "coefficients (and covariates that are not collinear)"))
+        raise InputError(
+            Problem(
+                "flat priors on mu/slopes need more comparisons than flat "
+                "coefficients (and covariates that are not collinear)"
+            )
+        )
     e, lp = _prior_tail(prior_set)
     # As tau grows each random effect's observation costs a factor 1/tau and each flat
     # coefficient that only they inform gives one back: L(tau) ~ tau^-(k - flat mu/slopes).
     e += rand.sum() - flat[:n_coef].sum()
     if not (e > 1 or (e == 1 and lp > 1)):
-        raise InputError(Problem(f"prior set {prior_set.name!r}: the improper tau prior gives an "
-                                 f"improper posterior with {rows.size} comparisons; use a proper one",
-                                 column="tau"))
+        raise InputError(
+            Problem(
+                f"prior set {prior_set.name!r}: the improper tau prior gives an "
+                f"improper posterior with {rows.size} comparisons; use a proper one",
+                column="tau",
+            )
+        )
     kind, lo, hi = "log", 0.0, math.inf
     if prior_set.tau is not None and prior_set.tau.dist == "Uniform":
         kind, (lo, hi) = "logistic", prior_set.tau.support
@@ -132,8 +158,7 @@ def _prior_tail(ps: PriorSet) -> tuple[float, float]:
     pr = ps.tau._filled()
     if ps.tau.dist == "InverseGamma":
         return (pr["alpha"] if "alpha" in pr else pr["mu"] ** 2 / pr["sigma"] ** 2 + 2.0) + 1.0, 0.0
-    return {"HalfFlat": (0.0, 0.0), "HalfCauchy": (2.0, 0.0)}.get(
-        ps.tau.dist, (pr.get("nu", math.inf) + 1.0, 0.0))
+    return {"HalfFlat": (0.0, 0.0), "HalfCauchy": (2.0, 0.0)}.get(ps.tau.dist, (pr.get("nu", math.inf) + 1.0, 0.0))
 
 
 def moment_exists(m: ExactModel, r: int) -> bool:
@@ -160,7 +185,8 @@ def tau_of(m: ExactModel, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if m.kind == "log":
         return np.exp(x), x
     return m.lo + (m.hi - m.lo) * special.expit(x), (
-        math.log(m.hi - m.lo) + special.log_expit(x) + special.log_expit(-x))
+        math.log(m.hi - m.lo) + special.log_expit(x) + special.log_expit(-x)
+    )
 
 
 def x_of(m: ExactModel, t: np.ndarray) -> np.ndarray:
@@ -175,8 +201,9 @@ def log_g(m: ExactModel, x: np.ndarray) -> np.ndarray:
     return conditional(m, t)[0] + m.prior_set.tau_logpdf(t) + logjac
 
 
-def coefficients_given_tau(yi: Any, vi: Any, tau: float, prior_set: PriorSet, X: Any = None,
-                           names: Sequence[str] = ()) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+def coefficients_given_tau(
+    yi: Any, vi: Any, tau: float, prior_set: PriorSet, X: Any = None, names: Sequence[str] = ()
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Posterior mean and covariance of (mu, slopes per unit, [mu_at_mean]) given tau.
 
     With flat priors these are the weighted least-squares estimates with weights

@@ -32,23 +32,42 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_msc.errors import InputError, Problem
 from bayes_msc.bayes.exact.densities import ExactDensities
+from bayes_msc.bayes.exact.mixtures import mixture_cdf, mixture_hdi, mixture_quantile, mixture_summaries
 from bayes_msc.bayes.exact.model import coefficients_given_tau, moment_exists, report_map
 from bayes_msc.bayes.exact.tau import Quadrature, TauPosterior, quadrature, tau_posterior
-from bayes_msc.bayes.exact.mixtures import mixture_cdf, mixture_hdi, mixture_quantile, mixture_summaries
+from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 from bayes_msc.results.bayes import PARAMETER_FIELDS, BayesResult, Verdict
 from bayes_msc.results.layout import CI_LEVEL
 
 __all__ = [
-    "ExactDensities", "Quadrature", "TauPosterior", "coefficients_given_tau", "exact_posterior",
-    "mixture_cdf", "mixture_hdi", "mixture_quantile", "quadrature", "summarise", "tau_posterior"]
+    "ExactDensities",
+    "Quadrature",
+    "TauPosterior",
+    "coefficients_given_tau",
+    "exact_posterior",
+    "mixture_cdf",
+    "mixture_hdi",
+    "mixture_quantile",
+    "quadrature",
+    "summarise",
+    "tau_posterior",
+]
 
 
-def exact_posterior(yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names: Sequence[str] = (),
-                    *, ci_prob: float = CI_LEVEL, mcid: float | None = None, labels: Any = None,
-                    grid: Quadrature | None = None) -> BayesResult:
+def exact_posterior(
+    yi: Any,
+    vi: Any,
+    prior_set: PriorSet,
+    X: Any = None,
+    names: Sequence[str] = (),
+    *,
+    ci_prob: float = CI_LEVEL,
+    mcid: float | None = None,
+    labels: Any = None,
+    grid: Quadrature | None = None,
+) -> BayesResult:
     """Exact posterior of the normal-normal model (meta-regression with ``X``).
 
     Parameters
@@ -77,12 +96,12 @@ def exact_posterior(yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names:
     """
     if mcid is not None and not mcid > 0:
         raise InputError(Problem(f"mcid must be > 0, not {mcid}", column="mcid"))
-    return summarise(tau_posterior(yi, vi, prior_set, X, names, grid=grid), ci_prob=ci_prob, mcid=mcid,
-                     labels=labels)
+    return summarise(tau_posterior(yi, vi, prior_set, X, names, grid=grid), ci_prob=ci_prob, mcid=mcid, labels=labels)
 
 
-def summarise(full: TauPosterior, *, ci_prob: float = CI_LEVEL, mcid: float | None = None, labels: Any = None,
-              model: str = "re") -> BayesResult:
+def summarise(
+    full: TauPosterior, *, ci_prob: float = CI_LEVEL, mcid: float | None = None, labels: Any = None, model: str = "re"
+) -> BayesResult:
     """The BayesResult of a quadrature posterior of tau (see :func:`exact_posterior`);
     ``model`` names the model in the result (``re`` or ``arm``)."""
     prior_set, names = full.model.prior_set, full.model.std.names if full.model.std else ()
@@ -101,39 +120,61 @@ def summarise(full: TauPosterior, *, ci_prob: float = CI_LEVEL, mcid: float | No
     hdi = mixture_hdi(ci_prob, w, means, sds)
     rows = {n: [mean[i], sd[i], quant[i, 1], quant[i, 0], quant[i, 2], *hdi[i]] for i, n in enumerate(mix)}
     tq, t1, t2 = full.quantile(qs), full.moment(1), full.moment(2)
-    rows["tau"] = [t1, math.sqrt(max(t2 - t1**2, 0.0)) if np.isfinite(t2) else np.nan,
-                   tq[1], tq[0], tq[2], *full.hdi(ci_prob)]
+    rows["tau"] = [
+        t1,
+        math.sqrt(max(t2 - t1**2, 0.0)) if np.isfinite(t2) else np.nan,
+        tq[1],
+        tq[0],
+        tq[2],
+        *full.hdi(ci_prob),
+    ]
     order = ["mu", "tau", *coef[1:-1], "theta_new"] + (["mu_at_mean"] if m.std else [])
-    table = pd.DataFrame([rows[n] + [np.nan] * 3 for n in order], columns=list(PARAMETER_FIELDS),
-                         index=pd.Index(order, dtype=object))
+    table = pd.DataFrame(
+        [rows[n] + [np.nan] * 3 for n in order], columns=list(PARAMETER_FIELDS), index=pd.Index(order, dtype=object)
+    )
     probs: dict[str, float] = {}
     cuts = np.array([0.0] + ([-mcid] if mcid is not None else []))
     for n in ("mu", "mu_at_mean") if m.std else ("mu",):
         i = mix.index(n)
-        cdf = mixture_cdf(cuts, w, np.repeat(means[i:i + 1], cuts.size, 0), np.repeat(sds[i:i + 1], cuts.size, 0))
+        cdf = mixture_cdf(cuts, w, np.repeat(means[i : i + 1], cuts.size, 0), np.repeat(sds[i : i + 1], cuts.size, 0))
         cdf = np.clip(cdf, 0.0, 1.0)  # weights summing to 1 + 1 ulp must not give P > 1
         probs[f"P({n} < 0)"], probs[f"P({n} > 0)"] = float(cdf[0]), float(1 - cdf[0])
         if mcid is not None:
             probs[f"P({n} < {-mcid:g})"] = float(cdf[1])
-    notes = [text for text, on in (
-        ("k = 1: tau is prior-driven (one comparison cannot inform the between-study SD)", m.rows.size == 1),
-        ("the posterior mean of tau is infinite (heavy tail): reported as null", not moment_exists(m, 1)),
-        ("the posterior SD of tau is infinite (heavy tail): reported as null", not moment_exists(m, 2)),
-        ("quadrature did not reach its tolerance; results may be inaccurate", not full.converged),
-        ("priors on mu and slopes apply to centred covariates, slopes per covariate SD", m.std is not None),
-    ) if on]
-    return BayesResult(model=model, prior=prior_set.name, engine="exact", k=int(m.rows.size),
-                       parameters=table, verdict=Verdict(passed=True, reasons=("exact",)),
-                       prior_spec=prior_set.to_dict(), covariates=tuple(names), probabilities=probs,
-                       study_effects=_study_effects(tp, qs, labels), ci_prob=ci_prob, notes=tuple(notes),
-                       densities=ExactDensities(full, w, means, sds, mix, order))
+    notes = [
+        text
+        for text, on in (
+            ("k = 1: tau is prior-driven (one comparison cannot inform the between-study SD)", m.rows.size == 1),
+            ("the posterior mean of tau is infinite (heavy tail): reported as null", not moment_exists(m, 1)),
+            ("the posterior SD of tau is infinite (heavy tail): reported as null", not moment_exists(m, 2)),
+            ("quadrature did not reach its tolerance; results may be inaccurate", not full.converged),
+            ("priors on mu and slopes apply to centred covariates, slopes per covariate SD", m.std is not None),
+        )
+        if on
+    ]
+    return BayesResult(
+        model=model,
+        prior=prior_set.name,
+        engine="exact",
+        k=int(m.rows.size),
+        parameters=table,
+        verdict=Verdict(passed=True, reasons=("exact",)),
+        prior_spec=prior_set.to_dict(),
+        covariates=tuple(names),
+        probabilities=probs,
+        study_effects=_study_effects(tp, qs, labels),
+        ci_prob=ci_prob,
+        notes=tuple(notes),
+        densities=ExactDensities(full, w, means, sds, mix, order),
+    )
 
 
 def _pruned(tp: TauPosterior) -> TauPosterior:
     """The nodes that carry weight (> 1e-16 of the largest), for the mixtures."""
     on = tp.weight > 1e-16 * tp.weight.max()
-    return TauPosterior(**{**tp.__dict__, "tau": tp.tau[on], "weight": tp.weight[on],
-                           "b_mean": tp.b_mean[on], "b_cov": tp.b_cov[on]})
+    return TauPosterior(
+        **{**tp.__dict__, "tau": tp.tau[on], "weight": tp.weight[on], "b_mean": tp.b_mean[on], "b_cov": tp.b_cov[on]}
+    )
 
 
 def _study_effects(tp: TauPosterior, qs: tuple[float, ...], labels: Any) -> pd.DataFrame:
@@ -156,5 +197,15 @@ def _study_effects(tp: TauPosterior, qs: tuple[float, ...], labels: Any) -> pd.D
         comp = [str(x) for x in labels] if labels is not None else [str(i + 1) for i in range(k)]
         study = comp
     yi, vi = m.shown
-    return pd.DataFrame({"comparison": comp, "study": study, "yi": yi, "sei": np.sqrt(vi),
-                         "mean": mean, "sd": sd, "eti_low": quant[:, 0], "eti_high": quant[:, 1]})
+    return pd.DataFrame(
+        {
+            "comparison": comp,
+            "study": study,
+            "yi": yi,
+            "sei": np.sqrt(vi),
+            "mean": mean,
+            "sd": sd,
+            "eti_low": quant[:, 0],
+            "eti_high": quant[:, 1],
+        }
+    )

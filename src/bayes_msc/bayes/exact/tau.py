@@ -18,10 +18,16 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from bayes_msc.errors import InputError, Problem
 from bayes_msc.bayes.exact.model import (
-    ExactModel, conditional, log_g, make_model, moment_exists, tau_of, x_of,
+    ExactModel,
+    conditional,
+    log_g,
+    make_model,
+    moment_exists,
+    tau_of,
+    x_of,
 )
+from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 
 _DROP = 40.0  # log-density drop below the mode where the range is cut (e^-40 ~ 4e-18)
@@ -35,7 +41,6 @@ class Quadrature:
     step: float | None = None
     tol: float = 1e-6
     max_halvings: int = 6
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,15 +68,13 @@ class TauPosterior:
         out = np.full(t.shape, -np.inf)
         ok = (t > self.model.lo) & (t < self.model.hi)
         if ok.any():
-            out[ok] = (conditional(self.model, t[ok])[0] + self.model.prior_set.tau_logpdf(t[ok])
-                       - self.log_norm)
+            out[ok] = conditional(self.model, t[ok])[0] + self.model.prior_set.tau_logpdf(t[ok]) - self.log_norm
         return out
 
     def _cdf_x(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         u = (np.asarray(x, float)[:, None] - self.x) / self.h
         si = special.sici(np.pi * u)[0]
-        return (self.atom + self.h * (self.g * (0.5 + si / np.pi)).sum(axis=1),
-                (self.g * np.sinc(u)).sum(axis=1))
+        return (self.atom + self.h * (self.g * (0.5 + si / np.pi)).sum(axis=1), (self.g * np.sinc(u)).sum(axis=1))
 
     def cdf(self, t: Any) -> np.ndarray:
         """P(tau <= t)."""
@@ -146,15 +149,19 @@ class TauPosterior:
         if np.all(np.isfinite(x)) and abs(np.diff(self._cdf_x(x)[0])[0] - prob) < 1e-9:
             a, b = tau_of(m, x)[0]
         else:  # Newton failed: minimise the width over the lower tail probability
-            p = optimize.minimize_scalar(lambda p: float(np.diff(self.quantile([p, p + prob]))[0]),
-                                         bounds=(0.0, 1 - prob), method="bounded",
-                                         options={"xatol": 1e-12}).x
+            p = optimize.minimize_scalar(
+                lambda p: float(np.diff(self.quantile([p, p + prob]))[0]),
+                bounds=(0.0, 1 - prob),
+                method="bounded",
+                options={"xatol": 1e-12},
+            ).x
             a, b = self.quantile([p, p + prob])
         return float(a), float(b)
 
 
-def tau_posterior(yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names: Sequence[str] = (),
-                  *, grid: Quadrature | None = None) -> TauPosterior:
+def tau_posterior(
+    yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names: Sequence[str] = (), *, grid: Quadrature | None = None
+) -> TauPosterior:
     """Marginal posterior of tau (coefficients integrated out), refined until converged.
 
     Parameters
@@ -200,8 +207,12 @@ def _range(m: ExactModel) -> tuple[float, float, bool, float]:
     lg = log_g(m, xs)
     while m.kind == "log" and lg[-1] > lg.max() - _DROP:
         if xs[-1] >= 114.5:
-            raise InputError(Problem(f"prior set {m.prior_set.name!r}: the posterior of tau has "
-                                     "too heavy a tail to integrate", column="tau"))
+            raise InputError(
+                Problem(
+                    f"prior set {m.prior_set.name!r}: the posterior of tau has too heavy a tail to integrate",
+                    column="tau",
+                )
+            )
         more = np.arange(xs[-1] + 0.5, 115.0, 0.5)
         xs, lg = np.concatenate([xs, more]), np.concatenate([lg, log_g(m, more)])
     i = int(np.argmax(lg))
@@ -214,7 +225,7 @@ def _range(m: ExactModel) -> tuple[float, float, bool, float]:
 
 
 def _build(m: ExactModel, lo: float, hi: float, h: float, atom: bool) -> TauPosterior:
-    x = lo + h * np.arange(int(math.ceil((hi - lo) / h)) + 1)
+    x = lo + h * np.arange(math.ceil((hi - lo) / h) + 1)
     t, logjac = tau_of(m, x)
     ll, b, cov = conditional(m, t)
     lg = ll + m.prior_set.tau_logpdf(t) + logjac

@@ -96,12 +96,12 @@ def prior_signature(prior_set: Any, p: int, arm: bool) -> tuple[tuple[str, str, 
         roles.append("beta")
     if arm:
         roles.append("alpha")
-    return tuple((role, getattr(prior_set, role).dist, tuple(sorted(getattr(prior_set, role).params)))
-                 for role in roles)
+    return tuple(
+        (role, getattr(prior_set, role).dist, tuple(sorted(getattr(prior_set, role).params))) for role in roles
+    )
 
 
-_LOCATIONS = {("Normal", "mu"), ("StudentT", "mu"), ("Cauchy", "alpha"), ("Uniform", "lower"),
-              ("LogNormal", "mu")}
+_LOCATIONS = {("Normal", "mu"), ("StudentT", "mu"), ("Cauchy", "alpha"), ("Uniform", "lower"), ("LogNormal", "mu")}
 _INDICES = ("arm_study", "arm_effect")
 
 
@@ -118,7 +118,8 @@ def layout(structure: Structure) -> dict[str, tuple[slice, tuple[int, ...]]]:
     """
     k, n_arms = structure.n_effects, structure.n_arms
     floats: list[tuple[str, tuple[int, ...]]] = [
-        (f"{role}__{name}", ()) for role, _, params in structure.priors for name in params]
+        (f"{role}__{name}", ()) for role, _, params in structure.priors for name in params
+    ]
     if all(role != "tau" for role, _, _ in structure.priors):
         floats.append(("tau__outcome_sd", ()))
     if not structure.dense:
@@ -326,11 +327,15 @@ class ModelInputs:
         """The structure of these data under a resolved prior set (padded sizes by default)."""
         arm = self.kind == "arm"
         size = padded if pad else int
-        return Structure(kind=self.kind, n_effects=size(self.k), p=self.p,
-                         priors=prior_signature(prior_set, self.p, arm),
-                         n_arms=size(len(self.arm_labels)) if arm else 0,
-                         n_studies=size(len(self.study_labels)) if arm else 0,
-                         dense=not arm and bool(np.count_nonzero(self.vcov - np.diag(np.diag(self.vcov)))))
+        return Structure(
+            kind=self.kind,
+            n_effects=size(self.k),
+            p=self.p,
+            priors=prior_signature(prior_set, self.p, arm),
+            n_arms=size(len(self.arm_labels)) if arm else 0,
+            n_studies=size(len(self.study_labels)) if arm else 0,
+            dense=not arm and bool(np.count_nonzero(self.vcov - np.diag(np.diag(self.vcov)))),
+        )
 
 
 FORMS: tuple[str, ...] = ("centred", "noncentred", "marginal")
@@ -386,21 +391,21 @@ def named_values(inputs: ModelInputs, structure: Structure, prior_set: Any, form
         study[:a] = inputs.arm_study
         effect = np.full(n_arms, n, dtype=np.int64)
         effect[:a] = np.where(inputs.arm_effect >= 0, inputs.arm_effect, n)
-        out.update(arm_mean=m, arm_var=var, arm_weight=weight, arm_treated=treated, arm_study=study,
-                   arm_effect=effect)
+        out.update(arm_mean=m, arm_var=var, arm_weight=weight, arm_treated=treated, arm_study=study, arm_effect=effect)
     return out
 
 
-def build_pymc_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred",
-                     terms: tuple[str, ...] = ()) -> Any:
+def build_pymc_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred", terms: tuple[str, ...] = ()) -> Any:
     """A ready, unpadded model of ``inputs`` with its real coordinates, for inspection
     (:func:`bayes_msc.bayes.fit.fit` samples the padded, cached form of the same
     model). ``prior_set`` must be resolved. Returns the ``pm.Model``."""
     import pymc as pm
 
     structure = inputs.structure(prior_set, pad=False)
-    coords: dict[str, Any] = {"comparison": list(inputs.labels), "term": list(terms or
-                                                                       [f"z{j}" for j in range(inputs.p)])}
+    coords: dict[str, Any] = {
+        "comparison": list(inputs.labels),
+        "term": list(terms or [f"z{j}" for j in range(inputs.p)]),
+    }
     if inputs.kind == "arm":
         coords.update(study=list(inputs.study_labels), arm=list(inputs.arm_labels))
     model = build_model(structure, coords)
@@ -408,16 +413,14 @@ def build_pymc_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentre
     return model
 
 
-def build_re_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred",
-                   terms: tuple[str, ...] = ()) -> Any:
+def build_re_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred", terms: tuple[str, ...] = ()) -> Any:
     """:func:`build_pymc_model` for ``re`` inputs."""
     if inputs.kind != "re":
         raise ValueError("build_re_model needs contrast-level ('re') inputs")
     return build_pymc_model(inputs, prior_set, form, terms)
 
 
-def build_arm_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred",
-                    terms: tuple[str, ...] = ()) -> Any:
+def build_arm_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred", terms: tuple[str, ...] = ()) -> Any:
     """:func:`build_pymc_model` for ``arm`` inputs."""
     if inputs.kind != "arm":
         raise ValueError("build_arm_model needs arm-level ('arm') inputs")

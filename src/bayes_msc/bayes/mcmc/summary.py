@@ -38,8 +38,9 @@ def ess_threshold(draws: int, chains: int) -> float:
     return ESS_BULK_MIN * min(1.0, draws * chains / DEFAULT_SAMPLES)
 
 
-def tidy_posterior(raw: Any, inputs: Any, std: Any, terms: tuple[str, ...], seed: int, form: str,
-                   outcome_sd: float | None = None) -> Any:
+def tidy_posterior(
+    raw: Any, inputs: Any, std: Any, terms: tuple[str, ...], seed: int, form: str, outcome_sd: float | None = None
+) -> Any:
     """The posterior group of one fit (an ``xarray.Dataset``; see the module docstring).
 
     ``raw`` holds the sampled (free) variables of the padded model; ``form`` is how the
@@ -77,14 +78,19 @@ def tidy_posterior(raw: Any, inputs: Any, std: Any, terms: tuple[str, ...], seed
         scale = xr.DataArray(std.scale, dims="term", coords={"term": list(terms)})
         centre = xr.DataArray(std.centre, dims="term", coords={"term": list(terms)})
         beta_sd = post["beta"]
-        post = post.assign(mu_at_mean=post["mu"], beta_per_sd=beta_sd, beta=beta_sd / scale,
-                           mu=post["mu"] - (beta_sd * centre / scale).sum("term"))
+        post = post.assign(
+            mu_at_mean=post["mu"],
+            beta_per_sd=beta_sd,
+            beta=beta_sd / scale,
+            mu=post["mu"] - (beta_sd * centre / scale).sum("term"),
+        )
     at_mean = post["mu_at_mean"] if std is not None else post["mu"]
     return post.assign(theta_new=at_mean + post["tau"] * xr.DataArray(noise_new, dims=at_mean.dims))
 
 
-def _conditional_effects(post: Any, inputs: Any, mean: np.ndarray, tau: np.ndarray,
-                         rng: np.random.Generator) -> np.ndarray:
+def _conditional_effects(
+    post: Any, inputs: Any, mean: np.ndarray, tau: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Draws of the random effects from N(B m + (1 - B) d, (1 - B) v), B = v / (v + tau^2):
     their exact conditional given (mean m, tau) and the observed contrast d with variance v
     (for the arm model d = treatment mean - baseline alpha, v = se^2)."""
@@ -132,15 +138,19 @@ def log_likelihood(post: Any, inputs: Any) -> Any:
         mean = alpha + delta[..., inputs.arm_effect]  # -1 picks the appended zero: control arms
         var = inputs.arm_se**2
         ll = -0.5 * (_LOG_2PI + np.log(var) + (inputs.arm_mean - mean) ** 2 / var)
-        return xr.Dataset({"y": (("chain", "draw", "arm"), ll)},
-                          coords={"chain": post.chain, "draw": post.draw, "arm": list(inputs.arm_labels)})
+        return xr.Dataset(
+            {"y": (("chain", "draw", "arm"), ll)},
+            coords={"chain": post.chain, "draw": post.draw, "arm": list(inputs.arm_labels)},
+        )
     theta = post["theta"].values
     v = inputs.vcov
     if np.count_nonzero(v - np.diag(np.diag(v))) == 0:
         var = np.diag(v)
         ll = -0.5 * (_LOG_2PI + np.log(var) + (inputs.yi - theta) ** 2 / var)
-        return xr.Dataset({"y": (("chain", "draw", "comparison"), ll)},
-                          coords={"chain": post.chain, "draw": post.draw, "comparison": list(inputs.labels)})
+        return xr.Dataset(
+            {"y": (("chain", "draw", "comparison"), ll)},
+            coords={"chain": post.chain, "draw": post.draw, "comparison": list(inputs.labels)},
+        )
     studies = list(dict.fromkeys(inputs.studies))
     blocks = []
     for s in studies:  # comparisons share arms only within their study: one joint density each
@@ -149,8 +159,10 @@ def log_likelihood(post: Any, inputs: Any) -> Any:
         resid = inputs.yi[idx] - theta[..., idx]
         quad = np.einsum("...i,ij,...j->...", resid, np.linalg.inv(sub), resid)
         blocks.append(-0.5 * (len(idx) * _LOG_2PI + np.linalg.slogdet(sub)[1] + quad))
-    return xr.Dataset({"y": (("chain", "draw", "study"), np.stack(blocks, axis=-1))},
-                      coords={"chain": post.chain, "draw": post.draw, "study": studies})
+    return xr.Dataset(
+        {"y": (("chain", "draw", "study"), np.stack(blocks, axis=-1))},
+        coords={"chain": post.chain, "draw": post.draw, "study": studies},
+    )
 
 
 def reported(post: Any, terms: tuple[str, ...]) -> Any:
@@ -190,11 +202,15 @@ def parameter_table(params: Any, ci_prob: float) -> pd.DataFrame:
     for name in params.data_vars:
         e, h = eti[name], hdi[name]
         rows[name] = {
-            "mean": float(e.sel(summary="mean")), "sd": float(e.sel(summary="sd")),
+            "mean": float(e.sel(summary="mean")),
+            "sd": float(e.sel(summary="sd")),
             "median": float(np.median(params[name].values)),
-            "eti_low": float(e.sel(summary=elo)), "eti_high": float(e.sel(summary=ehi)),
-            "hdi_low": float(h.sel(summary=hlo)), "hdi_high": float(h.sel(summary=hhi)),
-            "ess_bulk": float(e.sel(summary="ess_bulk")), "ess_tail": float(e.sel(summary="ess_tail")),
+            "eti_low": float(e.sel(summary=elo)),
+            "eti_high": float(e.sel(summary=ehi)),
+            "hdi_low": float(h.sel(summary=hlo)),
+            "hdi_high": float(h.sel(summary=hhi)),
+            "ess_bulk": float(e.sel(summary="ess_bulk")),
+            "ess_tail": float(e.sel(summary="ess_tail")),
             "r_hat": float(e.sel(summary="r_hat")),
         }
     return pd.DataFrame.from_dict(rows, orient="index")[list(PARAMETER_FIELDS)]
@@ -205,11 +221,18 @@ def study_effects(post: Any, inputs: Any, comparisons: tuple[str, ...], ci_prob:
     name = "theta" if inputs.kind == "re" else "delta"
     s = _stats(post[[name]], ci_prob, "stats", "eti")[name]
     lo, hi = _bounds(s.to_dataset())
-    return pd.DataFrame({
-        "comparison": list(comparisons), "study": list(inputs.studies), "yi": inputs.yi,
-        "sei": np.sqrt(inputs.vi), "mean": s.sel(summary="mean").values, "sd": s.sel(summary="sd").values,
-        "eti_low": s.sel(summary=lo).values, "eti_high": s.sel(summary=hi).values,
-    })
+    return pd.DataFrame(
+        {
+            "comparison": list(comparisons),
+            "study": list(inputs.studies),
+            "yi": inputs.yi,
+            "sei": np.sqrt(inputs.vi),
+            "mean": s.sel(summary="mean").values,
+            "sd": s.sel(summary="sd").values,
+            "eti_low": s.sel(summary=lo).values,
+            "eti_high": s.sel(summary=hi).values,
+        }
+    )
 
 
 def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> Verdict:
@@ -226,8 +249,14 @@ def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> V
         reasons.append(f"ESS_bulk below {ess_min:g}: " + ", ".join(bad_e))
     if divergences:
         reasons.append(f"{divergences} divergent transition{'s' if divergences > 1 else ''}")
-    return Verdict(passed=not reasons, reasons=tuple(reasons), max_r_hat=float(r_hat.max()),
-                   min_ess_bulk=float(ess.min()), divergences=int(divergences), ess_min=ess_min)
+    return Verdict(
+        passed=not reasons,
+        reasons=tuple(reasons),
+        max_r_hat=float(r_hat.max()),
+        min_ess_bulk=float(ess.min()),
+        divergences=int(divergences),
+        ess_min=ess_min,
+    )
 
 
 def probabilities(post: Any, covariates: bool, mcid: float | None) -> dict[str, float]:

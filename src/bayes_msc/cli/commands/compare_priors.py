@@ -23,32 +23,56 @@ def table_text(comparison: Any) -> str:
     c = comparison
     lines = banner(c.simulated, c.dataset)
     first = c.results[0]
-    lines.append(f"Model '{c.model}' under {len(c.results)} prior set(s); dataset: {c.dataset}; outcome: "
-                 f"{c.outcome}, month {c.month:g}; k = {first.k}"
-                 + (f"; covariates: {', '.join(c.covariates)}" if c.covariates else ""))
-    lines.append(f"Intervals: {100 * c.ci_prob:g}% equal-tailed; sensitivity: power-scaling "
-                 "(prior / likelihood; > 0.05 is influential)")
+    lines.append(
+        f"Model '{c.model}' under {len(c.results)} prior set(s); dataset: {c.dataset}; outcome: "
+        f"{c.outcome}, month {c.month:g}; k = {first.k}"
+        + (f"; covariates: {', '.join(c.covariates)}" if c.covariates else "")
+    )
+    lines.append(
+        f"Intervals: {100 * c.ci_prob:g}% equal-tailed; sensitivity: power-scaling "
+        "(prior / likelihood; > 0.05 is influential)"
+    )
     lines.append("")
     s = c.summary()
     mu = s["term"].iat[0]
-    head = ["prior", f"{mu} median", f"{mu} interval", "tau median", "tau interval", "theta_new interval",
-            f"P({mu} < 0)"]
+    head = [
+        "prior",
+        f"{mu} median",
+        f"{mu} interval",
+        "tau median",
+        "tau interval",
+        "theta_new interval",
+        f"P({mu} < 0)",
+    ]
     if c.mcid is not None:
         head.append(f"P({mu} < {-c.mcid:g})")
     head += ["sens. mu", "sens. tau", "verdict"]
     rows = []
     for _, r in s.iterrows():
-        row = [r["prior"], fmt(r["mu_median"]), f"[{fmt(r['lower'])}, {fmt(r['upper'])}]", fmt(r["tau_median"]),
-               f"[{fmt(r['tau_lower'])}, {fmt(r['tau_upper'])}]",
-               f"[{fmt(r['theta_new_lower'])}, {fmt(r['theta_new_upper'])}]", fmt(r["p_mu_below_0"])]
+        row = [
+            r["prior"],
+            fmt(r["mu_median"]),
+            f"[{fmt(r['lower'])}, {fmt(r['upper'])}]",
+            fmt(r["tau_median"]),
+            f"[{fmt(r['tau_lower'])}, {fmt(r['tau_upper'])}]",
+            f"[{fmt(r['theta_new_lower'])}, {fmt(r['theta_new_upper'])}]",
+            fmt(r["p_mu_below_0"]),
+        ]
         if c.mcid is not None:
             row.append(fmt(r["p_mu_below_mcid"]))
-        row += [f"{fmt(r['mu_prior'], 3)} / {fmt(r['mu_likelihood'], 3)}",
-                f"{fmt(r['tau_prior'], 3)} / {fmt(r['tau_likelihood'], 3)}", r["verdict"]]
+        row += [
+            f"{fmt(r['mu_prior'], 3)} / {fmt(r['mu_likelihood'], 3)}",
+            f"{fmt(r['tau_prior'], 3)} / {fmt(r['tau_likelihood'], 3)}",
+            r["verdict"],
+        ]
         rows.append(row)
     lines += grid(head, rows)
-    flagged = [f"{r['prior']}: {k} {r[f'{k}_diagnosis']}" for _, r in s.iterrows() for k in ("mu", "tau")
-               if r[f"{k}_diagnosis"] not in ("ok",)]
+    flagged = [
+        f"{r['prior']}: {k} {r[f'{k}_diagnosis']}"
+        for _, r in s.iterrows()
+        for k in ("mu", "tau")
+        if r[f"{k}_diagnosis"] not in ("ok",)
+    ]
     if flagged:
         lines += ["", "Sensitivity diagnoses:"] + [f"  - {f}" for f in flagged]
     notes = list(dict.fromkeys(n for r in c.results for n in r.notes))
@@ -63,14 +87,23 @@ def run(args: argparse.Namespace) -> int:
     from bayes_msc.results.serialise import to_json
 
     data = load_data(args)
-    comparison = compare_priors(data, priors=list(args.prior) or None, model=args.model,
-                                covariates=tuple(args.covariate), priors_path=args.priors, draws=args.draws,
-                                tune=args.tune, chains=args.chains, seed=args.seed, ci_prob=ci_prob(args),
-                                mcid=args.mcid, engine=args.engine)
+    comparison = compare_priors(
+        data,
+        priors=list(args.prior) or None,
+        model=args.model,
+        covariates=tuple(args.covariate),
+        priors_path=args.priors,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        ci_prob=ci_prob(args),
+        mcid=args.mcid,
+        engine=args.engine,
+    )
     sys.stdout.write(to_json(comparison.to_dict()) if args.format == "json" else table_text(comparison))
     failed = [r.prior for r in comparison.results if not r.verdict.passed]
     if args.strict and failed:
-        print(f"bayes-msc compare-priors: diagnostics failed for prior set(s): {', '.join(failed)}",
-              file=sys.stderr)
+        print(f"bayes-msc compare-priors: diagnostics failed for prior set(s): {', '.join(failed)}", file=sys.stderr)
         return EXIT_DIAGNOSTICS
     return 0

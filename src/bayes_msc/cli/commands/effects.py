@@ -25,8 +25,15 @@ TABLE_COLUMNS: tuple[str, ...] = ("study", "comparison", "yi", "vi", "se", "n_tr
 def csv_text(table) -> str:
     """The table as CSV with the options as leading columns."""
     frame = table.to_frame()
-    meta = {"dataset": table.dataset, "simulated": table.simulated, "measure": table.measure,
-            "multiarm": table.multiarm, "basis": table.basis, "r": table.r, "rescale": table.rescale}
+    meta = {
+        "dataset": table.dataset,
+        "simulated": table.simulated,
+        "measure": table.measure,
+        "multiarm": table.multiarm,
+        "basis": table.basis,
+        "r": table.r,
+        "rescale": table.rescale,
+    }
     for i, (name, value) in enumerate(meta.items()):
         frame.insert(i, name, [value] * len(frame))
     buf = io.StringIO()
@@ -37,9 +44,11 @@ def csv_text(table) -> str:
 def table_text(table) -> str:
     """Human-readable table: banner, options, comparisons, left out, notes."""
     lines = ["SIMULATED DATA"] if table.simulated else []
-    lines.append(f"dataset: {table.dataset}  outcome: {table.outcome}  month: {table.month:g}  "
-                 f"measure: {table.measure}  multiarm: {table.multiarm}  basis: {table.basis}  "
-                 f"r: {table.r:g}  rescale: {'yes' if table.rescale else 'no'}")
+    lines.append(
+        f"dataset: {table.dataset}  outcome: {table.outcome}  month: {table.month:g}  "
+        f"measure: {table.measure}  multiarm: {table.multiarm}  basis: {table.basis}  "
+        f"r: {table.r:g}  rescale: {'yes' if table.rescale else 'no'}"
+    )
     lines.append(f"k = {table.k} comparison(s)")
     if table.k:
         frame = table.to_frame()
@@ -62,8 +71,16 @@ def run(args: argparse.Namespace) -> int:
     from bayes_msc.results.serialise import to_json
 
     dataset = read_dataset(args.data)
-    table = effect_table(dataset, args.outcome, args.month, measure=args.measure, multiarm=args.multiarm,
-                         basis=args.basis, r=args.corr, rescale=not args.no_rescale)
+    table = effect_table(
+        dataset,
+        args.outcome,
+        args.month,
+        measure=args.measure,
+        multiarm=args.multiarm,
+        basis=args.basis,
+        r=args.corr,
+        rescale=not args.no_rescale,
+    )
     if args.format == "json":
         text = to_json(table.to_dict())
     elif args.format == "csv":

@@ -22,18 +22,29 @@ _COLUMNS = ("mean", "sd", "median", "eti_low", "eti_high", "hdi_low", "hdi_high"
 def load_data(args: argparse.Namespace) -> Any:
     """The effect table (``--model re``) or arm table (``--model arm``) the options ask for."""
     from bayes_msc.data.effects import arm_table, effect_table
-    from bayes_msc.errors import InputError, Problem
     from bayes_msc.data.reader import read_dataset
+    from bayes_msc.errors import InputError, Problem
 
     dataset = read_dataset(args.data)
     if args.model == "arm":
         if args.measure != "md":
-            raise InputError(Problem("the arm model works on the outcome's own scale: --measure smd "
-                                     "applies to the 're' model only", column="--measure"))
-        return arm_table(dataset, args.outcome, args.month, basis=args.basis, r=args.corr,
-                         rescale=not args.no_rescale)
-    return effect_table(dataset, args.outcome, args.month, measure=args.measure, multiarm=args.multiarm,
-                        basis=args.basis, r=args.corr, rescale=not args.no_rescale)
+            raise InputError(
+                Problem(
+                    "the arm model works on the outcome's own scale: --measure smd applies to the 're' model only",
+                    column="--measure",
+                )
+            )
+        return arm_table(dataset, args.outcome, args.month, basis=args.basis, r=args.corr, rescale=not args.no_rescale)
+    return effect_table(
+        dataset,
+        args.outcome,
+        args.month,
+        measure=args.measure,
+        multiarm=args.multiarm,
+        basis=args.basis,
+        r=args.corr,
+        rescale=not args.no_rescale,
+    )
 
 
 def ci_prob(args: argparse.Namespace) -> float:
@@ -54,6 +65,7 @@ def fmt(x: Any, digits: int = 4) -> str:
 def grid(header: list[str], rows: list[list[str]]) -> list[str]:
     """Columns separated by two spaces: the first left-aligned, the others right-aligned."""
     widths = [max(len(r[j]) for r in [header] + rows) for j in range(len(header))]
+
     def line(r: list[str]) -> str:
         cells = (c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths, strict=True)))
         return "  ".join(cells).rstrip()
@@ -71,28 +83,48 @@ def table_text(result: Any) -> str:
     lines = banner(r.simulated, r.dataset)
     how = f"engine {r.engine}" + (f", parameterisation {r.parameterisation}" if r.parameterisation else "")
     lines.append(f"Bayesian random-effects model '{r.model}', prior set '{r.prior}', {how}")
-    lines.append(f"Dataset: {r.dataset}; outcome: {r.outcome}, month {r.month:g}; measure: {r.measure.upper()}; "
-                 f"multi-arm trials: {r.multiarm}; k = {r.k}")
+    lines.append(
+        f"Dataset: {r.dataset}; outcome: {r.outcome}, month {r.month:g}; measure: {r.measure.upper()}; "
+        f"multi-arm trials: {r.multiarm}; k = {r.k}"
+    )
     if r.engine == "mcmc":
         lines.append(f"Draws: {r.chains} chains x {r.draws}, seed {r.seed}; divergences: {r.divergences}")
     lines.append(f"Intervals: {100 * r.ci_prob:g}% equal-tailed (eti) and highest-density (hdi)")
     lines.append("")
-    rows = [[str(name)] + [fmt(row[c], 3 if c == "r_hat" else 4) if c not in ("ess_bulk", "ess_tail")
-                           else fmt(row[c], 0) for c in _COLUMNS] for name, row in r.parameters.iterrows()]
+    rows = [
+        [str(name)]
+        + [
+            fmt(row[c], 3 if c == "r_hat" else 4) if c not in ("ess_bulk", "ess_tail") else fmt(row[c], 0)
+            for c in _COLUMNS
+        ]
+        for name, row in r.parameters.iterrows()
+    ]
     lines += grid(["term", *_COLUMNS], rows)
     lines.append("")
     lines += [f"{k} = {v:.4f}" for k, v in r.probabilities.items()]
     v = r.verdict
     lines.append("")
-    lines.append(f"Diagnostics: {v}" + ("" if r.engine != "mcmc" else
-                                          f" (R-hat <= {v.r_hat_max:g}, ESS_bulk >= {v.ess_min:g}, "
-                                          "no divergences)"))
+    lines.append(
+        f"Diagnostics: {v}"
+        + ("" if r.engine != "mcmc" else f" (R-hat <= {v.r_hat_max:g}, ESS_bulk >= {v.ess_min:g}, no divergences)")
+    )
     if r.study_effects is not None:
         se = r.study_effects
         lines += ["", "Study effects (shrunken):"]
-        rows = [[f"{s}: {c}", fmt(y), fmt(e), fmt(m), fmt(d), fmt(lo), fmt(hi)] for s, c, y, e, m, d, lo, hi in
-                zip(se["study"], se["comparison"], se["yi"], se["sei"], se["mean"], se["sd"], se["eti_low"],
-                    se["eti_high"], strict=True)]
+        rows = [
+            [f"{s}: {c}", fmt(y), fmt(e), fmt(m), fmt(d), fmt(lo), fmt(hi)]
+            for s, c, y, e, m, d, lo, hi in zip(
+                se["study"],
+                se["comparison"],
+                se["yi"],
+                se["sei"],
+                se["mean"],
+                se["sd"],
+                se["eti_low"],
+                se["eti_high"],
+                strict=True,
+            )
+        ]
         lines += grid(["comparison", "yi", "sei", "mean", "sd", "eti_low", "eti_high"], rows)
     if r.notes:
         lines += ["", "Notes:"] + [f"  - {n}" for n in r.notes]
@@ -105,10 +137,22 @@ def run(args: argparse.Namespace) -> int:
     from bayes_msc.results.serialise import to_json
 
     data = load_data(args)
-    result = fit(data, model=args.model, prior=args.prior, covariates=tuple(args.covariate),
-                 priors_path=args.priors, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
-                 parameterisation=args.parameterisation, engine=args.engine, ci_prob=ci_prob(args),
-                 mcid=args.mcid, save=args.save)
+    result = fit(
+        data,
+        model=args.model,
+        prior=args.prior,
+        covariates=tuple(args.covariate),
+        priors_path=args.priors,
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        seed=args.seed,
+        parameterisation=args.parameterisation,
+        engine=args.engine,
+        ci_prob=ci_prob(args),
+        mcid=args.mcid,
+        save=args.save,
+    )
     sys.stdout.write(to_json(result.to_dict()) if args.format == "json" else table_text(result))
     if args.strict and not result.verdict.passed:
         print(f"bayes-msc fit: the posterior failed its diagnostics ({result.verdict})", file=sys.stderr)

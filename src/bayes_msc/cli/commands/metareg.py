@@ -34,29 +34,37 @@ def format_metareg(res) -> str:
     if np.isfinite(res.r2):
         what = "heterogeneity accounted for" if res.method != "fe" else "weighted adjusted R^2"
         lines.append(f"R^2 ({what}): {res.r2:.2f}%")
-    lines += ["", "Test for residual heterogeneity:",
-              f"QE(df = {res.qe_df}) = {num(res.qe)}, {p_eq(res.qe_p)}", ""]
+    lines += ["", "Test for residual heterogeneity:", f"QE(df = {res.qe_df}) = {num(res.qe)}, {p_eq(res.qe_p)}", ""]
     q = len(res.names)
     coefs = f"coefficient{'s' if q > 1 else ''} {'2' if q == 1 else f'2:{q + 1}'}"
     if res.test == "t":
         lines.append(f"Test of moderators ({coefs}):")
-        lines.append(f"F(df1 = {res.qm_df[0]}, df2 = {res.qm_df[1]:g}) = {num(res.qm)}, "
-                     f"{p_eq(res.qm_p)}")
+        lines.append(f"F(df1 = {res.qm_df[0]}, df2 = {res.qm_df[1]:g}) = {num(res.qm)}, {p_eq(res.qm_p)}")
     else:
         lines.append(f"Test of moderators ({coefs}):")
         lines.append(f"QM(df = {res.qm_df[0]}) = {num(res.qm)}, {p_eq(res.qm_p)}")
     stat = "tval" if res.test == "t" else "zval"
-    test = (f"Knapp-Hartung t test, df = {res.df:g}" + (", scale factor truncated at 1"
-                                                         if res.hksj_truncate else "")
-            if res.test == "t" else "z test")
+    test = (
+        f"Knapp-Hartung t test, df = {res.df:g}" + (", scale factor truncated at 1" if res.hksj_truncate else "")
+        if res.test == "t"
+        else "z test"
+    )
     lines += ["", f"Model results ({test}; {100 * res.level:g}% CI; slopes per unit of each term):", ""]
-    lines += grid(["", "estimate", "se", stat, "pval", "ci.lb", "ci.ub"],
-                  [[c.name, num(c.estimate), num(c.se), num(c.z), pval(c.p), num(c.ci_low),
-                    num(c.ci_high)] for c in res.coefficients])
+    lines += grid(
+        ["", "estimate", "se", stat, "pval", "ci.lb", "ci.ub"],
+        [
+            [c.name, num(c.estimate), num(c.se), num(c.z), pval(c.p), num(c.ci_low), num(c.ci_high)]
+            for c in res.coefficients
+        ],
+    )
     lines += ["", "Comparisons:"]
-    lines += grid(["comparison", "yi", "se"] + list(res.names),
-                  [[lab, num(y), num(np.sqrt(v))] + [f"{xv:g}" for xv in row]
-                   for lab, y, v, row in zip(res.labels, res.yi, res.vi, res.x)])
+    lines += grid(
+        ["comparison", "yi", "se"] + list(res.names),
+        [
+            [lab, num(y), num(np.sqrt(v))] + [f"{xv:g}" for xv in row]
+            for lab, y, v, row in zip(res.labels, res.yi, res.vi, res.x, strict=False)
+        ],
+    )
     lines += excluded(res)
     return "\n".join(lines) + "\n"
 
@@ -72,11 +80,13 @@ def run(args: argparse.Namespace) -> int:
     x, names, kept = table.design(terms)
     dropped = tuple(table.design_report(terms))
     if not np.any(kept):
-        raise InputError(Problem("no comparison has a value for every covariate ("
-                                 + ", ".join(names) + ")", column="--covariate"))
+        raise InputError(
+            Problem("no comparison has a value for every covariate (" + ", ".join(names) + ")", column="--covariate")
+        )
     data = inputs(table, kept)
-    res = rma(data["yi"], data["vi"], method=args.method, hksj=args.hksj, X=x, names=names,
-              V=data["V"], labels=data["labels"])
+    res = rma(
+        data["yi"], data["vi"], method=args.method, hksj=args.hksj, X=x, names=names, V=data["V"], labels=data["labels"]
+    )
     res = dataclasses.replace(res, **context(table, dropped))
     if args.format == "json":
         print(to_json(res.to_dict()), end="")

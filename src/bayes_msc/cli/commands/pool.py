@@ -16,24 +16,38 @@ from typing import Any
 import numpy as np
 
 METHOD_NAMES = {
-    "fe": "fixed effect (inverse variance)", "dl": "DerSimonian-Laird", "reml": "REML",
-    "pm": "Paule-Mandel", "ml": "ML", "he": "Hedges", "sj": "Sidik-Jonkman", "eb": "empirical Bayes",
+    "fe": "fixed effect (inverse variance)",
+    "dl": "DerSimonian-Laird",
+    "reml": "REML",
+    "pm": "Paule-Mandel",
+    "ml": "ML",
+    "he": "Hedges",
+    "sj": "Sidik-Jonkman",
+    "eb": "empirical Bayes",
 }
 
 
 def load_effects(args: argparse.Namespace):
     """Read ``args.data`` and build the effect table of ``args.outcome`` at ``args.month``."""
     from bayes_msc.data.effects import effect_table
-    from bayes_msc.errors import InputError, Problem
     from bayes_msc.data.reader import read_dataset
+    from bayes_msc.errors import InputError, Problem
 
-    table = effect_table(read_dataset(args.data), args.outcome, args.month, measure=args.measure,
-                         multiarm=args.multiarm, basis=args.basis, r=args.corr,
-                         rescale=not args.no_rescale)
+    table = effect_table(
+        read_dataset(args.data),
+        args.outcome,
+        args.month,
+        measure=args.measure,
+        multiarm=args.multiarm,
+        basis=args.basis,
+        r=args.corr,
+        rescale=not args.no_rescale,
+    )
     if table.k == 0:
         why = "".join(f"\n  {m}" for m in table.missing)
-        raise InputError(Problem(f"no comparison of outcome '{args.outcome}' at month "
-                                 f"{args.month:g} has data to pool{why}"))
+        raise InputError(
+            Problem(f"no comparison of outcome '{args.outcome}' at month {args.month:g} has data to pool{why}")
+        )
     return table
 
 
@@ -41,18 +55,28 @@ def inputs(table, kept: np.ndarray | None = None) -> dict[str, Any]:
     """``yi``, ``vi``, ``labels`` and ``V`` (only when comparisons share an arm) for rma."""
     keep = np.ones(table.k, dtype=bool) if kept is None else np.asarray(kept, dtype=bool)
     data = table.data
-    labels = [f"{s}: {c}" for s, c in zip(data["study"], data["comparison"])]
+    labels = [f"{s}: {c}" for s, c in zip(data["study"], data["comparison"], strict=False)]
     vcov = np.asarray(table.vcov, dtype=float)[np.ix_(keep, keep)]
     shared = bool(np.any(vcov != np.diag(np.diag(vcov))))
-    return {"yi": table.yi[keep], "vi": table.vi[keep],
-            "labels": [lab for lab, k in zip(labels, keep) if k], "V": vcov if shared else None}
+    return {
+        "yi": table.yi[keep],
+        "vi": table.vi[keep],
+        "labels": [lab for lab, k in zip(labels, keep, strict=False) if k],
+        "V": vcov if shared else None,
+    }
 
 
 def context(table, excluded: tuple[str, ...] = ()) -> dict[str, Any]:
     """The fields that say what was pooled, for :func:`dataclasses.replace`."""
-    return {"outcome": table.outcome, "month": table.month, "measure": table.measure,
-            "multiarm": table.multiarm, "dataset": table.dataset, "simulated": table.simulated,
-            "excluded": tuple(table.missing) + tuple(excluded)}
+    return {
+        "outcome": table.outcome,
+        "month": table.month,
+        "measure": table.measure,
+        "multiarm": table.multiarm,
+        "dataset": table.dataset,
+        "simulated": table.simulated,
+        "excluded": tuple(table.missing) + tuple(excluded),
+    }
 
 
 def num(x: float, digits: int = 4) -> str:
@@ -80,8 +104,9 @@ def grid(header: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
     widths = [max(len(str(r[j])) for r in [header] + rows) for j in range(len(header))]
     out = []
     for r in [header] + rows:
-        cells = [str(c).ljust(w) if j < left else str(c).rjust(w)
-                 for j, (c, w) in enumerate(zip(r, widths))]
+        cells = [
+            str(c).ljust(w) if j < left else str(c).rjust(w) for j, (c, w) in enumerate(zip(r, widths, strict=False))
+        ]
         out.append("  ".join(cells).rstrip())
     return out
 
@@ -93,9 +118,11 @@ def heading(res) -> list[str]:
         lines += [f"*** SIMULATED DATA (dataset {res.dataset}) ***", ""]
     if res.outcome is not None:
         month = f"{res.month:g}" if res.month is not None else "?"
-        lines.append(f"Dataset: {res.dataset}; outcome: {res.outcome}, month {month}; measure: "
-                     f"{(res.measure or '').upper()}; multi-arm trials: {res.multiarm}"
-                     + ("; shared-arm covariance used" if res.shared_covariance else ""))
+        lines.append(
+            f"Dataset: {res.dataset}; outcome: {res.outcome}, month {month}; measure: "
+            f"{(res.measure or '').upper()}; multi-arm trials: {res.multiarm}"
+            + ("; shared-arm covariance used" if res.shared_covariance else "")
+        )
     if res.chosen_by == "paper":
         lines.append(f"Method chosen by the paper's rule (Qu & Sun 2021): {res.why}")
     return lines + ([""] if lines else [])
@@ -106,14 +133,17 @@ def heterogeneity(res, residual: bool = False) -> list[str]:
     what = "residual" if residual else "total"
     lines = []
     if res.method != "fe":
-        lines += [(f"tau^2 (estimated amount of {what} heterogeneity): {num(res.tau2)} "
-                   f"(SE = {num(res.se_tau2)})"),
-                  f"tau (square root of estimated tau^2 value): {num(res.tau)}"]
-    i2_what = "residual heterogeneity / unaccounted variability" if residual else \
-        "total heterogeneity / total variability"
-    lines += [f"I^2 ({i2_what}): {res.i2:.2f}%",
-              (f"H^2 ({'unaccounted' if residual else 'total'} variability / sampling variability): "
-               f"{res.h2:.2f}")]
+        lines += [
+            (f"tau^2 (estimated amount of {what} heterogeneity): {num(res.tau2)} (SE = {num(res.se_tau2)})"),
+            f"tau (square root of estimated tau^2 value): {num(res.tau)}",
+        ]
+    i2_what = (
+        "residual heterogeneity / unaccounted variability" if residual else "total heterogeneity / total variability"
+    )
+    lines += [
+        f"I^2 ({i2_what}): {res.i2:.2f}%",
+        (f"H^2 ({'unaccounted' if residual else 'total'} variability / sampling variability): {res.h2:.2f}"),
+    ]
     return lines
 
 
@@ -131,32 +161,57 @@ def format_pool(res, loo=None) -> str:
     """A readable, metafor-like print of a :class:`PoolResult` (and leave-one-out table)."""
     model = "Fixed-effect model" if res.method == "fe" else "Random-effects model"
     est = f"; tau^2 estimator: {res.method.upper()}" if res.method != "fe" else ""
-    lines = heading(res) + [f"{model} (k = {res.k}{est})", ""] + heterogeneity(res) + [
-        "", "Test for heterogeneity:", f"Q(df = {res.q_df}) = {num(res.q)}, {p_eq(res.q_p)}", ""]
+    lines = (
+        heading(res)
+        + [f"{model} (k = {res.k}{est})", ""]
+        + heterogeneity(res)
+        + ["", "Test for heterogeneity:", f"Q(df = {res.q_df}) = {num(res.q)}, {p_eq(res.q_p)}", ""]
+    )
     stat = "tval" if res.test == "t" else "zval"
-    test = (f"Knapp-Hartung t test, df = {res.df:g}" + (", scale factor truncated at 1"
-                                                         if res.hksj_truncate else "")
-            if res.test == "t" else "z test")
+    test = (
+        f"Knapp-Hartung t test, df = {res.df:g}" + (", scale factor truncated at 1" if res.hksj_truncate else "")
+        if res.test == "t"
+        else "z test"
+    )
     lines += [f"Model results ({test}; {100 * res.level:g}% CI):", ""]
-    lines += grid(["estimate", "se", stat, "pval", "ci.lb", "ci.ub"],
-                  [[num(res.estimate), num(res.se), num(res.z), pval(res.p), num(res.ci_low),
-                    num(res.ci_high)]], left=0)
+    lines += grid(
+        ["estimate", "se", stat, "pval", "ci.lb", "ci.ub"],
+        [[num(res.estimate), num(res.se), num(res.z), pval(res.p), num(res.ci_low), num(res.ci_high)]],
+        left=0,
+    )
     if res.method != "fe":
-        kind = (f"t, df = {res.pi_df:g}" if math.isfinite(res.pi_df) else "normal quantile")
-        lines += ["", (f"{100 * res.level:g}% prediction interval: [{num(res.pi_low)}, "
-                       f"{num(res.pi_high)}] ({kind})")]
+        kind = f"t, df = {res.pi_df:g}" if math.isfinite(res.pi_df) else "normal quantile"
+        lines += ["", (f"{100 * res.level:g}% prediction interval: [{num(res.pi_low)}, {num(res.pi_high)}] ({kind})")]
     lines += ["", "Comparisons:"]
-    lines += grid(["comparison", "yi", "se", "weight %"],
-                  [[lab, num(y), num(np.sqrt(v)), f"{w:.2f}"]
-                   for lab, y, v, w in zip(res.labels, res.yi, res.vi, res.weights)])
+    lines += grid(
+        ["comparison", "yi", "se", "weight %"],
+        [
+            [lab, num(y), num(np.sqrt(v)), f"{w:.2f}"]
+            for lab, y, v, w in zip(res.labels, res.yi, res.vi, res.weights, strict=False)
+        ],
+    )
     if loo is not None:
         rule = "the paper's rule" if loo.method == "paper" else loo.method.upper()
         lines += ["", f"Leave-one-out ({rule}; {stat}):"]
-        lines += grid(["left out", "method", "estimate", "se", "pval", "ci.lb", "ci.ub", "tau2",
-                       "I2 %", "Q", "Q pval"],
-                      [[r.left_out, r.method, num(r.estimate), num(r.se), pval(r.p), num(r.ci_low),
-                        num(r.ci_high), num(r.tau2), f"{r.i2:.2f}", num(r.q), pval(r.q_p)]
-                       for r in loo.rows])
+        lines += grid(
+            ["left out", "method", "estimate", "se", "pval", "ci.lb", "ci.ub", "tau2", "I2 %", "Q", "Q pval"],
+            [
+                [
+                    r.left_out,
+                    r.method,
+                    num(r.estimate),
+                    num(r.se),
+                    pval(r.p),
+                    num(r.ci_low),
+                    num(r.ci_high),
+                    num(r.tau2),
+                    f"{r.i2:.2f}",
+                    num(r.q),
+                    pval(r.q_p),
+                ]
+                for r in loo.rows
+            ],
+        )
     lines += excluded(res)
     return "\n".join(lines) + "\n"
 
@@ -168,13 +223,15 @@ def run(args: argparse.Namespace) -> int:
 
     table = load_effects(args)
     data = inputs(table)
-    res = rma(data["yi"], data["vi"], method=args.method, hksj=args.hksj, pi=args.pi,
-              V=data["V"], labels=data["labels"])
+    res = rma(
+        data["yi"], data["vi"], method=args.method, hksj=args.hksj, pi=args.pi, V=data["V"], labels=data["labels"]
+    )
     res = dataclasses.replace(res, **context(table))
     loo = None
     if args.leave_one_out:
-        loo = leave_one_out(data["yi"], data["vi"], method=args.method, hksj=args.hksj,
-                            V=data["V"], labels=data["labels"])
+        loo = leave_one_out(
+            data["yi"], data["vi"], method=args.method, hksj=args.hksj, V=data["V"], labels=data["labels"]
+        )
     if args.format == "json":
         out = res.to_dict()
         if loo is not None:

@@ -29,41 +29,77 @@ def _ci(est: float | None, lo: float | None, hi: float | None) -> str:
 
 
 def _wrap(text: str, first: str, indent: int) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * indent,
-                         break_on_hyphens=False) or [first]
+    return textwrap.wrap(text, WIDTH, initial_indent=first, subsequent_indent=" " * indent, break_on_hyphens=False) or [
+        first
+    ]
 
 
 def _heading(rep: Reproduction) -> list[str]:
     lines = [f"*** SIMULATED DATA (dataset {rep.dataset}) ***", ""] if rep.simulated else []
     counts = ", ".join(f"{s} {n}" for s, n in rep.counts().items())
-    arms = ("split among its comparisons (Cochrane Handbook 23.3.4)" if rep.multiarm == "split"
-            else "kept whole, the comparisons' covariance modelled")
-    who = ("only the trials the paper pooled for each row" if rep.trials == "published"
-           else "every trial with data (those the paper did not pool are named)")
-    lines += [(f"Reproduction of the published pooled results ({rep.published_from}; dataset {rep.dataset}): "
-              f"{len(rep.rows)} rows: {counts}")]
-    lines += _wrap(f"Computed: measure {rep.measure.upper()}; a shared arm {arms}; "
-                   f"{'rescaled to 0-100 where scales are given' if rep.rescale else 'native scales'}; {who}; "
-                   "pooled with the paper's rule: random effects (DerSimonian-Laird) if I2 > 50% or P_Q < 0.1, "
-                   "otherwise fixed effect. 'Paper multi-arm': each shared control counted whole in every "
-                   "comparison, the comparisons treated as independent (the paper's handling).", "", 0)
-    lines += _wrap(f"Rule: {rep.rule}; 'partial': trials the paper pooled lack data here; 'cannot compute': "
-                   "none has data.", "", 0)
+    arms = (
+        "split among its comparisons (Cochrane Handbook 23.3.4)"
+        if rep.multiarm == "split"
+        else "kept whole, the comparisons' covariance modelled"
+    )
+    who = (
+        "only the trials the paper pooled for each row"
+        if rep.trials == "published"
+        else "every trial with data (those the paper did not pool are named)"
+    )
+    lines += [
+        (
+            f"Reproduction of the published pooled results ({rep.published_from}; dataset {rep.dataset}): "
+            f"{len(rep.rows)} rows: {counts}"
+        )
+    ]
+    lines += _wrap(
+        f"Computed: measure {rep.measure.upper()}; a shared arm {arms}; "
+        f"{'rescaled to 0-100 where scales are given' if rep.rescale else 'native scales'}; {who}; "
+        "pooled with the paper's rule: random effects (DerSimonian-Laird) if I2 > 50% or P_Q < 0.1, "
+        "otherwise fixed effect. 'Paper multi-arm': each shared control counted whole in every "
+        "comparison, the comparisons treated as independent (the paper's handling).",
+        "",
+        0,
+    )
+    lines += _wrap(
+        f"Rule: {rep.rule}; 'partial': trials the paper pooled lack data here; 'cannot compute': none has data.", "", 0
+    )
     return lines + [""]
 
 
 def _rows(rep: Reproduction) -> list[str]:
-    header = ["#", "outcome", "month", "published [95% CI]", "P", "k", "model", "computed [95% CI]", "P",
-              "paper multi-arm [95% CI]", "status"]
+    header = [
+        "#",
+        "outcome",
+        "month",
+        "published [95% CI]",
+        "P",
+        "k",
+        "model",
+        "computed [95% CI]",
+        "P",
+        "paper multi-arm [95% CI]",
+        "status",
+    ]
     body = []
     for i, r in enumerate(rep.rows, 1):
         c, pm = r.computed, r.paper_multiarm
-        body.append([str(i), r.outcome, f"{r.month:g}", _ci(r.published_estimate, r.published_ci_low,
-                                                            r.published_ci_high), r.published_p_text,
-                     "0" if c is None else str(c.k), "-" if c is None else c.method.upper(),
-                     "-" if c is None else _ci(c.estimate, c.ci_low, c.ci_high),
-                     "-" if c is None else p_text(c.p),
-                     "-" if pm is None else _ci(pm.estimate, pm.ci_low, pm.ci_high), r.status])
+        body.append(
+            [
+                str(i),
+                r.outcome,
+                f"{r.month:g}",
+                _ci(r.published_estimate, r.published_ci_low, r.published_ci_high),
+                r.published_p_text,
+                "0" if c is None else str(c.k),
+                "-" if c is None else c.method.upper(),
+                "-" if c is None else _ci(c.estimate, c.ci_low, c.ci_high),
+                "-" if c is None else p_text(c.p),
+                "-" if pm is None else _ci(pm.estimate, pm.ci_low, pm.ci_high),
+                r.status,
+            ]
+        )
     lines = grid(header, body, left=2)
     lines += ["", "Reasons:"]
     for i, r in enumerate(rep.rows, 1):
@@ -83,10 +119,20 @@ def _table2(reg: Table2) -> list[str]:
         lines += _wrap(f"{label}: unavailable ({why})", "  - ", 4)
     if reg.published:
         lines += ["", "Published:"]
-        lines += grid(["covariate", "term", "coefficient", "95% CI", "t", "P"],
-                      [[c.label, c.term or "-", f"{c.coefficient:.4f}", f"[{c.ci_low:.4f}, {c.ci_high:.4f}]",
-                        f"{c.t:.2f}" if math.isfinite(c.t) else "-", f"{c.p:.3f}" if math.isfinite(c.p) else "-"]
-                       for c in reg.published])
+        lines += grid(
+            ["covariate", "term", "coefficient", "95% CI", "t", "P"],
+            [
+                [
+                    c.label,
+                    c.term or "-",
+                    f"{c.coefficient:.4f}",
+                    f"[{c.ci_low:.4f}, {c.ci_high:.4f}]",
+                    f"{c.t:.2f}" if math.isfinite(c.t) else "-",
+                    f"{c.p:.3f}" if math.isfinite(c.p) else "-",
+                ]
+                for c in reg.published
+            ],
+        )
     pub = {c.term: c for c in reg.published if c.term}
     if reg.fits:
         lines += ["", "Computed:"]
@@ -95,11 +141,34 @@ def _table2(reg: Table2) -> list[str]:
             r = fit.result
             for c in r.coefficients:
                 p = pub.get(c.name)
-                body.append([f"{fit.month:g}", fit.model, str(r.k), c.name, _ci(c.estimate, c.ci_low, c.ci_high),
-                             _num(c.z), p_text(c.p), _num(r.tau2),
-                             "-" if p is None else _ci(p.coefficient, p.ci_low, p.ci_high)])
-        lines += grid(["month", "model", "k", "term", "estimate [95% CI]", "t" if reg.hksj else "z", "P", "tau2",
-                       "published [95% CI]"], body, left=4)
+                body.append(
+                    [
+                        f"{fit.month:g}",
+                        fit.model,
+                        str(r.k),
+                        c.name,
+                        _ci(c.estimate, c.ci_low, c.ci_high),
+                        _num(c.z),
+                        p_text(c.p),
+                        _num(r.tau2),
+                        "-" if p is None else _ci(p.coefficient, p.ci_low, p.ci_high),
+                    ]
+                )
+        lines += grid(
+            [
+                "month",
+                "model",
+                "k",
+                "term",
+                "estimate [95% CI]",
+                "t" if reg.hksj else "z",
+                "P",
+                "tau2",
+                "published [95% CI]",
+            ],
+            body,
+            left=4,
+        )
         dropped = sorted({d for fit in reg.fits for d in fit.dropped})
         for d in dropped:
             lines += _wrap(d, "  - ", 4)
@@ -128,9 +197,9 @@ def run(args: argparse.Namespace) -> int:
     the published results of another dataset folder, for a simulated copy of its design).
     """
     from bayes_msc.data.reader import read_dataset
+    from bayes_msc.results.serialise import to_json
     from bayes_msc.studies.qu_sun_2021.reproduce import TOLERANCE, reproduce
     from bayes_msc.studies.qu_sun_2021.table2 import read_published_metareg
-    from bayes_msc.results.serialise import to_json
 
     ds = read_dataset(args.data)
     published = published_metareg = source = None
@@ -142,9 +211,16 @@ def run(args: argparse.Namespace) -> int:
             from bayes_msc.errors import InputError, Problem
 
             raise InputError(Problem(f"no published_pooled.csv in {args.published}", column="--published"))
-    rep = reproduce(ds, multiarm=getattr(args, "multiarm", "split"), rescale=not getattr(args, "no_rescale", False),
-                    trials=getattr(args, "trials", "published"), tolerance=getattr(args, "tolerance", TOLERANCE),
-                    published=published, published_metareg=published_metareg, published_from=source)
+    rep = reproduce(
+        ds,
+        multiarm=getattr(args, "multiarm", "split"),
+        rescale=not getattr(args, "no_rescale", False),
+        trials=getattr(args, "trials", "published"),
+        tolerance=getattr(args, "tolerance", TOLERANCE),
+        published=published,
+        published_metareg=published_metareg,
+        published_from=source,
+    )
     if args.format == "json":
         print(to_json(rep.to_dict()), end="")
     else:

@@ -31,20 +31,21 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from bayes_msc.errors import InputError, Problem
 from bayes_msc.data.reader import read_dataset
+from bayes_msc.errors import InputError, Problem
 from bayes_msc.frequentist.rma import leave_one_out, rma
 from bayes_msc.priors import bundled_prior_sets, load_prior_sets
-from bayes_msc.workflow.results import CellResult, FitRecord, RunResults
-from bayes_msc.workflow.plan import Cell, FitTask, Plan, make_plan
 from bayes_msc.report.writer import SUMMARY_FORMAT, write_report
+from bayes_msc.workflow.plan import Cell, FitTask, Plan, make_plan
+from bayes_msc.workflow.results import CellResult, FitRecord, RunResults
 from bayes_msc.workflow.spec import Spec, load_spec
 
 EXIT_DIAGNOSTICS = 3
@@ -95,8 +96,10 @@ def _check_out(out: Path) -> None:
         except (ValueError, UnicodeDecodeError, AttributeError):
             ours = False  # an unreadable summary.json is not one this command wrote
         if not ours:
-            problem = ("exists and is not a bayes-msc report folder (no summary.json written by "
-                       "'bayes-msc run'); refusing to replace it: choose another --out")
+            problem = (
+                "exists and is not a bayes-msc report folder (no summary.json written by "
+                "'bayes-msc run'); refusing to replace it: choose another --out"
+            )
     if problem:
         raise InputError(Problem(f"output folder '{out}' {problem}", column="--out"))
 
@@ -121,8 +124,14 @@ def _frequentist(spec: Spec, plan: Plan, cell: Cell) -> CellResult:
     et = cell.effects
     labels = list(et.data["comparison"])
     V = et.vcov if spec.multiarm == "shared" else None
-    context = dict(outcome=cell.outcome, month=cell.month, measure=spec.measure,
-                   multiarm=spec.multiarm, dataset=et.dataset, simulated=et.simulated)
+    context = dict(
+        outcome=cell.outcome,
+        month=cell.month,
+        measure=spec.measure,
+        multiarm=spec.multiarm,
+        dataset=et.dataset,
+        simulated=et.simulated,
+    )
     pool = rma(et.yi, et.vi, method=spec.method, hksj=spec.hksj, pi=spec.pi, V=V, labels=labels)
     pool = replace(pool, excluded=et.missing, **context)
     loo = None
@@ -133,9 +142,16 @@ def _frequentist(spec: Spec, plan: Plan, cell: Cell) -> CellResult:
         if (o, m) != (cell.outcome, cell.month):
             continue
         x, names, kept = et.design(terms)
-        mr = rma(et.yi[kept], et.vi[kept], method=spec.method, hksj=spec.hksj, X=x, names=names,
-                 V=None if V is None else V[np.ix_(kept, kept)],
-                 labels=[lab for lab, k in zip(labels, kept) if k])
+        mr = rma(
+            et.yi[kept],
+            et.vi[kept],
+            method=spec.method,
+            hksj=spec.hksj,
+            X=x,
+            names=names,
+            V=None if V is None else V[np.ix_(kept, kept)],
+            labels=[lab for lab, k in zip(labels, kept, strict=False) if k],
+        )
         metaregs.append(replace(mr, **context))
     return CellResult(cell, pool, loo, tuple(metaregs))
 
@@ -172,22 +188,30 @@ def engine_for(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any]
     return choose_engine(spec.engine, task.model, prior_sets[task.prior], task.covariates, cell.effects.vcov)
 
 
-def _fit(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any], save: Path | None,
-         engine: str) -> Any:
+def _fit(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, Any], save: Path | None, engine: str) -> Any:
     """One Bayesian fit (a BayesResult) by ``engine``; the posterior goes to ``save`` (MCMC only)."""
     from bayes_msc.bayes.fit import fit
 
     mcid = spec.mcid.get(task.outcome)
-    return fit(cell.arms if task.model == "arm" else cell.effects, model=task.model,
-               prior=prior_sets[task.prior], covariates=task.covariates, draws=spec.draws,
-               tune=spec.tune, chains=spec.chains, seed=spec.seed, engine=engine,
-               parameterisation=spec.parameterisation,
-               mcid=-mcid if mcid is not None and mcid < 0 else None,
-               save=save if engine == "mcmc" else None)
+    return fit(
+        cell.arms if task.model == "arm" else cell.effects,
+        model=task.model,
+        prior=prior_sets[task.prior],
+        covariates=task.covariates,
+        draws=spec.draws,
+        tune=spec.tune,
+        chains=spec.chains,
+        seed=spec.seed,
+        engine=engine,
+        parameterisation=spec.parameterisation,
+        mcid=-mcid if mcid is not None and mcid < 0 else None,
+        save=save if engine == "mcmc" else None,
+    )
 
 
-def _execute(spec: Spec, ds: Any, prior_sets: dict[str, Any], plan: Plan, tmp: Path,
-             progress: bool, profile: Profile) -> RunResults:
+def _execute(
+    spec: Spec, ds: Any, prior_sets: dict[str, Any], plan: Plan, tmp: Path, progress: bool, profile: Profile
+) -> RunResults:
     from tqdm import tqdm
 
     cells = []
@@ -198,18 +222,37 @@ def _execute(spec: Spec, ds: Any, prior_sets: dict[str, Any], plan: Plan, tmp: P
     engines = [engine_for(spec, plan.cell(t.outcome, t.month), t, prior_sets) for t in plan.fits]
     if "mcmc" in engines:
         (tmp / "posteriors").mkdir()
-    bar = tqdm(plan.fits, desc="Bayesian fits", unit="fit", file=sys.stderr,
-               disable=True if not progress else None, dynamic_ncols=True)
-    for task, engine in zip(bar, engines):
+    bar = tqdm(
+        plan.fits,
+        desc="Bayesian fits",
+        unit="fit",
+        file=sys.stderr,
+        disable=True if not progress else None,
+        dynamic_ncols=True,
+    )
+    for task, engine in zip(bar, engines, strict=False):
         bar.set_postfix_str(task.key, refresh=False)
         posterior = f"posteriors/{task.key}.nc" if engine == "mcmc" else None
         start = time.perf_counter()
         with profile.step(f"fit: {task.model}{' + covariates' if task.covariates else ''} ({engine})"):
-            result = _fit(spec, plan.cell(task.outcome, task.month), task, prior_sets,
-                          tmp / posterior if posterior else None, engine)
-        fits.append(FitRecord(task, result, time.perf_counter() - start, posterior,
-                              _resolved_prior_set(result),
-                              _mcid_probability(result, spec.mcid.get(task.outcome), task.covariates)))
+            result = _fit(
+                spec,
+                plan.cell(task.outcome, task.month),
+                task,
+                prior_sets,
+                tmp / posterior if posterior else None,
+                engine,
+            )
+        fits.append(
+            FitRecord(
+                task,
+                result,
+                time.perf_counter() - start,
+                posterior,
+                _resolved_prior_set(result),
+                _mcid_probability(result, spec.mcid.get(task.outcome), task.covariates),
+            )
+        )
     bar.close()
     reproduction = None
     if ds.published is not None:
@@ -251,6 +294,5 @@ def run(args: Any) -> int:
     if os.environ.get(PROFILE_ENV, "") not in ("", "0"):
         print(profile.text(), file=sys.stderr)
     failed = len(res.failed)
-    print(f"report: {out / 'index.html'} ({len(res.fits)} Bayesian fits, {failed} failed "
-          "their diagnostics verdict)")
+    print(f"report: {out / 'index.html'} ({len(res.fits)} Bayesian fits, {failed} failed their diagnostics verdict)")
     return EXIT_DIAGNOSTICS if args.strict and failed else 0

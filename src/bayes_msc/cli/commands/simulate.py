@@ -84,13 +84,23 @@ def with_seed(text: str, seed: int) -> str:
 
 def _check_out(out: Path) -> None:
     if "simulated" not in out.name:
-        raise InputError(Problem(f"the output folder's name must contain 'simulated' (got '{out.name}'), so "
-                                 "that simulated data can never pass for real data", column="--out"))
+        raise InputError(
+            Problem(
+                f"the output folder's name must contain 'simulated' (got '{out.name}'), so "
+                "that simulated data can never pass for real data",
+                column="--out",
+            )
+        )
     if out.exists():
         extra = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_FILES) if out.is_dir() else [out.name]
         if extra:
-            raise InputError(Problem(f"'{out}' exists and holds other files ({', '.join(extra[:5])}); "
-                                     "choose a new folder or an earlier simulate output", column="--out"))
+            raise InputError(
+                Problem(
+                    f"'{out}' exists and holds other files ({', '.join(extra[:5])}); "
+                    "choose a new folder or an earlier simulate output",
+                    column="--out",
+                )
+            )
 
 
 def _params_table(params: SimulationParams) -> list[str]:
@@ -109,41 +119,62 @@ def _readme(args, params: SimulationParams, seed: int, arms: pd.DataFrame, outco
     cmd = ["bayes-msc", "simulate", args.design, "--params", args.params, "--out", args.out, "--seed", str(seed)]
     filled = arms.loc[arms["simulated_covariates"] != "", ["study", "arm", "simulated_covariates"]]
     lines = [
-        f"# {Path(args.out).name}: SIMULATED data", "",
+        f"# {Path(args.out).name}: SIMULATED data",
+        "",
         "Every outcome value in this folder is SIMULATED from stated parameters; none is a trial result.",
-        f"The design (studies, arms, n and the reported covariates) is that of `{args.design}`.", "",
-        "Made by (paths as given to the command):", "", "    " + shlex.join(cmd), "",
+        f"The design (studies, arms, n and the reported covariates) is that of `{args.design}`.",
+        "",
+        "Made by (paths as given to the command):",
+        "",
+        "    " + shlex.join(cmd),
+        "",
         f"Seed {seed}; parameters: `{PARAMS_NAME}` (the file given, with the seed used). "
         "The model is documented in `bayes_msc.simulation.simulate`: per study a baseline offset "
         "d ~ N(0, sd_between^2); per treatment arm a true effect mu + slopes * (x - centre) + tau * z "
         f"with z ~ N(0, 1) drawn once per {params.random_effect} and shared by all months; observed means "
         "~ N(control_mean + d + effect, sd^2 / n); observed SDs from the scaled chi-square with n - 1 df; "
-        "no treatment effect at month 0 (baseline).", "",
+        "no treatment effect at month 0 (baseline).",
+        "",
         f"{arms['study'].nunique()} studies, {len(arms)} arms, {len(outcomes)} outcome rows "
-        f"(outcomes: {', '.join(op.name for op in params.outcomes)}).", "",
-        "## True parameters", "", *_params_table(params), "",
+        f"(outcomes: {', '.join(op.name for op in params.outcomes)}).",
+        "",
+        "## True parameters",
+        "",
+        *_params_table(params),
+        "",
     ]
     published = [name for name in PUBLISHED_FILES if (Path(args.design) / name).is_file()]
     if published:
-        lines += ["## Published results (not simulated)", "",
-                  f"{', '.join(f'`{n}`' for n in published)}: copied unchanged from the design folder. They are "
-                  "the publication's own pooled results, kept so that `bayes-msc reproduce` can set this "
-                  "simulated analysis beside them; they were not computed from these simulated values.", ""]
+        lines += [
+            "## Published results (not simulated)",
+            "",
+            f"{', '.join(f'`{n}`' for n in published)}: copied unchanged from the design folder. They are "
+            "the publication's own pooled results, kept so that `bayes-msc reproduce` can set this "
+            "simulated analysis beside them; they were not computed from these simulated values.",
+            "",
+        ]
     for op in params.outcomes:
         if op.slopes:
-            terms = ", ".join(f"{t}: {_fmt(b)} per unit (centre {_fmt(op.centres.get(t, 0.0))})"
-                              for t, b in op.slopes.items())
+            terms = ", ".join(
+                f"{t}: {_fmt(b)} per unit (centre {_fmt(op.centres.get(t, 0.0))})" for t, b in op.slopes.items()
+            )
             lines.append(f"- {op.name} slopes: {terms}; between-study SD of the baseline {_fmt(op.sd_between)}")
         else:
             lines.append(f"- {op.name}: no slopes; between-study SD of the baseline {_fmt(op.sd_between)}")
     lines += ["", "## Simulated covariates", ""]
     if len(filled):
-        lines += ["Arm covariates the design leaves empty were filled with simulated values (listed per arm "
-                  "in the `simulated_covariates` column of arms.csv) so that covariate models can use every "
-                  "comparison. They are not the trials' values.", ""]
-        lines += [f"- `{f.name}` ({', '.join(f.columns)}): {f.dist}("
-                  + ", ".join(f"{k}={v}" for k, v in f.args.items()) + f"), roles {', '.join(f.roles)}, per {f.per}"
-                  for f in params.covariates]
+        lines += [
+            "Arm covariates the design leaves empty were filled with simulated values (listed per arm "
+            "in the `simulated_covariates` column of arms.csv) so that covariate models can use every "
+            "comparison. They are not the trials' values.",
+            "",
+        ]
+        lines += [
+            f"- `{f.name}` ({', '.join(f.columns)}): {f.dist}("
+            + ", ".join(f"{k}={v}" for k, v in f.args.items())
+            + f"), roles {', '.join(f.roles)}, per {f.per}"
+            for f in params.covariates
+        ]
         lines += ["", "| study | arm | filled |", "|---|---|---|"]
         lines += [f"| {r.study} | {r.arm} | {r.simulated_covariates} |" for r in filled.itertuples()]
     else:
@@ -201,8 +232,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         params_text = params_path.read_text(encoding="utf-8")
     except OSError as err:
-        raise InputError(Problem(f"cannot read the parameters file: {err.strerror}", file=str(params_path),
-                                 column="--params")) from err
+        raise InputError(
+            Problem(f"cannot read the parameters file: {err.strerror}", file=str(params_path), column="--params")
+        ) from err
     params = params_from_text(params_text, file=str(params_path), origin=PARAMS_NAME)
     seed = args.seed if args.seed is not None else params.seed
     if seed is None:
@@ -219,8 +251,14 @@ def run(args: argparse.Namespace) -> int:
 
     params_out = with_seed(params_text, seed)
     if params_from_text(params_out, file=PARAMS_NAME, origin=PARAMS_NAME) != replace(params, seed=seed):
-        raise InputError(Problem("could not record the seed in the parameters file; put a top-level "
-                                 "'seed = S' line before the first [table]", file=str(params_path), column="seed"))
+        raise InputError(
+            Problem(
+                "could not record the seed in the parameters file; put a top-level "
+                "'seed = S' line before the first [table]",
+                file=str(params_path),
+                column="seed",
+            )
+        )
     outcomes_text = outcomes.copy()
     for col in ("month", "n", "mean", "sd", "scale_min", "scale_max"):
         outcomes_text[col] = [_fmt(v) for v in outcomes[col].tolist()]
@@ -234,6 +272,8 @@ def run(args: argparse.Namespace) -> int:
         if (design / name).is_file():
             files[name] = (design / name).read_bytes()
     _write_atomic(out, files)
-    print(f"wrote {len(outcomes)} simulated outcome rows ({filled['study'].nunique()} studies, "
-          f"{len(filled)} arms, seed {seed}) to {out}")
+    print(
+        f"wrote {len(outcomes)} simulated outcome rows ({filled['study'].nunique()} studies, "
+        f"{len(filled)} arms, seed {seed}) to {out}"
+    )
     return 0

@@ -40,36 +40,47 @@ def summary_lines(ds: Dataset) -> list[str]:
     """
     arms = ds.arms
     lines = [f"Dataset {ds.name}" + ("  [SIMULATED data]" if ds.simulated else "") + ": valid"]
-    lines.append(f"  {_plural(arms['study'].nunique(), 'study')}, {_plural(len(arms), 'arm')}, "
-                 f"{int(arms['n'].sum())} patients (sum of n in arms.csv)")
+    lines.append(
+        f"  {_plural(arms['study'].nunique(), 'study')}, {_plural(len(arms), 'arm')}, "
+        f"{int(arms['n'].sum())} patients (sum of n in arms.csv)"
+    )
     cells = cell_summary(ds)
     outcomes = sorted(set(cells["outcome"]))
     months = sorted(set(cells["month"].dropna()))
     lines.append(f"  outcomes: {', '.join(outcomes) if outcomes else 'none'}")
-    lines.append(f"  months: {', '.join(_month(m) for m in months) if months else 'none'}"
-                 + ("; and contrasts over a whole follow-up" if cells["month"].isna().any() else ""))
+    lines.append(
+        f"  months: {', '.join(_month(m) for m in months) if months else 'none'}"
+        + ("; and contrasts over a whole follow-up" if cells["month"].isna().any() else "")
+    )
     covs = covariate_columns(ds)
     lines.append(f"  covariates: {', '.join(covs) if covs else 'none'}")
-    optional = [(ds.studies, "studies.csv"), (ds.contrasts, "contrasts.csv"),
-                (ds.published, "published_pooled.csv")]
-    lines.append("  files: arms.csv, outcomes.csv" + "".join(
-        f", {name} ({_plural(len(df), 'row')})" for df, name in optional if df is not None))
+    optional = [(ds.studies, "studies.csv"), (ds.contrasts, "contrasts.csv"), (ds.published, "published_pooled.csv")]
+    lines.append(
+        "  files: arms.csv, outcomes.csv"
+        + "".join(f", {name} ({_plural(len(df), 'row')})" for df, name in optional if df is not None)
+    )
     width = max(len("outcome"), *(len(o) for o in cells["outcome"]))
-    lines += ["", "Cells (outcome x month):",
-              f"  {'outcome':<{width}}  {'month':>5}  {'data':<22}  declared missing / contrasts"]
+    lines += [
+        "",
+        "Cells (outcome x month):",
+        f"  {'outcome':<{width}}  {'month':>5}  {'data':<22}  declared missing / contrasts",
+    ]
     for cell in cells.itertuples(index=False):
-        data = (f"{_plural(cell.n_studies, 'study')}, {_plural(cell.n_arms, 'arm')}"
-                if cell.n_studies else "-")
+        data = f"{_plural(cell.n_studies, 'study')}, {_plural(cell.n_arms, 'arm')}" if cell.n_studies else "-"
         notes = []
         if cell.n_missing:
             notes.append(f"missing in {cell.n_missing}: {cell.missing}")
         if cell.n_contrasts:
             notes.append(f"contrasts from {cell.n_contrasts}: {cell.contrasts}")
         lines.append(f"  {cell.outcome:<{width}}  {_month(cell.month):>5}  {data:<22}  {'; '.join(notes) or '-'}")
-    lines += ["", "data: studies and arms with statistics; missing: studies whose rows declare a value "
-              "that was measured but is unknown here (all statistics empty); contrasts: study-level "
-              "differences in contrasts.csv" + ("; month 'all': over a whole follow-up"
-                                                if cells["month"].isna().any() else "") + "."]
+    lines += [
+        "",
+        "data: studies and arms with statistics; missing: studies whose rows declare a value "
+        "that was measured but is unknown here (all statistics empty); contrasts: study-level "
+        "differences in contrasts.csv"
+        + ("; month 'all': over a whole follow-up" if cells["month"].isna().any() else "")
+        + ".",
+    ]
     return lines
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 from bayes_msc.data.dataset import Dataset
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.frequentist.rma import rma
+from bayes_msc.studies.qu_sun_2021.results import Pooled, Reproduction, ReproductionRow, p_text
 from bayes_msc.studies.qu_sun_2021.table2 import (
     TABLE2_OUTCOME,
     EffectTables,
@@ -37,7 +38,6 @@ from bayes_msc.studies.qu_sun_2021.table2 import (
     split_list,
     table2_metareg,
 )
-from bayes_msc.studies.qu_sun_2021.results import Pooled, Reproduction, ReproductionRow, p_text
 
 TOLERANCE = 0.05
 """Agreement: estimate and both CI limits within this fraction of the published CI width."""
@@ -45,8 +45,9 @@ TOLERANCE = 0.05
 PUBLISHED_FILE = "published_pooled.csv"
 
 
-def agreement(published: Sequence[float], computed: Sequence[float],
-              tolerance: float = TOLERANCE) -> tuple[bool, float]:
+def agreement(
+    published: Sequence[float], computed: Sequence[float], tolerance: float = TOLERANCE
+) -> tuple[bool, float]:
     """Whether ``computed`` (estimate, ci_low, ci_high) agrees with ``published``.
 
     Agreement: each of the three computed values lies within ``tolerance`` times the
@@ -95,18 +96,38 @@ def _pool(cell: _Cell, variant: str, description: str, pub, tolerance, diagonal=
         return None
     shared = not diagonal and bool(np.any(cell.vcov != np.diag(np.diag(cell.vcov))))
     labels = [f"{s}: {c}" for s, c in zip(d["study"], d["comparison"], strict=True)]
-    res = rma(d["yi"].to_numpy(dtype=float), d["vi"].to_numpy(dtype=float), method="paper",
-              V=cell.vcov if shared else None, labels=labels)
+    res = rma(
+        d["yi"].to_numpy(dtype=float),
+        d["vi"].to_numpy(dtype=float),
+        method="paper",
+        V=cell.vcov if shared else None,
+        labels=labels,
+    )
     ok, dev = agreement(pub, (res.estimate, res.ci_low, res.ci_high), tolerance)
-    return Pooled(variant=variant, description=description, k=res.k,
-                  studies=tuple(dict.fromkeys(d["study"])), method=res.method, why=res.why or "",
-                  estimate=res.estimate, se=res.se, ci_low=res.ci_low, ci_high=res.ci_high, p=res.p,
-                  i2=res.i2, q_p=res.q_p, agrees=ok, max_deviation=dev)
+    return Pooled(
+        variant=variant,
+        description=description,
+        k=res.k,
+        studies=tuple(dict.fromkeys(d["study"])),
+        method=res.method,
+        why=res.why or "",
+        estimate=res.estimate,
+        se=res.se,
+        ci_low=res.ci_low,
+        ci_high=res.ci_high,
+        p=res.p,
+        i2=res.i2,
+        q_p=res.q_p,
+        agrees=ok,
+        max_deviation=dev,
+    )
 
 
 def _multiarm_studies(data: pd.DataFrame) -> tuple[str, ...]:
     arms = data[data["source_kind"] == "arms"] if "source_kind" in data.columns else data.iloc[0:0]
-    dup = arms.duplicated(["study", "control_arm"], keep=False) | arms.duplicated(["study", "treatment_arm"], keep=False)
+    dup = arms.duplicated(["study", "control_arm"], keep=False) | arms.duplicated(
+        ["study", "treatment_arm"], keep=False
+    )
     return tuple(dict.fromkeys(arms.loc[dup, "study"]))
 
 
@@ -136,20 +157,23 @@ def _why_missing(ds: Dataset, study: str, lines: Sequence[str], outcome: str, mo
     frags: list[str] = []
     for line in lines:
         if line.startswith(study + ": "):
-            why = line[len(study) + 2:].partition(": ")[2]
+            why = line[len(study) + 2 :].partition(": ")[2]
             frags += [f for f in why.split("; ") if f and f not in frags]
     frags = _condense(frags)
     if not frags:
         known = study in set(ds.arms["study"])
-        frags.append(f"no row for outcome '{outcome}' at month {month:g} in outcomes.csv" if known
-                     else "not a study of arms.csv")
+        frags.append(
+            f"no row for outcome '{outcome}' at month {month:g} in outcomes.csv" if known else "not a study of arms.csv"
+        )
     con = ds.contrasts
     if con is not None:
         undated = con[(con["study"] == study) & (con["outcome"] == outcome) & con["month"].isna()]
         for rec in undated.to_dict(orient="records"):
-            frags.append(f"contrasts.csv row {rec['_row']} gives only a "
-                         "difference over the whole follow-up (month empty), which cannot enter a "
-                         f"pooling at month {month:g}")
+            frags.append(
+                f"contrasts.csv row {rec['_row']} gives only a "
+                "difference over the whole follow-up (month empty), which cannot enter a "
+                f"pooling at month {month:g}"
+            )
     return "; ".join(frags)
 
 
@@ -174,8 +198,12 @@ def _scales(ds: Dataset, outcome: str, month: float, studies: Sequence[str]) -> 
     out = {}
     for s in studies:
         r = rows[rows["study"] == s]
-        texts = sorted({f"{lo:g}-{hi:g}" if np.isfinite(lo) and np.isfinite(hi) else "scale not given"
-                        for lo, hi in zip(r["scale_min"], r["scale_max"], strict=True)})
+        texts = sorted(
+            {
+                f"{lo:g}-{hi:g}" if np.isfinite(lo) and np.isfinite(hi) else "scale not given"
+                for lo, hi in zip(r["scale_min"], r["scale_max"], strict=True)
+            }
+        )
         out[s] = ", ".join(texts) or "contrast only"
     return out
 
@@ -187,40 +215,60 @@ def _fmt(p: Pooled) -> str:
 def _differs_reasons(row: dict, ds: Dataset, tolerance: float) -> list[str]:
     c, pm, out = row["computed"], row["paper_multiarm"], []
     width = row["pub"][2] - row["pub"][1]
-    out.append(f"largest deviation {c.max_deviation:.2f} > {tolerance * width:.2f} "
-               f"({tolerance:.0%} of the published CI width {width:.2f})")
+    out.append(
+        f"largest deviation {c.max_deviation:.2f} > {tolerance * width:.2f} "
+        f"({tolerance:.0%} of the published CI width {width:.2f})"
+    )
     multi = _multiarm_studies(row["cell"].data)
     if multi and pm is not None:
-        verdict = "which agrees: the difference is the multi-arm handling" if pm.agrees else "which does not agree either"
-        out.append(f"multi-arm trial(s) {', '.join(multi)}: counting the shared control whole in every "
-                   f"comparison (the paper's handling, double counting) gives {_fmt(pm)}, {verdict}")
+        verdict = (
+            "which agrees: the difference is the multi-arm handling" if pm.agrees else "which does not agree either"
+        )
+        out.append(
+            f"multi-arm trial(s) {', '.join(multi)}: counting the shared control whole in every "
+            f"comparison (the paper's handling, double counting) gives {_fmt(pm)}, {verdict}"
+        )
     scales = _scales(ds, row["outcome"], row["month"], c.studies)
     native = {s: t for s, t in scales.items() if t not in ("0-100", "contrast only")}
     if len(set(scales.values())) > 1:
-        out.append("the trials report on different scales (" + "; ".join(f"{s} {t}" for s, t in scales.items())
-                   + "); the paper does not say whether it rescaled them before pooling")
+        out.append(
+            "the trials report on different scales ("
+            + "; ".join(f"{s} {t}" for s, t in scales.items())
+            + "); the paper does not say whether it rescaled them before pooling"
+        )
     for v in row["variants"]:
         out.append(f"{v.description} gives {_fmt(v)}, which {'agrees' if v.agrees else 'does not agree'}")
     ratio = width / (c.ci_high - c.ci_low)
     if ratio >= 2 or ratio <= 0.5:
         text = f"the published CI is {ratio:.2g} times as wide as the computed one"
-        factors = {float(t.split("-")[1]) - float(t.split("-")[0]) for t in native.values() if "-" in t
-                   and t.replace("-", "", 1).replace(".", "").isdigit()}
+        factors = {
+            float(t.split("-")[1]) - float(t.split("-")[0])
+            for t in native.values()
+            if "-" in t and t.replace("-", "", 1).replace(".", "").isdigit()
+        }
         close = [f for f in sorted(factors) if f > 0 and min(abs(ratio * f / 100 - 1), abs(ratio * 100 / f - 1)) < 0.25]
         if close:
-            text += (f", close to the factor between a 0-{close[0]:g} and the 0-100 scale: the paper may "
-                     "have pooled these values on another scale")
+            text += (
+                f", close to the factor between a 0-{close[0]:g} and the 0-100 scale: the paper may "
+                "have pooled these values on another scale"
+            )
         out.append(text)
     extra = [s for s in c.studies if s not in row["trials"]]
     if extra:
         out.append(f"includes trial(s) the paper did not pool: {', '.join(extra)}")
-    conv = [n for n in row["cell"].notes if any(n.startswith((s + " ", s + ":")) for s in c.studies)
-            and ("median" in n or "change" in n or "contrast" in n)]
+    conv = [
+        n
+        for n in row["cell"].notes
+        if any(n.startswith((s + " ", s + ":")) for s in c.studies)
+        and ("median" in n or "change" in n or "contrast" in n)
+    ]
     if conv:
         out.append("values converted here, the paper's conversion is not stated: " + "; ".join(conv))
     if ds.simulated:
-        out.append("the dataset is SIMULATED: its values are not the trials' own, so the published result "
-                   "is not expected to be reproduced exactly")
+        out.append(
+            "the dataset is SIMULATED: its values are not the trials' own, so the published result "
+            "is not expected to be reproduced exactly"
+        )
     if len(out) == 1:
         out.append("no cause detectable from the data (the trials' values here may not be those the paper extracted)")
     return out
@@ -229,16 +277,27 @@ def _differs_reasons(row: dict, ds: Dataset, tolerance: float) -> list[str]:
 def _status(row: dict, ds: Dataset, tolerance: float) -> tuple[str, str]:
     c, miss, outcome, month = row["computed"], row["missing"], row["outcome"], row["month"]
     follow = [f"{s} not expected: {w}" for s, w in row["not_followed"]]
-    extra_txt = ([(f"{', '.join(row['extra'])} {'has' if len(row['extra']) == 1 else 'have'} data here but "
-                  f"the paper did not pool {'it' if len(row['extra']) == 1 else 'them'} for {outcome}")]
-                 if row["extra"] and row["trials_mode"] == "published" else [])
+    extra_txt = (
+        [
+            (
+                f"{', '.join(row['extra'])} {'has' if len(row['extra']) == 1 else 'have'} data here but "
+                f"the paper did not pool {'it' if len(row['extra']) == 1 else 'them'} for {outcome}"
+            )
+        ]
+        if row["extra"] and row["trials_mode"] == "published"
+        else []
+    )
     missing = ["missing: " + "; ".join(f"{s} ({w})" for s, w in miss)] if miss else []
     if c is None:
         n, total = len(row["trials"]) - len(row["not_followed"]), len(row["trials"])
         scope = f"the {n} trial(s) the paper pooled for {outcome}" + (
-            f" whose follow-up includes month {month:g}" if n < total else "")
-        head = (f"none of {scope} has data at month {month:g} here" if n else
-                f"no trial the paper pooled for {outcome} has a follow-up that includes month {month:g}")
+            f" whose follow-up includes month {month:g}" if n < total else ""
+        )
+        head = (
+            f"none of {scope} has data at month {month:g} here"
+            if n
+            else f"no trial the paper pooled for {outcome} has a follow-up that includes month {month:g}"
+        )
         return "cannot compute", "; ".join([head] + missing + follow + extra_txt)
     if miss:
         present = len(row["present"])
@@ -247,15 +306,30 @@ def _status(row: dict, ds: Dataset, tolerance: float) -> tuple[str, str]:
         extra = [s for s in c.studies if s not in row["trials"]]
         also = f", and of {', '.join(extra)}, which the paper did not pool" if extra else ""
         return "partial", "; ".join(
-            [(f"computed from {c.k} comparison(s) of {present} of the {whole} trials the paper "
-              f"pooled for {outcome} at month {month:g} ({', '.join(row['present'])}){also}")]
-            + missing + follow + extra_txt
-            + [(f"with trials missing the result neither reproduces nor refutes the published one (it {verdict} "
-               "within the agreement tolerance)")])
+            [
+                (
+                    f"computed from {c.k} comparison(s) of {present} of the {whole} trials the paper "
+                    f"pooled for {outcome} at month {month:g} ({', '.join(row['present'])}){also}"
+                )
+            ]
+            + missing
+            + follow
+            + extra_txt
+            + [
+                (
+                    f"with trials missing the result neither reproduces nor refutes the published one (it {verdict} "
+                    "within the agreement tolerance)"
+                )
+            ]
+        )
     if c.agrees:
         width = row["pub"][2] - row["pub"][1]
-        text = [(f"estimate and both CI limits within {tolerance * width:.2f} ({tolerance:.0%} of the published "
-                f"CI width) of the published values (largest deviation {c.max_deviation:.2f})")]
+        text = [
+            (
+                f"estimate and both CI limits within {tolerance * width:.2f} ({tolerance:.0%} of the published "
+                f"CI width) of the published values (largest deviation {c.max_deviation:.2f})"
+            )
+        ]
         pm = row["paper_multiarm"]
         if _multiarm_studies(row["cell"].data) and pm is not None and not pm.agrees:
             text.append(f"the paper's multi-arm handling (double counting) gives {_fmt(pm)}, which does not agree")
@@ -277,47 +351,110 @@ def _reproduce_row(ds, tables, rec, multiarm, rescale, trials_mode, tolerance, f
     for s in trials:
         if s in with_data:
             if any(line.startswith(s + ": ") for line in everyone.missing):  # some of its comparisons lack data
-                missing.append((s, "some comparisons lack data: "
-                                + _why_missing(ds, s, everyone.missing, outcome, month)))
+                missing.append(
+                    (s, "some comparisons lack data: " + _why_missing(ds, s, everyone.missing, outcome, month))
+                )
             continue
         if s not in declared and s in follow and not np.any(np.isclose(follow[s], month)):
-            not_followed.append((s, (f"its follow-up months ({';'.join(f'{m:g}' for m in follow[s])}, "
-                                    f"studies.csv) do not include {month:g}")))
+            not_followed.append(
+                (
+                    s,
+                    (
+                        f"its follow-up months ({';'.join(f'{m:g}' for m in follow[s])}, "
+                        f"studies.csv) do not include {month:g}"
+                    ),
+                )
+            )
         else:
             missing.append((s, _why_missing(ds, s, everyone.missing, outcome, month)))
     what = "split among its comparisons" if multiarm == "split" else "whole, with the comparisons' covariance"
     computed = _pool(cell, "computed", f"shared arms {what}", pub, tolerance)
     paper, variants = None, []
     if computed is not None:
-        paper = _pool(_cell(tables, outcome, month, "shared", rescale, keep), "paper_multiarm",
-                      "shared control counted whole in every comparison, comparisons treated as independent "
-                      "(the paper's handling)", pub, tolerance, diagonal=True)
+        paper = _pool(
+            _cell(tables, outcome, month, "shared", rescale, keep),
+            "paper_multiarm",
+            "shared control counted whole in every comparison, comparisons treated as independent "
+            "(the paper's handling)",
+            pub,
+            tolerance,
+            diagonal=True,
+        )
         # Native-scale poolings only explain a difference: built only for a complete row that differs.
         if not missing and not computed.agrees and rescale and _rescaled(ds, outcome, month, computed.studies):
-            variants = [_pool(_cell(tables, outcome, month, multiarm, False, keep), "native_scales",
-                              "pooling the native scales (no rescaling to 0-100)", pub, tolerance),
-                        _pool(_cell(tables, outcome, month, "shared", False, keep), "native_scales_paper_multiarm",
-                              "native scales with the paper's multi-arm handling", pub, tolerance, diagonal=True)]
+            variants = [
+                _pool(
+                    _cell(tables, outcome, month, multiarm, False, keep),
+                    "native_scales",
+                    "pooling the native scales (no rescaling to 0-100)",
+                    pub,
+                    tolerance,
+                ),
+                _pool(
+                    _cell(tables, outcome, month, "shared", False, keep),
+                    "native_scales_paper_multiarm",
+                    "native scales with the paper's multi-arm handling",
+                    pub,
+                    tolerance,
+                    diagonal=True,
+                ),
+            ]
     variants = tuple(v for v in variants if v is not None)
-    row = {"outcome": outcome, "month": month, "trials": trials, "pub": pub, "cell": cell,
-           "computed": computed, "paper_multiarm": paper, "variants": variants, "missing": missing,
-           "not_followed": not_followed, "present": tuple(s for s in trials if s in with_data),
-           "extra": tuple(s for s in with_data if s not in trials), "trials_mode": trials_mode}
+    row = {
+        "outcome": outcome,
+        "month": month,
+        "trials": trials,
+        "pub": pub,
+        "cell": cell,
+        "computed": computed,
+        "paper_multiarm": paper,
+        "variants": variants,
+        "missing": missing,
+        "not_followed": not_followed,
+        "present": tuple(s for s in trials if s in with_data),
+        "extra": tuple(s for s in with_data if s not in trials),
+        "trials_mode": trials_mode,
+    }
     status, reason = _status(row, ds, tolerance)
     p_value = float(rec["p_value"]) if pd.notna(rec["p_value"]) else math.nan
     return ReproductionRow(
-        outcome=outcome, month=month, published_estimate=pub[0], published_ci_low=pub[1], published_ci_high=pub[2],
-        published_p=p_value, published_p_text=str(rec["p_text"]) if pd.notna(rec["p_text"]) else p_text(p_value),
-        source=str(rec["source"]), trials_published=trials, trial_refs=split_list(rec.get("trial_refs")),
-        trials_present=row["present"], trials_missing=tuple(missing), trials_not_followed=tuple(not_followed),
-        trials_extra=row["extra"], computed=computed, paper_multiarm=paper, variants=variants, status=status,
-        reason=reason, tolerance=tolerance, notes=tuple(cell.notes))
+        outcome=outcome,
+        month=month,
+        published_estimate=pub[0],
+        published_ci_low=pub[1],
+        published_ci_high=pub[2],
+        published_p=p_value,
+        published_p_text=str(rec["p_text"]) if pd.notna(rec["p_text"]) else p_text(p_value),
+        source=str(rec["source"]),
+        trials_published=trials,
+        trial_refs=split_list(rec.get("trial_refs")),
+        trials_present=row["present"],
+        trials_missing=tuple(missing),
+        trials_not_followed=tuple(not_followed),
+        trials_extra=row["extra"],
+        computed=computed,
+        paper_multiarm=paper,
+        variants=variants,
+        status=status,
+        reason=reason,
+        tolerance=tolerance,
+        notes=tuple(cell.notes),
+    )
 
 
-def reproduce(dataset: Dataset, measure: str = "md", multiarm: str = "split", rescale: bool = True,
-              trials: str = "published", tolerance: float = TOLERANCE, published: pd.DataFrame | None = None,
-              published_metareg: pd.DataFrame | None = None, metareg: bool = True,
-              published_from: str | None = None, tables: EffectTables | None = None) -> Reproduction:
+def reproduce(
+    dataset: Dataset,
+    measure: str = "md",
+    multiarm: str = "split",
+    rescale: bool = True,
+    trials: str = "published",
+    tolerance: float = TOLERANCE,
+    published: pd.DataFrame | None = None,
+    published_metareg: pd.DataFrame | None = None,
+    metareg: bool = True,
+    published_from: str | None = None,
+    tables: EffectTables | None = None,
+) -> Reproduction:
     """Compute every published pooled result of ``dataset`` the paper's way, beside the published one.
 
     Parameters
@@ -363,22 +500,43 @@ def reproduce(dataset: Dataset, measure: str = "md", multiarm: str = "split", re
     follow = _follow_up(dataset)
     if tables is None or tables.dataset is not dataset or tables.measure != measure:
         tables = EffectTables(dataset, measure)
-    rows = tuple(_reproduce_row(dataset, tables, rec, multiarm, rescale, trials, tolerance, follow)
-                 for rec in table.to_dict(orient="records"))
+    rows = tuple(
+        _reproduce_row(dataset, tables, rec, multiarm, rescale, trials, tolerance, follow)
+        for rec in table.to_dict(orient="records")
+    )
     reg = None
     notes = []
     if metareg:
         pm = published_metareg if published_metareg is not None else read_published_metareg(dataset)
         outcomes = list(dict.fromkeys(pm["outcome"])) if pm is not None and len(pm) else [TABLE2_OUTCOME]
         if outcomes[0] in set(dataset.outcomes["outcome"]):
-            reg = table2_metareg(dataset, outcomes[0], measure=measure, multiarm=multiarm, rescale=rescale,
-                                 trials=trials, published=table, published_metareg=pm, tables=tables)
+            reg = table2_metareg(
+                dataset,
+                outcomes[0],
+                measure=measure,
+                multiarm=multiarm,
+                rescale=rescale,
+                trials=trials,
+                published=table,
+                published_metareg=pm,
+                tables=tables,
+            )
         else:
             notes.append(f"Table 2 design not run: the dataset has no outcome '{outcomes[0]}'")
-    return Reproduction(rows=rows, dataset=dataset.name, simulated=bool(dataset.simulated), measure=measure,
-                        multiarm=multiarm, rescale=bool(rescale), trials=trials, tolerance=float(tolerance),
-                        rule=(f"agrees: estimate and both 95% CI limits each within {tolerance:.0%} of the "
-                              "published CI width of the published values, every expected trial present"),
-                        published_from=(PUBLISHED_FILE if published is None
-                                        else published_from or "given by the caller"),
-                        metaregression=reg, notes=tuple(notes))
+    return Reproduction(
+        rows=rows,
+        dataset=dataset.name,
+        simulated=bool(dataset.simulated),
+        measure=measure,
+        multiarm=multiarm,
+        rescale=bool(rescale),
+        trials=trials,
+        tolerance=float(tolerance),
+        rule=(
+            f"agrees: estimate and both 95% CI limits each within {tolerance:.0%} of the "
+            "published CI width of the published values, every expected trial present"
+        ),
+        published_from=(PUBLISHED_FILE if published is None else published_from or "given by the caller"),
+        metaregression=reg,
+        notes=tuple(notes),
+    )

@@ -75,11 +75,24 @@ class Pooled:
     max_deviation: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"variant": self.variant, "description": self.description, "k": self.k,
-                "studies": list(self.studies), "method": self.method, "why": self.why,
-                "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
-                "ci_high": self.ci_high, "p": self.p, "p_text": p_text(self.p), "i2": self.i2,
-                "q_p": self.q_p, "agrees": self.agrees, "max_deviation": self.max_deviation}
+        return {
+            "variant": self.variant,
+            "description": self.description,
+            "k": self.k,
+            "studies": list(self.studies),
+            "method": self.method,
+            "why": self.why,
+            "estimate": self.estimate,
+            "se": self.se,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "p": self.p,
+            "p_text": p_text(self.p),
+            "i2": self.i2,
+            "q_p": self.q_p,
+            "agrees": self.agrees,
+            "max_deviation": self.max_deviation,
+        }
 
 
 @dataclass(frozen=True)
@@ -123,13 +136,20 @@ class ReproductionRow:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "outcome": self.outcome, "month": self.month,
-            "published": {"estimate": self.published_estimate, "ci_low": self.published_ci_low,
-                          "ci_high": self.published_ci_high, "p": self.published_p,
-                          "p_text": self.published_p_text, "source": self.source,
-                          "trials": list(self.trials_published),
-                          "trial_refs": list(self.trial_refs)},
-            "status": self.status, "reason": self.reason,
+            "outcome": self.outcome,
+            "month": self.month,
+            "published": {
+                "estimate": self.published_estimate,
+                "ci_low": self.published_ci_low,
+                "ci_high": self.published_ci_high,
+                "p": self.published_p,
+                "p_text": self.published_p_text,
+                "source": self.source,
+                "trials": list(self.trials_published),
+                "trial_refs": list(self.trial_refs),
+            },
+            "status": self.status,
+            "reason": self.reason,
             "tolerance_abs": self.tolerance * (self.published_ci_high - self.published_ci_low),
             "trials_present": list(self.trials_present),
             "trials_missing": [{"study": s, "why": w} for s, w in self.trials_missing],
@@ -171,8 +191,7 @@ class Table2Fit:
     dropped: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"month": self.month, "model": self.model, "dropped": list(self.dropped),
-                **self.result.to_dict()}
+        return {"month": self.month, "model": self.model, "dropped": list(self.dropped), **self.result.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -199,26 +218,59 @@ class Table2:
             r = fit.result
             for c in r.coefficients:
                 p = pub.get(c.name)
-                rows.append({"term": c.name, "estimate": c.estimate, "se": c.se, "lower": c.ci_low,
-                             "upper": c.ci_high, "level": r.level, "month": fit.month,
-                             "model": fit.model, "k": r.k, "method": r.method, "test": r.test,
-                             "statistic": c.z, "p": c.p, "tau2": r.tau2,
-                             "published_label": "" if p is None else p.label,
-                             "published_coefficient": NAN if p is None else p.coefficient,
-                             "published_ci_low": NAN if p is None else p.ci_low,
-                             "published_ci_high": NAN if p is None else p.ci_high,
-                             "published_p": NAN if p is None else p.p})
-        extra = ["month", "model", "k", "method", "test", "statistic", "p", "tau2", "published_label",
-                 "published_coefficient", "published_ci_low", "published_ci_high", "published_p"]
+                rows.append(
+                    {
+                        "term": c.name,
+                        "estimate": c.estimate,
+                        "se": c.se,
+                        "lower": c.ci_low,
+                        "upper": c.ci_high,
+                        "level": r.level,
+                        "month": fit.month,
+                        "model": fit.model,
+                        "k": r.k,
+                        "method": r.method,
+                        "test": r.test,
+                        "statistic": c.z,
+                        "p": c.p,
+                        "tau2": r.tau2,
+                        "published_label": "" if p is None else p.label,
+                        "published_coefficient": NAN if p is None else p.coefficient,
+                        "published_ci_low": NAN if p is None else p.ci_low,
+                        "published_ci_high": NAN if p is None else p.ci_high,
+                        "published_p": NAN if p is None else p.p,
+                    }
+                )
+        extra = [
+            "month",
+            "model",
+            "k",
+            "method",
+            "test",
+            "statistic",
+            "p",
+            "tau2",
+            "published_label",
+            "published_coefficient",
+            "published_ci_low",
+            "published_ci_high",
+            "published_p",
+        ]
         return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS) + extra)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"outcome": self.outcome, "covariates": list(self.covariates), "method": self.method,
-                "hksj": self.hksj, "level": self.level, "notes": list(self.notes),
-                "unavailable": [{"covariate": c, "why": w} for c, w in self.unavailable],
-                "published": [c.to_dict() for c in self.published],
-                "fits": [f.to_dict() for f in self.fits],
-                "skipped": [{"month": m, "model": what, "why": w} for m, what, w in self.skipped]}
+        return {
+            "outcome": self.outcome,
+            "covariates": list(self.covariates),
+            "method": self.method,
+            "hksj": self.hksj,
+            "level": self.level,
+            "notes": list(self.notes),
+            "unavailable": [{"covariate": c, "why": w} for c, w in self.unavailable],
+            "published": [c.to_dict() for c in self.published],
+            "fits": [f.to_dict() for f in self.fits],
+            "skipped": [{"month": m, "model": what, "why": w} for m, what, w in self.skipped],
+        }
 
 
 @dataclass(frozen=True)
@@ -250,33 +302,69 @@ class Reproduction:
         rows = []
         for r in self.rows:
             c, pm = r.computed, r.paper_multiarm
-            rows.append({
-                "term": r.term, "estimate": NAN if c is None else c.estimate,
-                "se": NAN if c is None else c.se, "lower": NAN if c is None else c.ci_low,
-                "upper": NAN if c is None else c.ci_high, "level": self.level,
-                "outcome": r.outcome, "month": r.month, "published_estimate": r.published_estimate,
-                "published_ci_low": r.published_ci_low, "published_ci_high": r.published_ci_high,
-                "published_p": r.published_p_text, "k": 0 if c is None else c.k,
-                "method": "" if c is None else c.method, "p": "" if c is None else p_text(c.p),
-                "paper_multiarm_estimate": NAN if pm is None else pm.estimate,
-                "paper_multiarm_ci_low": NAN if pm is None else pm.ci_low,
-                "paper_multiarm_ci_high": NAN if pm is None else pm.ci_high,
-                "trials_published": ";".join(r.trials_published),
-                "trials_present": ";".join(r.trials_present),
-                "trials_missing": ";".join(s for s, _ in r.trials_missing),
-                "status": r.status, "reason": r.reason,
-            })
-        extra = ["outcome", "month", "published_estimate", "published_ci_low", "published_ci_high",
-                 "published_p", "k", "method", "p", "paper_multiarm_estimate", "paper_multiarm_ci_low",
-                 "paper_multiarm_ci_high", "trials_published", "trials_present", "trials_missing",
-                 "status", "reason"]
+            rows.append(
+                {
+                    "term": r.term,
+                    "estimate": NAN if c is None else c.estimate,
+                    "se": NAN if c is None else c.se,
+                    "lower": NAN if c is None else c.ci_low,
+                    "upper": NAN if c is None else c.ci_high,
+                    "level": self.level,
+                    "outcome": r.outcome,
+                    "month": r.month,
+                    "published_estimate": r.published_estimate,
+                    "published_ci_low": r.published_ci_low,
+                    "published_ci_high": r.published_ci_high,
+                    "published_p": r.published_p_text,
+                    "k": 0 if c is None else c.k,
+                    "method": "" if c is None else c.method,
+                    "p": "" if c is None else p_text(c.p),
+                    "paper_multiarm_estimate": NAN if pm is None else pm.estimate,
+                    "paper_multiarm_ci_low": NAN if pm is None else pm.ci_low,
+                    "paper_multiarm_ci_high": NAN if pm is None else pm.ci_high,
+                    "trials_published": ";".join(r.trials_published),
+                    "trials_present": ";".join(r.trials_present),
+                    "trials_missing": ";".join(s for s, _ in r.trials_missing),
+                    "status": r.status,
+                    "reason": r.reason,
+                }
+            )
+        extra = [
+            "outcome",
+            "month",
+            "published_estimate",
+            "published_ci_low",
+            "published_ci_high",
+            "published_p",
+            "k",
+            "method",
+            "p",
+            "paper_multiarm_estimate",
+            "paper_multiarm_ci_low",
+            "paper_multiarm_ci_high",
+            "trials_published",
+            "trials_present",
+            "trials_missing",
+            "status",
+            "reason",
+        ]
         return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS) + extra)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``bayes-msc reproduce``: settings, ``rows``, ``metaregression``."""
-        return {"dataset": self.dataset, "simulated": self.simulated, "measure": self.measure,
-                "multiarm": self.multiarm, "rescale": self.rescale, "trials": self.trials,
-                "level": self.level, "tolerance": self.tolerance, "rule": self.rule,
-                "published_from": self.published_from, "counts": self.counts(),
-                "notes": list(self.notes), "rows": [r.to_dict() for r in self.rows],
-                "metaregression": None if self.metaregression is None else self.metaregression.to_dict()}
+        return {
+            "dataset": self.dataset,
+            "simulated": self.simulated,
+            "measure": self.measure,
+            "multiarm": self.multiarm,
+            "rescale": self.rescale,
+            "trials": self.trials,
+            "level": self.level,
+            "tolerance": self.tolerance,
+            "rule": self.rule,
+            "published_from": self.published_from,
+            "counts": self.counts(),
+            "notes": list(self.notes),
+            "rows": [r.to_dict() for r in self.rows],
+            "metaregression": None if self.metaregression is None else self.metaregression.to_dict(),
+        }

@@ -27,8 +27,8 @@ import pandas as pd
 from bayes_msc.data.covariates import parse_term
 from bayes_msc.data.dataset import Dataset
 from bayes_msc.data.effects import MEASURES, MULTIARM, EffectTable, effect_table
-from bayes_msc.errors import InputError, Problem, data_row
 from bayes_msc.data.reader import covariate_columns
+from bayes_msc.errors import InputError, Problem, data_row
 from bayes_msc.frequentist.rma import rma
 from bayes_msc.studies.qu_sun_2021.results import PublishedCoefficient, Table2, Table2Fit
 
@@ -37,8 +37,12 @@ METAREG_FILE = "published_metareg.csv"
 TABLE2_OUTCOME = "vas"
 TABLE2_COVARIATES: tuple[str, ...] = ("age_mean", "female_pct", "kl_grade_mean", "dose_million")
 TABLE2_TERMS: dict[str, str | None] = {
-    "Age": "age_mean", "Gender": "female_pct", "Grade of osteoarthritis": "kl_grade_mean",
-    "Dose of MSCs": "dose_million", "Duration of disease": None}
+    "Age": "age_mean",
+    "Gender": "female_pct",
+    "Grade of osteoarthritis": "kl_grade_mean",
+    "Dose of MSCs": "dose_million",
+    "Duration of disease": None,
+}
 """Qu & Sun's Table 2 labels and the dataset terms they correspond to (used when
 ``published_metareg.csv`` has no ``term`` column); None: no dataset column holds it."""
 
@@ -50,9 +54,15 @@ def split_list(text) -> tuple[str, ...]:
 
 def check_options(measure: str, multiarm: str, trials: str) -> None:
     """Raise InputError naming every unknown option value."""
-    problems = [Problem(f"unknown {what} '{v}'; allowed: {', '.join(allowed)}", column=what)
-                for what, v, allowed in (("measure", measure, MEASURES), ("multiarm", multiarm, MULTIARM),
-                                         ("trials", trials, TRIALS)) if v not in allowed]
+    problems = [
+        Problem(f"unknown {what} '{v}'; allowed: {', '.join(allowed)}", column=what)
+        for what, v, allowed in (
+            ("measure", measure, MEASURES),
+            ("multiarm", multiarm, MULTIARM),
+            ("trials", trials, TRIALS),
+        )
+        if v not in allowed
+    ]
     if problems:
         raise InputError(problems)
 
@@ -75,8 +85,9 @@ class EffectTables:
     def has_rows(self, outcome: str, month: float) -> bool:
         o, con = self.dataset.outcomes, self.dataset.contrasts
         rows = bool(((o["outcome"] == outcome).to_numpy() & at_month(o["month"], month)).any())
-        return rows or (con is not None and bool(((con["outcome"] == outcome).to_numpy()
-                                                  & at_month(con["month"], month)).any()))
+        return rows or (
+            con is not None and bool(((con["outcome"] == outcome).to_numpy() & at_month(con["month"], month)).any())
+        )
 
     def put(self, table: EffectTable) -> bool:
         """Reuse a table of this dataset built elsewhere (its ``conversion`` must be
@@ -91,8 +102,11 @@ class EffectTables:
     def get(self, outcome: str, month: float, multiarm: str, rescale: bool) -> EffectTable | None:
         key = (outcome, float(month), multiarm, bool(rescale))
         if key not in self._cache:
-            self._cache[key] = (effect_table(self.dataset, outcome, month, measure=self.measure, multiarm=multiarm,
-                                             rescale=rescale) if self.has_rows(outcome, month) else None)
+            self._cache[key] = (
+                effect_table(self.dataset, outcome, month, measure=self.measure, multiarm=multiarm, rescale=rescale)
+                if self.has_rows(outcome, month)
+                else None
+            )
         return self._cache[key]
 
 
@@ -129,10 +143,18 @@ def _published_coefficients(pm: pd.DataFrame | None, outcome: str) -> tuple[Publ
     for rec in pm[pm["outcome"] == outcome].to_dict(orient="records"):
         label = str(rec["covariate"])
         term = rec.get("term") if "term" in pm.columns else TABLE2_TERMS.get(label)
-        out.append(PublishedCoefficient(label=label, term=str(term) if isinstance(term, str) and term else None,
-                                        coefficient=float(rec["coefficient"]), ci_low=float(rec["ci_low"]),
-                                        ci_high=float(rec["ci_high"]), t=float(rec.get("t", math.nan)),
-                                        p=float(rec.get("p", math.nan)), source=str(rec.get("source", ""))))
+        out.append(
+            PublishedCoefficient(
+                label=label,
+                term=str(term) if isinstance(term, str) and term else None,
+                coefficient=float(rec["coefficient"]),
+                ci_low=float(rec["ci_low"]),
+                ci_high=float(rec["ci_high"]),
+                t=float(rec.get("t", math.nan)),
+                p=float(rec.get("p", math.nan)),
+                source=str(rec.get("source", "")),
+            )
+        )
     return tuple(out)
 
 
@@ -141,10 +163,16 @@ def _fit_or_why(t, mask, terms, method, hksj, multiarm) -> tuple[object | None, 
     x, names, kept = t.design(list(terms))
     use = kept & mask
     x = x[mask[kept]]
-    dropped = tuple(line for line in t.design_report(list(terms)) if line.split(":")[0] in set(t.data.loc[mask, "study"]))
+    dropped = tuple(
+        line for line in t.design_report(list(terms)) if line.split(":")[0] in set(t.data.loc[mask, "study"])
+    )
     k, q = int(use.sum()), len(names)
     if k < q + 2:
-        return None, f"k = {k} comparison(s) with every covariate; at least {q + 2} needed (k > p + 1, p = {q})", dropped
+        return (
+            None,
+            f"k = {k} comparison(s) with every covariate; at least {q + 2} needed (k > p + 1, p = {q})",
+            dropped,
+        )
     const = [n for j, n in enumerate(names) if np.ptp(x[:, j]) == 0]
     if const:
         return None, f"{', '.join(const)} constant across the {k} comparisons", dropped
@@ -153,17 +181,34 @@ def _fit_or_why(t, mask, terms, method, hksj, multiarm) -> tuple[object | None, 
     d = t.data[use]
     v = t.vcov[np.ix_(use, use)]
     shared = multiarm == "shared" and bool(np.any(v != np.diag(np.diag(v))))
-    res = rma(d["yi"].to_numpy(dtype=float), d["vi"].to_numpy(dtype=float), method=method, hksj=hksj, X=x,
-              names=names, V=v if shared else None,
-              labels=[f"{s}: {c}" for s, c in zip(d["study"], d["comparison"], strict=True)])
+    res = rma(
+        d["yi"].to_numpy(dtype=float),
+        d["vi"].to_numpy(dtype=float),
+        method=method,
+        hksj=hksj,
+        X=x,
+        names=names,
+        V=v if shared else None,
+        labels=[f"{s}: {c}" for s, c in zip(d["study"], d["comparison"], strict=True)],
+    )
     return res, "", dropped
 
 
-def table2_metareg(dataset: Dataset, outcome: str = TABLE2_OUTCOME, month: float | None = None,
-                   covariates: Sequence[str] = TABLE2_COVARIATES, method: str = "reml", hksj: bool = True,
-                   measure: str = "md", multiarm: str = "split", rescale: bool = True, trials: str = "published",
-                   published: pd.DataFrame | None = None, published_metareg: pd.DataFrame | None = None,
-                   tables: EffectTables | None = None) -> Table2:
+def table2_metareg(
+    dataset: Dataset,
+    outcome: str = TABLE2_OUTCOME,
+    month: float | None = None,
+    covariates: Sequence[str] = TABLE2_COVARIATES,
+    method: str = "reml",
+    hksj: bool = True,
+    measure: str = "md",
+    multiarm: str = "split",
+    rescale: bool = True,
+    trials: str = "published",
+    published: pd.DataFrame | None = None,
+    published_metareg: pd.DataFrame | None = None,
+    tables: EffectTables | None = None,
+) -> Table2:
     """The paper's Table 2 design: meta-regression of ``outcome`` on ``covariates``, per month.
 
     Runs one joint model with every available covariate and one model per covariate (Table 2
@@ -184,11 +229,17 @@ def table2_metareg(dataset: Dataset, outcome: str = TABLE2_OUTCOME, month: float
     pub = _published_coefficients(pm, outcome)
     have = set(covariate_columns(dataset))
     terms = tuple(parse_term(c).name for c in covariates if parse_term(c).column in have)
-    labels = [c.label for c in pub if c.term is None] if pm is not None else \
-        [label for label, term in TABLE2_TERMS.items() if term is None]
+    labels = (
+        [c.label for c in pub if c.term is None]
+        if pm is not None
+        else [label for label, term in TABLE2_TERMS.items() if term is None]
+    )
     unavailable = [(label, f"in the paper's Table 2; no column of dataset {dataset.name} holds it") for label in labels]
-    unavailable += [(c, f"not a column of {dataset.name}'s arms.csv or studies.csv") for c in covariates
-                    if parse_term(c).column not in have]
+    unavailable += [
+        (c, f"not a column of {dataset.name}'s arms.csv or studies.csv")
+        for c in covariates
+        if parse_term(c).column not in have
+    ]
     table = dataset.published if published is None else published
     pooled_by_paper = ()
     if trials == "published" and table is not None:
@@ -215,8 +266,13 @@ def table2_metareg(dataset: Dataset, outcome: str = TABLE2_OUTCOME, month: float
             continue
         mask = t.data["study"].isin(pooled_by_paper).to_numpy() if pooled_by_paper else np.ones(t.k, dtype=bool)
         if int(mask.sum()) < 3:  # too few for any model, even with one covariate (k > p + 1)
-            skipped.append((m, "every model", (f"k = {int(mask.sum())} comparison(s); at least 3 needed even "
-                                              "for one covariate (k > p + 1)")))
+            skipped.append(
+                (
+                    m,
+                    "every model",
+                    (f"k = {int(mask.sum())} comparison(s); at least 3 needed even for one covariate (k > p + 1)"),
+                )
+            )
             continue
         for model, model_terms in models:
             if not model_terms:
@@ -226,9 +282,25 @@ def table2_metareg(dataset: Dataset, outcome: str = TABLE2_OUTCOME, month: float
             if res is None:
                 skipped.append((m, model, why))
             else:
-                res = dataclasses.replace(res, outcome=outcome, month=m, measure=measure, multiarm=multiarm,
-                                          dataset=dataset.name, simulated=bool(dataset.simulated),
-                                          excluded=dropped)
+                res = dataclasses.replace(
+                    res,
+                    outcome=outcome,
+                    month=m,
+                    measure=measure,
+                    multiarm=multiarm,
+                    dataset=dataset.name,
+                    simulated=bool(dataset.simulated),
+                    excluded=dropped,
+                )
                 fits.append(Table2Fit(month=m, model=model, result=res, dropped=dropped))
-    return Table2(outcome=outcome, covariates=terms, method=method, hksj=bool(hksj), fits=tuple(fits),
-                  skipped=tuple(skipped), unavailable=tuple(unavailable), published=pub, notes=tuple(notes))
+    return Table2(
+        outcome=outcome,
+        covariates=terms,
+        method=method,
+        hksj=bool(hksj),
+        fits=tuple(fits),
+        skipped=tuple(skipped),
+        unavailable=tuple(unavailable),
+        published=pub,
+        notes=tuple(notes),
+    )
