@@ -19,7 +19,7 @@ the package defaults (4 chains x 1000 draws after 1000 tuning steps, parameteris
 ``auto``) in a FRESH process, ``--repeat`` times. Reported per run: the fit's wall seconds
 with nothing excluded (for MCMC: the model compile, every parameterisation ``auto`` tried,
 and the summaries), of which the compile (timed by calling
-:func:`bayes_msc.bayes.fit.compiled_model` just before the fit, which then reuses
+:func:`bayes_msc.bayes.mcmc.sampler.compiled_model` just before the fit, which then reuses
 it), CPU seconds, the verdict, the parameterisation used, peak RSS (``ru_maxrss``) and the
 load average. The import time of the child is reported apart.
 """
@@ -128,7 +128,9 @@ def child(folder: Path, engine: str) -> dict:
 
         prepared = bayes_fit.prepare(effects, "re", TERMS)
         resolved = resolve_priors(get_prior_set("weakly_informative"), prepared, "md")
-        bayes_fit.compiled_model(prepared.inputs.structure(resolved))
+        from bayes_msc.bayes.mcmc.sampler import compiled_model
+
+        compiled_model(prepared.inputs.structure(resolved))
         compile_s = time.perf_counter() - t0
     res = bm.fit(effects, model="re", covariates=TERMS, engine=engine)
     wall = time.perf_counter() - t0

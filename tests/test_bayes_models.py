@@ -177,7 +177,9 @@ def test_same_seed_same_json(crins, crins_fit):
 @pytest.mark.slow
 def test_same_draws_from_a_fresh_compile(crins, crins_fit):
     """A freshly compiled model gives the cached one's draws (no dependence on the cache)."""
-    bayes_fit._COMPILED.clear()
+    from bayes_msc.bayes.mcmc import sampler
+
+    sampler._COMPILED.clear()
     fresh = fit(crins[0], prior=crins[1], **FAST)
     np.testing.assert_array_equal(fresh.draws_of("mu"), crins_fit.draws_of("mu"))
 

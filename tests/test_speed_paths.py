@@ -120,11 +120,11 @@ def test_reproduction_reusing_the_runs_effect_tables_is_unchanged():
 def test_no_forked_figure_workers_after_nutpie_sampled(monkeypatch):
     """A forked child that frees a copy of a nutpie sampler waits for threads it does not
     have (a hung report was seen): once nutpie has sampled, figures are drawn in-process."""
-    from bayes_msc.bayes import fit as bayes_fit
+    from bayes_msc.bayes.mcmc import sampler
     from bayes_msc.report import figures
 
-    monkeypatch.setattr(bayes_fit, "SAMPLERS_STARTED", 0)
+    monkeypatch.setattr(sampler, "_STARTED", [0])
     many = figures.workers(50)
     assert figures.fork_safe() and many == min(50, len(os.sched_getaffinity(0)))
-    monkeypatch.setattr(bayes_fit, "SAMPLERS_STARTED", 1)
+    monkeypatch.setattr(sampler, "_STARTED", [1])
     assert not figures.fork_safe() and figures.workers(50) == 1

@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 from bayes_msc.bayes.inputs import Prepared, prepare_arms, prepare_effects, resolve_priors
-from bayes_msc.bayes.mcmc.models import ModelInputs, Structure, build_model, data_values, traced
+from bayes_msc.bayes.mcmc.models import ModelInputs, data_values
+from bayes_msc.bayes.mcmc.sampler import sample
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.bayes import RHAT_MAX, BayesResult
 from bayes_msc.results.layout import CI_LEVEL
@@ -46,71 +47,6 @@ from bayes_msc.results.layout import CI_LEVEL
 DEFAULT_SEED = 20210101
 PARAMETERISATIONS: tuple[str, ...] = ("auto", "centred", "noncentred", "marginal")
 ENGINES: tuple[str, ...] = ("mcmc", "exact")
-
-_COMPILED: dict[Structure, tuple[Any, Any]] = {}
-SAMPLERS_STARTED = 0
-"""nutpie samplers started in this process (their threads make forking unsafe afterwards:
-:func:`bayes_msc.report.figures.fork_safe`)."""
-
-
-def compiled_model(structure: Structure) -> tuple[Any, Any]:
-    """``(pm.Model, nutpie compiled model)`` of ``structure``, compiled once per process."""
-    hit = _COMPILED.get(structure)
-    if hit is None:
-        import nutpie
-        import pytensor
-
-        model = build_model(structure)
-        # Always with PyTensor's numba disk cache (its default): a warm cache halves the
-        # compile, and cold and warm give bit-identical draws. The setting itself is fixed
-        # here because it selects different kernels (the cache off changed the last bits of
-        # the dense model's draws): a user's PYTENSOR_FLAGS must not change a seed's draws.
-        cache = pytensor.config.numba__cache
-        pytensor.config.numba__cache = True
-        try:
-            hit = (model, nutpie.compile_pymc_model(model, var_names=traced(model)))
-        finally:
-            pytensor.config.numba__cache = cache
-        _COMPILED[structure] = hit
-    return hit
-
-
-def sample(
-    structure: Structure,
-    values: dict[str, np.ndarray],
-    *,
-    draws: int,
-    tune: int,
-    chains: int,
-    seed: int,
-    target_accept: float,
-) -> Any:
-    """nutpie's draws (a DataTree) of the compiled ``structure`` with ``values`` as its data."""
-    import nutpie
-    import pymc as pm
-
-    model, compiled = compiled_model(structure)
-    pm.set_data(values, model=model)  # the initial points are computed from the model's data
-    global SAMPLERS_STARTED
-    SAMPLERS_STARTED += 1
-    sampler = nutpie.sample(
-        compiled.with_data(**values),
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        seed=seed,
-        cores=max(1, min(chains, os.cpu_count() or 1)),
-        progress_bar=False,
-        save_warmup=False,
-        target_accept=target_accept,
-        blocking=False,
-    )
-    try:
-        return sampler.wait()
-    except KeyboardInterrupt:
-        # nutpie's blocking call would return the draws so far; an interrupt must stop the fit
-        sampler.cancel()
-        raise
 
 
 def pilot_centred(inputs: ModelInputs) -> tuple[bool, str]:

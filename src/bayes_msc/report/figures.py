@@ -130,10 +130,9 @@ def fork_safe() -> bool:
     """Whether forking workers is safe: not after nutpie has sampled in this process. Its
     samplers own threads that a forked child does not have, and a child that frees a copied
     sampler object waits for them forever (seen as a hung report)."""
-    import sys
+    from bayes_msc.bayes.mcmc.sampler import samplers_started
 
-    engine = sys.modules.get("bayes_msc.bayes.fit")
-    return not getattr(engine, "SAMPLERS_STARTED", 0)
+    return not samplers_started()
 
 
 def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> dict[str, str]:
