@@ -115,7 +115,7 @@ def test_finished_run_replaces_the_previous_report(tmp_path: Path) -> None:
 
 def test_run_failing_while_writing_leaves_the_previous_report(tmp_path: Path, monkeypatch) -> None:
     from bayes_msc.cli import main as cli
-    from bayes_msc.cli.commands import run as run_command
+    from bayes_msc.report import folder as report_folder
 
     root = _root(tmp_path, exact=True)
     before = _previous(root / "report")
@@ -124,7 +124,7 @@ def test_run_failing_while_writing_leaves_the_previous_report(tmp_path: Path, mo
         (out / "summary.json").write_text("{partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(run_command, "write_report", failing_write)
+    monkeypatch.setattr(report_folder, "write_report", failing_write)
     monkeypatch.chdir(root)
     with pytest.raises(OSError, match="No space left"):
         cli.main(["run", "spec.toml", "--out", "report", "--no-progress"])
@@ -307,11 +307,12 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path: P
 
 def test_save_folder_is_checked_before_sampling(table, tmp_path: Path, monkeypatch) -> None:
     from bayes_msc.bayes import fit as bayes_fit
+    from bayes_msc.bayes.mcmc import run as mcmc_run
 
     def no_sampling(*args, **kwargs):
         raise AssertionError("sampled before checking the --save folder")
 
-    monkeypatch.setattr(bayes_fit, "sample", no_sampling)
+    monkeypatch.setattr(mcmc_run, "sample", no_sampling)
     with pytest.raises(InputError, match="does not exist"):
         bayes_fit.fit(table, prior=_prior(), draws=100, tune=100, chains=1, save=tmp_path / "missing" / "x.nc")
 
@@ -319,7 +320,7 @@ def test_save_folder_is_checked_before_sampling(table, tmp_path: Path, monkeypat
 def test_interrupt_while_sampling_stops_the_fit(table) -> None:
     from bayes_msc.bayes.fit import fit
 
-    kw = {"prior": _prior(), "tune": 100, "chains": 2, "seed": 5, "parameterisation": "noncentred"}
+    kw = {"prior": _prior(), "tune": 100, "chains": 2, "seed": 5, "parameterisation": "noncentred", "engine": "mcmc"}
     fit(table, draws=100, **kw)  # compile first, so that the interrupt comes while sampling
     timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
     outcome = "returned"

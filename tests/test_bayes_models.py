@@ -20,6 +20,7 @@ import pytest
 from bayes_msc.bayes import fit as bayes_fit
 from bayes_msc.bayes.compare import compare_priors
 from bayes_msc.bayes.fit import fit
+from bayes_msc.bayes.mcmc.run import pilot_centred
 from bayes_msc.bayes.mcmc.summary import ess_threshold, log_likelihood
 from bayes_msc.data.effects import FIXED_COLUMNS, ArmTable, EffectTable, escalc_md
 from bayes_msc.errors import InputError
@@ -28,7 +29,7 @@ from bayes_msc.results.serialise import to_json
 from conftest import REFERENCE
 
 REFS = json.loads((REFERENCE / "bayes_refs.json").read_text(encoding="utf-8"))
-FAST = {"draws": 500, "chains": 2, "tune": 500, "seed": 7}
+FAST = {"draws": 500, "chains": 2, "tune": 500, "seed": 7, "engine": "mcmc"}
 N_MCSE = 4.0
 
 
@@ -204,8 +205,10 @@ def test_auto_falls_back_when_the_first_form_fails(crins, monkeypatch):
     notes say what was tried."""
     ref = REFS["crins"]
     table = effects(ref["yi"][:3], ref["vi"][:3])
-    assert bayes_fit.pilot_centred(bayes_fit.prepare(table, "re", ()).inputs)[0] is False  # sparse
-    monkeypatch.setattr(bayes_fit, "pilot_centred", lambda inputs: (True, "centred: forced by the test"))
+    assert pilot_centred(bayes_fit.prepare(table, "re", ()).inputs)[0] is False  # sparse
+    from bayes_msc.bayes.mcmc import run as mcmc_run
+
+    monkeypatch.setattr(mcmc_run, "pilot_centred", lambda inputs: (True, "centred: forced by the test"))
     r = fit(table, prior=crins[1], **FAST)
     assert r.parameterisation == "marginal" and r.verdict.passed, (r.parameterisation, r.verdict)
     assert "parameterisation auto: centred: forced by the test" in r.notes
@@ -229,7 +232,7 @@ def test_compare_priors_sensitivity(crins, engine):
     tight = prior_set(
         {"mu": {"dist": "Normal", "mu": 0.0, "sigma": 0.3}, "tau": {"dist": "HalfNormal", "sigma": 0.5}}, "tight"
     )
-    comp = compare_priors(table, [wide, tight], engine=engine, **FAST)
+    comp = compare_priors(table, [wide, tight], **{**FAST, "engine": engine})
     assert {r.engine for r in comp.results} == {"exact" if engine == "auto" else engine}
     s = comp.summary()
     assert list(s["prior"]) == ["crins", "tight"]

@@ -54,7 +54,7 @@ def table():
 def _fit(table, **kw):
     from bayes_msc.bayes.fit import fit
 
-    return fit(table, prior=_prior(), parameterisation="noncentred", **{**SMALL, **kw})
+    return fit(table, prior=_prior(), parameterisation="noncentred", engine="mcmc", **{**SMALL, **kw})
 
 
 def _groups(tree) -> dict:
@@ -130,6 +130,8 @@ def test_different_seeds_agree_within_monte_carlo_error(table) -> None:
 def _fit_argv(seed: int, *extra: str) -> list[str]:
     return [
         "fit",
+        "--engine",
+        "mcmc",
         str(BASE),
         *CELL,
         "--draws",

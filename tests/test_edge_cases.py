@@ -310,6 +310,8 @@ def test_cli_k1_bayesian_fit_says_tau_is_prior_driven(runner, tmp_path: Path) ->
 HARD = TESTS / "corpus" / "simulated_hard"  # three small trials (invented values)
 HARD_FIT = [
     "fit",
+    "--engine",
+    "mcmc",
     str(HARD),
     "--outcome",
     "vas",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bayes_msc.bayes.fit import MAX_DRAWS_FACTOR, _longer_draws
+from bayes_msc.bayes.mcmc.run import MAX_DRAWS_FACTOR, _longer_draws
 from bayes_msc.results.bayes import BayesResult, Verdict
 
 

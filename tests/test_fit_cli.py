@@ -19,7 +19,7 @@ from bayes_msc.cli.main import main
 
 SIMULATED = Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated"
 CELL = [str(SIMULATED), "--outcome", "vas", "--month", "12"]
-SMALL = ["--draws", "1000", "--tune", "500", "--chains", "2", "--seed", "5"]
+SMALL = ["--engine", "mcmc", "--draws", "1000", "--tune", "500", "--chains", "2", "--seed", "5"]
 PARAMETER_FIELDS = {
     "mean",
     "sd",
@@ -92,7 +92,20 @@ def test_fit_table_labels_simulated_data_and_verdict(capsys):
 
 def test_strict_exits_3_on_a_failed_verdict(capsys):
     # one warm-up draw and ten draws: the chains cannot have converged
-    bad = ["--draws", "10", "--tune", "1", "--chains", "2", "--seed", "5", "--parameterisation", "centred"]
+    bad = [
+        "--engine",
+        "mcmc",
+        "--draws",
+        "10",
+        "--tune",
+        "1",
+        "--chains",
+        "2",
+        "--seed",
+        "5",
+        "--parameterisation",
+        "centred",
+    ]
     code, text, err = run(capsys, "fit", *CELL, *bad, "--format", "json")
     assert code == 0 and json.loads(text)["verdict"]["passed"] is False
     code, text, err = run(capsys, "fit", *CELL, *bad, "--format", "json", "--strict")

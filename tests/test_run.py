@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_msc.cli.commands import run as run_cmd
 from bayes_msc.cli.main import main
 from bayes_msc.frequentist.rma import rma
+from bayes_msc.report import folder as report_folder
+from bayes_msc.workflow import review
 
 SIMULATED = Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated"
 FIT_FIELDS = {
@@ -253,7 +254,7 @@ def test_a_failing_run_leaves_the_previous_report_intact(previous, monkeypatch):
         (folder / "index.html").write_text("half a report", encoding="utf-8")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(run_cmd, "write_report", broken)
+    monkeypatch.setattr(report_folder, "write_report", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         main(["run", str(spec), "--out", str(out), "--no-progress"])
     assert snapshot(out) == before and leftovers(out) == []
@@ -265,7 +266,7 @@ def test_an_interrupted_run_leaves_the_previous_report_intact(previous, monkeypa
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run_cmd, "_frequentist", interrupted)
+    monkeypatch.setattr(review, "_frequentist", interrupted)
     assert main(["run", str(spec), "--out", str(out), "--no-progress"]) == 130
     assert snapshot(out) == before and leftovers(out) == []
     assert "interrupted" in capsys.readouterr().err

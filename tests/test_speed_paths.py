@@ -18,11 +18,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from bayes_msc.cli.commands.run import engine_for
 from bayes_msc.data.effects import effect_table
 from bayes_msc.data.reader import read_dataset
 from bayes_msc.priors import PriorSet, bundled_prior_sets
 from bayes_msc.workflow.plan import Cell, FitTask
+from bayes_msc.workflow.review import engine_for
 
 BASE = Path(__file__).resolve().parent / "corpus" / "simulated_base"
 

@@ -1,4 +1,4 @@
-"""The Python API of bayes-msc: one import for the whole two-stage workflow.
+"""The Python API of bayes-msc: one import for the whole workflow.
 
 >>> import bayes_msc as bm
 >>> ds = bm.read_dataset("data/msc_knee_oa_simulated")                  # doctest: +SKIP
@@ -7,30 +7,44 @@
 >>> result = bm.fit(effects, prior="weakly_informative")                # doctest: +SKIP
 >>> result.summary(); result.verdict                                    # doctest: +SKIP
 >>> bm.compare_priors(effects).summary()                                # doctest: +SKIP
+>>> review = bm.run_spec("models/simulated_demo.toml", out="reports/demo")  # doctest: +SKIP
 
 Stage 1 (data): :func:`read_dataset`, :func:`effect_table` (``yi``/``vi`` per comparison,
 metafor's ``escalc``), :func:`arm_table` (arm-level data for the ``arm`` model).
-Stage 2 (inference): :func:`pool` and :func:`metareg` (frequentist, as metafor's ``rma``),
-:func:`fit` (PyMC via nutpie), :func:`exact_posterior` (quadrature), :func:`compare_priors`,
+Stage 2 (inference): :func:`pool`, :func:`metareg` and :func:`leave1out` (frequentist, as
+metafor's ``rma`` and ``leave1out``), :func:`fit` (exact quadrature or PyMC/nutpie, the
+engine chosen per model), :func:`exact_posterior`, :func:`compare_priors`,
 :func:`simulate` (outcomes for a design from stated true parameters).
+The whole review: :func:`load_spec` and :func:`run_spec` (what ``bayes-msc run`` does).
 
-Every function raises :class:`bayes_msc.errors.InputError` on bad input. Heavy
-libraries (PyMC, ArviZ, nutpie) are imported only by the functions that need them.
+Every function raises :class:`bayes_msc.errors.InputError` on bad input. Heavy libraries
+(PyMC, ArviZ, nutpie, matplotlib) are imported only by the functions that need them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from bayes_msc.bayes.compare import compare_priors
 from bayes_msc.bayes.fit import fit
+from bayes_msc.data.dataset import Dataset
+from bayes_msc.data.effects import ArmTable, EffectTable
+from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.layout import CI_LEVEL
+from bayes_msc.workflow.spec import Spec, load_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bayes_msc.priors import PriorSet
+    from bayes_msc.results.bayes import BayesResult
+    from bayes_msc.results.frequentist import LeaveOneOutResult, MetaRegResult, PoolResult
+    from bayes_msc.simulation.params import SimulationParams
+    from bayes_msc.workflow.profile import Profile
+    from bayes_msc.workflow.results import RunResults
 
 __all__ = [
     "arm_table",
@@ -38,34 +52,58 @@ __all__ = [
     "effect_table",
     "exact_posterior",
     "fit",
+    "leave1out",
+    "load_spec",
     "metareg",
     "pool",
     "read_dataset",
+    "run_spec",
     "simulate",
 ]
 
+PathLike = str | os.PathLike[str]
 
-def read_dataset(path: str | os.PathLike) -> Any:
+
+def read_dataset(path: PathLike) -> Dataset:
     """Read and validate a dataset folder (:func:`bayes_msc.data.reader.read_dataset`)."""
     from bayes_msc.data.reader import read_dataset as _read
 
-    return _read(path)
+    return _read(Path(path))
 
 
-def _dataset(dataset: Any) -> Any:
-    return read_dataset(dataset) if isinstance(dataset, (str, os.PathLike)) else dataset
+def _dataset(dataset: Dataset | PathLike) -> Dataset:
+    if isinstance(dataset, Dataset):
+        return dataset
+    if isinstance(dataset, (str, os.PathLike)):
+        return read_dataset(dataset)
+    raise InputError(
+        Problem(
+            f"dataset must be a Dataset (bm.read_dataset) or a folder path, not {type(dataset).__name__}",
+            column="dataset",
+        )
+    )
 
 
-def effect_table(dataset: Any, outcome: str, month: float, **options: Any) -> Any:
+def _effects(effects: Any) -> EffectTable:
+    if not isinstance(effects, EffectTable):
+        raise InputError(
+            Problem(
+                f"effects must be an effect table (bm.effect_table), not {type(effects).__name__}", column="effects"
+            )
+        )
+    return effects
+
+
+def effect_table(dataset: Dataset | PathLike, outcome: str, month: float, **options: Any) -> EffectTable:
     """Effect sizes of one outcome at one month (:func:`bayes_msc.data.effects.effect_table`;
     ``dataset`` may be a folder path). Options: ``measure``, ``multiarm``, ``basis``, ``r``,
     ``rescale``, ``conversion``."""
-    from bayes_msc.data.effects import effect_table as _effects
+    from bayes_msc.data.effects import effect_table as _table
 
-    return _effects(_dataset(dataset), outcome, month, **options)
+    return _table(_dataset(dataset), outcome, month, **options)
 
 
-def arm_table(dataset: Any, outcome: str, month: float, **options: Any) -> Any:
+def arm_table(dataset: Dataset | PathLike, outcome: str, month: float, **options: Any) -> ArmTable:
     """Arm-level data of one outcome at one month for the ``arm`` model
     (:func:`bayes_msc.data.effects.arm_table`; ``dataset`` may be a folder path)."""
     from bayes_msc.data.effects import arm_table as _arms
@@ -73,88 +111,60 @@ def arm_table(dataset: Any, outcome: str, month: float, **options: Any) -> Any:
     return _arms(_dataset(dataset), outcome, month, **options)
 
 
-def _rma_inputs(effects: Any, kept: np.ndarray) -> dict[str, Any]:
-    data = effects.data
-    labels = [f"{s}: {c}" for s, c in zip(data["study"], data["comparison"], strict=True)]
-    vcov = np.asarray(effects.vcov, dtype=float)[np.ix_(kept, kept)]
-    shared = bool(np.count_nonzero(vcov - np.diag(np.diag(vcov))))
-    return {
-        "yi": effects.yi[kept],
-        "vi": effects.vi[kept],
-        "V": vcov if shared else None,
-        "labels": [lab for lab, k in zip(labels, kept, strict=True) if k],
-    }
+def pool(
+    effects: EffectTable, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL, pi: str = "z"
+) -> PoolResult:
+    """Frequentist pooling of an effect table, as metafor's ``rma(yi, vi, method=...)``
+    (:func:`bayes_msc.frequentist.pooling.pool_effects`), with the comparisons' covariance
+    when they share an arm. ``method``: ``fe``, ``dl`` (default), ``reml``, ``pm``, ``ml``,
+    ``he``, ``sj``, ``eb`` or ``paper`` (Qu & Sun's FE/DL rule); ``hksj``: Knapp-Hartung;
+    ``pi``: ``z`` (metafor) or ``t`` (k - 2 df) prediction interval."""
+    from bayes_msc.frequentist.pooling import pool_effects
 
-
-def _context(effects: Any, excluded: Sequence[str] = ()) -> dict[str, Any]:
-    return {
-        "outcome": effects.outcome,
-        "month": effects.month,
-        "measure": effects.measure,
-        "multiarm": effects.multiarm,
-        "dataset": effects.dataset,
-        "simulated": effects.simulated,
-        "excluded": tuple(effects.missing) + tuple(excluded),
-    }
-
-
-def _nonempty(effects: Any) -> None:
-    from bayes_msc.errors import InputError, Problem
-
-    if effects.k == 0:
-        raise InputError(
-            Problem(
-                f"no comparison of outcome '{effects.outcome}' at month {effects.month:g} "
-                "has data; left out: " + "; ".join(effects.missing)
-            )
-        )
-
-
-def pool(effects: Any, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL, pi: str = "z") -> Any:
-    """Frequentist pooling of an effect table (:func:`bayes_msc.frequentist.rma.rma`),
-    with the comparisons' covariance when they share an arm."""
-    from bayes_msc.frequentist.rma import rma
-
-    _nonempty(effects)
-    res = rma(method=method, hksj=hksj, level=level, pi=pi, **_rma_inputs(effects, np.ones(effects.k, bool)))
-    return dataclasses.replace(res, **_context(effects))
+    return pool_effects(_effects(effects), method=method, hksj=hksj, level=level, pi=pi)
 
 
 def metareg(
-    effects: Any, covariates: Sequence[str], method: str = "reml", hksj: bool = False, level: float = CI_LEVEL
-) -> Any:
-    """Frequentist meta-regression on covariate terms (``age_mean``, ``log10(dose_million)``);
-    comparisons lacking a covariate are dropped and listed in ``excluded``."""
-    from bayes_msc.errors import InputError, Problem
-    from bayes_msc.frequentist.rma import rma
+    effects: EffectTable, covariates: Sequence[str], method: str = "reml", hksj: bool = False, level: float = CI_LEVEL
+) -> MetaRegResult:
+    """Frequentist meta-regression on covariate terms (``age_mean``, ``log10(dose_million)``),
+    as metafor's ``rma(yi, vi, mods = ~ ...)``; comparisons lacking a covariate are dropped
+    and listed in ``excluded``."""
+    from bayes_msc.frequentist.pooling import metareg_effects
 
-    _nonempty(effects)
-    terms = [covariates] if isinstance(covariates, str) else list(covariates)
-    x, names, kept = effects.design(terms)
-    if not kept.any():
-        raise InputError(
-            Problem("no comparison has a value for every covariate: " + ", ".join(names), column="covariates")
-        )
-    res = rma(method=method, hksj=hksj, level=level, X=x, names=names, **_rma_inputs(effects, kept))
-    return dataclasses.replace(res, **_context(effects, effects.design_report(terms)))
+    return metareg_effects(_effects(effects), covariates, method=method, hksj=hksj, level=level)
+
+
+def leave1out(
+    effects: EffectTable, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL
+) -> LeaveOneOutResult:
+    """Pool the comparisons without each one in turn, as metafor's ``leave1out``; with
+    ``method="paper"`` the paper's FE/DL rule is applied again to each subset."""
+    from bayes_msc.frequentist.pooling import leave1out_effects
+
+    return leave1out_effects(_effects(effects), method=method, hksj=hksj, level=level)
 
 
 def exact_posterior(
-    effects: Any,
-    prior: Any = "weakly_informative",
+    data: EffectTable | ArmTable,
+    prior: str | PriorSet | dict[str, Any] = "weakly_informative",
     covariates: Sequence[str] = (),
     *,
-    priors_path: str | os.PathLike | None = None,
+    priors_path: PathLike | None = None,
     ci_prob: float = CI_LEVEL,
     mcid: float | None = None,
-) -> Any:
+) -> BayesResult:
     """The exact (quadrature) posterior of the ``re`` model of an effect table, or of the
     ``arm`` model of an arm table: :func:`fit` with ``engine="exact"``."""
-    model = "arm" if hasattr(effects, "comparisons") and not hasattr(effects, "vcov") else "re"
-    return fit(effects, model, prior, covariates, priors_path=priors_path, engine="exact", ci_prob=ci_prob, mcid=mcid)
+    return fit(data, None, prior, covariates, priors_path=priors_path, engine="exact", ci_prob=ci_prob, mcid=mcid)
 
 
-def simulate(design: Any, params: Any, seed: int | None = None, studies: Any = None) -> Any:
+def simulate(
+    design: PathLike | pd.DataFrame,
+    params: PathLike | SimulationParams,
+    seed: int | None = None,
+    studies: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Simulated ``outcomes.csv`` rows for a design (:func:`bayes_msc.simulation.simulate.simulate_outcomes`).
 
     Parameters
@@ -170,7 +180,6 @@ def simulate(design: Any, params: Any, seed: int | None = None, studies: Any = N
     """
     import pandas as pd
 
-    from bayes_msc.errors import InputError, Problem
     from bayes_msc.simulation.simulate import load_params, simulate_outcomes
 
     if isinstance(design, (str, os.PathLike)):
@@ -182,8 +191,68 @@ def simulate(design: Any, params: Any, seed: int | None = None, studies: Any = N
     else:
         arms = design
     if isinstance(params, (str, os.PathLike)):
-        params = load_params(params)
+        params = load_params(Path(params))
     seed = params.seed if seed is None else seed
     if seed is None:
         raise InputError(Problem("no seed: give one, or set seed in the parameters file", column="seed"))
     return simulate_outcomes(arms, studies, params, seed)
+
+
+def run_spec(
+    spec: Spec | PathLike | dict[str, Any],
+    out: PathLike | None = None,
+    *,
+    progress: bool = False,
+    profile: Profile | None = None,
+) -> RunResults:
+    """Run a whole review from an analysis spec, as ``bayes-msc run`` does.
+
+    Parameters
+    ----------
+    spec : Spec, path or dict
+        A spec file (TOML; :func:`load_spec`), a loaded :class:`~bayes_msc.workflow.spec.Spec`
+        or a dict with the file's tables (relative paths then resolve against the working
+        directory).
+    out : path, optional
+        The report folder: ``index.html``, ``summary.json``, ``tables/``, ``figures/``,
+        ``posteriors/``. Written atomically (complete or not at all); an existing folder is
+        replaced only when it is a report this package wrote. None: nothing is written.
+    progress : bool
+        A progress bar of the Bayesian fits on stderr (when it is a terminal).
+    profile : Profile, optional
+        Collects the wall time per step (:class:`bayes_msc.workflow.profile.Profile`).
+
+    Returns
+    -------
+    RunResults
+        Every result of the review: ``cells`` (frequentist pools, leave-one-out,
+        meta-regressions), ``fits`` (Bayesian results), ``reproduction``, ``plan``
+        (including what the data do not allow and why); ``report`` is ``out``.
+
+    Raises
+    ------
+    InputError
+        Any problem of the spec, dataset, prior sets or output folder, found before any work.
+    """
+    from dataclasses import replace
+
+    from bayes_msc.workflow.profile import Profile
+    from bayes_msc.workflow.review import prepare_review, run_review
+
+    profile = Profile() if profile is None else profile
+    target = None if out is None else Path(out)
+    if target is not None and not str(out):
+        raise InputError(Problem("out must name a folder, not an empty string", column="out"))
+    with profile.step("validate"):
+        review = prepare_review(spec)
+        if target is not None:
+            from bayes_msc.report.folder import check_out
+
+            check_out(target)
+    res = run_review(review, progress=progress, profile=profile)
+    if target is None:
+        return res
+    from bayes_msc.report.folder import write_report_folder
+
+    write_report_folder(res, target, profile)
+    return replace(res, report=target)

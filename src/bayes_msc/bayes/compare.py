@@ -47,7 +47,7 @@ def sensitivity(result: Any) -> dict[str, Any]:
 def compare_priors(
     data: Any,
     priors: Sequence[Any] | None = None,
-    model: str = "re",
+    model: str | None = None,
     covariates: Sequence[str] = (),
     *,
     priors_path: str | os.PathLike | None = None,
@@ -92,17 +92,17 @@ def compare_priors(
     if not priors:
         sets = bundled_prior_sets() if priors_path is None else load_prior_sets(priors_path)
         priors = list(sets.values())
-    names = [p if isinstance(p, str) else p.name for p in priors]
+    names = [p if isinstance(p, str) else getattr(p, "name", None) or p.get("name", "custom") for p in priors]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise InputError(Problem("prior set(s) given more than once: " + ", ".join(twice), column="prior"))
     if engine not in ("auto", "exact", "mcmc"):
         raise InputError(Problem(f"unknown engine {engine!r}; allowed: auto, exact, mcmc", column="engine"))
-    from bayes_msc.bayes.engines import choose_engine
-    from bayes_msc.priors import get_prior_set
+    from bayes_msc.bayes.fit import model_of
+    from bayes_msc.priors import as_prior_set
 
-    sets = [get_prior_set(p, priors_path) if isinstance(p, str) else p for p in priors]
-    vcov = getattr(data, "vcov", None)
+    model = model_of(data, model)
+    sets = [as_prior_set(p, priors_path) for p in priors]
     results = [
         fit(
             data,
@@ -115,7 +115,7 @@ def compare_priors(
             chains=chains,
             seed=seed,
             parameterisation=parameterisation,
-            engine=choose_engine(engine, model, prior, covariates, vcov),
+            engine=engine,
             target_accept=target_accept,
             ci_prob=ci_prob,
             mcid=mcid,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+from bayes_msc.frequentist.pooling import independent
 
 EXACT_PRIOR_FAMILIES = ("Normal", "Flat")
 """Priors of ``mu``, ``beta`` and ``alpha`` under which the exact engine's posterior is exact."""
@@ -36,12 +36,6 @@ def exact_covers(model: str, prior_set: Any, covariates: Sequence[str] = (), vco
     roles = ["mu"] + (["beta"] if covariates else []) + (["alpha"] if model == "arm" else [])
     families = [getattr(prior_set, role, None) for role in roles]
     return all(f is None or f.dist in EXACT_PRIOR_FAMILIES for f in families)
-
-
-def independent(vcov: Any) -> bool:
-    """Whether the comparisons' covariance matrix is diagonal (no shared arms)."""
-    v = np.asarray(vcov, dtype=float)
-    return not np.count_nonzero(v - np.diag(np.diag(v)))
 
 
 def choose_engine(engine: str, model: str, prior_set: Any, covariates: Sequence[str] = (), vcov: Any = None) -> str:

@@ -1,29 +1,14 @@
-"""Fit the Bayesian models with nutpie: :func:`fit`.
+"""Fit the Bayesian models: :func:`fit`, the one entry point of both engines.
 
-Speed: nutpie compiles a model once per :class:`~bayes_msc.bayes.mcmc.models.Structure`
-(model kind, padded size, number of covariates, prior families) and this module keeps the
-compiled models for the life of the process. Data, prior hyperparameters, padding and the
-parameterisation are all ``pm.Data``, so any later fit with the same structure (another
-outcome, month, prior set of the same families, or the other parameterisation) only
-re-samples: ``compiled.with_data(...)``.
+:func:`fit` checks the options, takes the model from the data's type (an effect table:
+the contrast-level ``re`` model; an arm table: the arm-level ``arm`` model), resolves the
+prior set for the data, and lets :func:`bayes_msc.bayes.engines.choose_engine` decide the
+engine: the exact quadrature posterior wherever it is the model's posterior
+(:mod:`bayes_msc.bayes.exact`), MCMC with nutpie otherwise (:mod:`bayes_msc.bayes.mcmc.run`).
+The result says which engine made it and keeps the resolved prior set.
 
-Determinism: the draws depend only on the data, the options and the seed. nutpie seeds
-every chain from ``seed``; the chains' initial points (PyMC's, jittered) are computed from
-the model's own shared data, which are set to this fit's values before sampling, so a
-cached model gives the same draws as a fresh one. Compiles always use PyTensor's numba
-disk cache, whose state (cold or warm) leaves the draws bit-identical.
-
-Parameterisation ``"auto"``: a pilot DerSimonian-Laird tau^2 (:mod:`bayes_msc.frequentist.tau2`),
-taken one standard error lower (metafor's SE; few studies leave small tau plausible),
-gives each comparison's shrinkage ``B_i = v_i / (v_i + tau^2)``. When the mean shrinkage is
-below 1/2 (the data outweigh the random-effects prior in most comparisons: many large
-trials) the centred form is sampled first, otherwise (few or small trials, or a pilot
-tau^2 of 0) the non-centred form. When it fails its diagnostics verdict, the marginal
-form (random effects integrated out, see :mod:`bayes_msc.bayes.mcmc.models`; not for
-correlated comparisons), which mixes best for tau, is sampled with the same seed, then the
-other of centred/non-centred. The first to pass is kept, else the best (without
-divergences first, then R-hat, then the larger smallest ESS); the notes say what was
-tried. All three forms share one compiled model.
+Determinism: the draws depend only on the data, the options and the seed (see
+:mod:`bayes_msc.bayes.mcmc.sampler`).
 """
 
 from __future__ import annotations
@@ -32,46 +17,30 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from bayes_msc.bayes.engines import choose_engine
 from bayes_msc.bayes.inputs import Prepared, prepare_arms, prepare_effects, resolve_priors
-from bayes_msc.bayes.mcmc.models import ModelInputs, data_values
-from bayes_msc.bayes.mcmc.sampler import sample
+from bayes_msc.bayes.mcmc.run import fit_mcmc
 from bayes_msc.errors import InputError, Problem
-from bayes_msc.results.bayes import RHAT_MAX, BayesResult
+from bayes_msc.results.bayes import BayesResult
 from bayes_msc.results.layout import CI_LEVEL
+
+if TYPE_CHECKING:
+    from bayes_msc.data.effects import ArmTable, EffectTable
+    from bayes_msc.priors import PriorSet
 
 DEFAULT_SEED = 20210101
 PARAMETERISATIONS: tuple[str, ...] = ("auto", "centred", "noncentred", "marginal")
-ENGINES: tuple[str, ...] = ("mcmc", "exact")
-
-
-def pilot_centred(inputs: ModelInputs) -> tuple[bool, str]:
-    """Whether ``auto`` samples the centred form first, and why (see the module docstring)."""
-    from bayes_msc.frequentist.tau2 import estimate_tau2
-
-    k, p = inputs.k, inputs.p
-    if k <= p + 1:
-        return False, f"non-centred: {k} comparison(s) are too few for a pilot tau"
-    v = inputs.vcov if inputs.kind == "re" else np.diag(inputs.vi)
-    x = np.column_stack([np.ones(k), inputs.z])
-    est = estimate_tau2(inputs.yi, v, x, "dl")
-    # one standard error below the estimate: with few studies tau may well be small, where
-    # the centred form meets its funnel
-    low = max(est.tau2 - est.se, 0.0) if np.isfinite(est.se) else 0.0
-    shrink = float(np.mean(inputs.vi / (inputs.vi + low))) if low > 0 else 1.0
-    form = "centred" if shrink < 0.5 else "non-centred"
-    return shrink < 0.5, (
-        f"{form}: pilot DerSimonian-Laird tau^2 {est.tau2:.4g} (SE {est.se:.3g}), "
-        f"mean shrinkage {shrink:.2f} at tau^2 one SE lower"
-    )
+ENGINES: tuple[str, ...] = ("auto", "mcmc", "exact")
+MODELS: tuple[str, ...] = ("re", "arm")
 
 
 def _check_options(
-    model: str,
+    model: str | None,
     engine: str,
     parameterisation: str,
     draws: int,
@@ -91,7 +60,11 @@ def _check_options(
     def whole(x: Any) -> bool:
         return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
-    need(model in ("re", "arm"), "model", f"unknown model {model!r}; allowed: re, arm")
+    need(
+        model is None or model in MODELS,
+        "model",
+        f"unknown model {model!r}; allowed: {', '.join(MODELS)} (or None: from the data's type)",
+    )
     need(engine in ENGINES, "engine", f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
     need(
         parameterisation in PARAMETERISATIONS,
@@ -121,20 +94,40 @@ def _check_options(
         raise InputError(problems)
 
 
-def prepare(data: Any, model: str, covariates: Sequence[str]) -> Prepared:
-    """Model inputs from an EffectTable (``re``) or an ArmTable (``arm``)."""
-    is_arms = hasattr(data, "comparisons") and not hasattr(data, "vcov")
-    if model == "re" and is_arms:
+def model_of(data: EffectTable | ArmTable, model: str | None = None) -> str:
+    """The model a table is fitted with: ``re`` for an effect table, ``arm`` for an arm
+    table; ``model``, when given, must agree with the table's type."""
+    from bayes_msc.data.effects import ArmTable, EffectTable
+
+    if isinstance(data, ArmTable):
+        kind = "arm"
+    elif isinstance(data, EffectTable):
+        kind = "re"
+    else:
         raise InputError(
-            Problem("the 're' model needs an effect table (effect_table), not an arm table", column="model")
+            Problem(
+                f"data must be an effect table (bm.effect_table) or an arm table (bm.arm_table), "
+                f"not {type(data).__name__}",
+                column="data",
+            )
         )
-    if model == "arm" and not is_arms:
-        raise InputError(Problem("the 'arm' model needs an arm table (arm_table), not an effect table", column="model"))
-    return prepare_arms(data, covariates) if is_arms else prepare_effects(data, covariates)
+    if model is not None and model != kind:
+        needs = "an effect table (effect_table)" if model == "re" else "an arm table (arm_table)"
+        given = "an arm table" if kind == "arm" else "an effect table"
+        raise InputError(Problem(f"the '{model}' model needs {needs}, not {given}", column="model"))
+    return kind
+
+
+def prepare(data: EffectTable | ArmTable, model: str, covariates: Sequence[str]) -> Prepared:
+    """Model inputs from an EffectTable (``re``) or an ArmTable (``arm``)."""
+    from bayes_msc.data.effects import ArmTable
+
+    model_of(data, model)
+    return prepare_arms(data, covariates) if isinstance(data, ArmTable) else prepare_effects(data, covariates)
 
 
 def _notes(data: Any, prepared: Prepared, model: str) -> list[str]:
-    notes = list(getattr(data, "notes", ())) + list(prepared.notes)
+    notes = list(data.notes) + list(prepared.notes)
     if prepared.inputs.k == 1:
         notes.append("k = 1: tau is prior-driven (one comparison cannot inform the between-study SD)")
     if model == "arm":
@@ -145,96 +138,10 @@ def _notes(data: Any, prepared: Prepared, model: str) -> list[str]:
     return notes
 
 
-def _assemble(raw: Any, prepared: Prepared, resolved: Any, options: dict[str, Any]) -> BayesResult:
-    """A BayesResult (with its DataTree) from nutpie's draws."""
-    import json
-
-    import xarray as xr
-
-    from bayes_msc.bayes.mcmc import summary as bs
-
-    inputs, terms = prepared.inputs, prepared.terms
-    post = bs.tidy_posterior(
-        raw.posterior.dataset,
-        inputs,
-        prepared.standardised,
-        terms,
-        options["seed"],
-        options["parameterisation"],
-        resolved.outcome_sd,
-    )
-    table = bs.parameter_table(bs.reported(post, terms), options["ci_prob"])
-    stats = bs.sample_stats(raw.sample_stats.dataset)
-    divergences = int(stats["diverging"].sum())
-    verdict = bs.verdict(table, divergences, options["draws"], options["chains"])
-    groups = {
-        "posterior": post,
-        "sample_stats": stats,
-        "log_likelihood": bs.log_likelihood(post, inputs),
-        "log_prior": bs.log_prior(post, resolved, bool(terms)),
-    }
-    groups.update(_data_groups(inputs, prepared))
-    for ds in groups.values():  # no creation times: the same call saves the same file
-        ds.attrs.pop("created_at", None)
-    tree = xr.DataTree.from_dict(groups)
-    tree.attrs.update(
-        prior_set=json.dumps(resolved.to_dict(), sort_keys=True), options=json.dumps(options, sort_keys=True)
-    )
-    return BayesResult(
-        model=options["model"],
-        prior=resolved.name,
-        engine="mcmc",
-        k=inputs.k,
-        parameters=table,
-        verdict=verdict,
-        prior_spec=resolved.to_dict(),
-        covariates=terms,
-        parameterisation=options["parameterisation"],
-        draws=options["draws"],
-        chains=options["chains"],
-        divergences=divergences,
-        probabilities=bs.probabilities(post, bool(terms), options["mcid"]),
-        study_effects=bs.study_effects(post, inputs, prepared.comparisons, options["ci_prob"]),
-        ci_prob=options["ci_prob"],
-        seed=options["seed"],
-        idata=tree,
-    )
-
-
-def _data_groups(inputs: ModelInputs, prepared: Prepared) -> dict[str, Any]:
-    import xarray as xr
-
-    const: dict[str, Any] = {"yi": ("comparison", inputs.yi), "vi": ("comparison", inputs.vi)}
-    coords: dict[str, Any] = {"comparison": list(inputs.labels)}
-    if prepared.standardised is not None:
-        coords["term"] = list(prepared.terms)
-        const.update(
-            Z=(("comparison", "term"), inputs.z),
-            covariate_centre=("term", prepared.standardised.centre),
-            covariate_scale=("term", prepared.standardised.scale),
-        )
-    if inputs.kind == "re":
-        const["vcov"] = (("comparison", "comparison_b"), inputs.vcov)
-        coords["comparison_b"] = list(inputs.labels)
-        observed = xr.Dataset({"y": ("comparison", inputs.yi)}, coords={"comparison": list(inputs.labels)})
-    else:
-        const.update(
-            arm_se=("arm", inputs.arm_se), arm_study=("arm", inputs.arm_study), arm_effect=("arm", inputs.arm_effect)
-        )
-        coords["arm"] = list(inputs.arm_labels)
-        observed = xr.Dataset({"y": ("arm", inputs.arm_mean)}, coords={"arm": list(inputs.arm_labels)})
-    return {"observed_data": observed, "constant_data": xr.Dataset(const, coords=coords)}
-
-
-def _rank(result: BayesResult) -> tuple:
-    v = result.verdict
-    return (v.passed, not v.divergences, (v.max_r_hat or np.inf) <= RHAT_MAX, v.min_ess_bulk or 0.0)
-
-
 def fit(
-    data: Any,
-    model: str = "re",
-    prior: Any = "weakly_informative",
+    data: EffectTable | ArmTable,
+    model: str | None = None,
+    prior: str | PriorSet | dict[str, Any] = "weakly_informative",
     covariates: Sequence[str] = (),
     *,
     priors_path: str | os.PathLike | None = None,
@@ -243,7 +150,7 @@ def fit(
     chains: int = 4,
     seed: int = DEFAULT_SEED,
     parameterisation: str = "auto",
-    engine: str = "mcmc",
+    engine: str = "auto",
     target_accept: float = 0.95,
     ci_prob: float = CI_LEVEL,
     mcid: float | None = None,
@@ -254,9 +161,10 @@ def fit(
     Parameters
     ----------
     data : EffectTable or ArmTable
-        An effect table for ``model="re"``, an arm table for ``model="arm"``.
-    model : {"re", "arm"}
-        Contrast-level or arm-level model (:mod:`bayes_msc.bayes.mcmc.models`).
+        An effect table (the contrast-level ``re`` model) or an arm table (the arm-level
+        ``arm`` model).
+    model : {"re", "arm"}, optional
+        Default: from the type of ``data``; when given it must agree with it.
     prior : str or PriorSet
         A prior-set name (from ``priors_path`` or the bundled sets) or a PriorSet.
     covariates : sequence of str
@@ -267,10 +175,13 @@ def fit(
     parameterisation : {"auto", "centred", "noncentred", "marginal"}
         How the random effects are sampled (:mod:`bayes_msc.bayes.mcmc.models`);
         ``auto`` is explained in the module docstring. The result says which was used.
-    engine : {"mcmc", "exact"}
+    engine : {"auto", "mcmc", "exact"}
         ``exact``: the quadrature posterior (:func:`bayes_msc.bayes.exact.posterior.exact_posterior`
         for ``re`` with independent comparisons, :mod:`bayes_msc.bayes.exact.arm` for
         ``arm``; Normal or Flat priors on mu, the slopes and the arm baselines).
+        ``auto`` (default): ``exact`` wherever its posterior is the model's posterior
+        (:func:`bayes_msc.bayes.engines.choose_engine`), ``mcmc`` otherwise. The result's
+        ``engine`` says which computed it.
     target_accept : float
         NUTS target acceptance (0.95: small meta-analyses diverge at 0.8).
     ci_prob : float
@@ -302,12 +213,15 @@ def fit(
         from bayes_msc.bayes.mcmc.summary import save_folder
 
         save_folder(save)  # before any work: a bad target must not waste the fit
-    if isinstance(prior, str):
-        from bayes_msc.priors import get_prior_set
+    from bayes_msc.priors import as_prior_set
 
-        prior = get_prior_set(prior, priors_path)
+    prior = as_prior_set(prior, priors_path)
+    model = model_of(data, model)
     prepared = prepare(data, model, covariates)
-    measure = getattr(data, "measure", "md")
+    from bayes_msc.data.effects import EffectTable
+
+    # An arm table is on the outcome's own scale; its shared controls enter once ("shared").
+    measure, multiarm = (data.measure, data.multiarm) if isinstance(data, EffectTable) else ("md", "shared")
     resolved = resolve_priors(prior, prepared, measure)
     notes = _notes(data, prepared, model)
     label = {
@@ -316,8 +230,14 @@ def fit(
         "dataset": data.dataset,
         "simulated": data.simulated,
         "measure": measure,
-        "multiarm": getattr(data, "multiarm", "shared"),
+        "multiarm": multiarm,
     }
+    requested = engine
+    engine = choose_engine(engine, model, resolved, prepared.terms, prepared.inputs.vcov)
+    if requested == "auto" and engine == "exact" and save is not None:
+        # The exact engine keeps no draws to save: a posterior file needs MCMC.
+        engine = "mcmc"
+        notes.append("engine auto: MCMC, because a posterior file (save) needs draws")
     if engine == "exact":
         if save is not None:
             raise InputError(
@@ -327,82 +247,27 @@ def fit(
         return replace(
             result,
             prior=resolved.name,
+            prior_set=resolved,
             covariates=prepared.terms,
             notes=tuple(result.notes) + tuple(notes),
             seconds=time.perf_counter() - start,
             **label,
         )
-    inputs = prepared.inputs
-    structure = inputs.structure(resolved)
-    if parameterisation == "auto":
-        first, why = pilot_centred(inputs)
-        order = ["centred", "noncentred"] if first else ["noncentred", "centred"]
-        if not structure.dense:
-            order.insert(1, "marginal")
-        notes.append(f"parameterisation auto: {why}")
-    elif parameterisation == "marginal" and structure.dense:
-        raise InputError(
-            Problem("the marginal form needs independent comparisons (multiarm 'split')", column="parameterisation")
-        )
-    else:
-        order = [parameterisation]
-    options = {
-        "model": model,
-        "draws": draws,
-        "tune": tune,
-        "chains": chains,
-        "seed": seed,
-        "target_accept": target_accept,
-        "ci_prob": ci_prob,
-        "mcid": mcid,
-        "engine": engine,
-        "covariates": list(prepared.terms),
-        "sampler": "nutpie",
-        **label,
-    }
-    tried: list[BayesResult] = []
-    for form in order:
-        raw = sample(
-            structure,
-            data_values(inputs, structure, resolved, form),
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            target_accept=target_accept,
-        )
-        tried.append(_assemble(raw, prepared, resolved, {**options, "parameterisation": form}))
-        if tried[-1].verdict.passed:
-            break
-    best = max(tried, key=_rank)
-    if len(tried) > 1:
-        notes += [
-            f"parameterisation {r.parameterisation} failed its diagnostics ({r.verdict})"
-            for r in tried
-            if r is not best
-        ]
-        notes.append(f"parameterisation used: {best.parameterisation}")
-    longer = _longer_draws(best, draws) if parameterisation == "auto" else None
-    if longer is not None:
-        # The chains mix (no divergences, R-hat fine) but too slowly for the ESS rule: more
-        # draws of the same form, not a different model, is the remedy.
-        raw = sample(
-            structure,
-            data_values(inputs, structure, resolved, best.parameterisation),
-            draws=longer,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            target_accept=target_accept,
-        )
-        again = _assemble(
-            raw, prepared, resolved, {**options, "draws": longer, "parameterisation": best.parameterisation}
-        )
-        notes.append(
-            f"ESS_bulk {best.verdict.min_ess_bulk:.0f} < {best.verdict.ess_min:.0f} with {draws} draws "
-            f"per chain: re-sampled with {longer} draws per chain ({again.verdict})"
-        )
-        best = again
+    best, mcmc_notes = fit_mcmc(
+        prepared,
+        resolved,
+        model=model,
+        parameterisation=parameterisation,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        target_accept=target_accept,
+        ci_prob=ci_prob,
+        mcid=mcid,
+        label=label,
+    )
+    notes += mcmc_notes
     best = replace(best, notes=tuple(notes), **label)
     if save is not None:
         from bayes_msc.bayes.mcmc.summary import save_datatree
@@ -411,33 +276,13 @@ def fit(
     return replace(best, seconds=time.perf_counter() - start)
 
 
-MAX_DRAWS_FACTOR = 4
-"""``auto`` re-samples a well-mixing but short chain with at most this many times the draws."""
-
-
-def _longer_draws(result: BayesResult, draws: int) -> int | None:
-    """Draws per chain that should lift ESS_bulk over the verdict's threshold, or None when
-    the verdict passed or failed for another reason (divergences, R-hat)."""
-    v = result.verdict
-    if (
-        v.passed
-        or (v.divergences or 0) > 0
-        or v.min_ess_bulk is None
-        or v.max_r_hat is None
-        or v.max_r_hat > v.r_hat_max
-        or v.min_ess_bulk <= 0
-    ):
-        return None
-    factor = min(MAX_DRAWS_FACTOR, 1.25 * v.ess_min / v.min_ess_bulk)
-    return int(np.ceil(draws * factor / 100.0) * 100)
-
-
 def _exact(prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: float | None) -> BayesResult:
     """The quadrature posterior: the ``re`` model with independent comparisons
     (:mod:`bayes_msc.bayes.exact.posterior`) or the ``arm`` model
     (:mod:`bayes_msc.bayes.exact.arm`)."""
-    from bayes_msc.bayes.engines import independent
-    from bayes_msc.bayes.exact.posterior import exact_posterior, quadrature, summarise
+    from bayes_msc.bayes.exact.model import make_model
+    from bayes_msc.bayes.exact.posterior import quadrature, summarise
+    from bayes_msc.frequentist.pooling import independent
 
     inputs = prepared.inputs
     labels = pd.DataFrame({"study": list(inputs.studies), "comparison": list(prepared.comparisons)})
@@ -455,8 +300,6 @@ def _exact(prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: 
                 column="engine",
             )
         )
-    std = prepared.standardised
-    x = None if std is None else std.z * std.scale + std.centre
-    return exact_posterior(
-        inputs.yi, inputs.vi, resolved, X=x, names=prepared.terms, ci_prob=ci_prob, mcid=mcid, labels=labels
-    )
+    # The covariates as the MCMC engine sees them (standardised once, in bayes.inputs).
+    model_ = make_model(inputs.yi, inputs.vi, resolved, None, prepared.terms, std=prepared.standardised)
+    return summarise(quadrature(model_), ci_prob=ci_prob, mcid=mcid, labels=labels)

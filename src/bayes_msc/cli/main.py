@@ -127,10 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA")
     _cell(p)
     _effects_options(p)
-    p.add_argument("--model", choices=["re", "arm"], default="re")
+    p.add_argument(
+        "--model", choices=["re", "arm"], default="re", help="contrast-level (re, default) or arm-level (arm) model"
+    )
     p.add_argument("--prior", default="weakly_informative", help="prior-set name")
     p.add_argument("--covariate", action="append", default=[], metavar="NAME")
-    p.add_argument("--engine", choices=["mcmc", "exact"], default="mcmc")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mcmc", "exact"],
+        default="auto",
+        help="auto (default): exact quadrature where it gives the model's posterior, else MCMC",
+    )
     p.add_argument("--parameterisation", choices=["auto", "centred", "noncentred"], default="auto")
     p.add_argument("--save", metavar="FILE.nc")
     p.add_argument("--format", choices=["table", "json"], default="table")

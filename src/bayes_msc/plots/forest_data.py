@@ -102,22 +102,24 @@ def parameter(result: Any, name: str) -> tuple[float, float, float] | None:
 
 
 def weights_of(frame: pd.DataFrame, pool: Any) -> np.ndarray | None:
-    """The pool's weights (percent) in the frame's comparison order: by position when the
-    pool lists the frame's comparisons in order, else by label when labels are unique."""
+    """The pool's weights (percent) in the frame's comparison order, matched on the
+    package's comparison labels ``"<study>: <comparison>"``
+    (:func:`bayes_msc.frequentist.pooling.comparison_labels`); a pool whose labels list the
+    frame's comparisons in order by another name is matched by position."""
     if pool is None:
         return None
     labels = [str(x) for x in pool.labels]
     weights = np.asarray(pool.weights, dtype=float)
-    comparisons = [str(c) for c in frame["comparison"]]
-    if labels == comparisons:
+    keys = [f"{s}: {c}" for s, c in zip(frame["study"], frame["comparison"], strict=True)]
+    if labels in (keys, [str(c) for c in frame["comparison"]]):
         return weights
-    by_label = dict(zip(labels, weights, strict=False))
-    if len(by_label) == len(labels) and set(comparisons) <= set(by_label):
-        return np.array([by_label[c] for c in comparisons])
+    by_label = dict(zip(labels, weights, strict=True))
+    if len(by_label) == len(labels) and set(keys) <= set(by_label):
+        return np.array([by_label[c] for c in keys])
     raise ValueError(
         "the pool's comparison labels do not match the effect table's "
-        f"comparisons: {sorted(set(comparisons) - set(by_label))} not in the pool"
-        if not set(comparisons) <= set(by_label)
+        f"comparisons: {sorted(set(keys) - set(by_label))} not in the pool"
+        if not set(keys) <= set(by_label)
         else "the pool's comparison labels repeat and are not in the effect table's order"
     )
 

@@ -39,6 +39,7 @@ from bayes_msc.priors.distribution import (
     Scaled,
 )
 from bayes_msc.priors.files import (
+    as_prior_set,
     bundled_prior_sets,
     get_prior_set,
     load_prior_sets,
@@ -61,6 +62,7 @@ __all__ = [
     "PriorContext",
     "PriorSet",
     "Scaled",
+    "as_prior_set",
     "bundled_prior_sets",
     "default_alpha",
     "get_prior_set",

@@ -81,6 +81,33 @@ def get_prior_set(name: str, path: str | Path | None = None) -> PriorSet:
     return sets[name]
 
 
+def as_prior_set(prior: str | PriorSet | Mapping[str, Any], path: str | Path | None = None) -> PriorSet:
+    """A :class:`PriorSet` from a name (looked up in ``path`` or the bundled sets), a
+    PriorSet (returned as it is) or a mapping with a prior-set file's keys
+    (``{"mu": {"dist": "Normal", "mu": 0, "sigma": 20}, "tau": {...}}``; an optional
+    ``"name"`` names it, default ``"custom"``).
+
+    Raises
+    ------
+    InputError
+        An unknown name, a bad mapping, or another type (naming the argument ``prior``).
+    """
+    if isinstance(prior, PriorSet):
+        return prior
+    if isinstance(prior, str):
+        return get_prior_set(prior, path)
+    if isinstance(prior, Mapping):
+        spec = dict(prior)
+        name = spec.pop("name", "custom")
+        return PriorSet.from_dict(str(name), spec)
+    raise InputError(
+        Problem(
+            f"prior must be a prior-set name, a PriorSet or a dict of priors, not {type(prior).__name__}",
+            column="prior",
+        )
+    )
+
+
 def prior_sets_to_toml(sets: Mapping[str, PriorSet]) -> str:
     """TOML text that :func:`load_prior_sets` reads back into equal (unresolved) sets."""
 

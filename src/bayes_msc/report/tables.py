@@ -284,35 +284,6 @@ def diagnostics(res: RunResults) -> pd.DataFrame:
     )
 
 
-def fit_records(res: RunResults) -> list[dict]:
-    """summary.json's ``fits``: one object per fit (``seconds`` is its only timing)."""
-    out = []
-    for rec in res.fits:
-        r, v = rec.result, rec.result.verdict
-        out.append(
-            {
-                "outcome": rec.task.outcome,
-                "month": rec.task.month,
-                "model": rec.task.model,
-                "prior": rec.task.prior,
-                "covariates": list(rec.task.covariates),
-                "engine": r.engine,
-                "parameterisation": r.parameterisation,
-                "k": r.k,
-                "verdict": "pass" if v.passed else "fail",
-                "reasons": list(v.reasons),
-                "max_r_hat": v.max_r_hat,
-                "min_ess_bulk": v.min_ess_bulk,
-                "divergences": v.divergences,
-                "posterior": rec.posterior,
-                "mu_mean": _param(rec, "mu", "mean"),
-                "tau_median": _param(rec, "tau", "median"),
-                "seconds": round(rec.seconds, 3),
-            }
-        )
-    return out
-
-
 def row_classes(frame: pd.DataFrame) -> list[str]:
     """``"fail"`` for rows whose verdict failed (painted red in the report)."""
     if "verdict" not in frame.columns:

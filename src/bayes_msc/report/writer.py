@@ -15,7 +15,6 @@ import pandas as pd
 from bayes_msc.report import tables as tb
 from bayes_msc.report.figures import render_figures
 from bayes_msc.report.sections import build_page
-from bayes_msc.results.layout import CI_LEVEL
 from bayes_msc.results.serialise import to_json
 from bayes_msc.workflow.results import RunResults
 
@@ -46,30 +45,7 @@ def build_tables(res: RunResults) -> dict[str, pd.DataFrame]:
 def summary(res: RunResults) -> dict[str, Any]:
     """summary.json: the run's identity, options and every fit; deterministic except each
     fit's ``seconds``."""
-    return {
-        "format": SUMMARY_FORMAT,
-        "spec": res.spec.name,
-        "title": res.spec.title,
-        "dataset": res.dataset.name,
-        "simulated": res.dataset.simulated,
-        "ci_level": CI_LEVEL,
-        "options": res.spec.options(),
-        "cells": [
-            {
-                "outcome": cr.cell.outcome,
-                "month": cr.cell.month,
-                "k": cr.cell.effects.k,
-                "frequentist": cr.pool.to_dict(),
-                "metareg": [m.to_dict() for m in cr.metaregs],
-            }
-            for cr in res.cells
-        ],
-        "fits": tb.fit_records(res),
-        "failed": len(res.failed),
-        "skipped": [
-            {"outcome": s.outcome, "month": s.month, "what": s.what, "reason": s.reason} for s in res.plan.skipped
-        ],
-    }
+    return {"format": SUMMARY_FORMAT, **res.to_dict()}
 
 
 def write_report(res: RunResults, out: Path, timer: Callable[[str], Any]) -> None:

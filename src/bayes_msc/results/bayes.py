@@ -86,6 +86,9 @@ class BayesResult:
     densities : dict or None
         Marginal posterior densities ``{name: (grid, density)}`` from the exact engine
         (which has no draws), for figures; not in JSON.
+    prior_set : PriorSet or None
+        The prior set the fit used, resolved for its data (numbers, not data scalings);
+        ``prior_spec`` is its JSON form.
     """
 
     model: str
@@ -114,6 +117,7 @@ class BayesResult:
     idata: Any = None
     densities: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None
     seconds: float | None = None
+    prior_set: Any = None  # a resolved bayes_msc.priors.PriorSet (typed Any: results sit below priors)
 
     def summary(self) -> pd.DataFrame:
         """The shared summary layout: term, estimate (posterior mean), se (posterior SD),

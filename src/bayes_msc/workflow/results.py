@@ -1,16 +1,24 @@
-"""What a run produced, handed from the orchestration to the report writers.
+"""What a review produced (:func:`bayes_msc.run_spec`), handed to the report writers.
 
 Frozen containers only; the report modules read them and compute nothing statistical.
+:class:`RunResults` describes itself: a short ``repr``, a text ``print()``, ``summary()``
+(one row per Bayesian fit) and ``to_dict()`` (cells, fits and what was skipped, as
+summary.json gives them).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from bayes_msc.data.dataset import Dataset
 from bayes_msc.results.bayes import BayesResult
 from bayes_msc.results.frequentist import LeaveOneOutResult, MetaRegResult, PoolResult
+from bayes_msc.results.layout import CI_LEVEL
 from bayes_msc.workflow.plan import Cell, FitTask, Plan
 from bayes_msc.workflow.spec import Spec
 
@@ -52,6 +60,7 @@ class RunResults:
     fits: tuple[FitRecord, ...]
     prior_sets: dict[str, Any]
     reproduction: Any = None
+    report: Path | None = None
 
     def fits_of(
         self, outcome: str, month: float, model: str | None = None, covariates: tuple[str, ...] | None = ()
@@ -70,3 +79,110 @@ class RunResults:
     def failed(self) -> list[FitRecord]:
         """Fits whose diagnostics verdict failed."""
         return [f for f in self.fits if not f.result.verdict.passed]
+
+    def __repr__(self) -> str:
+        where = f", report={str(self.report)!r}" if self.report is not None else ""
+        return (
+            f"RunResults(spec={self.spec.name!r}, dataset={self.dataset.name!r}, cells={len(self.cells)}, "
+            f"fits={len(self.fits)}, failed={len(self.failed)}{where})"
+        )
+
+    def __str__(self) -> str:
+        lines = [f"*** SIMULATED DATA (dataset {self.dataset.name}) ***", ""] if self.dataset.simulated else []
+        lines.append(f"Review '{self.spec.title}' (spec {self.spec.name}, dataset {self.dataset.name})")
+        lines.append(
+            f"{len(self.cells)} outcome x month cell(s) pooled; {len(self.fits)} Bayesian fit(s), "
+            f"{len(self.failed)} failed their diagnostics; {len(self.plan.skipped)} analysis(es) the data do not allow"
+        )
+        if self.report is not None:
+            lines.append(f"Report: {self.report / 'index.html'}")
+        if self.fits:
+            table = self.summary()
+            lines += ["", table.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
+        return "\n".join(lines) + "\n"
+
+    def summary(self) -> pd.DataFrame:
+        """One row per Bayesian fit: the cell, model, prior set, covariates, engine, mu
+        (posterior mean and equal-tailed interval), tau (median) and the verdict."""
+        rows = []
+        for rec in self.fits:
+            r = rec.result
+            mu = r.parameters.loc["mu"] if "mu" in r.parameters.index else None
+            tau = r.parameters.loc["tau"] if "tau" in r.parameters.index else None
+            rows.append(
+                {
+                    "outcome": rec.task.outcome,
+                    "month": rec.task.month,
+                    "model": rec.task.model,
+                    "prior": rec.task.prior,
+                    "covariates": ", ".join(rec.task.covariates),
+                    "engine": r.engine,
+                    "k": r.k,
+                    "mu_mean": math.nan if mu is None else float(mu["mean"]),
+                    "mu_low": math.nan if mu is None else float(mu["eti_low"]),
+                    "mu_high": math.nan if mu is None else float(mu["eti_high"]),
+                    "tau_median": math.nan if tau is None else float(tau["median"]),
+                    "verdict": str(r.verdict),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def fit_records(self) -> list[dict[str, Any]]:
+        """summary.json's ``fits``: one object per fit (``seconds`` is its only timing)."""
+        out = []
+        for rec in self.fits:
+            r, v = rec.result, rec.result.verdict
+            out.append(
+                {
+                    "outcome": rec.task.outcome,
+                    "month": rec.task.month,
+                    "model": rec.task.model,
+                    "prior": rec.task.prior,
+                    "covariates": list(rec.task.covariates),
+                    "engine": r.engine,
+                    "parameterisation": r.parameterisation,
+                    "k": r.k,
+                    "verdict": "pass" if v.passed else "fail",
+                    "reasons": list(v.reasons),
+                    "max_r_hat": v.max_r_hat,
+                    "min_ess_bulk": v.min_ess_bulk,
+                    "divergences": v.divergences,
+                    "posterior": rec.posterior,
+                    "mu_mean": _param(rec, "mu", "mean"),
+                    "tau_median": _param(rec, "tau", "median"),
+                    "seconds": round(rec.seconds, 3),
+                }
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The review as JSON-ready data: spec, dataset, options, every cell's frequentist
+        results, every fit (as summary.json), and what was skipped and why."""
+        return {
+            "spec": self.spec.name,
+            "title": self.spec.title,
+            "dataset": self.dataset.name,
+            "simulated": self.dataset.simulated,
+            "ci_level": CI_LEVEL,
+            "options": self.spec.options(),
+            "cells": [
+                {
+                    "outcome": cr.cell.outcome,
+                    "month": cr.cell.month,
+                    "k": cr.cell.effects.k,
+                    "frequentist": cr.pool.to_dict(),
+                    "metareg": [m.to_dict() for m in cr.metaregs],
+                }
+                for cr in self.cells
+            ],
+            "fits": self.fit_records(),
+            "failed": len(self.failed),
+            "skipped": [
+                {"outcome": s.outcome, "month": s.month, "what": s.what, "reason": s.reason} for s in self.plan.skipped
+            ],
+        }
+
+
+def _param(rec: FitRecord, name: str, field: str) -> float:
+    p = rec.result.parameters
+    return float(p.loc[name, field]) if name in p.index else math.nan

@@ -290,8 +290,30 @@ def load_spec(path: str | Path) -> Spec:
         raise InputError(Problem(f"not valid TOML: {err}", file=file)) from err
     except UnicodeDecodeError as err:
         raise InputError(Problem(f"not UTF-8 text: {err}", file=file)) from err
+    return spec_from_mapping(doc, path=path)
 
-    rd = _Reader(file)
+
+def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) -> Spec:
+    """Check a spec given as a mapping with the TOML file's tables (``{"dataset": {"path":
+    ...}, "bayes": {...}}``), as :func:`load_spec` does for a file.
+
+    Parameters
+    ----------
+    doc : dict
+        The spec's tables.
+    path : str or Path, optional
+        Where the spec notionally lives: relative paths resolve against its folder and
+        its stem names the spec. Default: ``spec.toml`` in the working directory.
+
+    Raises
+    ------
+    InputError
+        Every problem found, each naming the key.
+    """
+    if not isinstance(doc, dict):
+        raise InputError(Problem(f"a spec must be a mapping of tables, not {type(doc).__name__}", column="spec"))
+    path = Path("spec.toml") if path is None else Path(path)
+    rd = _Reader(str(path))
     rd.unknown(doc, "", ("dataset", "analysis", "frequentist", "bayes", "report"))
     base = path.resolve().parent
     kw: dict[str, Any] = {"path": path}

@@ -47,8 +47,13 @@ class ExactModel:
     shown: tuple[np.ndarray, np.ndarray]  # each comparison's observed effect and variance
 
 
-def make_model(yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[str]) -> ExactModel:
+def make_model(
+    yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[str], *, std: Standardised | None = None
+) -> ExactModel:
     """Check the inputs and set up the model: design, coefficient priors, tau's scale.
+
+    The covariates are either ``x`` (as given, with their ``names``; standardised here) or
+    ``std``, covariates already standardised by the caller (then ``x`` is None).
 
     Raises
     ------
@@ -73,9 +78,12 @@ def make_model(yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[st
     ]
     if problems:
         raise InputError(problems)
-    std = None
     d = np.ones((y.size, 1))
-    if x is not None:
+    if std is not None:
+        if x is not None:
+            raise ValueError("give the covariates either as x or as std, not both")
+        d = np.column_stack([d, std.z])
+    elif x is not None:
         x = np.asarray(x, float).reshape(y.size, -1)
         if x.shape[1] != len(names):
             raise ValueError(f"X has {x.shape[1]} columns but {len(names)} names")

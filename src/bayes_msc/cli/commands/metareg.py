@@ -8,17 +8,14 @@ in the output (``excluded``).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 import numpy as np
 
 from bayes_msc.cli.commands.pool import (
-    context,
     excluded,
     grid,
     heading,
     heterogeneity,
-    inputs,
     load_effects,
     num,
     p_eq,
@@ -71,23 +68,10 @@ def format_metareg(res) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``bayes-msc metareg``; print the result; return the exit status."""
-    from bayes_msc.errors import InputError, Problem
-    from bayes_msc.frequentist.rma import rma
+    import bayes_msc as bm
     from bayes_msc.results.serialise import to_json
 
-    table = load_effects(args)
-    terms = list(args.covariate)
-    x, names, kept = table.design(terms)
-    dropped = tuple(table.design_report(terms))
-    if not np.any(kept):
-        raise InputError(
-            Problem("no comparison has a value for every covariate (" + ", ".join(names) + ")", column="--covariate")
-        )
-    data = inputs(table, kept)
-    res = rma(
-        data["yi"], data["vi"], method=args.method, hksj=args.hksj, X=x, names=names, V=data["V"], labels=data["labels"]
-    )
-    res = dataclasses.replace(res, **context(table, dropped))
+    res = bm.metareg(load_effects(args), list(args.covariate), method=args.method, hksj=args.hksj)
     if args.format == "json":
         print(to_json(res.to_dict()), end="")
     else:

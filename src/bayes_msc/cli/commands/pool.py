@@ -9,7 +9,6 @@ the JSON of DESIGN.md. The helpers here are shared with ``bayes-msc metareg``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 from typing import Any
 
@@ -27,14 +26,12 @@ METHOD_NAMES = {
 }
 
 
-def load_effects(args: argparse.Namespace):
-    """Read ``args.data`` and build the effect table of ``args.outcome`` at ``args.month``."""
-    from bayes_msc.data.effects import effect_table
-    from bayes_msc.data.reader import read_dataset
-    from bayes_msc.errors import InputError, Problem
+def load_effects(args: argparse.Namespace) -> Any:
+    """The effect table of ``args.outcome`` at ``args.month`` (:func:`bayes_msc.effect_table`)."""
+    import bayes_msc as bm
 
-    table = effect_table(
-        read_dataset(args.data),
+    return bm.effect_table(
+        args.data,
         args.outcome,
         args.month,
         measure=args.measure,
@@ -43,40 +40,6 @@ def load_effects(args: argparse.Namespace):
         r=args.corr,
         rescale=not args.no_rescale,
     )
-    if table.k == 0:
-        why = "".join(f"\n  {m}" for m in table.missing)
-        raise InputError(
-            Problem(f"no comparison of outcome '{args.outcome}' at month {args.month:g} has data to pool{why}")
-        )
-    return table
-
-
-def inputs(table, kept: np.ndarray | None = None) -> dict[str, Any]:
-    """``yi``, ``vi``, ``labels`` and ``V`` (only when comparisons share an arm) for rma."""
-    keep = np.ones(table.k, dtype=bool) if kept is None else np.asarray(kept, dtype=bool)
-    data = table.data
-    labels = [f"{s}: {c}" for s, c in zip(data["study"], data["comparison"], strict=False)]
-    vcov = np.asarray(table.vcov, dtype=float)[np.ix_(keep, keep)]
-    shared = bool(np.any(vcov != np.diag(np.diag(vcov))))
-    return {
-        "yi": table.yi[keep],
-        "vi": table.vi[keep],
-        "labels": [lab for lab, k in zip(labels, keep, strict=False) if k],
-        "V": vcov if shared else None,
-    }
-
-
-def context(table, excluded: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The fields that say what was pooled, for :func:`dataclasses.replace`."""
-    return {
-        "outcome": table.outcome,
-        "month": table.month,
-        "measure": table.measure,
-        "multiarm": table.multiarm,
-        "dataset": table.dataset,
-        "simulated": table.simulated,
-        "excluded": tuple(table.missing) + tuple(excluded),
-    }
 
 
 def num(x: float, digits: int = 4) -> str:
@@ -218,20 +181,12 @@ def format_pool(res, loo=None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``bayes-msc pool``; print the result; return the exit status."""
-    from bayes_msc.frequentist.rma import leave_one_out, rma
+    import bayes_msc as bm
     from bayes_msc.results.serialise import to_json
 
     table = load_effects(args)
-    data = inputs(table)
-    res = rma(
-        data["yi"], data["vi"], method=args.method, hksj=args.hksj, pi=args.pi, V=data["V"], labels=data["labels"]
-    )
-    res = dataclasses.replace(res, **context(table))
-    loo = None
-    if args.leave_one_out:
-        loo = leave_one_out(
-            data["yi"], data["vi"], method=args.method, hksj=args.hksj, V=data["V"], labels=data["labels"]
-        )
+    res = bm.pool(table, method=args.method, hksj=args.hksj, pi=args.pi)
+    loo = bm.leave1out(table, method=args.method, hksj=args.hksj) if args.leave_one_out else None
     if args.format == "json":
         out = res.to_dict()
         if loo is not None:

@@ -1,0 +1,148 @@
+"""From an effect table to metafor-style results: the one bridge between ``escalc`` and ``rma``.
+
+:func:`pool_effects`, :func:`metareg_effects` and :func:`leave1out_effects` are what the
+Python API (``bm.pool``, ``bm.metareg``, ``bm.leave1out``), the command line and the
+report's workflow call, so that all of them pool the same inputs under the same labels:
+
+- every comparison is labelled ``"<study>: <comparison>"`` (:func:`comparison_labels`),
+  unique within a table even when two trials compare arms of the same names;
+- the comparisons' covariance matrix is passed to :func:`~bayes_msc.frequentist.rma.rma`
+  only when they share an arm (``multiarm="shared"``), else their variances;
+- the result says what was pooled (outcome, month, measure, multi-arm handling, dataset,
+  whether it is simulated) and which comparisons could not enter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bayes_msc.errors import InputError, Problem
+from bayes_msc.results.layout import CI_LEVEL
+
+if TYPE_CHECKING:
+    from bayes_msc.data.effects import EffectTable
+    from bayes_msc.results.frequentist import LeaveOneOutResult, MetaRegResult, PoolResult
+
+
+def comparison_labels(effects: EffectTable) -> list[str]:
+    """``"<study>: <comparison>"`` for every comparison of ``effects``, in table order."""
+    data = effects.data
+    return [f"{s}: {c}" for s, c in zip(data["study"], data["comparison"], strict=True)]
+
+
+def independent(vcov: Any) -> bool:
+    """Whether a covariance matrix of comparisons is diagonal (no shared arms)."""
+    v = np.asarray(vcov, dtype=float)
+    return not np.count_nonzero(v - np.diag(np.diag(v)))
+
+
+def rma_inputs(effects: EffectTable, kept: np.ndarray | None = None) -> dict[str, Any]:
+    """``yi``, ``vi``, ``labels`` and ``V`` of the comparisons selected by ``kept`` (all by
+    default); ``V`` is None unless the selected comparisons share an arm."""
+    keep = np.ones(effects.k, dtype=bool) if kept is None else np.asarray(kept, dtype=bool)
+    vcov = np.asarray(effects.vcov, dtype=float)[np.ix_(keep, keep)]
+    labels = [lab for lab, k in zip(comparison_labels(effects), keep, strict=True) if k]
+    return {
+        "yi": effects.yi[keep],
+        "vi": effects.vi[keep],
+        "labels": labels,
+        "V": None if independent(vcov) else vcov,
+    }
+
+
+def context(effects: EffectTable, excluded: Sequence[str] = ()) -> dict[str, Any]:
+    """The fields of a result that say what was pooled, for :func:`dataclasses.replace`."""
+    return {
+        "outcome": effects.outcome,
+        "month": effects.month,
+        "measure": effects.measure,
+        "multiarm": effects.multiarm,
+        "dataset": effects.dataset,
+        "simulated": effects.simulated,
+        "excluded": tuple(effects.missing) + tuple(excluded),
+    }
+
+
+def require_data(effects: EffectTable) -> None:
+    """An InputError listing what was left out when ``effects`` has no comparison."""
+    if effects.k == 0:
+        why = "".join(f"\n  {m}" for m in effects.missing)
+        raise InputError(
+            Problem(f"no comparison of outcome '{effects.outcome}' at month {effects.month:g} has data to pool{why}")
+        )
+
+
+def pool_effects(
+    effects: EffectTable,
+    method: str = "dl",
+    hksj: bool = False,
+    level: float = CI_LEVEL,
+    pi: str = "z",
+    hksj_truncate: bool = False,
+) -> PoolResult:
+    """Pool every comparison of ``effects`` (metafor ``rma(yi, vi, method=...)``); see
+    :func:`bayes_msc.frequentist.rma.rma` for the options."""
+    from bayes_msc.frequentist.rma import rma
+
+    require_data(effects)
+    res = rma(method=method, hksj=hksj, level=level, pi=pi, hksj_truncate=hksj_truncate, **rma_inputs(effects))
+    return dataclasses.replace(res, **context(effects))  # type: ignore[arg-type]
+
+
+def metareg_effects(
+    effects: EffectTable,
+    covariates: Sequence[str],
+    method: str = "reml",
+    hksj: bool = False,
+    level: float = CI_LEVEL,
+    hksj_truncate: bool = False,
+) -> MetaRegResult:
+    """Meta-regression on covariate terms (metafor ``rma(yi, vi, mods = ~ ...)``);
+    comparisons lacking a term's value are dropped and listed in ``excluded``."""
+    from bayes_msc.frequentist.rma import rma
+
+    require_data(effects)
+    terms = [covariates] if isinstance(covariates, str) else list(covariates)
+    x, names, kept = effects.design(terms)
+    if not kept.any():
+        raise InputError(
+            Problem("no comparison has a value for every covariate: " + ", ".join(names), column="covariates")
+        )
+    res = rma(
+        method=method,
+        hksj=hksj,
+        level=level,
+        X=x,
+        names=names,
+        hksj_truncate=hksj_truncate,
+        **rma_inputs(effects, kept),
+    )
+    return dataclasses.replace(res, **context(effects, effects.design_report(terms)))  # type: ignore[arg-type]
+
+
+def leave1out_effects(
+    effects: EffectTable,
+    method: str = "dl",
+    hksj: bool = False,
+    level: float = CI_LEVEL,
+    hksj_truncate: bool = False,
+) -> LeaveOneOutResult:
+    """Pool the comparisons without each one in turn (metafor ``leave1out``)."""
+    from bayes_msc.frequentist.rma import leave_one_out
+
+    require_data(effects)
+    inputs = rma_inputs(effects)
+    return leave_one_out(
+        inputs["yi"],
+        inputs["vi"],
+        method=method,
+        hksj=hksj,
+        level=level,
+        labels=inputs["labels"],
+        V=inputs["V"],
+        hksj_truncate=hksj_truncate,
+    )
