@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -90,8 +91,8 @@ def compare_priors(
     from bayes_msc.priors import bundled_prior_sets, load_prior_sets
 
     if not priors:
-        sets = bundled_prior_sets() if priors_path is None else load_prior_sets(priors_path)
-        priors = list(sets.values())
+        available = bundled_prior_sets() if priors_path is None else load_prior_sets(Path(priors_path))
+        priors = list(available.values())
     names = [p if isinstance(p, str) else getattr(p, "name", None) or p.get("name", "custom") for p in priors]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -102,7 +103,7 @@ def compare_priors(
     from bayes_msc.priors import as_prior_set
 
     model = model_of(data, model)
-    sets = [as_prior_set(p, priors_path) for p in priors]
+    sets = [as_prior_set(p, None if priors_path is None else Path(priors_path)) for p in priors]
     results = [
         fit(
             data,

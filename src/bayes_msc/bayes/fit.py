@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -215,7 +216,7 @@ def fit(
         save_folder(save)  # before any work: a bad target must not waste the fit
     from bayes_msc.priors import as_prior_set
 
-    prior = as_prior_set(prior, priors_path)
+    prior = as_prior_set(prior, None if priors_path is None else Path(priors_path))
     model = model_of(data, model)
     prepared = prepare(data, model, covariates)
     from bayes_msc.data.effects import EffectTable
@@ -224,7 +225,7 @@ def fit(
     measure, multiarm = (data.measure, data.multiarm) if isinstance(data, EffectTable) else ("md", "shared")
     resolved = resolve_priors(prior, prepared, measure)
     notes = _notes(data, prepared, model)
-    label = {
+    label: dict[str, Any] = {
         "outcome": data.outcome,
         "month": data.month,
         "dataset": data.dataset,

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -24,7 +25,7 @@ EXIT_DIAGNOSTICS = 3
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as ``bayes-msc: error: ...`` with status 2."""
 
-    def error(self, message: str) -> None:  # pragma: no cover - argparse plumbing
+    def error(self, message: str) -> NoReturn:  # pragma: no cover - argparse plumbing
         self.print_usage(sys.stderr)
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 

@@ -89,8 +89,11 @@ def pool_effects(
     from bayes_msc.frequentist.rma import rma
 
     require_data(effects)
+    from bayes_msc.results.frequentist import PoolResult
+
     res = rma(method=method, hksj=hksj, level=level, pi=pi, hksj_truncate=hksj_truncate, **rma_inputs(effects))
-    return dataclasses.replace(res, **context(effects))  # type: ignore[arg-type]
+    assert isinstance(res, PoolResult)  # rma without covariates pools
+    return dataclasses.replace(res, **context(effects))
 
 
 def metareg_effects(
@@ -104,6 +107,7 @@ def metareg_effects(
     """Meta-regression on covariate terms (metafor ``rma(yi, vi, mods = ~ ...)``);
     comparisons lacking a term's value are dropped and listed in ``excluded``."""
     from bayes_msc.frequentist.rma import rma
+    from bayes_msc.results.frequentist import MetaRegResult
 
     require_data(effects)
     terms = [covariates] if isinstance(covariates, str) else list(covariates)
@@ -121,7 +125,8 @@ def metareg_effects(
         hksj_truncate=hksj_truncate,
         **rma_inputs(effects, kept),
     )
-    return dataclasses.replace(res, **context(effects, effects.design_report(terms)))  # type: ignore[arg-type]
+    assert isinstance(res, MetaRegResult)  # rma with covariates is a meta-regression
+    return dataclasses.replace(res, **context(effects, effects.design_report(terms)))
 
 
 def leave1out_effects(

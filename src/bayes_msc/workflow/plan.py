@@ -190,19 +190,18 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
     skipped: list[Skip] = []
     for outcome in spec.outcomes or outcomes:
         rows = summary[summary["outcome"] == outcome]
-        for rec in rows[rows["month"].isna()].itertuples(index=False):
+        records: list[dict[str, Any]] = [{str(k): v for k, v in r.items()} for r in rows.to_dict(orient="records")]
+        for whole in (r for r in records if math.isnan(r["month"])):
             skipped.append(
                 Skip(
                     outcome,
                     None,
                     "all analyses",
-                    f"contrasts over the whole follow-up without a month ({rec.contrasts}) "
+                    f"contrasts over the whole follow-up without a month ({rec['contrasts']}) "
                     "cannot enter a per-month analysis",
                 )
             )
-        present = {
-            float(m): r for m, r in zip(rows["month"], rows.itertuples(index=False), strict=False) if not math.isnan(m)
-        }
+        present = {float(r["month"]): r for r in records if not math.isnan(r["month"])}
         # "all": every follow-up month the dataset mentions, so that cells whose values
         # are all declared missing are listed as such rather than silently left out.
         months = spec.months if spec.months is not None else tuple(m for m in sorted(present) if m > 0)
@@ -212,10 +211,10 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 skipped.append(Skip(outcome, month, "all analyses", "the dataset has no rows for this cell"))
                 continue
             et = None
-            if rec.n_studies + rec.n_contrasts > 0:  # otherwise no effect table can have rows
+            if rec["n_studies"] + rec["n_contrasts"] > 0:  # otherwise no effect table can have rows
                 et = effect_table(ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale)
             if et is None or et.k == 0:
-                why = f"declared missing for {rec.missing}" if rec.n_missing else "no usable comparison"
+                why = f"declared missing for {rec['missing']}" if rec["n_missing"] else "no usable comparison"
                 skipped.append(Skip(outcome, month, "all analyses", f"no data: {why}"))
                 continue
             needs_arm = "arm" in spec.models and _matches(spec.model_cells.get("arm"), outcome, month)

@@ -107,8 +107,6 @@ class RunResults:
         rows = []
         for rec in self.fits:
             r = rec.result
-            mu = r.parameters.loc["mu"] if "mu" in r.parameters.index else None
-            tau = r.parameters.loc["tau"] if "tau" in r.parameters.index else None
             rows.append(
                 {
                     "outcome": rec.task.outcome,
@@ -118,10 +116,10 @@ class RunResults:
                     "covariates": ", ".join(rec.task.covariates),
                     "engine": r.engine,
                     "k": r.k,
-                    "mu_mean": math.nan if mu is None else float(mu["mean"]),
-                    "mu_low": math.nan if mu is None else float(mu["eti_low"]),
-                    "mu_high": math.nan if mu is None else float(mu["eti_high"]),
-                    "tau_median": math.nan if tau is None else float(tau["median"]),
+                    "mu_mean": _param(rec, "mu", "mean"),
+                    "mu_low": _param(rec, "mu", "eti_low"),
+                    "mu_high": _param(rec, "mu", "eti_high"),
+                    "tau_median": _param(rec, "tau", "median"),
                     "verdict": str(r.verdict),
                 }
             )
@@ -185,4 +183,4 @@ class RunResults:
 
 def _param(rec: FitRecord, name: str, field: str) -> float:
     p = rec.result.parameters
-    return float(p.loc[name, field]) if name in p.index else math.nan
+    return float(p[field].to_numpy(dtype=float)[list(p.index).index(name)]) if name in p.index else math.nan

@@ -51,7 +51,7 @@ def as_spec(spec: Spec | str | os.PathLike[str] | dict[str, Any]) -> Spec:
     if isinstance(spec, dict):
         return spec_from_mapping(spec)
     if isinstance(spec, (str, os.PathLike)):
-        return load_spec(spec)
+        return load_spec(Path(spec))
     raise InputError(
         Problem(
             f"spec must be a Spec, a path to a spec file or a dict of its tables, not {type(spec).__name__}",
@@ -81,11 +81,13 @@ def _frequentist(spec: Spec, plan: Plan, cell: Cell) -> CellResult:
     from bayes_msc.frequentist.pooling import leave1out_effects, metareg_effects, pool_effects
 
     et = cell.effects
-    options = {"method": spec.method, "hksj": spec.hksj}
-    pool = pool_effects(et, pi=spec.pi, **options)
-    loo = leave1out_effects(et, **options) if (cell.outcome, cell.month) in plan.loo else None
+    method, hksj = spec.method, spec.hksj
+    pool = pool_effects(et, method, hksj, pi=spec.pi)
+    loo = leave1out_effects(et, method, hksj) if (cell.outcome, cell.month) in plan.loo else None
     metaregs = tuple(
-        metareg_effects(et, terms, **options) for o, m, terms in plan.metaregs if (o, m) == (cell.outcome, cell.month)
+        metareg_effects(et, terms, method, hksj)
+        for o, m, terms in plan.metaregs
+        if (o, m) == (cell.outcome, cell.month)
     )
     return CellResult(cell, pool, loo, metaregs)
 

@@ -62,13 +62,13 @@ prior sets, before any work starts.
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.workflow.toml_reader import KeyReader
 
 MODELS = ("re", "arm")
 ENGINES = ("mcmc", "exact", "auto")
@@ -146,103 +146,8 @@ class Spec:
         }
 
 
-# --- small typed readers; each appends a Problem instead of raising, so that one
-# --- run of load_spec reports every mistake in the file at once.
-
-
-class _Reader:
-    def __init__(self, file: str):
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def bad(self, key: str, message: str) -> None:
-        self.problems.append(Problem(message, file=self.file, column=key))
-
-    def table(self, doc: dict, name: str, allowed: tuple[str, ...], required: bool = False) -> dict:
-        value = doc.get(name)
-        if value is None:
-            if required:
-                self.bad(name, f"the [{name}] table is required")
-            return {}
-        if not isinstance(value, dict):
-            self.bad(name, f"'{name}' must be a table ([{name}])")
-            return {}
-        self.unknown(value, name, allowed)
-        return value
-
-    def unknown(self, table: dict, where: str, allowed: tuple[str, ...]) -> None:
-        for key in table:
-            if key not in allowed:
-                self.bad(
-                    f"{where}.{key}" if where else key,
-                    f"unknown key '{key}'" + (f" in [{where}]" if where else "") + f"; allowed: {', '.join(allowed)}",
-                )
-
-    def choice(self, t: dict, where: str, key: str, choices: tuple[str, ...], default: str) -> str:
-        value = t.get(key, default)
-        if not isinstance(value, str) or value not in choices:
-            self.bad(f"{where}.{key}", f"must be one of {', '.join(choices)} (got {value!r})")
-            return default
-        return value
-
-    def boolean(self, t: dict, where: str, key: str, default: bool) -> bool:
-        value = t.get(key, default)
-        if not isinstance(value, bool):
-            self.bad(f"{where}.{key}", f"must be true or false (got {value!r})")
-            return default
-        return value
-
-    def integer(self, t: dict, where: str, key: str, default: int, minimum: int) -> int:
-        value = t.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.bad(f"{where}.{key}", f"must be a whole number >= {minimum} (got {value!r})")
-            return default
-        return value
-
-    def number(self, value: Any, key: str) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            self.bad(key, f"must be a finite number (got {value!r})")
-            return None
-        return float(value)
-
-    def text(self, value: Any, key: str) -> str | None:
-        if not isinstance(value, str) or not value.strip():
-            self.bad(key, f"must be a non-empty text (got {value!r})")
-            return None
-        return value
-
-    def texts(self, value: Any, key: str, choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
-        if not isinstance(value, list) or not value:
-            self.bad(key, f"must be a non-empty list of names (got {value!r})")
-            return ()
-        out = []
-        for item in value:
-            name = self.text(item, key)
-            if name is None:
-                continue
-            if choices is not None and name not in choices:
-                self.bad(key, f"'{name}' is not one of {', '.join(choices)}")
-            elif name in out:
-                self.bad(key, f"'{name}' is listed twice")
-            else:
-                out.append(name)
-        return tuple(out)
-
-    def months(self, value: Any, key: str) -> tuple[float, ...]:
-        if not isinstance(value, list) or not value:
-            self.bad(key, f'must be "all" or a non-empty list of months (got {value!r})')
-            return ()
-        out = [m for m in (self.number(v, key) for v in value) if m is not None]
-        for m in out:
-            if m < 0:
-                self.bad(key, f"a month must be >= 0 (got {m:g})")
-        return tuple(sorted(set(out)))
-
-    def all_or(self, value: Any, key: str, read) -> Any:
-        """``"all"`` (returns None) or whatever ``read(value, key)`` accepts."""
-        if value == "all":
-            return None
-        return read(value, key)
+class _Reader(KeyReader):
+    """The spec's reader: typed keys plus cell lists."""
 
     def cells(self, value: Any, key: str) -> tuple[CellSelector, ...]:
         if not isinstance(value, list) or not value:

@@ -98,7 +98,7 @@ def fit_mcmc(
         ]
         notes.append(f"parameterisation used: {best.parameterisation}")
     longer = _longer_draws(best, draws) if parameterisation == "auto" else None
-    if longer is not None:
+    if longer is not None and best.parameterisation is not None:
         # The chains mix (no divergences, R-hat fine) but too slowly for the ESS rule: more
         # draws of the same form, not a different model, is the remedy.
         raw = sample(
@@ -128,7 +128,7 @@ def pilot_centred(inputs: ModelInputs) -> tuple[bool, str]:
     k, p = inputs.k, inputs.p
     if k <= p + 1:
         return False, f"non-centred: {k} comparison(s) are too few for a pilot tau"
-    v = inputs.vcov if inputs.kind == "re" else np.diag(inputs.vi)
+    v = inputs.vcov if inputs.kind == "re" and inputs.vcov is not None else np.diag(inputs.vi)
     x = np.column_stack([np.ones(k), inputs.z])
     est = estimate_tau2(inputs.yi, v, x, "dl")
     # one standard error below the estimate: with few studies tau may well be small, where
