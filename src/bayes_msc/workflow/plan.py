@@ -197,7 +197,7 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                     outcome,
                     None,
                     "all analyses",
-                    f"contrasts over the whole follow-up without a month ({rec['contrasts']}) "
+                    f"contrasts over the whole follow-up without a month ({whole['contrasts']}) "
                     "cannot enter a per-month analysis",
                 )
             )
