@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from bayes_msc.cli.commands.fit import EXIT_DIAGNOSTICS, banner, ci_prob, fmt, grid, load_data
+from bayes_msc.cli.options import bayes_options, cell_options, effects_options
 
 
 def table_text(comparison: Any) -> str:
@@ -107,3 +108,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"bayes-msc compare-priors: diagnostics failed for prior set(s): {', '.join(failed)}", file=sys.stderr)
         return EXIT_DIAGNOSTICS
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc compare-priors`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("compare-priors", help="fit several prior sets side by side")
+    p.add_argument("data", metavar="DATA")
+    cell_options(p)
+    effects_options(p)
+    p.add_argument("--model", choices=["re", "arm"], default="re")
+    p.add_argument("--prior", action="append", default=[], metavar="NAME", help="prior-set name (default: all)")
+    p.add_argument("--covariate", action="append", default=[], metavar="NAME")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mcmc", "exact"],
+        default="auto",
+        help="auto (default): exact quadrature where it gives the posterior, else MCMC",
+    )
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    bayes_options(p)
+    p.set_defaults(run=run)

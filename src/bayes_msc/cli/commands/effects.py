@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+from typing import Any
 
-import numpy as np
-import pandas as pd
+from bayes_msc.cli.options import cell_options, effects_options
 
 TABLE_COLUMNS: tuple[str, ...] = ("study", "comparison", "yi", "vi", "se", "n_treatment", "n_control", "source_kind")
 
@@ -43,6 +43,8 @@ def csv_text(table) -> str:
 
 def table_text(table) -> str:
     """Human-readable table: banner, options, comparisons, left out, notes."""
+    import numpy as np
+
     lines = ["SIMULATED DATA"] if table.simulated else []
     lines.append(
         f"dataset: {table.dataset}  outcome: {table.outcome}  month: {table.month:g}  "
@@ -66,6 +68,8 @@ def table_text(table) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Build the effect table for the command-line options and print it."""
+    import pandas as pd
+
     from bayes_msc.data.effects import effect_table
     from bayes_msc.data.reader import read_dataset
     from bayes_msc.results.serialise import to_json
@@ -90,3 +94,13 @@ def run(args: argparse.Namespace) -> int:
             text = table_text(table)
     sys.stdout.write(text)
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc effects`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("effects", help="effect-size table (yi, vi) of one outcome and month")
+    p.add_argument("data", metavar="DATA")
+    cell_options(p)
+    effects_options(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(run=run)

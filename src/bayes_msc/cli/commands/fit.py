@@ -15,6 +15,8 @@ import math
 import sys
 from typing import Any
 
+from bayes_msc.cli.options import bayes_options, cell_options, effects_options
+
 EXIT_DIAGNOSTICS = 3
 _COLUMNS = ("mean", "sd", "median", "eti_low", "eti_high", "hdi_low", "hdi_high", "ess_bulk", "ess_tail", "r_hat")
 
@@ -158,3 +160,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"bayes-msc fit: the posterior failed its diagnostics ({result.verdict})", file=sys.stderr)
         return EXIT_DIAGNOSTICS
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc fit`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("fit", help="Bayesian random-effects model")
+    p.add_argument("data", metavar="DATA")
+    cell_options(p)
+    effects_options(p)
+    p.add_argument(
+        "--model", choices=["re", "arm"], default="re", help="contrast-level (re, default) or arm-level (arm) model"
+    )
+    p.add_argument("--prior", default="weakly_informative", help="prior-set name")
+    p.add_argument("--covariate", action="append", default=[], metavar="NAME")
+    p.add_argument(
+        "--engine",
+        choices=["auto", "mcmc", "exact"],
+        default="auto",
+        help="auto (default): exact quadrature where it gives the model's posterior, else MCMC",
+    )
+    p.add_argument("--parameterisation", choices=["auto", "centred", "noncentred"], default="auto")
+    p.add_argument("--save", metavar="FILE.nc")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    bayes_options(p)
+    p.set_defaults(run=run)

@@ -8,8 +8,7 @@ in the output (``excluded``).
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
+from typing import Any
 
 from bayes_msc.cli.commands.pool import (
     excluded,
@@ -21,10 +20,13 @@ from bayes_msc.cli.commands.pool import (
     p_eq,
     pval,
 )
+from bayes_msc.cli.options import cell_options, effects_options
 
 
 def format_metareg(res) -> str:
     """A readable, metafor-like print of a :class:`MetaRegResult`."""
+    import numpy as np
+
     model = "Fixed-effects with moderators model" if res.method == "fe" else "Mixed-effects model"
     est = f"; tau^2 estimator: {res.method.upper()}" if res.method != "fe" else ""
     lines = heading(res) + [f"{model} (k = {res.k}{est})", ""] + heterogeneity(res, residual=True)
@@ -77,3 +79,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_metareg(res), end="")
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc metareg`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("metareg", help="frequentist meta-regression")
+    p.add_argument("data", metavar="DATA")
+    cell_options(p)
+    effects_options(p)
+    p.add_argument(
+        "--covariate",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="covariate column, or a transform such as log10(dose_million); repeatable",
+    )
+    p.add_argument("--method", choices=["dl", "reml", "fe"], default="reml")
+    p.add_argument("--hksj", action="store_true")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(run=run)

@@ -12,7 +12,7 @@ import argparse
 import math
 from typing import Any
 
-import numpy as np
+from bayes_msc.cli.options import cell_options, effects_options
 
 METHOD_NAMES = {
     "fe": "fixed effect (inverse variance)",
@@ -122,6 +122,8 @@ def excluded(res) -> list[str]:
 
 def format_pool(res, loo=None) -> str:
     """A readable, metafor-like print of a :class:`PoolResult` (and leave-one-out table)."""
+    import numpy as np
+
     model = "Fixed-effect model" if res.method == "fe" else "Random-effects model"
     est = f"; tau^2 estimator: {res.method.upper()}" if res.method != "fe" else ""
     lines = (
@@ -195,3 +197,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_pool(res, loo), end="")
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc pool`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("pool", help="frequentist random-effects pooling")
+    p.add_argument("data", metavar="DATA")
+    cell_options(p)
+    effects_options(p)
+    p.add_argument(
+        "--method",
+        choices=["fe", "dl", "reml", "pm", "paper"],
+        default="dl",
+        help="fe, dl (default), reml, pm; 'paper' = RE(DL) if I2 > 50%% or P_Q < 0.1, else FE",
+    )
+    p.add_argument("--hksj", action="store_true", help="Knapp-Hartung (HKSJ) adjustment")
+    p.add_argument("--pi", choices=["z", "t"], default="z", help="prediction interval: z (metafor) or t with k-2 df")
+    p.add_argument("--leave-one-out", action="store_true", help="add the leave-one-out table")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(run=run)

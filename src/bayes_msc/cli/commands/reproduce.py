@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import math
 import textwrap
+from typing import TYPE_CHECKING, Any
 
 from bayes_msc.cli.commands.pool import grid
-from bayes_msc.studies.qu_sun_2021.results import Reproduction, Table2, p_text
 
 WIDTH = 100
+
+if TYPE_CHECKING:
+    from bayes_msc.studies.qu_sun_2021.results import Reproduction, Table2
 
 
 def _num(x: float | None) -> str:
@@ -69,6 +72,8 @@ def _heading(rep: Reproduction) -> list[str]:
 
 
 def _rows(rep: Reproduction) -> list[str]:
+    from bayes_msc.studies.qu_sun_2021.results import p_text
+
     header = [
         "#",
         "outcome",
@@ -111,6 +116,8 @@ def _rows(rep: Reproduction) -> list[str]:
 
 
 def _table2(reg: Table2) -> list[str]:
+    from bayes_msc.studies.qu_sun_2021.results import p_text
+
     how = f"{reg.method.upper()}{', Knapp-Hartung t tests' if reg.hksj else ', z tests'}"
     lines = ["", f"Meta-regression: the paper's Table 2 design on {reg.outcome} ({how}; slopes per unit)"]
     for note in reg.notes:
@@ -226,3 +233,32 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_reproduction(rep), end="")
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc reproduce`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("reproduce", help="the publication's pooled results beside this package's")
+    p.add_argument("data", metavar="DATA")
+    p.add_argument(
+        "--multiarm",
+        choices=["split", "shared"],
+        default="split",
+        help="shared arms in the computed pooling (the paper's double counting is always shown beside it)",
+    )
+    p.add_argument("--no-rescale", action="store_true", help="keep native scales")
+    p.add_argument(
+        "--trials",
+        choices=["published", "all"],
+        default="published",
+        help="pool only the trials the paper pooled (default) or every trial with data",
+    )
+    p.add_argument(
+        "--tolerance", type=float, default=0.05, help="agreement: fraction of the published CI width (default 0.05)"
+    )
+    p.add_argument(
+        "--published",
+        metavar="DIR",
+        help="take published_pooled.csv / published_metareg.csv from another dataset folder",
+    )
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(run=run)

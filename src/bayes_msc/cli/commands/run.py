@@ -15,6 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 EXIT_DIAGNOSTICS = 3
 
@@ -36,3 +37,13 @@ def run(args: argparse.Namespace) -> int:
     failed = len(res.failed)
     print(f"report: {out / 'index.html'} ({len(res.fits)} Bayesian fits, {failed} failed their diagnostics verdict)")
     return EXIT_DIAGNOSTICS if args.strict and failed else 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc run`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("run", help="run a whole analysis spec and write the report")
+    p.add_argument("spec", metavar="SPEC.toml")
+    p.add_argument("--out", metavar="DIR", default=None)
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(run=run)

@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,3 +278,13 @@ def run(args: argparse.Namespace) -> int:
         f"{len(filled)} arms, seed {seed}) to {out}"
     )
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc simulate`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("simulate", help="simulate outcomes.csv for a design from stated parameters")
+    p.add_argument("design", metavar="DESIGN", help="folder with arms.csv (and studies.csv)")
+    p.add_argument("--params", metavar="PARAMS.toml", required=True, help="true parameters")
+    p.add_argument("--out", metavar="DIR", required=True, help="output dataset folder (name must contain 'simulated')")
+    p.add_argument("--seed", type=int, default=None, help="overrides the seed in PARAMS.toml")
+    p.set_defaults(run=run)

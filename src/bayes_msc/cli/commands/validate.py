@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING, Any
 
-from bayes_msc.data.dataset import Dataset
-from bayes_msc.data.reader import cell_summary, covariate_columns, read_dataset
+if TYPE_CHECKING:
+    from bayes_msc.data.dataset import Dataset
 
 
 def _month(value: float) -> str:
@@ -38,6 +39,8 @@ def summary_lines(ds: Dataset) -> list[str]:
         outcome x month cells with the studies that give data, declare it missing or
         report a contrast.
     """
+    from bayes_msc.data.reader import cell_summary, covariate_columns
+
     arms = ds.arms
     lines = [f"Dataset {ds.name}" + ("  [SIMULATED data]" if ds.simulated else "") + ": valid"]
     lines.append(
@@ -98,6 +101,15 @@ def run(args: argparse.Namespace) -> int:
         0. Bad input raises :class:`~bayes_msc.errors.InputError` (every problem
         found), which the command line prints before exiting with status 2.
     """
+    from bayes_msc.data.reader import read_dataset
+
     ds = read_dataset(args.data)
     print("\n".join(summary_lines(ds)))
     return 0
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``bayes-msc validate`` and its options to the subcommands ``sub``."""
+    p = sub.add_parser("validate", help="check a dataset folder and summarise it")
+    p.add_argument("data", metavar="DATA")
+    p.set_defaults(run=run)
