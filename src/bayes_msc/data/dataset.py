@@ -22,6 +22,12 @@ whose frames are validated and normalised:
 ``contrasts`` / ``studies`` / ``published``
     Optional files, ``None`` when absent. ``published`` is ``published_pooled.csv``:
     pooled results a publication reports (used by ``bayes-msc reproduce``).
+``simulated``, ``title``, ``description``
+    From the folder's ``dataset.toml`` (:mod:`bayes_msc.data.metadata`); without one,
+    ``simulated`` is True when the folder's name contains ``simulated`` (a fallback that
+    ``notes`` warns about).
+``notes``
+    Warnings about the dataset that are not errors (one sentence each).
 """
 
 from __future__ import annotations
@@ -122,6 +128,9 @@ class Dataset:
     contrasts: pd.DataFrame | None = None
     published: pd.DataFrame | None = None
     simulated: bool = False
+    title: str | None = None
+    description: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:

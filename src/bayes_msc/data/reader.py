@@ -3,8 +3,9 @@
 :func:`read_dataset` reads every file to its cells with :mod:`bayes_msc.data.csvfile`
 (UTF-8, with or without BOM; any line ends; quoted fields; blank lines skipped while row
 numbers stay those a spreadsheet shows), checks them with the schemas of
-:mod:`bayes_msc.data.schema` and the rules of :mod:`bayes_msc.data.rules`, collects
-every problem of every file and raises them together as one
+:mod:`bayes_msc.data.schema` and the rules of :mod:`bayes_msc.data.rules`, reads
+``dataset.toml`` with :mod:`bayes_msc.data.metadata`, collects every problem of every
+file and raises them together as one
 :class:`~bayes_msc.errors.InputError`, or returns the normalised
 :class:`~bayes_msc.data.dataset.Dataset`. :func:`covariate_columns` and
 :func:`cell_summary` describe a dataset.
@@ -33,6 +34,7 @@ from bayes_msc.data.dataset import (
     Dataset,
     FileSpec,
 )
+from bayes_msc.data.metadata import read_metadata
 from bayes_msc.errors import InputError, Problem
 
 
@@ -208,14 +210,16 @@ def read_dataset(path: str | Path) -> Dataset:
     ----------
     path : str or Path
         Folder holding ``arms.csv`` and ``outcomes.csv`` and optionally ``studies.csv``,
-        ``contrasts.csv`` and ``published_pooled.csv``.
+        ``contrasts.csv``, ``published_pooled.csv`` and ``dataset.toml``.
 
     Returns
     -------
     Dataset
         Validated frames in the normalised form described in
-        :mod:`bayes_msc.data.dataset`; ``simulated`` is True when the folder's name
-        contains ``simulated``.
+        :mod:`bayes_msc.data.dataset`; ``simulated``, ``title`` and ``description`` from
+        the folder's ``dataset.toml`` (:func:`~bayes_msc.data.metadata.read_metadata`:
+        without one, a folder name containing ``simulated`` marks simulated data, with a
+        warning in ``notes``).
 
     Raises
     ------
@@ -231,6 +235,7 @@ def read_dataset(path: str | Path) -> Dataset:
             Problem(f"'{path}' is a file; a dataset folder (holding arms.csv and outcomes.csv) is expected")
         )
     problems: list[Problem] = []
+    about = read_metadata(folder, problems)
     tables = {spec.name: _load(folder, spec, problems) for spec in SPECS}
     extra = rules.context_rules(tables)
     problems += _overlap_problems(tables[ARMS.name], tables[STUDIES.name])
@@ -267,7 +272,10 @@ def read_dataset(path: str | Path) -> Dataset:
         studies=frames[STUDIES.name],
         contrasts=_normalise_contrasts(frames[CONTRASTS.name]),
         published=_normalise_published(frames[PUBLISHED.name]),
-        simulated="simulated" in folder.resolve().name.lower(),
+        simulated=about.simulated,
+        title=about.title,
+        description=about.description,
+        notes=about.notes,
     )
 
 
