@@ -294,7 +294,7 @@ def test_shipped_simulated_folder_is_what_the_command_makes(tmp_path):
     args = ["simulate", str(REAL), "--params", str(SHIPPED / "simulation_params.toml"), "--out", str(out)]
     assert main(args) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
-    for name in ("arms.csv", "studies.csv", "outcomes.csv", "simulation_params.toml"):
+    for name in ("arms.csv", "studies.csv", "outcomes.csv", "simulation_params.toml", "dataset.toml"):
         assert (out / name).read_bytes() == (SHIPPED / name).read_bytes(), name
     first = (out / "outcomes.csv").read_bytes()
     assert main(args) == 0  # replaces its own earlier output, identically

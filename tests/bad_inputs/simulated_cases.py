@@ -154,6 +154,9 @@ CASES: tuple[Case, ...] = (
     Case("reserved_name", (sub(A, "control_type", "female_pct"),), ((A, 1, "female_pct", "from female and male"),)),
     Case("reserved_underscore", (sub(OUT, "source", "_note"),), ((OUT, 1, "_note", "'_' are reserved"),)),
     Case("reserved_stat_group", (sub(OUT, "source", "stat_group"),), ((OUT, 1, "stat_group", "derives this column"),)),
+    # Used to crash the reader (a TypeError): the header's '_row' clashed with the frame's own.
+    Case("reserved_row", (sub(OUT, "source", "_row"),), ((OUT, 1, "_row", "from the spreadsheet row"),)),
+    Case("reserved_row_arms", (sub(A, "control_type", "_row"),), ((A, 1, "_row", "'_' are reserved"),)),
     Case(
         "contrasts_missing_estimate",
         (sub(C, "estimate,", "est,"),),

@@ -1,10 +1,21 @@
 """One dataset file from its bytes to its cells.
 
-:func:`read_text` checks that a file is UTF-8 CSV text, :func:`parse` splits it into
-records and cells (blank lines skipped while row numbers stay those a spreadsheet shows)
-and checks the header, and :func:`numbers` converts the numeric columns. Each reports
-what is wrong as :class:`~bayes_msc.errors.Problem` objects naming the file, row and
-column; :mod:`bayes_msc.data.reader` gathers them for a whole folder.
+:func:`read_text` checks that a file is UTF-8 CSV text (what a spreadsheet saves: with or
+without BOM; a workbook, UTF-16, binary or empty file is reported as such), :func:`parse`
+splits it into records with the standard library's ``csv`` reader in strict mode and puts
+them in one numpy grid and a DataFrame (blank lines skipped while row numbers stay those
+a spreadsheet shows; rows of the wrong width reported), and checks the header;
+:func:`numbers` converts the numeric columns and :func:`cell_rules` states the rules of
+single cells. Each reports what is wrong as :class:`~bayes_msc.errors.Problem` objects
+naming the file, row and column; :mod:`bayes_msc.data.reader` gathers them for a whole
+folder.
+
+Why not ``pd.read_csv(dtype=str, keep_default_na=False)`` (pandas 3.1): its C parser
+reads a stray quote silently (``"ctl"x`` as ``ctlx``), pads a short row with empty cells
+(a missing comma goes unseen) and stops at the first long row; its Python parser is the
+``csv`` module in strict mode, but drops a blank line after the header (the rows below
+get the wrong numbers) and words its errors its own way. The ``csv`` reader gives every
+record as written, so each problem names its spreadsheet row.
 """
 
 from __future__ import annotations
@@ -13,12 +24,14 @@ import csv
 import difflib
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data.schema import ARMS, KL_COLUMNS, OUTCOMES, STUDIES, FileSpec
+from bayes_msc.data.dataset import ARMS, CONTRASTS, KL_COLUMNS, OUTCOMES, STUDIES, FileSpec
+from bayes_msc.data.schema import MESSAGES, RowRule, describe_each, render
 from bayes_msc.errors import Problem
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "bars"}
@@ -193,31 +206,36 @@ def parse(text: str, spec: FileSpec, problems: list[Problem]) -> pd.DataFrame | 
         looks = f" (it looks separated by {seen[0]})" if seen else ""
         problems.append(Problem(f"the header has one column, '{header[0]}': is it comma-separated?{looks}", name, 1))
         return None
-    width, rows, index = len(header), [], []
-    for i, rec in enumerate(records[1:], start=2):  # i: spreadsheet row of the record
-        cells = [c.strip() or None for c in rec]  # None: an empty cell
-        if not any(cells):
-            continue  # blank line: skipped, row numbers keep counting
-        if (len(cells) != width and any(cells[width:])) or len(cells) < width:
-            hint = "a comma inside an unquoted text cell? quote it" if len(cells) > width else "a missing comma?"
-            problems.append(Problem(f"has {len(cells)} cells but the header has {width} columns ({hint})", name, i))
-            continue
-        rows.append(cells[:width])
-        index.append(i - 2)
-    grid = np.array(rows, dtype=object).reshape(len(rows), width)
-    unnamed = [j for j, h in enumerate(header) if not h]
-    for j in unnamed:
-        if any(c is not None for c in grid[:, j]):
+    body = records[1:]
+    width = len(header)
+    sizes = np.array([len(r) for r in body], dtype=int)
+    wide = max(width, int(sizes.max(initial=0)))
+    # One (rows x cells) grid of stripped text, short records padded with empty cells.
+    grid = np.array([[c.strip() for c in r] + [""] * (wide - len(r)) for r in body], dtype=object)
+    grid = grid.reshape(len(body), wide)
+    filled = grid != ""
+    blank = ~filled.any(axis=1)  # a blank line: skipped, row numbers keep counting
+    ragged = ~blank & ((sizes < width) | filled[:, width:].any(axis=1))  # extra cells may be empty
+    for i in np.flatnonzero(ragged):
+        hint = "a comma inside an unquoted text cell? quote it" if sizes[i] > width else "a missing comma?"
+        problems.append(Problem(f"has {sizes[i]} cells but the header has {width} columns ({hint})", name, int(i) + 2))
+    keep = np.flatnonzero(~blank & ~ragged)
+    cells = grid[keep, :width]
+    cells[cells == ""] = None  # an empty cell
+    for j, h in enumerate(header):
+        if not h and filled[keep, j].any():
             problems.append(Problem(f"column {j + 1} has values but no name in the header", name, 1))
-    kept = [j for j in range(width) if j not in unnamed]
-    names = [header[j] for j in kept]
+    named = [j for j, h in enumerate(header) if h]
+    names = [header[j] for j in named]
     problems.extend(_header_problems(spec, names, name))
     if len(set(names)) < len(names):
         return None
+    # '_row' is reserved (reported above); the frame's own _row is the spreadsheet row.
+    kept = [j for j in named if header[j] != "_row"]
     text_df = pd.DataFrame(
-        grid[:, kept] if unnamed else grid, columns=pd.Index(names), index=pd.Index(index, dtype="int64"), dtype=object
+        cells[:, kept], columns=pd.Index([header[j] for j in kept]), index=pd.Index(keep, dtype="int64"), dtype=object
     )
-    text_df["_row"] = text_df.index + 2
+    text_df["_row"] = keep + 2
     return text_df
 
 
@@ -247,23 +265,57 @@ def numbers(spec: FileSpec, text_df: pd.DataFrame) -> dict[str, np.ndarray]:
         Column name -> float values in file order (NaN: empty, not a number, or not
         finite), in the order of the columns.
     """
-    out = {}
-    for col in text_df.columns[:-1]:  # _row is last
-        if col in spec.known and col not in spec.numeric:
-            continue
-        values = np.full(len(text_df), np.nan)
-        given = looks = 0
-        # A loop over the cells: these files are small, and pandas' string methods cost more.
-        for i, cell in enumerate(text_df[col].to_numpy(object)):
-            if cell is None:
-                continue
-            given += 1
-            if _NUMBER.fullmatch(cell):
-                values[i] = float(cell)
-                looks += 1
-            elif _NON_FINITE.fullmatch(cell):
-                looks += 1
-        if col in spec.numeric or not given or looks / given >= 0.5:
-            values[~np.isfinite(values)] = np.nan  # 1e999 is inf: not finite
-            out[col] = values
-    return out
+    names = [str(c) for c in text_df.columns[:-1]]  # _row is last
+    candidates = [j for j, c in enumerate(names) if c not in spec.known or c in spec.numeric]
+    cells = text_df.to_numpy(object)[:, candidates]
+    # The filled cells through the patterns at once (one pandas call each); the few that
+    # are no number are tried as 'NaN' or 'inf', so that the cell rules report them.
+    present = ~pd.isna(cells)
+    number, other = np.zeros(cells.shape, bool), np.zeros(cells.shape, bool)
+    number[present] = pd.Series(cells[present], dtype=object).str.fullmatch(_NUMBER).to_numpy(bool)
+    rest = present & ~number
+    other[rest] = pd.Series(cells[rest], dtype=object).str.fullmatch(_NON_FINITE).to_numpy(bool)
+    looks = number | other
+    given = present.sum(axis=0)
+    values = np.full(cells.shape, np.nan)
+    with np.errstate(over="ignore"):
+        values[number] = cells[number].astype(float)  # Python's float() of each number
+    values[~np.isfinite(values)] = np.nan  # 1e999 is inf: not finite
+    numeric = (given == 0) | (looks.sum(axis=0) >= 0.5 * given)
+    return {names[j]: values[:, k] for k, j in enumerate(candidates) if names[j] in spec.numeric or numeric[k]}
+
+
+def cell_rules(spec: FileSpec, text: pd.DataFrame, values: dict[str, np.ndarray]) -> tuple[RowRule, ...]:
+    """Rules on the cells: required cells filled, numeric cells finite numbers.
+
+    ``text`` holds the cells as read (see :func:`parse`) and ``values`` its numeric
+    columns (see :func:`numbers`: NaN where a cell is empty, not a number or not finite).
+    A cell that is not a number is reported as such, not again as empty; each bad cell is
+    one problem.
+    """
+    required = [c for c in text.columns if c in spec.not_empty or (c == "source" and spec in (OUTCOMES, CONTRASTS))]
+    numeric = list(values)
+    index, cells = text.index, text.to_numpy(object)
+    position = {c: j for j, c in enumerate(text.columns)}
+    empty = pd.isna(cells[:, [position[c] for c in required]])
+    converted = np.column_stack([values[c] for c in numeric]) if numeric else np.empty((len(text), 0))
+    not_number = ~pd.isna(cells[:, [position[c] for c in numeric]]) & np.isnan(converted)
+
+    def rule(key: str, bad: np.ndarray, columns: list[str], message: Callable[[str, str], str]) -> RowRule:
+        # bad: (rows of text) x columns, True where a cell breaks the rule
+        def describe(rows: pd.DataFrame) -> pd.DataFrame:
+            r, c = np.nonzero(bad[index.get_indexer(rows.index)])  # row by row, columns in order
+            at, names = rows.index[r], [columns[j] for j in c]
+            shown = [render(text.at[i, name]) for i, name in zip(at, names, strict=True)]
+            messages = pd.Series([message(n, v) for n, v in zip(names, shown, strict=True)], index=at)
+            return describe_each(messages, pd.Series(names, index=at))
+
+        def check(df: pd.DataFrame) -> np.ndarray:
+            return ~bad[index.get_indexer(df.index)].any(axis=1)
+
+        return RowRule(key, check, (), describe)
+
+    return (
+        rule("empty", empty, required, lambda c, v: MESSAGES["source" if c == "source" else "empty"]),
+        rule("number", not_number, numeric, lambda c, v: MESSAGES["number"].format(value=v)),
+    )

@@ -3,8 +3,9 @@
 :func:`read_dataset` reads every file to its cells with :mod:`bayes_msc.data.csvfile`
 (UTF-8, with or without BOM; any line ends; quoted fields; blank lines skipped while row
 numbers stay those a spreadsheet shows), checks them with the schemas of
-:mod:`bayes_msc.data.schema` and the rules of :mod:`bayes_msc.data.rules`, collects
-every problem of every file and raises them together as one
+:mod:`bayes_msc.data.schema` and the rules of :mod:`bayes_msc.data.rules`, reads
+``dataset.toml`` with :mod:`bayes_msc.data.metadata`, collects every problem of every
+file and raises them together as one
 :class:`~bayes_msc.errors.InputError`, or returns the normalised
 :class:`~bayes_msc.data.dataset.Dataset`. :func:`covariate_columns` and
 :func:`cell_summary` describe a dataset.
@@ -21,7 +22,19 @@ import pandas as pd
 
 from bayes_msc.data import csvfile, rules
 from bayes_msc.data import schema as sc
-from bayes_msc.data.dataset import STAT_COLUMNS, Dataset
+from bayes_msc.data.dataset import (
+    ARMS,
+    CONTRASTS,
+    KL_COLUMNS,
+    OUTCOMES,
+    PUBLISHED,
+    SPECS,
+    STAT_COLUMNS,
+    STUDIES,
+    Dataset,
+    FileSpec,
+)
+from bayes_msc.data.metadata import read_metadata
 from bayes_msc.errors import InputError, Problem
 
 
@@ -29,16 +42,17 @@ from bayes_msc.errors import InputError, Problem
 class _Table:
     """One file on its way from text to values."""
 
-    spec: sc.FileSpec
-    text: pd.DataFrame  # the cells as read: stripped text, NaN when empty; and _row
+    spec: FileSpec
+    text: pd.DataFrame  # the cells as read: stripped text, None when empty; and _row
+    frame: pd.DataFrame  # the same with the numeric columns as float
     numeric: tuple[str, ...]
+    cell_rules: tuple[sc.RowRule, ...]  # required cells filled, numeric cells numbers
     header_ok: bool = True  # no problem with the header: the row rules can run
     complete: bool = True  # header_ok and no row rejected: other files may be checked against it
-    frame: pd.DataFrame | None = None  # numeric columns as float
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return tuple(self.text.columns[:-1])  # _row is last
+        return tuple(str(c) for c in self.text.columns[:-1])  # _row is last
 
     @cached_property
     def filled(self) -> pd.DataFrame:
@@ -53,10 +67,10 @@ class _Table:
         return rules.stat_groups(self.filled)
 
 
-def _load(folder: Path, spec: sc.FileSpec, problems: list[Problem]) -> _Table | None:
+def _load(folder: Path, spec: FileSpec, problems: list[Problem]) -> _Table | None:
     path = folder / spec.name
     if not path.exists():
-        if spec in (sc.ARMS, sc.OUTCOMES):
+        if spec in (ARMS, OUTCOMES):
             problems.append(Problem(f"required file is missing from {folder.name or folder}", spec.name))
         return None
     text = csvfile.read_text(path, problems)
@@ -66,20 +80,17 @@ def _load(folder: Path, spec: sc.FileSpec, problems: list[Problem]) -> _Table | 
         return None
     header_ok = all(p.row not in (1, None) for p in problems[before:])
     numbers = csvfile.numbers(spec, text_df)
-    # Built from arrays: assign() costs more; the text stays object (no str inference).
-    cells = text_df.to_numpy(object)
-    frame = pd.DataFrame(
-        {
-            c: numbers[c]
-            if c in numbers
-            else text_df[c].to_numpy()
-            if c == "_row"
-            else pd.Series(cells[:, j], index=text_df.index, dtype=object)
-            for j, c in enumerate(text_df.columns)
-        },
-        index=text_df.index,
+    # Built from columns: assign() costs more; the text stays object (no str inference).
+    frame = pd.DataFrame({c: numbers[c] if c in numbers else text_df[c] for c in text_df.columns}, index=text_df.index)
+    return _Table(
+        spec,
+        text_df,
+        frame,
+        tuple(numbers),
+        csvfile.cell_rules(spec, text_df, numbers),
+        header_ok,
+        header_ok and len(problems) == before,
     )
-    return _Table(spec, text_df, tuple(numbers), header_ok, header_ok and len(problems) == before, frame=frame)
 
 
 # ----------------------------------------------------------------- cross-file rules
@@ -91,12 +102,26 @@ def _overlap_problems(arms: _Table | None, studies: _Table | None) -> list[Probl
         return []
     both = [c for c in studies.numeric if c in arms.numeric]
     return [
-        Problem("is also a numeric column of arms.csv; a covariate must come from one file", sc.STUDIES.name, 1, c)
+        Problem("is also a numeric column of arms.csv; a covariate must come from one file", STUDIES.name, 1, c)
         for c in both
     ]
 
 
 # -------------------------------------------------------------------- normalising
+
+
+def _final(t: _Table) -> pd.DataFrame:
+    """A valid file's frame: text as pandas' str dtype (validation ran on faster object
+    columns) and a plain 0..n-1 index (the source line is in _row). One frame built from
+    arrays costs less than astype on each column."""
+    return pd.DataFrame(
+        {
+            c: t.frame[c].to_numpy()
+            if c in t.numeric or c == "_row"
+            else pd.array(t.frame[c].to_numpy(object), dtype="str")
+            for c in t.frame.columns
+        }
+    )
 
 
 def _normalise_arms(frame: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
@@ -105,7 +130,7 @@ def _normalise_arms(frame: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFra
     if {"female", "male"} <= set(arms.columns):
         total = arms["female"] + arms["male"]
         arms["female_pct"] = (100.0 * arms["female"] / total).where(total > 0)
-    kl = [c for c in sc.KL_COLUMNS if c in numeric]
+    kl = [c for c in KL_COLUMNS if c in numeric]
     if kl:
         counts = arms[kl]
         total = counts.sum(axis=1, min_count=1)
@@ -114,8 +139,8 @@ def _normalise_arms(frame: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFra
     return arms[[c for c in arms.columns if c != "_row"] + ["_row"]]
 
 
-def _normalise_outcomes(t: _Table, arms: pd.DataFrame) -> pd.DataFrame:
-    out = t.frame.copy()
+def _normalise_outcomes(t: _Table, frame: pd.DataFrame, arms: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
     for col in ("n", *STAT_COLUMNS, "scale_min", "scale_max"):
         if col not in out.columns:
             out[col] = np.nan
@@ -142,7 +167,9 @@ def _normalise_outcomes(t: _Table, arms: pd.DataFrame) -> pd.DataFrame:
     return out[lead + [c for c in out.columns if c not in lead and c != "_row"] + ["_row"]]
 
 
-def _normalise_contrasts(frame: pd.DataFrame) -> pd.DataFrame:
+def _normalise_contrasts(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
     out = frame.copy()
     for col in ("se", "ci_low", "ci_high"):
         if col not in out.columns:
@@ -164,7 +191,9 @@ def _normalise_contrasts(frame: pd.DataFrame) -> pd.DataFrame:
     return out[lead + [c for c in out.columns if c not in lead and c != "_row"] + ["_row"]]
 
 
-def _normalise_published(frame: pd.DataFrame) -> pd.DataFrame:
+def _normalise_published(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    if frame is None:
+        return None
     out = frame.copy()
     parts = out["trials"].str.split(";").explode().str.strip()
     out["trials"] = parts[parts != ""].groupby(level=0).agg(";".join).reindex(out.index).astype("str")
@@ -181,14 +210,16 @@ def read_dataset(path: str | Path) -> Dataset:
     ----------
     path : str or Path
         Folder holding ``arms.csv`` and ``outcomes.csv`` and optionally ``studies.csv``,
-        ``contrasts.csv`` and ``published_pooled.csv``.
+        ``contrasts.csv``, ``published_pooled.csv`` and ``dataset.toml``.
 
     Returns
     -------
     Dataset
         Validated frames in the normalised form described in
-        :mod:`bayes_msc.data.dataset`; ``simulated`` is True when the folder's name
-        contains ``simulated``.
+        :mod:`bayes_msc.data.dataset`; ``simulated``, ``title`` and ``description`` from
+        the folder's ``dataset.toml`` (:func:`~bayes_msc.data.metadata.read_metadata`:
+        without one, a folder name containing ``simulated`` marks simulated data, with a
+        warning in ``notes``).
 
     Raises
     ------
@@ -204,20 +235,18 @@ def read_dataset(path: str | Path) -> Dataset:
             Problem(f"'{path}' is a file; a dataset folder (holding arms.csv and outcomes.csv) is expected")
         )
     problems: list[Problem] = []
-    tables = {spec.name: _load(folder, spec, problems) for spec in sc.SPECS}
+    about = read_metadata(folder, problems)
+    tables = {spec.name: _load(folder, spec, problems) for spec in SPECS}
     extra = rules.context_rules(tables)
-    problems += _overlap_problems(tables[sc.ARMS.name], tables[sc.STUDIES.name])
-    for spec in sc.SPECS:
+    problems += _overlap_problems(tables[ARMS.name], tables[STUDIES.name])
+    contrasts = tables[CONTRASTS.name]
+    for spec in SPECS:
         t = tables[spec.name]
         if t is None:
             continue
-        if spec is sc.ARMS and t.frame.empty:
+        if spec is ARMS and t.frame.empty:
             problems.append(Problem("has no data rows; at least one arm is required", spec.name))
-        if (
-            spec is sc.OUTCOMES
-            and t.frame.empty
-            and (tables[sc.CONTRASTS.name] is None or tables[sc.CONTRASTS.name].frame.empty)
-        ):
+        if spec is OUTCOMES and t.frame.empty and (contrasts is None or contrasts.frame.empty):
             problems.append(
                 Problem(
                     "has no data rows (and there are no contrasts); at least one outcome row is required", spec.name
@@ -226,38 +255,27 @@ def read_dataset(path: str | Path) -> Dataset:
         if t.frame.empty:
             continue
         # With a header to fix first, only the cells are judged: row rules would mislead.
-        row_rules = sc.cell_rules(spec, t.text, t.frame, t.numeric) + (extra[spec.name] if t.header_ok else ())
+        row_rules = t.cell_rules + (extra[spec.name] if t.header_ok else ())
         schema = sc.file_schema(spec, t.columns, row_rules, cells_only=not t.header_ok, numeric=t.numeric)
         problems += sc.check_frame(schema, t.frame, spec.name)
-    if problems:
-        order = {spec.name: i for i, spec in enumerate(sc.SPECS)}
+    arms_t, outcomes_t = tables[ARMS.name], tables[OUTCOMES.name]
+    if problems or arms_t is None or outcomes_t is None:  # (a missing required file is a problem)
+        order = {spec.name: i for i, spec in enumerate(SPECS)}
         problems.sort(key=lambda p: (order.get(p.file or "", -1), p.row or 0))
         raise InputError(problems)
-    for t in tables.values():
-        if t is not None:  # text as pandas' str dtype (validation ran on faster object columns);
-            # a plain 0..n-1 index: the source line is in _row. (One frame built from arrays
-            # costs less than astype on each column.)
-            t.frame = pd.DataFrame(
-                {
-                    c: t.frame[c].to_numpy()
-                    if c in t.numeric or c == "_row"
-                    else pd.array(t.frame[c].to_numpy(object), dtype="str")
-                    for c in t.frame.columns
-                }
-            )
-    arms = _normalise_arms(tables[sc.ARMS.name].frame, tables[sc.ARMS.name].numeric)
-    optional = {
-        name: tables[name].frame if tables[name] is not None else None
-        for name in (sc.STUDIES.name, sc.CONTRASTS.name, sc.PUBLISHED.name)
-    }
+    frames = {name: _final(t) if t is not None else None for name, t in tables.items()}
+    arms = _normalise_arms(_final(arms_t), arms_t.numeric)
     return Dataset(
         path=folder.resolve(),
         arms=arms,
-        outcomes=_normalise_outcomes(tables[sc.OUTCOMES.name], arms),
-        studies=optional[sc.STUDIES.name],
-        contrasts=None if optional[sc.CONTRASTS.name] is None else _normalise_contrasts(optional[sc.CONTRASTS.name]),
-        published=None if optional[sc.PUBLISHED.name] is None else _normalise_published(optional[sc.PUBLISHED.name]),
-        simulated="simulated" in folder.resolve().name.lower(),
+        outcomes=_normalise_outcomes(outcomes_t, _final(outcomes_t), arms),
+        studies=frames[STUDIES.name],
+        contrasts=_normalise_contrasts(frames[CONTRASTS.name]),
+        published=_normalise_published(frames[PUBLISHED.name]),
+        simulated=about.simulated,
+        title=about.title,
+        description=about.description,
+        notes=about.notes,
     )
 
 
@@ -278,7 +296,7 @@ def covariate_columns(ds: Dataset) -> tuple[str, ...]:
     skip = {"study", "arm", "role", "n", "_row"}
     frames = [ds.arms] + ([ds.studies] if ds.studies is not None else [])
     return tuple(
-        c for f in frames for c, dtype in f.dtypes.items() if c not in skip and pd.api.types.is_float_dtype(dtype)
+        str(c) for f in frames for c, dtype in f.dtypes.items() if c not in skip and pd.api.types.is_float_dtype(dtype)
     )
 
 

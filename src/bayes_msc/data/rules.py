@@ -14,31 +14,37 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data.dataset import ROLES, STAT_COLUMNS, STAT_GROUPS
-from bayes_msc.data.schema import (
+from bayes_msc.data.dataset import (
     ARMS,
     CONTRASTS,
-    GROUPS_TEXT,
     OUTCOMES,
     PUBLISHED,
+    ROLES,
     SPECS,
+    STAT_COLUMNS,
+    STAT_GROUPS,
     STUDIES,
-    RowRule,
-    describe_each,
-    is_empty,
-    render,
 )
+from bayes_msc.data.schema import GROUPS_TEXT, RowRule, describe_each, is_empty, render
 
 
 class Table(Protocol):
     """What the rules read of a file (the reader's table of one file)."""
 
-    text: pd.DataFrame  # the cells as read (NaN when empty), and _row
+    text: pd.DataFrame  # the cells as read (None when empty), and _row
     frame: pd.DataFrame  # numeric columns as float
     complete: bool  # a clean header and no rejected row
-    columns: tuple[str, ...]
-    filled: pd.DataFrame  # True where a cell is not empty
-    stat_groups: pd.Series  # outcomes.csv: each row's statistics group
+
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+    @property
+    def filled(self) -> pd.DataFrame: ...  # True where a cell is not empty
+    @property
+    def stat_groups(self) -> pd.Series: ...  # outcomes.csv: each row's statistics group
+
+
+Key = tuple[object, object]
+"""(study, arm) as read: two cells."""
 
 
 # ------------------------------------------------------------------ statistics groups
@@ -150,7 +156,7 @@ def join_keys(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     return key
 
 
-def _pairs(df: pd.DataFrame, first: str, second: str) -> list[tuple[object, object]]:
+def _pairs(df: pd.DataFrame, first: str, second: str) -> list[Key]:
     # Plain tuples and dict look-ups: cheaper than pandas string joins on files of this size.
     return list(zip(df[first].tolist(), df[second].tolist(), strict=True))
 
@@ -204,7 +210,7 @@ def roles_rule(arms: pd.DataFrame) -> RowRule:
     return RowRule("roles", lambda df: ok.loc[df.index], ("study", "role"), describe)
 
 
-def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role: str | None = None) -> RowRule:
+def arm_rule(arm_roles: Mapping[Key, str], column: str = "arm", role: str | None = None) -> RowRule:
     """(study, ``column``) is an arm of arms.csv (with ``role`` when given).
 
     ``arm_roles`` maps each (study, arm) of arms.csv to its role, in file order.
@@ -212,9 +218,9 @@ def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role
     lookup = arm_roles
 
     def found(df: pd.DataFrame) -> pd.Series:
-        return pd.Series([lookup.get(k, np.nan) for k in _pairs(df, "study", column)], index=df.index, dtype=object)
+        return pd.Series([lookup.get(k) for k in _pairs(df, "study", column)], index=df.index, dtype=object)
 
-    def good(key: tuple[object, object]) -> bool:
+    def good(key: Key) -> bool:
         if is_empty(key[0]) or is_empty(key[1]):
             return True  # an empty cell is reported as such
         have = lookup.get(key)
@@ -225,7 +231,7 @@ def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         have, studies = found(rows), {s for s, _ in arm_roles}
-        listing: dict[str, list[str]] = {}
+        listing: dict[object, list[str]] = {}
         for s, a in arm_roles:
             listing.setdefault(s, []).append(repr(a))
         arms_of = {s: ", ".join(a) for s, a in listing.items()}
@@ -254,7 +260,7 @@ def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role
     return RowRule(key, check, ("study", column), describe)
 
 
-def n_used_rule(used: Mapping[tuple[str, str], str]) -> RowRule:
+def n_used_rule(used: Mapping[Key, str]) -> RowRule:
     """arms.csv: n >= 2 wherever an outcome takes the arm's n.
 
     ``used`` lists, by (study, arm), the outcomes.csv rows that have statistics but no n
@@ -268,22 +274,20 @@ def n_used_rule(used: Mapping[tuple[str, str], str]) -> RowRule:
         )
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
-        listing = pd.Series([lookup[k] for k in _pairs(rows, "study", "arm")], index=rows.index, dtype=object)
-        many = listing.str.contains(",")
-        messages = (
-            "n is 1 and outcomes.csv "
-            + np.where(many, "rows ", "row ")
-            + listing
-            + np.where(many, " use it (their n is empty)", " uses it (its n is empty)")
-            + "; allowed: n >= 2 "
-            "where outcomes use the arm's n, or an n on those outcomes rows"
-        )
-        return describe_each(messages, "n")
+        listing = [lookup[k] for k in _pairs(rows, "study", "arm")]
+        messages = [
+            f"n is 1 and outcomes.csv rows {r} use it (their n is empty)"
+            if "," in r
+            else f"n is 1 and outcomes.csv row {r} uses it (its n is empty)"
+            for r in listing
+        ]
+        allowed = "; allowed: n >= 2 where outcomes use the arm's n, or an n on those outcomes rows"
+        return describe_each(pd.Series(messages, index=rows.index, dtype=object) + allowed, "n")
 
     return RowRule("n_used", check, ("study", "arm", "n"), describe)
 
 
-def listed_rule(studies: set[str], key: str, message: str) -> RowRule:
+def listed_rule(studies: set[object], key: str, message: str) -> RowRule:
     """``study`` is one of ``studies`` (message: '{study} ...' continues the study's name)."""
 
     def check(df: pd.DataFrame) -> np.ndarray:
@@ -296,7 +300,7 @@ def listed_rule(studies: set[str], key: str, message: str) -> RowRule:
     return RowRule(key, check, ("study",), describe)
 
 
-def trials_rule(studies: set[str]) -> RowRule:
+def trials_rule(studies: set[object]) -> RowRule:
     """published_pooled.csv: ``trials`` lists known study ids separated by ';'."""
 
     def unknown(df: pd.DataFrame) -> pd.Series:
@@ -349,10 +353,11 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
     found: dict[str, list[RowRule]] = {spec.name: [] for spec in SPECS}
     if outcomes is not None:
         found[OUTCOMES.name].append(stat_group_rule(outcomes.filled))
-    if t[CONTRASTS.name] is not None:
-        found[CONTRASTS.name].append(contrast_stat_rule(t[CONTRASTS.name].filled))
+    contrasts = t[CONTRASTS.name]
+    if contrasts is not None:
+        found[CONTRASTS.name].append(contrast_stat_rule(contrasts.filled))
     if arms is not None:
-        arm_roles: dict[tuple[str, str], str] = {}
+        arm_roles: dict[Key, str] = {}
         for key, r in zip(_pairs(arms.frame, "study", "arm"), arms.frame["role"].tolist(), strict=True):
             if not (is_empty(key[0]) or is_empty(key[1])):
                 arm_roles.setdefault(key, r)  # the first row of a duplicated arm
@@ -374,13 +379,14 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
                     arm_studies, "has_arms", "has no arms in arms.csv; every study of studies.csv needs its arms there"
                 )
             )
-    if arms is not None and usable(outcomes, ("study", "arm")) is not None:
-        no_n = outcomes.text["n"].isna().tolist() if "n" in outcomes.columns else [True] * len(outcomes.text)
-        rows: dict[tuple[str, str], list[str]] = {}
+    used = usable(outcomes, ("study", "arm"))
+    if arms is not None and used is not None:
+        no_n = used.text["n"].isna().tolist() if "n" in used.columns else [True] * len(used.text)
+        rows: dict[Key, list[str]] = {}
         for key, row, group, empty in zip(
-            _pairs(outcomes.frame, "study", "arm"),
-            outcomes.frame["_row"].tolist(),
-            outcomes.stat_groups.tolist(),
+            _pairs(used.frame, "study", "arm"),
+            used.frame["_row"].tolist(),
+            used.stat_groups.tolist(),
             no_n,
             strict=True,
         ):

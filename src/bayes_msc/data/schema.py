@@ -4,8 +4,8 @@
 when empty), converts its numeric columns to float, and checks the result once with the
 :class:`Schema` of :func:`file_schema`:
 
-- cell rules on the text (:func:`cell_rules`): required cells are filled, the cells of
-  numeric columns are finite numbers;
+- cell rules on the text (:func:`bayes_msc.data.csvfile.cell_rules`): required cells
+  are filled, the cells of numeric columns are finite numbers;
 - column checks (:class:`ColumnCheck`): allowed values and ranges of single cells;
 - row rules (:class:`RowRule`): cross-column rules, uniqueness, and the cross-file rules
   of :mod:`bayes_msc.data.rules` built from what the reader gathered from the other files.
@@ -14,9 +14,8 @@ Every check is vectorised over the whole file. A column check's key is one of
 :data:`MESSAGES` (a template); a row rule's ``describe`` writes its messages.
 :func:`check_frame` turns the failures into :class:`~bayes_msc.errors.Problem`
 objects naming the file, spreadsheet row and column, what is wrong and what is allowed.
-(The package once ran these checks through pandera; hand-written checks report the same
-problems in the same order and spare the command line pandera's import, which took
-longer than reading and checking a dataset.)
+(Plain numpy and pandas rather than pandera: its import took longer than reading and
+checking a dataset.)
 """
 
 from __future__ import annotations
@@ -29,63 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data.dataset import KINDS, ROLES, STAT_COLUMNS, STAT_GROUPS
+from bayes_msc.data.dataset import ARMS, CONTRASTS, KINDS, KL_COLUMNS, OUTCOMES, ROLES, STAT_GROUPS, FileSpec
 from bayes_msc.errors import Problem
 
 Describe = Callable[[pd.DataFrame], pd.DataFrame]
 """Failing rows -> frame with ``message`` and ``column`` (same index)."""
 
-
-@dataclass(frozen=True)
-class FileSpec:
-    """The known columns of one dataset file."""
-
-    name: str
-    required: tuple[str, ...]
-    numeric: tuple[str, ...]
-    text: tuple[str, ...]
-    not_empty: tuple[str, ...]
-    key: tuple[str, ...] = ()
-
-    @property
-    def known(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.required + self.numeric + self.text))
-
-
-KL_COLUMNS = ("kl0", "kl1", "kl2", "kl3", "kl4")
-ARMS = FileSpec(
-    "arms.csv",
-    ("study", "arm", "role", "n"),
-    ("n", "female", "male", *KL_COLUMNS),
-    ("study", "arm", "role"),
-    ("study", "arm", "role", "n"),
-    ("study", "arm"),
-)
-OUTCOMES = FileSpec(
-    "outcomes.csv",
-    ("study", "arm", "outcome", "month"),
-    ("month", "n", *STAT_COLUMNS, "scale_min", "scale_max"),
-    ("study", "arm", "outcome", "kind", "source"),
-    ("study", "arm", "outcome", "month"),
-    ("study", "arm", "outcome", "month"),
-)
-CONTRASTS = FileSpec(
-    "contrasts.csv",
-    ("study", "outcome", "month", "treatment_arm", "control_arm", "estimate"),
-    ("month", "estimate", "se", "ci_low", "ci_high"),
-    ("study", "outcome", "treatment_arm", "control_arm", "source"),
-    ("study", "outcome", "treatment_arm", "control_arm", "estimate"),
-    ("study", "outcome", "month", "treatment_arm", "control_arm"),
-)
-STUDIES = FileSpec("studies.csv", ("study",), (), ("study",), ("study",), ("study",))
-PUBLISHED = FileSpec(
-    "published_pooled.csv",
-    ("outcome", "month", "estimate", "ci_low", "ci_high", "p_value", "p_text", "trials", "source"),
-    ("month", "estimate", "ci_low", "ci_high", "p_value"),
-    ("outcome", "p_text", "trials", "source"),
-    ("outcome", "month", "estimate", "ci_low", "ci_high", "trials", "source"),
-)
-SPECS = (ARMS, OUTCOMES, CONTRASTS, STUDIES, PUBLISHED)
 
 GROUPS_TEXT = ", ".join("+".join(cols) for cols in STAT_GROUPS.values())
 
@@ -145,8 +93,8 @@ class RowRule:
 
     key: str
     check: Callable[[pd.DataFrame], pd.Series | np.ndarray]
-    needs: tuple[str, ...] = ()
-    describe: Describe | None = None
+    needs: tuple[str, ...]
+    describe: Describe
 
 
 def template_rule(key: str, check: Callable[[pd.DataFrame], pd.Series], needs: tuple[str, ...]) -> RowRule:
@@ -251,42 +199,6 @@ def _unique(keys: tuple[str, ...]) -> RowRule:
 
 
 # ------------------------------------------------------------------------- schemas
-
-
-def cell_rules(
-    spec: FileSpec, text: pd.DataFrame, values: pd.DataFrame, numeric: tuple[str, ...]
-) -> tuple[RowRule, ...]:
-    """Rules on the cells: required cells filled, numeric cells finite numbers.
-
-    ``text`` holds the cells as read and ``values`` the same frame with the ``numeric``
-    columns converted (NaN where a cell is empty, not a number or not finite). A cell that
-    is not a number is reported as such, not again as empty; each bad cell is one problem.
-    """
-    required = [c for c in text.columns if c in spec.not_empty or (c == "source" and spec in (OUTCOMES, CONTRASTS))]
-    numbers = list(numeric)
-    index, cells = text.index, text.to_numpy(object)
-    position = {c: j for j, c in enumerate(text.columns)}
-    empty = pd.isna(cells[:, [position[c] for c in required]])
-    not_number = ~pd.isna(cells[:, [position[c] for c in numbers]]) & np.isnan(_matrix(values, numbers))
-
-    def rule(key: str, bad: np.ndarray, columns: list[str], message: Callable[[str, str], str]) -> RowRule:
-        # bad: (rows of text) x columns, True where a cell breaks the rule
-        def describe(rows: pd.DataFrame) -> pd.DataFrame:
-            r, c = np.nonzero(bad[index.get_indexer(rows.index)])  # row by row, columns in order
-            at, names = rows.index[r], [columns[j] for j in c]
-            shown = [render(text.at[i, name]) for i, name in zip(at, names, strict=True)]
-            messages = pd.Series([message(n, v) for n, v in zip(names, shown, strict=True)], index=at)
-            return describe_each(messages, pd.Series(names, index=at))
-
-        def check(df: pd.DataFrame) -> np.ndarray:
-            return ~bad[index.get_indexer(df.index)].any(axis=1)
-
-        return RowRule(key, check, (), describe)
-
-    return (
-        rule("empty", empty, required, lambda c, v: MESSAGES["source" if c == "source" else "empty"]),
-        rule("number", not_number, numbers, lambda c, v: MESSAGES["number"].format(value=v)),
-    )
 
 
 @dataclass(frozen=True)

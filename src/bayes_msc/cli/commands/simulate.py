@@ -5,7 +5,8 @@ so the dataset reader, which requires it, is not used: :func:`check_design` does
 checks a simulation needs), simulates outcomes.csv and writes a complete dataset folder:
 arms.csv (the design's text kept as it was, filled covariates added and listed in
 ``simulated_covariates``), studies.csv (copied), outcomes.csv, simulation_params.toml
-(the parameters file as given, with the seed used) and README.md.
+(the parameters file as given, with the seed used), dataset.toml (``simulated = true``,
+a title and a description naming the parameters file) and README.md.
 
 The folder is written to a temporary sibling and renamed into place, so a failure leaves
 nothing partial. ``--out`` must name a folder whose name contains ``simulated``; an
@@ -27,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayes_msc.data.metadata import FILE as DATASET_TOML
+from bayes_msc.data.metadata import metadata_text
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.simulation.simulate import (
     SimulationParams,
@@ -40,7 +43,7 @@ PARAMS_NAME = "simulation_params.toml"
 PUBLISHED_FILES = ("published_pooled.csv", "published_metareg.csv")
 """The design's published results, copied unchanged so ``reproduce`` can set the simulated
 analysis beside them (they are the publication's numbers, not simulated ones)."""
-OUTPUT_FILES = ("arms.csv", "studies.csv", "outcomes.csv", PARAMS_NAME, "README.md", *PUBLISHED_FILES)
+OUTPUT_FILES = ("arms.csv", "studies.csv", "outcomes.csv", PARAMS_NAME, DATASET_TOML, "README.md", *PUBLISHED_FILES)
 _SEED_LINE = re.compile(r"^[ \t]*seed[ \t]*=.*$", re.MULTILINE)
 
 
@@ -183,6 +186,19 @@ def _readme(args, params: SimulationParams, seed: int, arms: pd.DataFrame, outco
     return "\n".join(lines) + "\n"
 
 
+def dataset_toml(design: Path, out: Path, seed: int) -> str:
+    """The ``dataset.toml`` of a simulated folder: it declares the data simulated and says
+    where the parameters are (folder names only: the text does not depend on the paths given)."""
+    title = f"{out.resolve().name}: SIMULATED outcomes on the design of {design.resolve().name}"
+    description = (
+        f"Every outcome value is simulated by 'bayes-msc simulate' from the true parameters in "
+        f"{PARAMS_NAME} (in this folder; seed {seed}); none is a trial result. The design (studies, arms, n "
+        f"and the reported covariates) is that of {design.resolve().name}. README.md gives the model, the "
+        "parameters and the covariate values that were filled with simulated ones."
+    )
+    return metadata_text(True, title, description)
+
+
 def _arms_text(text: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
     """The design's arms.csv text with the filled cells (and new columns) written in."""
     out = text.copy()
@@ -267,6 +283,7 @@ def run(args: argparse.Namespace) -> int:
         "arms.csv": _arms_text(arms_text, filled).to_csv(index=False, lineterminator="\n"),
         "outcomes.csv": outcomes_text.to_csv(index=False, lineterminator="\n"),
         PARAMS_NAME: params_out,
+        DATASET_TOML: dataset_toml(design, out, seed),
         "README.md": _readme(args, params, seed, filled, outcomes),
     }
     for name in ("studies.csv", *PUBLISHED_FILES):

@@ -34,7 +34,8 @@ def summary_lines(ds: Dataset) -> list[str]:
     Returns
     -------
     list of str
-        Lines: the dataset's name (with "[SIMULATED data]" when simulated), studies,
+        Lines: the dataset's name (with "[SIMULATED data]" when simulated), a warning
+        per note of the dataset (``Dataset.notes``: how ``simulated`` was decided), studies,
         arms and patients, outcomes, months, covariates, files, and the grid of
         outcome x month cells with the studies that give data, declare it missing or
         report a contrast.
@@ -43,6 +44,7 @@ def summary_lines(ds: Dataset) -> list[str]:
 
     arms = ds.arms
     lines = [f"Dataset {ds.name}" + ("  [SIMULATED data]" if ds.simulated else "") + ": valid"]
+    lines += [f"  warning: {note}" for note in ds.notes]
     lines.append(
         f"  {_plural(arms['study'].nunique(), 'study')}, {_plural(len(arms), 'arm')}, "
         f"{int(arms['n'].sum())} patients (sum of n in arms.csv)"
