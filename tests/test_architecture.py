@@ -123,3 +123,17 @@ def test_the_layer_check_would_catch_an_upward_import(tmp_path):
     fake = tmp_path / "bad.py"
     fake.write_text("def f():\n    from bayes_msc.report.writer import write_report\n", encoding="utf-8")
     assert _imports(fake) == {"report"} and LAYERS["report"] > LAYERS["data"]
+
+
+def test_the_command_line_parser_imports_nothing_heavy():
+    """``bayes-msc --help`` builds every verb's parser: no numpy, pandas or heavier library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom bayes_msc.cli.main import build_parser\nbuild_parser()\n"
+        "print(sorted(m for m in ('numpy', 'pandas', 'scipy', 'pymc', 'arviz', 'matplotlib', 'nutpie') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

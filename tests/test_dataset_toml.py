@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from bayes_msc.cli.commands.simulate import dataset_toml
 from bayes_msc.cli.main import main
 from bayes_msc.data.metadata import metadata_text, read_metadata
 from bayes_msc.data.reader import read_dataset
 from bayes_msc.errors import InputError
+from bayes_msc.simulation.dataset_folder import dataset_toml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_msc.cli.commands.simulate import OUTPUT_FILES, with_seed
 from bayes_msc.cli.main import main
 from bayes_msc.errors import InputError
+from bayes_msc.simulation.dataset_folder import OUTPUT_FILES, with_seed
 from bayes_msc.simulation.simulate import (
     check_design,
     fill_covariates,

@@ -29,6 +29,7 @@ _FUNCTIONS = (
     "read_dataset",
     "run_spec",
     "simulate",
+    "simulate_dataset",
 )
 """Functions of :mod:`bayes_msc.api`."""
 

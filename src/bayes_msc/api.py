@@ -59,6 +59,7 @@ __all__ = [
     "read_dataset",
     "run_spec",
     "simulate",
+    "simulate_dataset",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -196,6 +197,15 @@ def simulate(
     if seed is None:
         raise InputError(Problem("no seed: give one, or set seed in the parameters file", column="seed"))
     return simulate_outcomes(arms, studies, params, seed)
+
+
+def simulate_dataset(design: PathLike, params: PathLike, out: PathLike, seed: int | None = None) -> dict[str, Any]:
+    """A complete simulated dataset folder (arms, studies, outcomes, parameters, dataset.toml
+    and a README saying it is simulated) for a design, as ``bayes-msc simulate`` writes it
+    (:func:`bayes_msc.simulation.dataset_folder.simulate_dataset`)."""
+    from bayes_msc.simulation.dataset_folder import simulate_dataset as _simulate_dataset
+
+    return _simulate_dataset(design, params, out, seed=seed)
 
 
 def run_spec(
