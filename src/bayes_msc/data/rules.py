@@ -29,6 +29,11 @@ from bayes_msc.data.schema import (
     render,
 )
 
+Cell = str | float | None
+"""A text cell as read: str, or None/NaN when empty."""
+Key = tuple[Cell, Cell]
+"""(study, arm) of one row; either cell may be empty."""
+
 
 class Table(Protocol):
     """What the rules read of a file (the reader's table of one file)."""
@@ -150,7 +155,7 @@ def join_keys(df: pd.DataFrame, cols: list[str]) -> pd.Series:
     return key
 
 
-def _pairs(df: pd.DataFrame, first: str, second: str) -> list[tuple[object, object]]:
+def _pairs(df: pd.DataFrame, first: str, second: str) -> list[Key]:
     # Plain tuples and dict look-ups: cheaper than pandas string joins on files of this size.
     return list(zip(df[first].tolist(), df[second].tolist(), strict=True))
 
@@ -204,7 +209,7 @@ def roles_rule(arms: pd.DataFrame) -> RowRule:
     return RowRule("roles", lambda df: ok.loc[df.index], ("study", "role"), describe)
 
 
-def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role: str | None = None) -> RowRule:
+def arm_rule(arm_roles: Mapping[Key, str], column: str = "arm", role: str | None = None) -> RowRule:
     """(study, ``column``) is an arm of arms.csv (with ``role`` when given).
 
     ``arm_roles`` maps each (study, arm) of arms.csv to its role, in file order.
@@ -214,7 +219,7 @@ def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role
     def found(df: pd.DataFrame) -> pd.Series:
         return pd.Series([lookup.get(k, np.nan) for k in _pairs(df, "study", column)], index=df.index, dtype=object)
 
-    def good(key: tuple[object, object]) -> bool:
+    def good(key: Key) -> bool:
         if is_empty(key[0]) or is_empty(key[1]):
             return True  # an empty cell is reported as such
         have = lookup.get(key)
@@ -225,7 +230,7 @@ def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         have, studies = found(rows), {s for s, _ in arm_roles}
-        listing: dict[str, list[str]] = {}
+        listing: dict[Cell, list[str]] = {}
         for s, a in arm_roles:
             listing.setdefault(s, []).append(repr(a))
         arms_of = {s: ", ".join(a) for s, a in listing.items()}
@@ -254,7 +259,7 @@ def arm_rule(arm_roles: Mapping[tuple[str, str], str], column: str = "arm", role
     return RowRule(key, check, ("study", column), describe)
 
 
-def n_used_rule(used: Mapping[tuple[str, str], str]) -> RowRule:
+def n_used_rule(used: Mapping[Key, str]) -> RowRule:
     """arms.csv: n >= 2 wherever an outcome takes the arm's n.
 
     ``used`` lists, by (study, arm), the outcomes.csv rows that have statistics but no n
@@ -270,13 +275,15 @@ def n_used_rule(used: Mapping[tuple[str, str], str]) -> RowRule:
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         listing = pd.Series([lookup[k] for k in _pairs(rows, "study", "arm")], index=rows.index, dtype=object)
         many = listing.str.contains(",")
-        messages = (
+        # the first operands are numpy arrays; the Series among them makes the sum a Series
+        messages = pd.Series(
             "n is 1 and outcomes.csv "
             + np.where(many, "rows ", "row ")
             + listing
             + np.where(many, " use it (their n is empty)", " uses it (its n is empty)")
             + "; allowed: n >= 2 "
-            "where outcomes use the arm's n, or an n on those outcomes rows"
+            "where outcomes use the arm's n, or an n on those outcomes rows",
+            index=rows.index,
         )
         return describe_each(messages, "n")
 
@@ -343,16 +350,16 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
         )
         return table if ok else None
 
-    outcomes = t[OUTCOMES.name]
+    outcomes, contrasts = t[OUTCOMES.name], t[CONTRASTS.name]
     arms = usable(t[ARMS.name], ("study", "arm", "role"))
     studies = usable(t[STUDIES.name], ("study",))
     found: dict[str, list[RowRule]] = {spec.name: [] for spec in SPECS}
     if outcomes is not None:
         found[OUTCOMES.name].append(stat_group_rule(outcomes.filled))
-    if t[CONTRASTS.name] is not None:
-        found[CONTRASTS.name].append(contrast_stat_rule(t[CONTRASTS.name].filled))
+    if contrasts is not None:
+        found[CONTRASTS.name].append(contrast_stat_rule(contrasts.filled))
     if arms is not None:
-        arm_roles: dict[tuple[str, str], str] = {}
+        arm_roles: dict[Key, str] = {}
         for key, r in zip(_pairs(arms.frame, "study", "arm"), arms.frame["role"].tolist(), strict=True):
             if not (is_empty(key[0]) or is_empty(key[1])):
                 arm_roles.setdefault(key, r)  # the first row of a duplicated arm
@@ -362,7 +369,7 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
             arm_rule(arm_roles, "treatment_arm", "treatment"),
             arm_rule(arm_roles, "control_arm", "control"),
         ]
-        arm_studies = {s for s, _ in arm_roles}
+        arm_studies = {s for s, _ in arm_roles if isinstance(s, str)}  # all: empty keys were left out
         found[PUBLISHED.name].append(trials_rule(arm_studies))
         if studies is not None:
             listed = set(studies.frame["study"].dropna())
@@ -374,13 +381,15 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
                     arm_studies, "has_arms", "has no arms in arms.csv; every study of studies.csv needs its arms there"
                 )
             )
-    if arms is not None and usable(outcomes, ("study", "arm")) is not None:
-        no_n = outcomes.text["n"].isna().tolist() if "n" in outcomes.columns else [True] * len(outcomes.text)
-        rows: dict[tuple[str, str], list[str]] = {}
+    keyed_outcomes = usable(outcomes, ("study", "arm"))
+    if arms is not None and keyed_outcomes is not None:
+        text = keyed_outcomes.text
+        no_n = text["n"].isna().tolist() if "n" in keyed_outcomes.columns else [True] * len(text)
+        rows: dict[Key, list[str]] = {}
         for key, row, group, empty in zip(
-            _pairs(outcomes.frame, "study", "arm"),
-            outcomes.frame["_row"].tolist(),
-            outcomes.stat_groups.tolist(),
+            _pairs(keyed_outcomes.frame, "study", "arm"),
+            keyed_outcomes.frame["_row"].tolist(),
+            keyed_outcomes.stat_groups.tolist(),
             no_n,
             strict=True,
         ):
