@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bayes_msc.bayes.exact.model import ExactModel, finish_model, normal_prior
+from bayes_msc.bayes.exact.model import ExactModel, finish_model, normal_prior, slope_prior
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 
@@ -48,7 +48,8 @@ def arm_model(inputs: Any, standardised: Any, prior_set: PriorSet) -> ExactModel
         Non-finite means, standard errors not > 0, a prior family other than Normal or Flat
         on mu, the slopes or the baselines, or flat priors the data cannot identify.
     """
-    if not prior_set.resolved or prior_set.alpha is None:
+    alpha = prior_set.alpha
+    if not prior_set.resolved or alpha is None:
         raise ValueError("the exact arm model needs a resolved prior set with an alpha prior")
     y, se = np.asarray(inputs.arm_mean, float), np.asarray(inputs.arm_se, float)
     study, effect = np.asarray(inputs.arm_study, int), np.asarray(inputs.arm_effect, int)
@@ -70,7 +71,8 @@ def arm_model(inputs: Any, standardised: Any, prior_set: PriorSet) -> ExactModel
     d[treated, 1:p] = z[effect[treated]]
     d[np.arange(y.size), p + study] = 1.0
     m0, p0 = np.zeros(d.shape[1]), np.zeros(d.shape[1])
-    roles = [("mu", prior_set.mu)] + [("beta", prior_set.beta)] * (p - 1) + [("alpha", prior_set.alpha)] * n_studies
+    slopes = [("beta", slope_prior(prior_set))] * (p - 1) if p > 1 else []
+    roles = [("mu", prior_set.mu), *slopes] + [("alpha", alpha)] * n_studies
     for j, (key, prior) in enumerate(roles):
         m0[j], p0[j] = normal_prior(prior_set, key, prior)
     rows = np.empty(inputs.k, dtype=int)
