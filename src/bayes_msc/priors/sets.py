@@ -199,6 +199,18 @@ class PriorSet:
         log_tau2 = prior.to_pymc(rv, dims=dims)
         return pm.Deterministic(name, osd * pm.math.exp(log_tau2 / 2.0), dims=dims)
 
+    def beta_prior(self) -> Prior:
+        """The slope prior, for a model with covariates.
+
+        Raises
+        ------
+        ValueError
+            The set has none (:meth:`resolve` fills the default slope prior).
+        """
+        if self.beta is None:
+            raise ValueError("covariates need a beta prior: resolve() the prior set first")
+        return self.beta
+
     def log_tau2_smd_prior(self) -> tuple[Prior, float]:
         """The ``log_tau2_smd`` prior and the outcome SD that scales it to tau (resolved sets
         without ``tau``).

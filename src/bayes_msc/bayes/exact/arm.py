@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from bayes_msc.bayes.exact.model import ExactModel, finish_model, normal_prior, slope_prior
+from bayes_msc.bayes.exact.model import ExactModel, finish_model, normal_prior
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 
@@ -71,7 +71,7 @@ def arm_model(inputs: Any, standardised: Any, prior_set: PriorSet) -> ExactModel
     d[treated, 1:p] = z[effect[treated]]
     d[np.arange(y.size), p + study] = 1.0
     m0, p0 = np.zeros(d.shape[1]), np.zeros(d.shape[1])
-    slopes = [("beta", slope_prior(prior_set))] * (p - 1) if p > 1 else []
+    slopes = [("beta", prior_set.beta_prior())] * (p - 1) if p > 1 else []
     roles = [("mu", prior_set.mu), *slopes] + [("alpha", alpha)] * n_studies
     for j, (key, prior) in enumerate(roles):
         m0[j], p0[j] = normal_prior(prior_set, key, prior)

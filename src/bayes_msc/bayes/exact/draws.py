@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bayes_msc.bayes.exact.model import conditional, slope_prior, tau_of
+from bayes_msc.bayes.exact.model import conditional, tau_of
 from bayes_msc.bayes.exact.tau import TauPosterior
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def sensitivity_tree(tp: TauPosterior, chains: int = 4, draws: int = 1000, seed:
         prior["log_tau2_smd"] = (dims, log_tau2.logpdf(lt).reshape(shape))
     if m.std is not None:
         slopes = b[:, 1 : m.n_coef]
-        prior["beta"] = ((*dims, "term"), slope_prior(ps).logpdf(slopes).reshape(*shape, -1))
+        prior["beta"] = ((*dims, "term"), ps.beta_prior().logpdf(slopes).reshape(*shape, -1))
     mean = b @ m.d.T
     eff = np.zeros((b.shape[0], m.y.size))
     eff[:, m.rows] = u

@@ -84,24 +84,11 @@ def make_model(yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[st
             d = np.column_stack([d, std.z])
     p = d.shape[1]
     m0, p0 = np.zeros(p), np.zeros(p)
-    slopes = [("beta", slope_prior(prior_set))] * (p - 1) if p > 1 else []
+    slopes = [("beta", prior_set.beta_prior())] * (p - 1) if p > 1 else []
     for j, (key, prior) in enumerate([("mu", prior_set.mu), *slopes]):
         m0[j], p0[j] = normal_prior(prior_set, key, prior)
     every = np.arange(y.size)
     return finish_model(y, v, d, m0, p0, std, prior_set, rand=np.ones(y.size), rows=every, n_coef=p, shown=(y, v))
-
-
-def slope_prior(prior_set: PriorSet) -> Prior:
-    """The ``beta`` prior of a model with covariates.
-
-    Raises
-    ------
-    ValueError
-        The set has none (:meth:`PriorSet.resolve` fills the default slope prior).
-    """
-    if prior_set.beta is None:
-        raise ValueError("covariates need a beta prior: resolve() the prior set first")
-    return prior_set.beta
 
 
 def normal_prior(prior_set: PriorSet, key: str, prior: Prior) -> tuple[float, float]:
