@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from bayes_msc.bayes.design import Standardised, standardise
@@ -47,7 +47,9 @@ class ExactModel:
     shown: tuple[np.ndarray, np.ndarray]  # each comparison's observed effect and variance
 
 
-def make_model(yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[str]) -> ExactModel:
+def make_model(
+    yi: ArrayLike, vi: ArrayLike, prior_set: PriorSet, x: ArrayLike | None, names: Sequence[str]
+) -> ExactModel:
     """Check the inputs and set up the model: design, coefficient priors, tau's scale.
 
     Raises
@@ -204,7 +206,7 @@ def log_g(m: ExactModel, x: np.ndarray) -> np.ndarray:
 
 
 def coefficients_given_tau(
-    yi: Any, vi: Any, tau: float, prior_set: PriorSet, X: Any = None, names: Sequence[str] = ()
+    yi: ArrayLike, vi: ArrayLike, tau: float, prior_set: PriorSet, X: ArrayLike | None = None, names: Sequence[str] = ()
 ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Posterior mean and covariance of (mu, slopes per unit, [mu_at_mean]) given tau.
 
