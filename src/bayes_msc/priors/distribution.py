@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
 from typing import Any
@@ -140,7 +140,7 @@ class Prior:
 
     @classmethod
     def from_dict(
-        cls, d: Any, where: str, *, file: str | None = None, column: str | None = None, role: str | None = None
+        cls, d: object, where: str, *, file: str | None = None, column: str | None = None, role: str | None = None
     ) -> Prior:
         """Parse and validate ``{"dist": NAME, param: value, ...}`` (as read from TOML).
 
@@ -242,7 +242,7 @@ class Prior:
             raise ValueError("a Flat prior has no distribution function")
         return _scipy(self.dist, tuple(sorted(self.filled().items()))).cdf(x)
 
-    def to_pymc(self, name: str, dims: Any = None) -> Any:
+    def to_pymc(self, name: str, dims: str | Sequence[str] | None = None) -> Any:
         """Create this prior as a PyMC variable in the current ``pm.Model`` and return it."""
         import pymc as pm
 
@@ -254,7 +254,7 @@ class Prior:
         return getattr(pm, self.dist)(name, **params, dims=dims)
 
 
-def _parse_value(value: Any) -> float | Scaled:
+def _parse_value(value: object) -> float | Scaled:
     if isinstance(value, Scaled):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float, Mapping)):

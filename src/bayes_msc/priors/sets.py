@@ -11,7 +11,7 @@ computes from one dataset. The TOML format is described in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -112,7 +112,7 @@ class PriorSet:
         return out
 
     @classmethod
-    def from_dict(cls, name: str, d: Any, *, file: str | None = None) -> PriorSet:
+    def from_dict(cls, name: str, d: object, *, file: str | None = None) -> PriorSet:
         """Parse the TOML table of one set (every problem of it reported together)."""
         where = f"prior set {name!r}"
         col = f"prior_sets.{name}"
@@ -184,7 +184,7 @@ class PriorSet:
         with np.errstate(divide="ignore"):
             return log_tau2.cdf(2.0 * np.log(np.maximum(tau, 0.0) / osd))
 
-    def add_tau(self, name: str = "tau", dims: Any = None) -> Any:
+    def add_tau(self, name: str = "tau", dims: str | Sequence[str] | None = None) -> Any:
         """Create tau's prior in the current ``pm.Model``; return the tau tensor.
 
         With ``log_tau2_smd`` the random variable is ``log_tau2_smd`` (``<name>_log_tau2_smd``
