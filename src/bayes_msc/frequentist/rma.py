@@ -24,7 +24,7 @@ random = ~ 1 | id)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import overload
+from typing import TypedDict, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -49,6 +49,26 @@ PAPER_I2 = 50.0
 
 PAPER_Q_P = 0.1
 """... or when the p-value of Cochran's Q is below this; fixed effect otherwise."""
+
+
+class _Common(TypedDict):
+    """The fields :class:`PoolResult` and :class:`MetaRegResult` share, as :func:`rma` fills them."""
+
+    k: int
+    method: str
+    level: float
+    test: str
+    hksj: bool
+    labels: tuple[str, ...]
+    yi: np.ndarray
+    vi: np.ndarray
+    df: float
+    se_tau2: float
+    hksj_truncate: bool
+    shared_covariance: bool
+    chosen_by: str | None
+    why: str | None
+    notes: tuple[str, ...]
 
 
 def _paper_rule(fe: GlsFit, k: int) -> tuple[str, str]:
@@ -181,7 +201,7 @@ def rma(
     if hksj and k - p < 1:
         raise InputError(Problem(f"Knapp-Hartung needs k > {p} comparisons (k = {k})", column="hksj"))
     fit = fit_gls(y, v, x, method, hksj, hksj_truncate, level)
-    common = {
+    common: _Common = {
         "k": k,
         "method": method,
         "level": level,
