@@ -143,6 +143,15 @@ def test_shared_control_effects_and_report():
     assert res.verdict.passed and res.engine == "exact"
 
 
+def test_covariates_without_a_slope_prior_say_resolve_first():
+    # a resolved set may lack beta (PriorSet.resolve fills it): said plainly, as the
+    # contrast-level engine does, instead of an AttributeError on None
+    inputs, _, _, std = _two_arm_inputs(np.random.default_rng(3), 5, 2)
+    ps = PriorSet("t", "test", MU20, TAU8, alpha=Prior("Flat", {}))
+    with pytest.raises(ValueError, match="beta prior"):
+        arm_model(inputs, std, ps)
+
+
 def test_non_normal_baseline_prior_is_an_input_error():
     inputs, std = _shared_control_inputs()
     with pytest.raises(InputError, match="alpha"):

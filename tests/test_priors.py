@@ -368,6 +368,14 @@ def test_log_tau2_smd_density_of_tau_integrates_to_one():
     assert mass == pytest.approx(0.5, abs=1e-7)
 
 
+def test_tau_density_and_cdf_of_an_unresolved_log_tau2_smd_set_say_resolve_first():
+    # tau_cdf divided by the unset outcome SD (TypeError) where tau_logpdf said what to do
+    ps = get_prior_set("empirical")
+    for f in (ps.tau_cdf, ps.tau_logpdf):
+        with pytest.raises(ValueError, match=r"resolve\(\) the prior set first"):
+            f(np.array([1.0]))
+
+
 def test_tau_logpdf_of_a_plain_tau_prior():
     ps = get_prior_set("weakly_informative").resolve(CTX)
     t = np.array([0.5, 10.0, 40.0])

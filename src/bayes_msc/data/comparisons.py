@@ -13,23 +13,31 @@ costs now (``benchmarks/bench_effects.py``). Results are bit-identical to that v
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
+from functools import partial
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from bayes_msc.data.cells import ArmValues, same_scale
+from bayes_msc.data.dataset import Dataset
 
 NAN = float("nan")
 
 
-def escalc_md(m1, sd1, n1, m2, sd2, n2):
+def escalc_md(
+    m1: ArrayLike, sd1: ArrayLike, n1: ArrayLike, m2: ArrayLike, sd2: ArrayLike, n2: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Raw mean difference, metafor ``escalc(measure="MD")``: ``yi = m1 - m2``,
     ``vi = sd1^2/n1 + sd2^2/n2`` (vtype "LS"/"UB", heteroscedastic). Returns ``(yi, vi)``."""
     m1, sd1, n1, m2, sd2, n2 = (np.asarray(v, dtype=float) for v in (m1, sd1, n1, m2, sd2, n2))
     return m1 - m2, sd1**2 / n1 + sd2**2 / n2
 
 
-def escalc_smd(m1, sd1, n1, m2, sd2, n2):
+def escalc_smd(
+    m1: ArrayLike, sd1: ArrayLike, n1: ArrayLike, m2: ArrayLike, sd2: ArrayLike, n2: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Standardised mean difference (Hedges' g), metafor 3.8 ``escalc(measure="SMD")``.
 
     ``d = (m1 - m2) / s_pooled`` with ``s_pooled^2 = ((n1-1) sd1^2 + (n2-1) sd2^2) / (n1+n2-2)``;
@@ -49,46 +57,41 @@ def escalc_smd(m1, sd1, n1, m2, sd2, n2):
     return yi, 1.0 / n1 + 1.0 / n2 + yi**2 / (2.0 * (n1 + n2))
 
 
-def smd_shared_covariance(y_a, y_b, n_shared, n_total):
+def smd_shared_covariance(y_a: ArrayLike, y_b: ArrayLike, n_shared: ArrayLike, n_total: ArrayLike) -> np.ndarray:
     """Covariance of two SMDs sharing one arm: ``1/n_shared + y_a y_b / (2 N)``
     (Gleser & Olkin 2009, multiple-treatment studies; N = the study's total n)."""
     y_a, y_b, n_shared, n_total = (np.asarray(v, dtype=float) for v in (y_a, y_b, n_shared, n_total))
     return 1.0 / n_shared + y_a * y_b / (2.0 * n_total)
 
 
-COLUMNS: tuple[str, ...] = (
-    "study",
-    "comparison",
-    "treatment_arm",
-    "control_arm",
-    "outcome",
-    "month",
-    "source_kind",
-    "mean_t",
-    "sd_t",
-    "n_t_whole",
-    "mean_c",
-    "sd_c",
-    "n_c_whole",
-    "yi",
-    "vi",
-    "n_treatment",
-    "n_control",
-)
-
-
+@dataclass(slots=True, kw_only=True, eq=False)
 class Comparison:
-    """One treatment-vs-control pair: the fields of :data:`COLUMNS` (NaN when not given).
+    """One treatment-vs-control pair (the fields of :data:`COLUMNS`; NaN when not given).
 
     ``n_t_whole``/``n_c_whole`` are the arms' whole n; ``n_treatment``/``n_control`` the
     n entering the effect size (split among a multi-arm trial's comparisons or not).
     """
 
-    __slots__ = COLUMNS
+    study: str
+    comparison: str
+    treatment_arm: str
+    control_arm: str
+    outcome: str
+    month: float
+    source_kind: str
+    mean_t: float = NAN
+    sd_t: float = NAN
+    n_t_whole: float = NAN
+    mean_c: float = NAN
+    sd_c: float = NAN
+    n_c_whole: float = NAN
+    yi: float = NAN
+    vi: float = NAN
+    n_treatment: float = NAN
+    n_control: float = NAN
 
-    def __init__(self, **values):
-        for name in COLUMNS:
-            setattr(self, name, values.get(name, NAN))
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Comparison))
 
 
 def _pair_problem(cell: ArmValues, study: str, t: str, c: str) -> str | None:
@@ -122,7 +125,7 @@ def _contrast_rows(con: pd.DataFrame) -> dict[str, list[tuple]]:
     if not len(con):
         return {}
 
-    def get(c):
+    def get(c: str) -> list:
         return con[c].tolist() if c in con.columns else [NAN] * len(con)
 
     out: dict[str, list[tuple]] = {}
@@ -135,7 +138,7 @@ def _contrast_rows(con: pd.DataFrame) -> dict[str, list[tuple]]:
 
 
 def pair_rows(
-    dataset, cell: ArmValues, outcome: str, month: float, measure: str
+    dataset: Dataset, cell: ArmValues, outcome: str, month: float, measure: str
 ) -> tuple[list[Comparison], list[str], list[str]]:
     """Every (treatment, control) pair: arm-based rows, contrast rows, what is missing, notes."""
     arms = dataset.arms
@@ -147,7 +150,9 @@ def pair_rows(
     contrasts = _contrast_rows(cell.contrasts)
     studies = list(by_study) + [s for s in contrasts if s not in by_study]
     any_rescaled = cell.rescale and any(r.rescaled for r in cell.rows.values())
-    rows, missing, notes = [], [], []
+    rows: list[Comparison] = []
+    missing: list[str] = []
+    notes: list[str] = []
     for study in studies:
         own = by_study.get(study, [])
         pairs = [(t, c) for t, rt in own if rt == "treatment" for c, rc in own if rc == "control"]
@@ -155,33 +160,27 @@ def pair_rows(
         pairs += [(rec[0], rec[1]) for rec in cs if (rec[0], rec[1]) not in pairs]
         for t, c in pairs:
             match = [rec for rec in cs if rec[0] == t and rec[1] == c]
-            base = {
-                "study": study,
-                "comparison": f"{t} vs {c}",
-                "treatment_arm": t,
-                "control_arm": c,
-                "outcome": outcome,
-                "month": month,
-                "n_t_whole": n_arm.get((study, t), NAN),
-                "n_c_whole": n_arm.get((study, c), NAN),
-            }
+            pair = partial(
+                Comparison,
+                study=study,
+                comparison=f"{t} vs {c}",
+                treatment_arm=t,
+                control_arm=c,
+                outcome=outcome,
+                month=month,
+            )
             problem = _pair_problem(cell, study, t, c)
             if problem is None:
                 vt, vc = cell.rows[(study, t)], cell.rows[(study, c)]
                 rows.append(
-                    Comparison(
-                        **(
-                            base
-                            | {
-                                "source_kind": "arms",
-                                "mean_t": vt.mean,
-                                "sd_t": vt.sd,
-                                "n_t_whole": vt.n,
-                                "mean_c": vc.mean,
-                                "sd_c": vc.sd,
-                                "n_c_whole": vc.n,
-                            }
-                        )
+                    pair(
+                        source_kind="arms",
+                        mean_t=vt.mean,
+                        sd_t=vt.sd,
+                        n_t_whole=vt.n,
+                        mean_c=vc.mean,
+                        sd_c=vc.sd,
+                        n_c_whole=vc.n,
                     )
                 )
                 if match:
@@ -193,7 +192,15 @@ def pair_rows(
                 )
             elif match:
                 _, _, yi, vi, rescaled, lo, hi = match[0]
-                rows.append(Comparison(**(base | {"source_kind": "contrast", "yi": yi, "vi": vi})))
+                rows.append(
+                    pair(
+                        source_kind="contrast",
+                        n_t_whole=n_arm.get((study, t), NAN),
+                        n_c_whole=n_arm.get((study, c), NAN),
+                        yi=yi,
+                        vi=vi,
+                    )
+                )
                 if rescaled:
                     notes.append(f"{study}: contrast {t} vs {c} rescaled from {lo:g}-{hi:g} to 0-100")
                 elif any_rescaled:
@@ -218,7 +225,7 @@ def compute(comps: list[Comparison], measure: str, multiarm: str) -> None:
             x.n_control = x.n_c_whole / m_c[(x.study, x.control_arm)]
     f = escalc_md if measure == "md" else escalc_smd
 
-    def col(name):
+    def col(name: str) -> np.ndarray:
         return np.array([getattr(x, name) for x in arm_rows], dtype=float)
 
     yi, vi = f(col("mean_t"), col("sd_t"), col("n_treatment"), col("mean_c"), col("sd_c"), col("n_control"))
@@ -339,6 +346,6 @@ def comparison_frame(
             for c in columns
         }
         return pd.DataFrame(data | {c: np.asarray(v)[:0] for c, v in (extra or {}).items()})
-    data = {c: [getattr(x, c) for x in comps] for c in columns}
-    frame = pd.DataFrame(data | (extra or {}))
+    values = {c: [getattr(x, c) for x in comps] for c in columns}
+    frame = pd.DataFrame(values | (extra or {}))
     return frame if all(keep) else frame[np.array(keep, dtype=bool)].reset_index(drop=True)

@@ -120,7 +120,7 @@ def term_values(
                     f"{term.name}: {_where(frame, i)} has {term.column} = {values[i]:g}; a logarithm needs values > 0",
                     column=option,
                 )
-                for i in bad
+                for i in bad.tolist()
             ]
         )
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -135,7 +135,7 @@ def _numeric_names(frame: pd.DataFrame) -> list[str]:
     """Numeric, non-boolean columns of ``frame`` (as :func:`_is_numeric`, read from the dtypes
     without materialising each column)."""
     return [
-        c
+        str(c)  # the header's text
         for c, dtype in frame.dtypes.items()
         if (
             dtype.kind in "iufc"
@@ -170,7 +170,7 @@ def derive_covariates(arms: pd.DataFrame) -> pd.DataFrame:
         m = out["male"].to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             out["female_pct"] = np.where(f + m > 0, 100.0 * f / (f + m), np.nan)
-    kl = {int(_KL.match(c).group(1)): c for c in out.columns if _KL.match(str(c))}
+    kl = {int(found.group(1)): c for c in out.columns if (found := _KL.match(str(c)))}
     if "kl_grade_mean" not in out.columns and kl:
         counts = np.column_stack([out[c].to_numpy(dtype=float) for c in kl.values()])
         grades = np.array(list(kl.keys()), dtype=float)

@@ -18,19 +18,17 @@ total n over the arms entering.
 
 The pairs, effect sizes (:func:`escalc_md`, :func:`escalc_smd`), multi-arm notes and
 covariances are computed in :mod:`bayes_msc.data.comparisons`; this module assembles
-the tables.
+the tables (:class:`EffectTable`, :class:`ArmTable`, defined in :mod:`bayes_msc.data.tables`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data.cells import arm_values, conversion_notes
+from bayes_msc.data.cells import ArmValues, arm_values, conversion_notes
 from bayes_msc.data.comparisons import (
+    Comparison,
     comparison_frame,
     compute,
     defined,
@@ -41,14 +39,9 @@ from bayes_msc.data.comparisons import (
     shared_vcov,
     smd_shared_covariance,
 )
-from bayes_msc.data.covariates import (
-    Term,
-    arm_covariate_arrays,
-    comparison_covariate_arrays,
-    parse_term,
-    term_values,
-)
+from bayes_msc.data.covariates import arm_covariate_arrays, comparison_covariate_arrays
 from bayes_msc.data.dataset import Dataset
+from bayes_msc.data.tables import FIXED_COLUMNS, ArmTable, EffectTable
 from bayes_msc.errors import InputError, Problem
 
 MEASURES: tuple[str, ...] = ("md", "smd")
@@ -65,153 +58,6 @@ __all__ = [
     "escalc_smd",
     "smd_shared_covariance",
 ]
-FIXED_COLUMNS: tuple[str, ...] = (
-    "study",
-    "comparison",
-    "treatment_arm",
-    "control_arm",
-    "outcome",
-    "month",
-    "yi",
-    "vi",
-    "n_treatment",
-    "n_control",
-    "source_kind",
-)
-
-
-@dataclass(frozen=True, eq=False)
-class EffectTable:
-    """Effect sizes of one outcome at one month (see :func:`effect_table`).
-
-    ``data`` has :data:`FIXED_COLUMNS` then one column per name in ``covariates``;
-    ``vcov`` is k x k (diagonal ``vi``; shared-arm covariances when ``multiarm ==
-    "shared"``); ``missing`` says what could not enter and why; ``notes`` the
-    conversions, rescaling and multi-arm handling applied.
-    """
-
-    data: pd.DataFrame
-    vcov: np.ndarray
-    outcome: str
-    month: float
-    measure: str
-    multiarm: str
-    basis: str
-    r: float
-    rescale: bool
-    simulated: bool
-    dataset: str
-    missing: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    covariates: tuple[str, ...] = ()
-
-    @property
-    def k(self) -> int:
-        """Number of comparisons."""
-        return len(self.data)
-
-    @property
-    def yi(self) -> np.ndarray:
-        return self.data["yi"].to_numpy(dtype=float)
-
-    @property
-    def vi(self) -> np.ndarray:
-        return self.data["vi"].to_numpy(dtype=float)
-
-    def _terms(self, terms: Sequence[str | Term] | str) -> list[Term]:
-        terms = [terms] if isinstance(terms, (str, Term)) else list(terms)
-        return [parse_term(t) if isinstance(t, str) else t for t in terms]
-
-    def design(self, terms: Sequence[str | Term] | str) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
-        """Covariate matrix (no intercept) of the comparisons with a value for every term.
-
-        Returns
-        -------
-        X : ndarray, shape (kept, len(terms))
-        names : tuple of str
-            Canonical term names (``log10(dose_million)``).
-        kept_mask : ndarray of bool, shape (k,)
-            Comparisons kept; :meth:`design_report` says why the others were dropped.
-
-        Raises
-        ------
-        InputError
-            Unknown covariate (lists the available ones) or a logarithm of a value <= 0.
-        """
-        parsed = self._terms(terms)
-        cols = [term_values(self.data, t, available=self.covariates) for t in parsed]
-        x = np.column_stack(cols) if cols else np.empty((self.k, 0))
-        kept = np.all(np.isfinite(x), axis=1)
-        return x[kept], tuple(t.name for t in parsed), kept
-
-    def design_report(self, terms: Sequence[str | Term] | str) -> tuple[str, ...]:
-        """One line per comparison :meth:`design` drops, naming the missing terms."""
-        parsed = self._terms(terms)
-        vals = {t.name: term_values(self.data, t, available=self.covariates) for t in parsed}
-        lines = []
-        for i, row in enumerate(self.data.itertuples(index=False)):
-            lacking = [name for name, v in vals.items() if not np.isfinite(v[i])]
-            if lacking:
-                lines.append(
-                    f"{row.study}: {row.comparison} dropped from the regression: no value for {', '.join(lacking)}"
-                )
-        return tuple(lines)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The export table: metafor's ``yi``/``vi`` names, one row per comparison."""
-        return self.data.copy()
-
-    def to_dict(self) -> dict:
-        """The JSON of ``bayes-msc effects`` (DESIGN.md)."""
-        effects = []
-        for rec in self.data.to_dict(orient="records"):
-            effects.append({c: rec[c] for c in self.data.columns if c not in ("outcome", "month")})
-        cov = [
-            {"a": i, "b": j, "study": str(self.data["study"].iat[i]), "cov": float(self.vcov[i, j])}
-            for i in range(self.k)
-            for j in range(i + 1, self.k)
-            if self.vcov[i, j] != 0.0
-        ]
-        return {
-            "dataset": self.dataset,
-            "simulated": self.simulated,
-            "outcome": self.outcome,
-            "month": self.month,
-            "measure": self.measure,
-            "multiarm": self.multiarm,
-            "basis": self.basis,
-            "r": self.r,
-            "rescale": self.rescale,
-            "k": self.k,
-            "missing": list(self.missing),
-            "notes": list(self.notes),
-            "effects": effects,
-            "covariances": cov,
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class ArmTable:
-    """Arm-level data of one outcome at one month (see :func:`arm_table`).
-
-    ``data``: one row per arm entering a comparison (``study, arm, role, n, mean, sd, se,
-    <covariates>``), each arm once even when it enters several comparisons (never split);
-    ``comparisons``: ``study, treatment_arm, control_arm``, the arm-based comparisons of
-    :func:`effect_table` in the same order.
-    """
-
-    data: pd.DataFrame
-    comparisons: pd.DataFrame
-    outcome: str
-    month: float
-    basis: str
-    r: float
-    rescale: bool
-    simulated: bool
-    dataset: str
-    missing: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    covariates: tuple[str, ...] = ()
 
 
 def _check_options(measure: str, multiarm: str) -> None:
@@ -236,7 +82,7 @@ def _build(
     r: float,
     rescale: bool,
     conversion: str,
-):
+) -> tuple[ArmValues, list[Comparison], list[bool], list[str], list[str], list[tuple[str, str]]]:
     """The cell's values and comparisons: ``(cell, comps, keep, missing, notes, used)``, ``keep``
     flagging the comparisons with a defined effect size, ``used`` the arms they use."""
     _check_options(measure, multiarm)
@@ -377,7 +223,7 @@ def arm_table(
     )
     rows = [cell.rows[k] for k in keys]
     n, sd = np.array([float(x.n) for x in rows]), np.array([float(x.sd) for x in rows])
-    data = {
+    columns = {
         "study": [s for s, _ in keys],
         "arm": [a for _, a in keys],
         "role": [role.get(k, "") for k in keys],
@@ -387,7 +233,7 @@ def arm_table(
         "se": sd / np.sqrt(n),
     }
     cov = arm_covariate_arrays(dataset.arms, dataset.studies, keys)
-    data = pd.DataFrame(data | {c: v for c, v in cov.items() if c not in data})
+    data = pd.DataFrame(columns | {c: v for c, v in cov.items() if c not in columns})
     return ArmTable(
         data=data,
         comparisons=comparisons,

@@ -9,6 +9,7 @@ and a ``describe`` function that writes the problems of the bad ones.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Protocol
 
 import numpy as np
@@ -27,6 +28,11 @@ from bayes_msc.data.dataset import (
 )
 from bayes_msc.data.schema import GROUPS_TEXT, RowRule, describe_each, is_empty, render
 
+Cell = str | float | None
+"""A text cell as read: str, or None/NaN when empty."""
+Key = tuple[Cell, Cell]
+"""(study, arm) of one row; either cell may be empty."""
+
 
 class Table(Protocol):
     """What the rules read of a file (the reader's table of one file)."""
@@ -41,10 +47,6 @@ class Table(Protocol):
     def filled(self) -> pd.DataFrame: ...  # True where a cell is not empty
     @property
     def stat_groups(self) -> pd.Series: ...  # outcomes.csv: each row's statistics group
-
-
-Key = tuple[object, object]
-"""(study, arm) as read: two cells."""
 
 
 # ------------------------------------------------------------------ statistics groups
@@ -231,7 +233,7 @@ def arm_rule(arm_roles: Mapping[Key, str], column: str = "arm", role: str | None
 
     def describe(rows: pd.DataFrame) -> pd.DataFrame:
         have, studies = found(rows), {s for s, _ in arm_roles}
-        listing: dict[object, list[str]] = {}
+        listing: dict[Cell, list[str]] = {}
         for s, a in arm_roles:
             listing.setdefault(s, []).append(repr(a))
         arms_of = {s: ", ".join(a) for s, a in listing.items()}
@@ -287,7 +289,7 @@ def n_used_rule(used: Mapping[Key, str]) -> RowRule:
     return RowRule("n_used", check, ("study", "arm", "n"), describe)
 
 
-def listed_rule(studies: set[object], key: str, message: str) -> RowRule:
+def listed_rule(studies: AbstractSet[Cell], key: str, message: str) -> RowRule:
     """``study`` is one of ``studies`` (message: '{study} ...' continues the study's name)."""
 
     def check(df: pd.DataFrame) -> np.ndarray:
@@ -300,7 +302,7 @@ def listed_rule(studies: set[object], key: str, message: str) -> RowRule:
     return RowRule(key, check, ("study",), describe)
 
 
-def trials_rule(studies: set[object]) -> RowRule:
+def trials_rule(studies: AbstractSet[Cell]) -> RowRule:
     """published_pooled.csv: ``trials`` lists known study ids separated by ';'."""
 
     def unknown(df: pd.DataFrame) -> pd.Series:
@@ -347,13 +349,12 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
         )
         return table if ok else None
 
-    outcomes = t[OUTCOMES.name]
+    outcomes, contrasts = t[OUTCOMES.name], t[CONTRASTS.name]
     arms = usable(t[ARMS.name], ("study", "arm", "role"))
     studies = usable(t[STUDIES.name], ("study",))
     found: dict[str, list[RowRule]] = {spec.name: [] for spec in SPECS}
     if outcomes is not None:
         found[OUTCOMES.name].append(stat_group_rule(outcomes.filled))
-    contrasts = t[CONTRASTS.name]
     if contrasts is not None:
         found[CONTRASTS.name].append(contrast_stat_rule(contrasts.filled))
     if arms is not None:
@@ -367,7 +368,7 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
             arm_rule(arm_roles, "treatment_arm", "treatment"),
             arm_rule(arm_roles, "control_arm", "control"),
         ]
-        arm_studies = {s for s, _ in arm_roles}
+        arm_studies = {s for s, _ in arm_roles if isinstance(s, str)}  # all: empty keys were left out
         found[PUBLISHED.name].append(trials_rule(arm_studies))
         if studies is not None:
             listed = set(studies.frame["study"].dropna())
@@ -379,14 +380,15 @@ def context_rules(t: Mapping[str, Table | None]) -> dict[str, tuple[RowRule, ...
                     arm_studies, "has_arms", "has no arms in arms.csv; every study of studies.csv needs its arms there"
                 )
             )
-    used = usable(outcomes, ("study", "arm"))
-    if arms is not None and used is not None:
-        no_n = used.text["n"].isna().tolist() if "n" in used.columns else [True] * len(used.text)
+    keyed_outcomes = usable(outcomes, ("study", "arm"))
+    if arms is not None and keyed_outcomes is not None:
+        text = keyed_outcomes.text
+        no_n = text["n"].isna().tolist() if "n" in keyed_outcomes.columns else [True] * len(text)
         rows: dict[Key, list[str]] = {}
         for key, row, group, empty in zip(
-            _pairs(used.frame, "study", "arm"),
-            used.frame["_row"].tolist(),
-            used.stat_groups.tolist(),
+            _pairs(keyed_outcomes.frame, "study", "arm"),
+            keyed_outcomes.frame["_row"].tolist(),
+            keyed_outcomes.stat_groups.tolist(),
             no_n,
             strict=True,
         ):

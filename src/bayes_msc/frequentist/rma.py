@@ -23,12 +23,16 @@ random = ~ 1 | id)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import TypedDict, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from bayes_msc.errors import InputError, Problem, data_row
-from bayes_msc.frequentist.tau2 import METHODS, estimate_tau2, weights_and_projection
+from bayes_msc.errors import InputError, Problem
+from bayes_msc.frequentist.gls import GlsFit, fit_gls, prediction_interval, r2_percent
+from bayes_msc.frequentist.inputs import TABLE, check_effects, design_matrix
+from bayes_msc.frequentist.tau2 import METHODS
 from bayes_msc.results.frequentist import (
     Coefficient,
     LeaveOneOutResult,
@@ -38,212 +42,36 @@ from bayes_msc.results.frequentist import (
 )
 from bayes_msc.results.layout import CI_LEVEL
 
+__all__ = ["PAPER_I2", "PAPER_Q_P", "TABLE", "leave_one_out", "rma"]
+
 PAPER_I2 = 50.0
 """The paper's rule: random effects (DL) when I^2 exceeds this (percent) ..."""
 
 PAPER_Q_P = 0.1
 """... or when the p-value of Cochran's Q is below this; fixed effect otherwise."""
 
-TABLE = "effect table"
-"""``Problem.file`` for problems in the effect-size rows (as ``bayes-msc effects`` shows them)."""
 
+class _Common(TypedDict):
+    """The fields :class:`PoolResult` and :class:`MetaRegResult` share, as :func:`rma` fills them."""
 
-@dataclass(frozen=True, eq=False)
-class _Fit:
-    beta: np.ndarray
-    vb: np.ndarray
-    se: np.ndarray
-    z: np.ndarray
-    p: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    tau2: float
-    se_tau2: float
+    k: int
+    method: str
+    level: float
     test: str
+    hksj: bool
+    labels: tuple[str, ...]
+    yi: np.ndarray
+    vi: np.ndarray
     df: float
-    qe: float
-    qe_df: int
-    qe_p: float
-    i2: float
-    h2: float
-    qm: float
-    qm_df: tuple[int, float]
-    qm_p: float
-    weights: np.ndarray
+    se_tau2: float
+    hksj_truncate: bool
+    shared_covariance: bool
+    chosen_by: str | None
+    why: str | None
     notes: tuple[str, ...]
 
 
-def _inputs(yi, vi, V, labels) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], bool]:
-    y = np.asarray(yi, dtype=float).ravel()
-    d = np.asarray(vi, dtype=float).ravel()
-    k = len(y)
-    if k == 0:
-        raise InputError(Problem("no comparisons to pool (k = 0)", file=TABLE))
-    if len(d) != k:
-        raise InputError(Problem(f"yi has {k} values but vi has {len(d)}", file=TABLE, column="vi"))
-    labels = tuple(str(i + 1) for i in range(k)) if labels is None else tuple(str(s) for s in labels)
-    if len(labels) != k:
-        raise InputError(Problem(f"{len(labels)} labels for {k} comparisons", file=TABLE))
-    problems = []
-    for i in range(k):
-        if not np.isfinite(y[i]):
-            problems.append(
-                Problem(
-                    f"comparison '{labels[i]}': yi = {y[i]} is not a finite number",
-                    file=TABLE,
-                    row=data_row(i),
-                    column="yi",
-                )
-            )
-        if not (np.isfinite(d[i]) and d[i] > 0):
-            problems.append(
-                Problem(
-                    f"comparison '{labels[i]}': vi = {d[i]}; sampling variances must be finite and > 0",
-                    file=TABLE,
-                    row=data_row(i),
-                    column="vi",
-                )
-            )
-    if problems:
-        raise InputError(problems)
-    if V is None:
-        return y, np.diag(d), labels, False
-    v = np.asarray(V, dtype=float)
-    if v.shape != (k, k) or not np.all(np.isfinite(v)):
-        raise InputError(Problem(f"V must be a finite {k} x {k} matrix", column="V"))
-    if not np.allclose(v, v.T, rtol=1e-10, atol=0) or not np.allclose(np.diag(v), d, rtol=1e-9, atol=0):
-        raise InputError(Problem("V must be symmetric with the vi on its diagonal", column="V"))
-    try:
-        np.linalg.cholesky(v)
-    except np.linalg.LinAlgError:
-        raise InputError(Problem("V is not positive definite", column="V")) from None
-    shared = bool(np.any(v != np.diag(d)))
-    return y, v, labels, shared
-
-
-def _design(X, names, k: int) -> tuple[np.ndarray, tuple[str, ...]]:
-    if X is None:
-        return np.ones((k, 1)), ("intercept",)
-    x = np.asarray(X, dtype=float)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[0] != k:
-        raise InputError(Problem(f"X must have one row per comparison ({k})", column="X"))
-    q = x.shape[1]
-    if q == 0:
-        raise InputError(Problem("X has no covariate columns (pass X=None to pool)", column="X"))
-    names = tuple(f"x{j + 1}" for j in range(q)) if names is None else tuple(str(n) for n in names)
-    if len(names) != q or len(set(names)) != q or "intercept" in names:
-        raise InputError(Problem(f"need {q} distinct covariate names other than 'intercept'", column="names"))
-    problems = []
-    for j, name in enumerate(names):
-        for i in np.flatnonzero(~np.isfinite(x[:, j])):
-            problems.append(
-                Problem(f"covariate '{name}' is missing or not finite", file=TABLE, row=data_row(i), column=name)
-            )
-        if np.all(np.isfinite(x[:, j])) and np.ptp(x[:, j]) == 0:
-            problems.append(
-                Problem(
-                    f"covariate '{name}' is constant across the {k} comparisons; its slope cannot be estimated",
-                    column=name,
-                )
-            )
-    if problems:
-        raise InputError(problems)
-    if k < q + 1:
-        raise InputError(Problem(f"k = {k} comparisons are too few to estimate {q + 1} coefficients", column=names[-1]))
-    full = np.column_stack([np.ones(k), x])
-    if np.linalg.matrix_rank(full) < q + 1:
-        raise InputError(
-            Problem(
-                "covariates "
-                + ", ".join(f"'{n}'" for n in names)
-                + " are collinear (with each other or the intercept)",
-                column=names[-1],
-            )
-        )
-    return full, ("intercept",) + names
-
-
-def _fit(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, hksj: bool, truncate: bool, level: float) -> _Fit:
-    from scipy import stats
-
-    k, p = x.shape
-    est = estimate_tau2(y, v, x, method)
-    tau2 = est.tau2
-    w, _ = weights_and_projection(v + tau2 * np.eye(k), x)
-    vb = np.linalg.inv(x.T @ w @ x)
-    beta = vb @ x.T @ w @ y
-    test, df, s2w = "z", float("nan"), 1.0
-    if hksj:
-        r = y - x @ beta
-        rss = float(r @ w @ r)
-        # As metafor: a zero residual sum of squares gives a zero scale factor (se = 0).
-        s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - p)
-        if truncate:
-            s2w = max(s2w, 1.0)
-        vb = s2w * vb
-        test, df = "t", float(k - p)
-    se = np.sqrt(np.diag(vb))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = beta / se
-    alpha = 1 - level
-    btt = np.arange(1, p) if p > 1 else np.arange(1)
-    m = len(btt)
-    # With a zero Knapp-Hartung factor the Wald test is undefined (metafor: NA).
-    qm = float(beta[btt] @ np.linalg.solve(vb[np.ix_(btt, btt)], beta[btt])) if s2w > 0 else np.nan
-    if test == "t":
-        crit = float(stats.t.isf(alpha / 2, df))
-        pval = 2 * stats.t.sf(np.abs(z), df)
-        qm, qm_df = qm / m, (m, df)
-        qm_p = float(stats.f.sf(qm, m, df))
-    else:
-        crit = float(stats.norm.isf(alpha / 2))
-        pval = 2 * stats.norm.sf(np.abs(z))
-        qm_df = (m, float("nan"))
-        qm_p = float(stats.chi2.sf(qm, m))
-    # Heterogeneity: the fixed-effect (generalised) Q, as metafor, whatever the method.
-    if k > p:
-        _, p0 = weights_and_projection(v, x)
-        ymc = y - y.mean()
-        qe = max(0.0, float(ymc @ p0 @ ymc))
-        qe_p = float(stats.chi2.sf(qe, k - p))
-        vt = (k - p) / float(np.trace(p0))
-        if method == "fe":
-            i2 = max(0.0, 100 * (qe - (k - p)) / qe) if qe > 0 else 0.0
-            h2 = qe / (k - p)
-        else:
-            i2 = 100 * tau2 / (vt + tau2)
-            h2 = tau2 / vt + 1
-    else:
-        qe, qe_p, i2, h2 = 0.0, 1.0, 0.0, 1.0
-    wd = np.diag(w)
-    return _Fit(
-        beta=beta,
-        vb=vb,
-        se=se,
-        z=z,
-        p=np.asarray(pval, dtype=float),
-        ci_low=beta - crit * se,
-        ci_high=beta + crit * se,
-        tau2=tau2,
-        se_tau2=est.se,
-        test=test,
-        df=df,
-        qe=qe,
-        qe_df=k - p,
-        qe_p=qe_p,
-        i2=i2,
-        h2=h2,
-        qm=qm,
-        qm_df=qm_df,
-        qm_p=qm_p,
-        weights=100 * wd / wd.sum(),
-        notes=(est.note,) if est.note else (),
-    )
-
-
-def _paper_rule(fe: _Fit, k: int) -> tuple[str, str]:
+def _paper_rule(fe: GlsFit, k: int) -> tuple[str, str]:
     """Qu & Sun 2021: random effects (DL) if I^2 > 50% or P_Q < 0.1, else fixed effect."""
     if k == 1:
         return "fe", "fixed effect: k = 1, heterogeneity cannot be assessed"
@@ -256,18 +84,51 @@ def _paper_rule(fe: _Fit, k: int) -> tuple[str, str]:
     return "fe", f"fixed effect: {i2_txt} <= {PAPER_I2:g}% and {q_txt} >= {PAPER_Q_P:g}"
 
 
+@overload
 def rma(
-    yi,
-    vi,
+    yi: ArrayLike,
+    vi: ArrayLike,
+    method: str = ...,
+    hksj: bool = ...,
+    level: float = ...,
+    pi: str = ...,
+    X: None = None,
+    names: Sequence[str] | None = ...,
+    V: ArrayLike | None = ...,
+    hksj_truncate: bool = ...,
+    labels: Sequence[object] | None = ...,
+) -> PoolResult: ...
+
+
+@overload
+def rma(
+    yi: ArrayLike,
+    vi: ArrayLike,
+    method: str = ...,
+    hksj: bool = ...,
+    level: float = ...,
+    pi: str = ...,
+    *,
+    X: ArrayLike,
+    names: Sequence[str] | None = ...,
+    V: ArrayLike | None = ...,
+    hksj_truncate: bool = ...,
+    labels: Sequence[object] | None = ...,
+) -> MetaRegResult: ...
+
+
+def rma(
+    yi: ArrayLike,
+    vi: ArrayLike,
     method: str = "dl",
     hksj: bool = False,
     level: float = CI_LEVEL,
     pi: str = "z",
-    X=None,
-    names=None,
-    V=None,
+    X: ArrayLike | None = None,
+    names: Sequence[str] | None = None,
+    V: ArrayLike | None = None,
     hksj_truncate: bool = False,
-    labels=None,
+    labels: Sequence[object] | None = None,
 ) -> PoolResult | MetaRegResult:
     """Fixed- or random-effects meta-analysis, or meta-regression, as metafor's ``rma``.
 
@@ -314,12 +175,12 @@ def rma(
         raise InputError(Problem(f"pi must be 'z' or 't', not '{pi}'", column="pi"))
     if not 0 < level < 1:
         raise InputError(Problem(f"level must be between 0 and 1, not {level}", column="level"))
-    y, v, labels, shared = _inputs(yi, vi, V, labels)
-    x, coef_names = _design(X, names, len(y))
+    y, v, labels, shared = check_effects(yi, vi, V, labels)
+    x, coef_names = design_matrix(X, names, len(y))
     k, p = x.shape
     chosen_by = why = None
     if method == "paper":
-        method, why = _paper_rule(_fit(y, v, x, "fe", False, False, level), k)
+        method, why = _paper_rule(fit_gls(y, v, x, "fe", False, False, level), k)
         chosen_by = "paper"
     if method != "fe" and k == 1:
         raise InputError(
@@ -339,8 +200,8 @@ def rma(
         )
     if hksj and k - p < 1:
         raise InputError(Problem(f"Knapp-Hartung needs k > {p} comparisons (k = {k})", column="hksj"))
-    fit = _fit(y, v, x, method, hksj, hksj_truncate, level)
-    common = {
+    fit = fit_gls(y, v, x, method, hksj, hksj_truncate, level)
+    common: _Common = {
         "k": k,
         "method": method,
         "level": level,
@@ -358,7 +219,7 @@ def rma(
         "notes": fit.notes,
     }
     if X is None:
-        lo, hi, pi_df = _prediction(fit, k, p, method, pi, level)
+        lo, hi, pi_df = prediction_interval(fit, k, p, method, pi, level)
         return PoolResult(
             estimate=float(fit.beta[0]),
             se=float(fit.se[0]),
@@ -391,7 +252,7 @@ def rma(
         tau=float(np.sqrt(fit.tau2)),
         i2=fit.i2,
         h2=fit.h2,
-        r2=_r2(y, v, x, method, fit),
+        r2=r2_percent(y, v, x, method, fit),
         qm=fit.qm,
         qm_df=fit.qm_df,
         qm_p=fit.qm_p,
@@ -406,53 +267,14 @@ def rma(
     )
 
 
-def _prediction(fit: _Fit, k: int, p: int, method: str, pi: str, level: float) -> tuple[float, float, float]:
-    from scipy import stats
-
-    alpha = 1 - level
-    if method == "fe":
-        # As metafor: no prediction interval for the fixed-effect model (no tau^2).
-        return float("nan"), float("nan"), float("nan")
-    if pi == "t":
-        # metafor predict(pi.type="riley"): df = (k - p) - parms + p, at least 1.
-        df = max(1.0, float(k - p - 1))
-        crit = float(stats.t.isf(alpha / 2, df))
-    elif fit.test == "t":
-        df = fit.df
-        crit = float(stats.t.isf(alpha / 2, df))
-    else:
-        df, crit = float("nan"), float(stats.norm.isf(alpha / 2))
-    half = crit * np.sqrt(fit.tau2 + fit.se[0] ** 2)
-    return float(fit.beta[0] - half), float(fit.beta[0] + half), df
-
-
-def _r2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, fit: _Fit) -> float:
-    k, p = x.shape
-    if method != "fe":
-        tau2_0 = estimate_tau2(y, v, x[:, :1], method).tau2
-        if tau2_0 == 0:
-            return 0.0
-        return max(0.0, 100 * (tau2_0 - fit.tau2) / tau2_0)
-    # metafor for FE models: the adjusted R^2 of the weighted (GLS) regression.
-    if np.all(y == y[0]) or k - p < 1:
-        return 0.0
-    w = np.linalg.inv(v)
-    one = x[:, :1]
-    mean_w = np.linalg.solve(one.T @ w @ one, one.T @ w @ y)
-    r0 = y - one @ mean_w
-    r1 = y - x @ fit.beta
-    r2 = 1 - float(r1 @ w @ r1) / float(r0 @ w @ r0)
-    return max(0.0, 100 * (1 - (1 - r2) * (k - 1) / (k - p)))
-
-
 def leave_one_out(
-    yi,
-    vi,
+    yi: ArrayLike,
+    vi: ArrayLike,
     method: str = "dl",
     hksj: bool = False,
     level: float = CI_LEVEL,
-    labels=None,
-    V=None,
+    labels: Sequence[object] | None = None,
+    V: ArrayLike | None = None,
     hksj_truncate: bool = False,
 ) -> LeaveOneOutResult:
     """Pool the comparisons without each one in turn (metafor's ``leave1out``).
@@ -466,7 +288,7 @@ def leave_one_out(
         When fewer than 2 comparisons (3 for a random-effects method) are given, or for any
         reason :func:`rma` raises.
     """
-    y, v, labels, _ = _inputs(yi, vi, V, labels)
+    y, v, labels, _ = check_effects(yi, vi, V, labels)
     k = len(y)
     need = 2 if method in ("fe", "paper") else 3
     if k < need:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 import numpy as np
@@ -123,7 +123,7 @@ class Prior:
         """(lower, upper) of the support (resolved priors only)."""
         kind = _SPECS[self.dist].support
         if kind == "interval":
-            p = self._filled()
+            p = self.filled()
             return float(p["lower"]), float(p["upper"])
         return (0.0 if kind == "positive" else -math.inf), math.inf
 
@@ -140,7 +140,7 @@ class Prior:
 
     @classmethod
     def from_dict(
-        cls, d: Any, where: str, *, file: str | None = None, column: str | None = None, role: str | None = None
+        cls, d: object, where: str, *, file: str | None = None, column: str | None = None, role: str | None = None
     ) -> Prior:
         """Parse and validate ``{"dist": NAME, param: value, ...}`` (as read from TOML).
 
@@ -191,7 +191,7 @@ class Prior:
 
     def resolve(self, ctx: PriorContext, where: str = "prior") -> Prior:
         """The same prior with every :class:`Scaled` value turned into a number."""
-        params = {}
+        params: dict[str, float] = {}
         for k, v in self.params.items():
             if isinstance(v, Scaled):
                 base = getattr(ctx, v.by)
@@ -199,17 +199,28 @@ class Prior:
                     raise InputError(
                         Problem(f"{where}: parameter {k!r} scales with {v.by}, which is not available for these data")
                     )
-                v = v.factor * float(base)
-            params[k] = float(v)
+                params[k] = float(v.factor * float(base))
+            else:
+                params[k] = float(v)
         errors = _check(self.dist, params)
         if errors:
             raise InputError([Problem(f"{where}: {m}") for m in errors])
         return Prior(self.dist, params)
 
-    def _filled(self) -> dict[str, float]:
-        if not self.resolved:
-            raise ValueError(f"{self.dist} prior has data-scaled parameters: resolve() it first")
-        return {**_SPECS[self.dist].defaults, **self.params}
+    def filled(self) -> dict[str, float]:
+        """Every parameter as a number, PyMC's defaults included (resolved priors only).
+
+        Raises
+        ------
+        ValueError
+            The prior has data-scaled parameters (:meth:`resolve` it first).
+        """
+        out = dict(_SPECS[self.dist].defaults)
+        for k, v in self.params.items():
+            if isinstance(v, Scaled):
+                raise ValueError(f"{self.dist} prior has data-scaled parameters: resolve() it first")
+            out[k] = v
+        return out
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
         """Log density at ``x`` (numpy; scipy's densities in PyMC's parameterisation).
@@ -220,7 +231,7 @@ class Prior:
         if self.improper:
             lo = self.support[0]
             return np.where(x >= lo, 0.0, -np.inf)
-        return _scipy(self.dist, tuple(sorted(self._filled().items()))).logpdf(x)
+        return _scipy(self.dist, tuple(sorted(self.filled().items()))).logpdf(x)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """Cumulative distribution at ``x`` (HalfFlat: ``x``, the improper mass below x)."""
@@ -229,18 +240,21 @@ class Prior:
             return np.maximum(x, 0.0)
         if self.dist == "Flat":
             raise ValueError("a Flat prior has no distribution function")
-        return _scipy(self.dist, tuple(sorted(self._filled().items()))).cdf(x)
+        return _scipy(self.dist, tuple(sorted(self.filled().items()))).cdf(x)
 
-    def to_pymc(self, name: str, dims: Any = None) -> Any:
+    def to_pymc(self, name: str, dims: str | Sequence[str] | None = None) -> Any:
         """Create this prior as a PyMC variable in the current ``pm.Model`` and return it."""
         import pymc as pm
 
-        if not self.resolved:
-            raise ValueError(f"prior of {name!r} has data-scaled parameters: resolve() it first")
-        return getattr(pm, self.dist)(name, **{k: float(v) for k, v in self.params.items()}, dims=dims)
+        params: dict[str, float] = {}
+        for k, v in self.params.items():
+            if isinstance(v, Scaled):
+                raise ValueError(f"prior of {name!r} has data-scaled parameters: resolve() it first")
+            params[k] = float(v)
+        return getattr(pm, self.dist)(name, **params, dims=dims)
 
 
-def _parse_value(value: Any) -> float | Scaled:
+def _parse_value(value: object) -> float | Scaled:
     if isinstance(value, Scaled):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float, Mapping)):
@@ -267,12 +281,14 @@ def _check(dist: str, params: Mapping[str, float | Scaled]) -> list[str]:
     out = []
     for k, v in params.items():
         # A data-scaled value is positive when its factor is (every scale but the centre is).
-        val = v.factor if isinstance(v, Scaled) and v.by != "arm_mean_centre" else v
-        if k in spec.positive and not isinstance(val, Scaled) and not val > 0:
+        if isinstance(v, Scaled) and v.by == "arm_mean_centre":
+            continue
+        val = v.factor if isinstance(v, Scaled) else v
+        if k in spec.positive and not val > 0:
             out.append(f"parameter {k!r} of {dist} must be > 0, not {val}")
     if dist == "Uniform":
         lo, hi = params.get("lower", 0.0), params.get("upper", 1.0)
-        if not any(isinstance(v, Scaled) for v in (lo, hi)) and not lo < hi:
+        if not isinstance(lo, Scaled) and not isinstance(hi, Scaled) and not lo < hi:
             out.append(f"Uniform needs lower < upper, not {lo} and {hi}")
     return out
 
@@ -302,7 +318,18 @@ class _HalfT:
         return np.where(x >= 0, 2.0 * self._t.cdf(x) - 1.0, 0.0)
 
 
-_SCIPY = {  # scipy.stats distribution equal to PyMC's dist(**params)
+def _gamma(st: ModuleType, p: Mapping[str, float]) -> Any:
+    a, b = _gamma_ab("Gamma", p)
+    return st.gamma(a, scale=1.0 / b)
+
+
+def _inverse_gamma(st: ModuleType, p: Mapping[str, float]) -> Any:
+    a, b = _gamma_ab("InverseGamma", p)
+    return st.invgamma(a, scale=b)
+
+
+# scipy.stats distribution equal to PyMC's dist(**params), from scipy.stats and the parameters
+_SCIPY: dict[str, Callable[[ModuleType, Mapping[str, float]], Any]] = {
     "Normal": lambda st, p: st.norm(p["mu"], _sd(p)),
     "StudentT": lambda st, p: st.t(p["nu"], p["mu"], _sd(p)),
     "Cauchy": lambda st, p: st.cauchy(p["alpha"], p["beta"]),
@@ -312,8 +339,8 @@ _SCIPY = {  # scipy.stats distribution equal to PyMC's dist(**params)
     "HalfStudentT": lambda st, p: _HalfT(st.t(p["nu"], 0.0, _sd(p))),
     "Exponential": lambda st, p: st.expon(scale=p.get("scale", 1.0 / p.get("lam", 1.0))),
     "LogNormal": lambda st, p: st.lognorm(s=_sd(p), scale=math.exp(p["mu"])),
-    "Gamma": lambda st, p: (lambda a, b: st.gamma(a, scale=1.0 / b))(*_gamma_ab("Gamma", p)),
-    "InverseGamma": lambda st, p: (lambda a, b: st.invgamma(a, scale=b))(*_gamma_ab("InverseGamma", p)),
+    "Gamma": _gamma,
+    "InverseGamma": _inverse_gamma,
 }
 
 

@@ -11,11 +11,12 @@ computes from one dataset. The TOML format is described in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors.distribution import Prior, PriorContext, Scaled
@@ -70,8 +71,11 @@ class PriorSet:
             A parameter scales with something ``ctx`` lacks, or resolves to a bad value.
         """
 
-        def res(key: str, prior: Prior | None) -> Prior | None:
-            return None if prior is None else prior.resolve(ctx, f"prior set {self.name!r}, key {key!r}")
+        def res(key: str, prior: Prior) -> Prior:
+            return prior.resolve(ctx, f"prior set {self.name!r}, key {key!r}")
+
+        def res_optional(key: str, prior: Prior | None) -> Prior | None:
+            return None if prior is None else res(key, prior)
 
         alpha = self.alpha
         if alpha is None and ctx.arm_mean_centre is not None and ctx.arm_mean_spread is not None:
@@ -89,10 +93,10 @@ class PriorSet:
         return replace(
             self,
             mu=res("mu", self.mu),
-            tau=res("tau", self.tau),
-            log_tau2_smd=res("log_tau2_smd", self.log_tau2_smd),
+            tau=res_optional("tau", self.tau),
+            log_tau2_smd=res_optional("log_tau2_smd", self.log_tau2_smd),
             beta=res("beta", self.beta or DEFAULT_BETA),
-            alpha=res("alpha", alpha),
+            alpha=res_optional("alpha", alpha),
             outcome_sd=osd,
         )
 
@@ -108,13 +112,14 @@ class PriorSet:
         return out
 
     @classmethod
-    def from_dict(cls, name: str, d: Any, *, file: str | None = None) -> PriorSet:
+    def from_dict(cls, name: str, d: object, *, file: str | None = None) -> PriorSet:
         """Parse the TOML table of one set (every problem of it reported together)."""
         where = f"prior set {name!r}"
         col = f"prior_sets.{name}"
         if not isinstance(d, Mapping):
             raise InputError(Problem(f"{where}: must be a table", file=file, column=col))
-        problems, priors = [], {}
+        problems: list[Problem] = []
+        priors: dict[str, Prior] = {}
         for key in d:
             if key not in SET_KEYS:
                 problems.append(
@@ -147,7 +152,15 @@ class PriorSet:
             )
         if problems:
             raise InputError(problems)
-        return cls(name=name, description=desc, **priors)
+        return cls(
+            name=name,
+            description=desc,
+            mu=priors["mu"],  # present: its absence is a problem above
+            tau=priors.get("tau"),
+            log_tau2_smd=priors.get("log_tau2_smd"),
+            beta=priors.get("beta"),
+            alpha=priors.get("alpha"),
+        )
 
     def tau_logpdf(self, tau: np.ndarray) -> np.ndarray:
         """Log prior density of tau on the outcome scale (resolved sets only).
@@ -157,10 +170,9 @@ class PriorSet:
         tau = np.asarray(tau, dtype=float)
         if self.tau is not None:
             return self.tau.logpdf(tau)
-        if self.outcome_sd is None:
-            raise ValueError("resolve() the prior set first")
+        log_tau2, osd = self.log_tau2_smd_prior()
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = self.log_tau2_smd.logpdf(2.0 * np.log(tau / self.outcome_sd)) + np.log(2.0 / tau)
+            out = log_tau2.logpdf(2.0 * np.log(tau / osd)) + np.log(2.0 / tau)
         return np.where(tau > 0, out, -np.inf)
 
     def tau_cdf(self, tau: np.ndarray) -> np.ndarray:
@@ -168,10 +180,11 @@ class PriorSet:
         tau = np.asarray(tau, dtype=float)
         if self.tau is not None:
             return self.tau.cdf(tau)
+        log_tau2, osd = self.log_tau2_smd_prior()
         with np.errstate(divide="ignore"):
-            return self.log_tau2_smd.cdf(2.0 * np.log(np.maximum(tau, 0.0) / self.outcome_sd))
+            return log_tau2.cdf(2.0 * np.log(np.maximum(tau, 0.0) / osd))
 
-    def add_tau(self, name: str = "tau", dims: Any = None) -> Any:
+    def add_tau(self, name: str = "tau", dims: str | Sequence[str] | None = None) -> Any:
         """Create tau's prior in the current ``pm.Model``; return the tau tensor.
 
         With ``log_tau2_smd`` the random variable is ``log_tau2_smd`` (``<name>_log_tau2_smd``
@@ -181,20 +194,46 @@ class PriorSet:
             return self.tau.to_pymc(name, dims=dims)
         import pymc as pm
 
+        prior, osd = self.log_tau2_smd_prior()
+        rv = "log_tau2_smd" if name == "tau" else f"{name}_log_tau2_smd"
+        log_tau2 = prior.to_pymc(rv, dims=dims)
+        return pm.Deterministic(name, osd * pm.math.exp(log_tau2 / 2.0), dims=dims)
+
+    def beta_prior(self) -> Prior:
+        """The slope prior, for a model with covariates.
+
+        Raises
+        ------
+        ValueError
+            The set has none (:meth:`resolve` fills the default slope prior).
+        """
+        if self.beta is None:
+            raise ValueError("covariates need a beta prior: resolve() the prior set first")
+        return self.beta
+
+    def log_tau2_smd_prior(self) -> tuple[Prior, float]:
+        """The ``log_tau2_smd`` prior and the outcome SD that scales it to tau (resolved sets
+        without ``tau``).
+
+        Raises
+        ------
+        ValueError
+            The set has ``tau`` instead, or is not resolved.
+        """
+        if self.log_tau2_smd is None:  # excluded by __post_init__ when tau is None
+            raise ValueError("a prior set needs exactly one of tau and log_tau2_smd")
         if self.outcome_sd is None:
             raise ValueError("resolve() the prior set first")
-        rv = "log_tau2_smd" if name == "tau" else f"{name}_log_tau2_smd"
-        log_tau2 = self.log_tau2_smd.to_pymc(rv, dims=dims)
-        return pm.Deterministic(name, self.outcome_sd * pm.math.exp(log_tau2 / 2.0), dims=dims)
+        return self.log_tau2_smd, self.outcome_sd
 
 
 def prior_context(
-    yi: Any,
-    vi: Any,
-    n_total: Any,
-    n_treatment: Any = None,
-    n_control: Any = None,
-    arm_means: Any = None,
+    yi: ArrayLike,
+    vi: ArrayLike,
+    n_total: ArrayLike,
+    n_treatment: ArrayLike | None = None,
+    n_control: ArrayLike | None = None,
+    arm_means: ArrayLike | None = None,
     *,
     measure: str = "md",
 ) -> PriorContext:
@@ -207,26 +246,27 @@ def prior_context(
     - ``arm_mean_centre`` / ``arm_mean_spread``: mean and SD (ddof=1) of the arm means;
       when they do not vary (or there is one), the spread is the outcome SD instead.
     """
-    vi = np.asarray(vi, dtype=float)
+    v = np.asarray(vi, dtype=float)
     n = np.asarray(n_total, dtype=float)
-    if vi.size == 0 or n.shape != vi.shape:
+    if v.size == 0 or n.shape != v.shape:
         raise InputError(Problem("prior context: vi and n_total must be non-empty and of one length"))
-    if not (np.all(np.isfinite(vi)) and np.all(vi > 0)):
+    if not (np.all(np.isfinite(v)) and np.all(v > 0)):
         raise InputError(Problem("prior context: every vi must be finite and > 0"))
     if not (np.all(np.isfinite(n)) and np.all(n > 0)):
         raise InputError(Problem("prior context: every n must be finite and > 0"))
-    s_u = math.sqrt(n.sum() / np.sum(1.0 / vi))
+    s_u = math.sqrt(n.sum() / np.sum(1.0 / v))
     if measure == "smd":
         osd: float | None = 1.0
     elif n_treatment is not None and n_control is not None:
         n1, n2 = np.asarray(n_treatment, float), np.asarray(n_control, float)
-        var = vi / (1.0 / n1 + 1.0 / n2)
+        var = v / (1.0 / n1 + 1.0 / n2)
         df = np.maximum(n1 + n2 - 2.0, 0.0)
         wts = df if df.sum() > 0 else n1 + n2
         osd = math.sqrt(np.sum(wts * var) / np.sum(wts))
     else:
         osd = None
-    centre = spread = None
+    centre: float | None = None
+    spread: float | None = None
     if arm_means is not None:
         m = np.asarray(arm_means, dtype=float)
         centre = float(m.mean())

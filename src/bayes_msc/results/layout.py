@@ -15,7 +15,35 @@ columns after them (``z``, ``p`` for frequentist results; ``median``, ``hdi_low`
 
 from __future__ import annotations
 
+from typing import Any
+
 CI_LEVEL: float = 0.95
 """Default probability of every interval in the package (confidence and credible)."""
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("term", "estimate", "se", "lower", "upper", "level")
+
+FREQUENTIST_COLUMNS: tuple[str, ...] = SUMMARY_COLUMNS + ("z", "p")
+"""The ``summary()`` columns of the frequentist results: the shared ones, then ``z`` and ``p``."""
+
+
+def summary_row(
+    term: str,
+    estimate: float,
+    se: float = float("nan"),
+    lower: float = float("nan"),
+    upper: float = float("nan"),
+    level: float = CI_LEVEL,
+    z: float = float("nan"),
+    p: float = float("nan"),
+) -> dict[str, Any]:
+    """One row of a frequentist ``summary()`` (:data:`FREQUENTIST_COLUMNS`), NaN where not given."""
+    return {
+        "term": term,
+        "estimate": estimate,
+        "se": se,
+        "lower": lower,
+        "upper": upper,
+        "level": level,
+        "z": z,
+        "p": p,
+    }

@@ -29,6 +29,10 @@ tau_density <- function(pr, outcome_sd = 1) {
     StudentT = function(t) {  # log(tau^2 / outcome_sd^2) ~ t_nu(mu, sigma)
       L <- 2 * log(t / outcome_sd)
       ifelse(t > 0, dt((L - pr$mu) / pr$sigma, pr$nu) / pr$sigma * 2 / t, 0)
+    },
+    Normal = function(t) {  # log(tau^2 / outcome_sd^2) ~ N(mu, sigma): log-normal tau^2
+      L <- 2 * log(t / outcome_sd)
+      ifelse(t > 0, dnorm(L, pr$mu, pr$sigma) * 2 / t, 0)
     })
 }
 
@@ -174,6 +178,8 @@ cases <- list(
   one_case("bcg_ablat_rhodes", dat$yi, dat$vi, cbind(ablat = dat$ablat), N(0, 2), N(0, 0.5),
            list(dist = "StudentT", nu = 5, mu = -3.16, sigma = 2.5), tau_key = "log_tau2_smd",
            outcome_sd = 2.0),
+  one_case("bcg_log_normal_tau2", dat$yi, dat$vi, NULL, N(0, 2), NULL,
+           N(-2.56, 1.74), tau_key = "log_tau2_smd", outcome_sd = 1.0),
   one_case("schools_uniform", schools_y, schools_v, NULL, N(0, 50), NULL,
            list(dist = "Uniform", lower = 0, upper = 50), upper = 50, hdi_of = "mu"),
   one_case("schools_uniform_narrow", schools_y, schools_v, NULL, N(0, 50), NULL,

@@ -18,16 +18,20 @@ model; with the default Normal(mean, 100 x SD) baselines it is a hair from it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bayes_msc.bayes.exact.model import ExactModel, finish_model, normal_prior
+from bayes_msc.bayes.mcmc.packing import ModelInputs, required
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 
+if TYPE_CHECKING:
+    from bayes_msc.bayes.design import Standardised
 
-def arm_model(inputs: Any, standardised: Any, prior_set: PriorSet) -> ExactModel:
+
+def arm_model(inputs: ModelInputs, standardised: Standardised | None, prior_set: PriorSet) -> ExactModel:
     """The exact model of the arm-level inputs (a ``ModelInputs`` of kind ``arm``).
 
     Parameters
@@ -48,10 +52,13 @@ def arm_model(inputs: Any, standardised: Any, prior_set: PriorSet) -> ExactModel
         Non-finite means, standard errors not > 0, a prior family other than Normal or Flat
         on mu, the slopes or the baselines, or flat priors the data cannot identify.
     """
-    if not prior_set.resolved or prior_set.alpha is None:
+    alpha = prior_set.alpha
+    if not prior_set.resolved or alpha is None:
         raise ValueError("the exact arm model needs a resolved prior set with an alpha prior")
-    y, se = np.asarray(inputs.arm_mean, float), np.asarray(inputs.arm_se, float)
-    study, effect = np.asarray(inputs.arm_study, int), np.asarray(inputs.arm_effect, int)
+    y = np.asarray(required(inputs.arm_mean, "arm_mean", "arm"), float)
+    se = np.asarray(required(inputs.arm_se, "arm_se", "arm"), float)
+    study = np.asarray(required(inputs.arm_study, "arm_study", "arm"), int)
+    effect = np.asarray(required(inputs.arm_effect, "arm_effect", "arm"), int)
     problems = [
         Problem(f"arm {inputs.arm_labels[i]}: the mean must be finite, not {y[i]}", column="mean")
         for i in np.flatnonzero(~np.isfinite(y))
@@ -70,7 +77,8 @@ def arm_model(inputs: Any, standardised: Any, prior_set: PriorSet) -> ExactModel
     d[treated, 1:p] = z[effect[treated]]
     d[np.arange(y.size), p + study] = 1.0
     m0, p0 = np.zeros(d.shape[1]), np.zeros(d.shape[1])
-    roles = [("mu", prior_set.mu)] + [("beta", prior_set.beta)] * (p - 1) + [("alpha", prior_set.alpha)] * n_studies
+    slopes = [("beta", prior_set.beta_prior())] * (p - 1) if p > 1 else []
+    roles = [("mu", prior_set.mu), *slopes] + [("alpha", alpha)] * n_studies
     for j, (key, prior) in enumerate(roles):
         m0[j], p0[j] = normal_prior(prior_set, key, prior)
     rows = np.empty(inputs.k, dtype=int)

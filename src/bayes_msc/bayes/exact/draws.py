@@ -11,12 +11,15 @@ estimates that use them have no autocorrelation to correct for.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bayes_msc.bayes.exact.model import conditional, tau_of
 from bayes_msc.bayes.exact.tau import TauPosterior
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -47,7 +50,7 @@ def draw(tp: TauPosterior, n: int, seed: int) -> dict[str, np.ndarray]:
     return {"tau": tau, "b": b, "u": u}
 
 
-def sensitivity_tree(tp: TauPosterior, chains: int = 4, draws: int = 1000, seed: int = 0) -> Any:
+def sensitivity_tree(tp: TauPosterior, chains: int = 4, draws: int = 1000, seed: int = 0) -> xr.DataTree:
     """A DataTree for ArviZ's ``psense``: posterior (``mu`` or ``mu_at_mean``, ``tau``),
     ``log_prior`` (mu, tau or log_tau2_smd, per-SD slopes; as the MCMC engine's) and the
     pointwise ``log_likelihood`` of the observations given the random effects."""
@@ -60,16 +63,17 @@ def sensitivity_tree(tp: TauPosterior, chains: int = 4, draws: int = 1000, seed:
     mu_name = "mu_at_mean" if m.std is not None else "mu"
     dims = ("chain", "draw")
     post = {mu_name: (dims, b[:, 0].reshape(shape)), "tau": (dims, tau.reshape(shape))}
-    prior = {"mu": (dims, ps.mu.logpdf(b[:, 0]).reshape(shape))}
+    prior: dict[str, tuple[tuple[str, ...], np.ndarray]] = {"mu": (dims, ps.mu.logpdf(b[:, 0]).reshape(shape))}
     if ps.tau is not None:
         prior["tau"] = (dims, ps.tau.logpdf(tau).reshape(shape))
     else:
+        log_tau2, osd = ps.log_tau2_smd_prior()
         with np.errstate(divide="ignore"):
-            lt = 2.0 * np.log(tau / ps.outcome_sd)
-        prior["log_tau2_smd"] = (dims, ps.log_tau2_smd.logpdf(lt).reshape(shape))
+            lt = 2.0 * np.log(tau / osd)
+        prior["log_tau2_smd"] = (dims, log_tau2.logpdf(lt).reshape(shape))
     if m.std is not None:
         slopes = b[:, 1 : m.n_coef]
-        prior["beta"] = ((*dims, "term"), ps.beta.logpdf(slopes).reshape(*shape, -1))
+        prior["beta"] = ((*dims, "term"), ps.beta_prior().logpdf(slopes).reshape(*shape, -1))
     mean = b @ m.d.T
     eff = np.zeros((b.shape[0], m.y.size))
     eff[:, m.rows] = u

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 
@@ -20,7 +20,7 @@ def mixture_cdf(x: np.ndarray, w: np.ndarray, mean: np.ndarray, sd: np.ndarray) 
     return special.ndtr((np.asarray(x, float)[:, None] - mean) / sd) @ w
 
 
-def mixture_pdf(x: Any, w: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+def mixture_pdf(x: ArrayLike, w: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """Density at x[i, ...] of row i's mixture (x: one point or one array of points per row)."""
     x = np.asarray(x, float)
     xs = x.reshape(mean.shape[0], -1)[:, :, None]  # rows x points x components
@@ -40,7 +40,7 @@ def _mixture_pdf(x: np.ndarray, w: np.ndarray, mean: np.ndarray, sd: np.ndarray)
     return phi @ w, (-phi * z / sd) @ w
 
 
-def mixture_quantile(q: Any, w: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+def mixture_quantile(q: ArrayLike, w: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """Quantile q (scalar or one per row) of each row's mixture: Newton's method from the
     normal approximation, kept inside a bracket that always holds the root."""
     q = np.broadcast_to(np.asarray(q, float), mean.shape[:1])

@@ -16,14 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from bayes_msc.bayes.design import Standardised, standardise
 from bayes_msc.errors import InputError, Problem
-from bayes_msc.priors import PriorSet
+from bayes_msc.priors import Prior, PriorSet
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +48,13 @@ class ExactModel:
 
 
 def make_model(
-    yi: Any, vi: Any, prior_set: PriorSet, x: Any, names: Sequence[str], *, std: Standardised | None = None
+    yi: ArrayLike,
+    vi: ArrayLike,
+    prior_set: PriorSet,
+    x: ArrayLike | None,
+    names: Sequence[str],
+    *,
+    std: Standardised | None = None,
 ) -> ExactModel:
     """Check the inputs and set up the model: design, coefficient priors, tau's scale.
 
@@ -91,20 +97,19 @@ def make_model(
             std = standardise(x, list(names))
             d = np.column_stack([d, std.z])
     p = d.shape[1]
-    if p > 1 and prior_set.beta is None:  # PriorSet.resolve fills the default slope prior
-        raise ValueError("covariates need a beta prior: resolve() the prior set first")
     m0, p0 = np.zeros(p), np.zeros(p)
-    for j, (key, prior) in enumerate([("mu", prior_set.mu)] + [("beta", prior_set.beta)] * (p - 1)):
+    slopes = [("beta", prior_set.beta_prior())] * (p - 1) if p > 1 else []
+    for j, (key, prior) in enumerate([("mu", prior_set.mu), *slopes]):
         m0[j], p0[j] = normal_prior(prior_set, key, prior)
     every = np.arange(y.size)
     return finish_model(y, v, d, m0, p0, std, prior_set, rand=np.ones(y.size), rows=every, n_coef=p, shown=(y, v))
 
 
-def normal_prior(prior_set: PriorSet, key: str, prior: Any) -> tuple[float, float]:
+def normal_prior(prior_set: PriorSet, key: str, prior: Prior) -> tuple[float, float]:
     """(mean, precision) of a Normal prior, (0, 0) for a Flat one; other families are an
     InputError (the posterior is then not a mixture of normals: MCMC)."""
     if prior.dist == "Normal":
-        pr = prior._filled()
+        pr = prior.filled()
         return pr["mu"], pr["tau"] if "tau" in pr else pr["sigma"] ** -2
     if prior.dist != "Flat":
         raise InputError(
@@ -160,13 +165,16 @@ def finish_model(
 
 def _prior_tail(ps: PriorSet) -> tuple[float, float]:
     """(e, lp): the tau prior density falls as tau^-e (log tau)^-lp (e = inf: faster)."""
-    if ps.log_tau2_smd is not None:
-        pr = ps.log_tau2_smd
-        return {"StudentT": (1.0, pr.params["nu"] + 1.0), "Cauchy": (1.0, 2.0)}.get(pr.dist, (math.inf, 0))
-    pr = ps.tau._filled()
-    if ps.tau.dist == "InverseGamma":
+    tau, log_tau2 = ps.tau, ps.log_tau2_smd
+    if log_tau2 is not None:
+        nu = log_tau2.filled().get("nu", math.nan)  # StudentT only
+        return {"StudentT": (1.0, nu + 1.0), "Cauchy": (1.0, 2.0)}.get(log_tau2.dist, (math.inf, 0.0))
+    if tau is None:  # excluded by PriorSet.__post_init__
+        raise ValueError("a prior set needs exactly one of tau and log_tau2_smd")
+    pr = tau.filled()
+    if tau.dist == "InverseGamma":
         return (pr["alpha"] if "alpha" in pr else pr["mu"] ** 2 / pr["sigma"] ** 2 + 2.0) + 1.0, 0.0
-    return {"HalfFlat": (0.0, 0.0), "HalfCauchy": (2.0, 0.0)}.get(ps.tau.dist, (pr.get("nu", math.inf) + 1.0, 0.0))
+    return {"HalfFlat": (0.0, 0.0), "HalfCauchy": (2.0, 0.0)}.get(tau.dist, (pr.get("nu", math.inf) + 1.0, 0.0))
 
 
 def moment_exists(m: ExactModel, r: int) -> bool:
@@ -210,7 +218,7 @@ def log_g(m: ExactModel, x: np.ndarray) -> np.ndarray:
 
 
 def coefficients_given_tau(
-    yi: Any, vi: Any, tau: float, prior_set: PriorSet, X: Any = None, names: Sequence[str] = ()
+    yi: ArrayLike, vi: ArrayLike, tau: float, prior_set: PriorSet, X: ArrayLike | None = None, names: Sequence[str] = ()
 ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Posterior mean and covariance of (mu, slopes per unit, [mu_at_mean]) given tau.
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from bayes_msc.bayes.exact.densities import ExactDensities
 from bayes_msc.bayes.exact.mixtures import mixture_cdf, mixture_hdi, mixture_quantile, mixture_summaries
@@ -40,6 +40,9 @@ from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 from bayes_msc.results.bayes import PARAMETER_FIELDS, BayesResult, Verdict
 from bayes_msc.results.layout import CI_LEVEL
+
+Labels = Sequence[str] | pd.DataFrame | None
+"""Labels of the comparisons: one per comparison, or a frame with ``study`` and ``comparison``."""
 
 __all__ = [
     "ExactDensities",
@@ -57,15 +60,15 @@ __all__ = [
 
 
 def exact_posterior(
-    yi: Any,
-    vi: Any,
+    yi: ArrayLike,
+    vi: ArrayLike,
     prior_set: PriorSet,
-    X: Any = None,
+    X: ArrayLike | None = None,
     names: Sequence[str] = (),
     *,
     ci_prob: float = CI_LEVEL,
     mcid: float | None = None,
-    labels: Any = None,
+    labels: Labels = None,
     grid: Quadrature | None = None,
 ) -> BayesResult:
     """Exact posterior of the normal-normal model (meta-regression with ``X``).
@@ -100,7 +103,12 @@ def exact_posterior(
 
 
 def summarise(
-    full: TauPosterior, *, ci_prob: float = CI_LEVEL, mcid: float | None = None, labels: Any = None, model: str = "re"
+    full: TauPosterior,
+    *,
+    ci_prob: float = CI_LEVEL,
+    mcid: float | None = None,
+    labels: Labels = None,
+    model: str = "re",
 ) -> BayesResult:
     """The BayesResult of a quadrature posterior of tau (see :func:`exact_posterior`);
     ``model`` names the model in the result (``re`` or ``arm``)."""
@@ -177,7 +185,7 @@ def _pruned(tp: TauPosterior) -> TauPosterior:
     )
 
 
-def _study_effects(tp: TauPosterior, qs: tuple[float, ...], labels: Any) -> pd.DataFrame:
+def _study_effects(tp: TauPosterior, qs: tuple[float, ...], labels: Labels) -> pd.DataFrame:
     """Shrunken effect of each comparison, mixed over tau. Given tau and b, the random effect
     theta = c'b + u of the observation y = x'b + u + e (x = c plus nuisance columns, e.g. an
     arm model's baseline) is N(c'b + s (y - x'b), s v), s = tau^2 / (tau^2 + v); with b

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from bayes_msc.bayes.exact.model import (
@@ -63,7 +63,7 @@ class TauPosterior:
     log_norm: float
     converged: bool = True
 
-    def logpdf(self, t: Any) -> np.ndarray:
+    def logpdf(self, t: ArrayLike) -> np.ndarray:
         t = np.atleast_1d(np.asarray(t, float))
         out = np.full(t.shape, -np.inf)
         ok = (t > self.model.lo) & (t < self.model.hi)
@@ -76,7 +76,7 @@ class TauPosterior:
         si = special.sici(np.pi * u)[0]
         return (self.atom + self.h * (self.g * (0.5 + si / np.pi)).sum(axis=1), (self.g * np.sinc(u)).sum(axis=1))
 
-    def cdf(self, t: Any) -> np.ndarray:
+    def cdf(self, t: ArrayLike) -> np.ndarray:
         """P(tau <= t)."""
         t = np.atleast_1d(np.asarray(t, float))
         bottom = 0.0 if self.model.kind == "log" else self.model.lo
@@ -88,7 +88,7 @@ class TauPosterior:
         out[low] = self.atom * np.clip((t[low] - bottom) / max(self.tau[0] - bottom, 1e-300), 0, 1)
         return out
 
-    def quantile(self, q: Any) -> np.ndarray:
+    def quantile(self, q: ArrayLike) -> np.ndarray:
         """Quantiles of tau by safeguarded Newton on the distribution function."""
         q = np.atleast_1d(np.asarray(q, float))
         cum = self.atom + self.h * (np.cumsum(self.g) - 0.5 * self.g)
@@ -160,7 +160,13 @@ class TauPosterior:
 
 
 def tau_posterior(
-    yi: Any, vi: Any, prior_set: PriorSet, X: Any = None, names: Sequence[str] = (), *, grid: Quadrature | None = None
+    yi: ArrayLike,
+    vi: ArrayLike,
+    prior_set: PriorSet,
+    X: ArrayLike | None = None,
+    names: Sequence[str] = (),
+    *,
+    grid: Quadrature | None = None,
 ) -> TauPosterior:
     """Marginal posterior of tau (coefficients integrated out), refined until converged.
 

@@ -26,7 +26,9 @@ compiles one model per *structure* (model kind, padded sizes, number of covariat
 families) and re-samples new data and prior sets without recompiling
 (:mod:`bayes_msc.bayes.fit`). All of them sit in one packed ``pm.Data`` vector
 (two for ``arm``: floats and indices; :func:`layout`), which numba compiles much faster
-than one ``pm.Data`` per input.
+than one ``pm.Data`` per input. The structure, the data of a fit and their packing
+(:class:`Structure`, :class:`ModelInputs`, :func:`layout`, :func:`data_values`) are in
+:mod:`bayes_msc.bayes.mcmc.packing` and importable from here.
 
 Parameterisation: each random effect is written with the centring weight ``w`` (data,
 0 or 1; Papaspiliopoulos, Roberts & Skold 2007, Stat Sci 22:59)::
@@ -50,125 +52,50 @@ the compiled functions small.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-PAD_MIN = 16
-"""Smallest padded size: models of 1 to 16 effects share one compiled model."""
+from bayes_msc.bayes.mcmc.packing import (
+    FORMS,
+    INDEX_INPUTS,
+    MODEL_KINDS,
+    PAD_MIN,
+    ModelInputs,
+    Structure,
+    data_values,
+    layout,
+    named_values,
+    pack,
+    padded,
+    placeholders,
+    prior_signature,
+)
 
-MODEL_KINDS: tuple[str, ...] = ("re", "arm")
+if TYPE_CHECKING:
+    import pymc as pm
 
+    from bayes_msc.priors import PriorSet
 
-def padded(n: int) -> int:
-    """The padded size for ``n`` rows: the next power of two, at least :data:`PAD_MIN`."""
-    size = PAD_MIN
-    while size < n:
-        size *= 2
-    return size
-
-
-@dataclass(frozen=True)
-class Structure:
-    """What a compiled model depends on (everything else is data).
-
-    ``n_effects``: padded random effects (comparisons for ``re``, treatment arms for
-    ``arm``); ``n_arms``/``n_studies``: padded arms and study baselines (``arm`` only);
-    ``p``: covariates; ``priors``: the prior families (:func:`prior_signature`);
-    ``dense``: ``re`` with correlated comparisons (a full precision matrix instead of a
-    vector).
-    """
-
-    kind: str
-    n_effects: int
-    p: int
-    priors: tuple[tuple[str, str, tuple[str, ...]], ...]
-    n_arms: int = 0
-    n_studies: int = 0
-    dense: bool = False
-
-
-def prior_signature(prior_set: Any, p: int, arm: bool) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """The families of a resolved prior set: ``(role, dist, parameter names)`` per role used."""
-    roles = ["mu", "tau" if prior_set.tau is not None else "log_tau2_smd"]
-    if p:
-        roles.append("beta")
-    if arm:
-        roles.append("alpha")
-    return tuple(
-        (role, getattr(prior_set, role).dist, tuple(sorted(getattr(prior_set, role).params))) for role in roles
-    )
-
-
-_LOCATIONS = {("Normal", "mu"), ("StudentT", "mu"), ("Cauchy", "alpha"), ("Uniform", "lower"), ("LogNormal", "mu")}
-_INDICES = ("arm_study", "arm_effect")
-
-
-def layout(structure: Structure) -> dict[str, tuple[slice, tuple[int, ...]]]:
-    """Where each named input of ``build_model(structure)`` sits in its packed data vector:
-    name -> (slice of the vector, shape). Floats go to ``data``; the arm model's
-    ``arm_study`` and ``arm_effect`` (indices) to ``index``.
-
-    Named inputs: the hyperparameters ``<role>__<parameter>`` (and ``tau__outcome_sd`` for
-    the log-tau^2 form), ``marginal`` (not when ``dense``), ``centred`` and ``Z`` (with
-    covariates) per effect; ``re``: ``y`` and either ``prec`` (inverse covariance, zero where
-    padded) when ``dense`` or ``v`` (vi) and ``weight`` (1, 0 where padded); ``arm``:
-    ``arm_mean``, ``arm_var`` (se^2), ``arm_weight``, ``arm_treated`` per arm.
-    """
-    k, n_arms = structure.n_effects, structure.n_arms
-    floats: list[tuple[str, tuple[int, ...]]] = [
-        (f"{role}__{name}", ()) for role, _, params in structure.priors for name in params
-    ]
-    if all(role != "tau" for role, _, _ in structure.priors):
-        floats.append(("tau__outcome_sd", ()))
-    if not structure.dense:
-        floats.append(("marginal", ()))
-    floats.append(("centred", (k,)))
-    if structure.p:
-        floats.append(("Z", (k, structure.p)))
-    if structure.kind == "re":
-        floats += [("y", (k,)), ("prec", (k, k))] if structure.dense else [("y", (k,)), ("v", (k,)), ("weight", (k,))]
-        ints: list[tuple[str, tuple[int, ...]]] = []
-    else:
-        floats += [(name, (n_arms,)) for name in ("arm_mean", "arm_var", "arm_weight", "arm_treated")]
-        ints = [("arm_study", (n_arms,)), ("arm_effect", (n_arms,))]
-    out = {}
-    for entries in (floats, ints):
-        start = 0
-        for name, shape in entries:
-            size = int(np.prod(shape, dtype=int))
-            out[name] = (slice(start, start + size), shape)
-            start += size
-    return out
-
-
-def pack(structure: Structure, named: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The ``pm.Data`` values (``data``, and ``index`` for ``arm``) holding ``named`` inputs
-    (every name of :func:`layout`)."""
-    places = layout(structure)
-    ints = [name for name in places if name in _INDICES]
-    data = np.zeros(max(where.stop for name, (where, _) in places.items() if name not in _INDICES))
-    index = np.zeros(max((places[name][0].stop for name in ints), default=0), dtype=np.int64)
-    for name, (where, _) in places.items():
-        (index if name in _INDICES else data)[where] = np.ravel(named[name])
-    return {"data": data, "index": index} if ints else {"data": data}
-
-
-def _placeholders(structure: Structure) -> dict[str, np.ndarray]:
-    """Inputs valid for every prior family (0 for locations, 1 otherwise; unit variances,
-    weight 0), for compiling before any fit's values are set."""
-    places = layout(structure)
-    out = {name: np.zeros(shape) for name, (_, shape) in places.items()}
-    for role, dist, params in structure.priors:
-        for name in params:
-            out[f"{role}__{name}"] = np.asarray(0.0 if (dist, name) in _LOCATIONS else 1.0)
-    for name in ("tau__outcome_sd", "v", "arm_var"):
-        if name in out:
-            out[name] = np.ones(places[name][1])
-    if "arm_effect" in out:
-        out["arm_effect"] = np.full(structure.n_arms, structure.n_effects)
-    return out
+__all__ = [
+    "FORMS",
+    "MODEL_KINDS",
+    "PAD_MIN",
+    "ModelInputs",
+    "Structure",
+    "build_arm_model",
+    "build_model",
+    "build_pymc_model",
+    "build_re_model",
+    "data_values",
+    "effects_from_raw",
+    "layout",
+    "named_values",
+    "pack",
+    "padded",
+    "prior_signature",
+    "traced",
+]
 
 
 def _unpacked(structure: Structure) -> dict[str, Any]:
@@ -181,12 +108,11 @@ def _unpacked(structure: Structure) -> dict[str, Any]:
     """
     import pymc as pm
 
-    start = pack(structure, _placeholders(structure))
-    data = pm.Data("data", start["data"])
-    index = pm.Data("index", start["index"]) if "index" in start else None
+    # one pm.Data per packed vector: "data", and "index" for the arm model
+    vectors = {key: pm.Data(key, values) for key, values in pack(structure, placeholders(structure)).items()}
     out = {}
     for name, (where, shape) in layout(structure).items():
-        source = index if name in _INDICES else data
+        source = vectors["index" if name in INDEX_INPUTS else "data"]
         out[name] = source[where.start] if shape == () else source[where].reshape(shape)
     return out
 
@@ -232,12 +158,12 @@ def effects_from_raw(raw: np.ndarray, mean: np.ndarray, tau: np.ndarray, w: np.n
     return mean + (w + (1.0 - w) * tau[..., None]) * (raw - w * mean)
 
 
-def traced(model: Any) -> list[str]:
+def traced(model: pm.Model) -> list[str]:
     """Names of the free random variables: what the sampler stores."""
     return [rv.name for rv in model.free_RVs]
 
 
-def build_model(structure: Structure, coords: dict[str, Any] | None = None) -> Any:
+def build_model(structure: Structure, coords: dict[str, Any] | None = None) -> pm.Model:
     """The ``pm.Model`` of ``structure`` holding placeholder data.
 
     ``coords`` (optional) names the ``comparison``, ``term``, ``study`` and ``arm``
@@ -289,113 +215,9 @@ def build_model(structure: Structure, coords: dict[str, Any] | None = None) -> A
     return model
 
 
-@dataclass(frozen=True, eq=False)
-class ModelInputs:
-    """The data of one fit, unpadded.
-
-    Effects (comparisons for ``re``, treatment arms vs their study's reference control
-    for ``arm``): ``labels``, ``studies``, ``yi``, ``vi`` (their observed contrasts, for
-    the study-effects table and the pilot tau), ``z`` (standardised covariates).
-    ``re``: ``vcov``. ``arm``: per arm ``arm_mean``, ``arm_se``, ``arm_study`` (index into
-    ``study_labels``), ``arm_effect`` (index into the effects, -1 for a control arm),
-    ``arm_labels``.
-    """
-
-    kind: str
-    labels: tuple[str, ...]
-    studies: tuple[str, ...]
-    yi: np.ndarray
-    vi: np.ndarray
-    z: np.ndarray
-    vcov: np.ndarray | None = None
-    arm_mean: np.ndarray | None = None
-    arm_se: np.ndarray | None = None
-    arm_study: np.ndarray | None = None
-    arm_effect: np.ndarray | None = None
-    arm_labels: tuple[str, ...] = ()
-    study_labels: tuple[str, ...] = ()
-
-    @property
-    def k(self) -> int:
-        return len(self.labels)
-
-    @property
-    def p(self) -> int:
-        return int(self.z.shape[1])
-
-    def structure(self, prior_set: Any, pad: bool = True) -> Structure:
-        """The structure of these data under a resolved prior set (padded sizes by default)."""
-        arm = self.kind == "arm"
-        size = padded if pad else int
-        return Structure(
-            kind=self.kind,
-            n_effects=size(self.k),
-            p=self.p,
-            priors=prior_signature(prior_set, self.p, arm),
-            n_arms=size(len(self.arm_labels)) if arm else 0,
-            n_studies=size(len(self.study_labels)) if arm else 0,
-            dense=not arm and bool(np.count_nonzero(self.vcov - np.diag(np.diag(self.vcov)))),
-        )
-
-
-FORMS: tuple[str, ...] = ("centred", "noncentred", "marginal")
-"""How the random effects are sampled (see the module docstring)."""
-
-
-def data_values(inputs: ModelInputs, structure: Structure, prior_set: Any, form: str) -> dict[str, np.ndarray]:
-    """Values of every ``pm.Data`` of ``build_model(structure)`` for one fit, the random
-    effects sampled in ``form`` (one of :data:`FORMS`; ``marginal`` not when ``dense``)."""
-    return pack(structure, named_values(inputs, structure, prior_set, form))
-
-
-def named_values(inputs: ModelInputs, structure: Structure, prior_set: Any, form: str) -> dict[str, np.ndarray]:
-    """The named inputs (:func:`layout`) of one fit, unpacked (see :func:`data_values`)."""
-    if form not in FORMS or (form == "marginal" and structure.dense):
-        raise ValueError(f"form {form!r} is not available for this structure")
-    k, n = inputs.k, structure.n_effects
-    out: dict[str, np.ndarray] = {}
-    if structure.p:
-        z = np.zeros((n, structure.p))
-        z[:k] = inputs.z
-        out["Z"] = z
-    w = np.zeros(n)
-    w[:k] = 1.0 if form == "centred" else 0.0
-    out["centred"] = w
-    for role, _, params in structure.priors:
-        prior = getattr(prior_set, role)
-        for name in params:
-            out[f"{role}__{name}"] = np.asarray(float(prior.params[name]))
-    if prior_set.tau is None:
-        out["tau__outcome_sd"] = np.asarray(float(prior_set.outcome_sd))
-    if not structure.dense:
-        out["marginal"] = np.asarray(1.0 if form == "marginal" else 0.0)
-    if inputs.kind == "re":
-        y = np.zeros(n)
-        y[:k] = inputs.yi
-        out["y"] = y
-        if structure.dense:
-            prec = np.zeros((n, n))
-            inv = np.linalg.inv(inputs.vcov)
-            prec[:k, :k] = (inv + inv.T) / 2.0  # exactly symmetric against rounding
-            out["prec"] = prec
-        else:
-            v, weight = np.ones(n), np.zeros(n)
-            v[:k], weight[:k] = np.diag(inputs.vcov), 1.0
-            out.update(v=v, weight=weight)
-    else:
-        a, n_arms = len(inputs.arm_labels), structure.n_arms
-        m, var, weight, treated = np.zeros(n_arms), np.ones(n_arms), np.zeros(n_arms), np.zeros(n_arms)
-        m[:a], var[:a], weight[:a] = inputs.arm_mean, inputs.arm_se**2, 1.0
-        treated[:a] = inputs.arm_effect >= 0
-        study = np.zeros(n_arms, dtype=np.int64)
-        study[:a] = inputs.arm_study
-        effect = np.full(n_arms, n, dtype=np.int64)
-        effect[:a] = np.where(inputs.arm_effect >= 0, inputs.arm_effect, n)
-        out.update(arm_mean=m, arm_var=var, arm_weight=weight, arm_treated=treated, arm_study=study, arm_effect=effect)
-    return out
-
-
-def build_pymc_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred", terms: tuple[str, ...] = ()) -> Any:
+def build_pymc_model(
+    inputs: ModelInputs, prior_set: PriorSet, form: str = "noncentred", terms: tuple[str, ...] = ()
+) -> pm.Model:
     """A ready, unpadded model of ``inputs`` with its real coordinates, for inspection
     (:func:`bayes_msc.bayes.fit.fit` samples the padded, cached form of the same
     model). ``prior_set`` must be resolved. Returns the ``pm.Model``."""
@@ -413,14 +235,18 @@ def build_pymc_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentre
     return model
 
 
-def build_re_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred", terms: tuple[str, ...] = ()) -> Any:
+def build_re_model(
+    inputs: ModelInputs, prior_set: PriorSet, form: str = "noncentred", terms: tuple[str, ...] = ()
+) -> pm.Model:
     """:func:`build_pymc_model` for ``re`` inputs."""
     if inputs.kind != "re":
         raise ValueError("build_re_model needs contrast-level ('re') inputs")
     return build_pymc_model(inputs, prior_set, form, terms)
 
 
-def build_arm_model(inputs: ModelInputs, prior_set: Any, form: str = "noncentred", terms: tuple[str, ...] = ()) -> Any:
+def build_arm_model(
+    inputs: ModelInputs, prior_set: PriorSet, form: str = "noncentred", terms: tuple[str, ...] = ()
+) -> pm.Model:
     """:func:`build_pymc_model` for ``arm`` inputs."""
     if inputs.kind != "arm":
         raise ValueError("build_arm_model needs arm-level ('arm') inputs")

@@ -18,13 +18,20 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from bayes_msc.bayes.mcmc.packing import ModelInputs, required
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.bayes import ESS_BULK_MIN, PARAMETER_FIELDS, RHAT_MAX, Verdict
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from bayes_msc.bayes.design import Standardised
+    from bayes_msc.priors import PriorSet
 
 DEFAULT_SAMPLES = 4000
 """draws x chains at the default settings (1000 x 4), where ESS_bulk >= 1000 is required."""
@@ -39,8 +46,14 @@ def ess_threshold(draws: int, chains: int) -> float:
 
 
 def tidy_posterior(
-    raw: Any, inputs: Any, std: Any, terms: tuple[str, ...], seed: int, form: str, outcome_sd: float | None = None
-) -> Any:
+    raw: xr.Dataset,
+    inputs: ModelInputs,
+    std: Standardised | None,
+    terms: tuple[str, ...],
+    seed: int,
+    form: str,
+    outcome_sd: float | None = None,
+) -> xr.Dataset:
     """The posterior group of one fit (an ``xarray.Dataset``; see the module docstring).
 
     ``raw`` holds the sampled (free) variables of the padded model; ``form`` is how the
@@ -89,7 +102,7 @@ def tidy_posterior(
 
 
 def _conditional_effects(
-    post: Any, inputs: Any, mean: np.ndarray, tau: np.ndarray, rng: np.random.Generator
+    post: xr.Dataset, inputs: ModelInputs, mean: np.ndarray, tau: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Draws of the random effects from N(B m + (1 - B) d, (1 - B) v), B = v / (v + tau^2):
     their exact conditional given (mean m, tau) and the observed contrast d with variance v
@@ -97,18 +110,20 @@ def _conditional_effects(
     if inputs.kind == "re":
         obs, v = inputs.yi, inputs.vi
     else:
-        treated = np.flatnonzero(inputs.arm_effect >= 0)
+        effect = required(inputs.arm_effect, "arm_effect", "arm")
+        treated = np.flatnonzero(effect >= 0)
         arm_of = np.empty(inputs.k, dtype=int)
-        arm_of[inputs.arm_effect[treated]] = treated
-        obs = inputs.arm_mean[arm_of] - post["alpha"].values[..., inputs.arm_study[arm_of]]
-        v = inputs.arm_se[arm_of] ** 2
+        arm_of[effect[treated]] = treated
+        study = required(inputs.arm_study, "arm_study", "arm")
+        obs = required(inputs.arm_mean, "arm_mean", "arm")[arm_of] - post["alpha"].values[..., study[arm_of]]
+        v = required(inputs.arm_se, "arm_se", "arm")[arm_of] ** 2
     tau2 = tau[..., None] ** 2
     b = v / (v + tau2)
     sd = np.sqrt(v * tau2 / (v + tau2))
     return b * mean + (1.0 - b) * obs + sd * rng.standard_normal(mean.shape)
 
 
-def log_prior(post: Any, prior_set: Any, covariates: bool) -> Any:
+def log_prior(post: xr.Dataset, prior_set: PriorSet, covariates: bool) -> xr.Dataset:
     """Log prior densities of the hyperparameters, draw by draw (the prior set's own
     densities, :meth:`bayes_msc.priors.Prior.logpdf`): ``mu`` (the model's, at
     the covariates' means), ``tau`` or ``log_tau2_smd``, ``beta`` (per SD). The arm
@@ -121,29 +136,30 @@ def log_prior(post: Any, prior_set: Any, covariates: bool) -> Any:
         out["tau"] = xr.DataArray(prior_set.tau.logpdf(post["tau"].values), dims=post["tau"].dims)
     else:
         lt = post["log_tau2_smd"]
-        out["log_tau2_smd"] = xr.DataArray(prior_set.log_tau2_smd.logpdf(lt.values), dims=lt.dims)
+        out["log_tau2_smd"] = xr.DataArray(prior_set.log_tau2_smd_prior()[0].logpdf(lt.values), dims=lt.dims)
     if covariates:
         b = post["beta_per_sd"]
-        out["beta"] = xr.DataArray(prior_set.beta.logpdf(b.values), dims=b.dims, coords={"term": b["term"]})
+        out["beta"] = xr.DataArray(prior_set.beta_prior().logpdf(b.values), dims=b.dims, coords={"term": b["term"]})
     return xr.Dataset(out, coords={"chain": post["chain"], "draw": post["draw"]})
 
 
-def log_likelihood(post: Any, inputs: Any) -> Any:
+def log_likelihood(post: xr.Dataset, inputs: ModelInputs) -> xr.Dataset:
     """Pointwise log likelihood of the observed data, draw by draw."""
     import xarray as xr
 
     if inputs.kind == "arm":
-        alpha = post["alpha"].values[..., inputs.arm_study]
+        alpha = post["alpha"].values[..., required(inputs.arm_study, "arm_study", "arm")]
         delta = np.concatenate([post["delta"].values, np.zeros(post["delta"].shape[:-1] + (1,))], axis=-1)
-        mean = alpha + delta[..., inputs.arm_effect]  # -1 picks the appended zero: control arms
-        var = inputs.arm_se**2
-        ll = -0.5 * (_LOG_2PI + np.log(var) + (inputs.arm_mean - mean) ** 2 / var)
+        # -1 picks the appended zero: control arms
+        mean = alpha + delta[..., required(inputs.arm_effect, "arm_effect", "arm")]
+        var = required(inputs.arm_se, "arm_se", "arm") ** 2
+        ll = -0.5 * (_LOG_2PI + np.log(var) + (required(inputs.arm_mean, "arm_mean", "arm") - mean) ** 2 / var)
         return xr.Dataset(
             {"y": (("chain", "draw", "arm"), ll)},
             coords={"chain": post.chain, "draw": post.draw, "arm": list(inputs.arm_labels)},
         )
     theta = post["theta"].values
-    v = inputs.vcov
+    v = required(inputs.vcov, "vcov", "re")
     if np.count_nonzero(v - np.diag(np.diag(v))) == 0:
         var = np.diag(v)
         ll = -0.5 * (_LOG_2PI + np.log(var) + (inputs.yi - theta) ** 2 / var)
@@ -165,7 +181,7 @@ def log_likelihood(post: Any, inputs: Any) -> Any:
     )
 
 
-def reported(post: Any, terms: tuple[str, ...]) -> Any:
+def reported(post: xr.Dataset, terms: tuple[str, ...]) -> xr.Dataset:
     """The reported parameters as one ``xarray.Dataset`` of scalar draws, in table order:
     ``mu``, ``tau``, one slope per term, ``mu_at_mean`` (with covariates), ``theta_new``."""
     import xarray as xr
@@ -179,7 +195,7 @@ def reported(post: Any, terms: tuple[str, ...]) -> Any:
     return xr.Dataset(out)
 
 
-def _stats(ds: Any, ci_prob: float, kind: str, ci_kind: str) -> Any:
+def _stats(ds: xr.Dataset, ci_prob: float, kind: str, ci_kind: str) -> xr.Dataset:
     import arviz as az
 
     # A stuck chain gives R-hat inf/NaN (0/0 inside ArviZ); the verdict fails it, no warning needed.
@@ -187,12 +203,12 @@ def _stats(ds: Any, ci_prob: float, kind: str, ci_kind: str) -> Any:
         return az.summary(ds, kind=kind, ci_kind=ci_kind, ci_prob=ci_prob, round_to="none", fmt="xarray")
 
 
-def _bounds(summary: Any) -> tuple[str, str]:
+def _bounds(summary: xr.Dataset) -> tuple[str, str]:
     labels = [str(s) for s in summary["summary"].values]
     return (next(s for s in labels if s.endswith("_lb")), next(s for s in labels if s.endswith("_ub")))
 
 
-def parameter_table(params: Any, ci_prob: float) -> pd.DataFrame:
+def parameter_table(params: xr.Dataset, ci_prob: float) -> pd.DataFrame:
     """mean, sd, median, ETI, HDI (at ``ci_prob``), ESS bulk/tail and R-hat per parameter."""
     eti = _stats(params, ci_prob, "all", "eti")
     hdi = _stats(params, ci_prob, "stats", "hdi")
@@ -216,7 +232,7 @@ def parameter_table(params: Any, ci_prob: float) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")[list(PARAMETER_FIELDS)]
 
 
-def study_effects(post: Any, inputs: Any, comparisons: tuple[str, ...], ci_prob: float) -> pd.DataFrame:
+def study_effects(post: xr.Dataset, inputs: ModelInputs, comparisons: tuple[str, ...], ci_prob: float) -> pd.DataFrame:
     """Shrunken effect of each comparison: ``comparison, study, yi, sei, mean, sd, eti_low, eti_high``."""
     name = "theta" if inputs.kind == "re" else "delta"
     s = _stats(post[[name]], ci_prob, "stats", "eti")[name]
@@ -259,7 +275,7 @@ def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> V
     )
 
 
-def probabilities(post: Any, covariates: bool, mcid: float | None) -> dict[str, float]:
+def probabilities(post: xr.Dataset, covariates: bool, mcid: float | None) -> dict[str, float]:
     """``P(mu < 0)``, ``P(mu > 0)`` and, with an MCID, ``P(mu < -|mcid|)`` (a benefit at
     least that large when lower is better); with covariates for ``mu_at_mean`` too (the
     effect at their means), the labels the exact engine uses."""
@@ -274,7 +290,7 @@ def probabilities(post: Any, covariates: bool, mcid: float | None) -> dict[str, 
     return out
 
 
-def sample_stats(raw_stats: Any) -> Any:
+def sample_stats(raw_stats: xr.Dataset) -> xr.Dataset:
     """nutpie's sample statistics without its text columns (not storable in netCDF)."""
     keep = [v for v in raw_stats.data_vars if raw_stats[v].dtype.kind not in "OUS"]
     return raw_stats[keep]
@@ -297,7 +313,7 @@ def save_folder(path: str | os.PathLike) -> Path:
     return folder
 
 
-def save_datatree(tree: Any, path: str | os.PathLike) -> Path:
+def save_datatree(tree: xr.DataTree, path: str | os.PathLike) -> Path:
     """Write ``tree`` to netCDF atomically: a temporary file in the target folder, renamed.
 
     Raises

@@ -9,7 +9,8 @@ time the way the paper handled multi-arm trials: every dose arm against the whol
 control, the comparisons treated as independent, so the control patients count once per
 comparison (double counting; Cochrane Handbook 23.3.4 advises against it). Where rescaling
 to 0-100 changed the values it also pools the native scales. The agreement rule and the
-statuses are described in :mod:`bayes_msc.studies.qu_sun_2021.results`.
+statuses are described in :mod:`bayes_msc.studies.qu_sun_2021.results`; each row's status
+and its reason in words are decided in :mod:`bayes_msc.studies.qu_sun_2021.verdict`.
 
 The paper's Table 2 meta-regression design is in :mod:`bayes_msc.studies.qu_sun_2021.table2`;
 :func:`reproduce` adds it to its result.
@@ -18,9 +19,8 @@ The paper's Table 2 meta-regression design is in :mod:`bayes_msc.studies.qu_sun_
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,12 +32,12 @@ from bayes_msc.studies.qu_sun_2021.results import Pooled, Reproduction, Reproduc
 from bayes_msc.studies.qu_sun_2021.table2 import (
     TABLE2_OUTCOME,
     EffectTables,
-    at_month,
     check_options,
     read_published_metareg,
     split_list,
     table2_metareg,
 )
+from bayes_msc.studies.qu_sun_2021.verdict import Cell, RowFacts, outcome_rows, status, why_missing
 
 TOLERANCE = 0.05
 """Agreement: estimate and both CI limits within this fraction of the published CI width."""
@@ -59,38 +59,34 @@ def agreement(
     return bool(dev <= tolerance * (pub[2] - pub[1])), dev
 
 
-@dataclass(frozen=True, eq=False)
-class _Cell:
-    data: pd.DataFrame
-    vcov: np.ndarray
-    missing: tuple[str, ...]
-    notes: tuple[str, ...]
-
-
-def _rows(ds: Dataset, outcome: str, month: float) -> pd.DataFrame:
-    o = ds.outcomes
-    return o[(o["outcome"] == outcome).to_numpy() & at_month(o["month"], month)]
-
-
-def _cell(tables: EffectTables, outcome, month, multiarm, rescale, studies) -> _Cell:
+def _cell(
+    tables: EffectTables, outcome: str, month: float, multiarm: str, rescale: bool, studies: Collection[str] | None
+) -> Cell:
     """The cell's comparisons of ``studies`` (all studies when None); empty without rows."""
     t = tables.get(outcome, month, multiarm, rescale)
     if t is None:
-        return _Cell(pd.DataFrame(columns=["study", "comparison", "yi", "vi"]), np.zeros((0, 0)), (), ())
+        return Cell(pd.DataFrame(columns=["study", "comparison", "yi", "vi"]), np.zeros((0, 0)), (), ())
     keep = np.ones(t.k, dtype=bool) if studies is None else t.data["study"].isin(studies).to_numpy()
-    return _Cell(t.data[keep].reset_index(drop=True), t.vcov[np.ix_(keep, keep)], t.missing, t.notes)
+    return Cell(t.data[keep].reset_index(drop=True), t.vcov[np.ix_(keep, keep)], t.missing, t.notes)
 
 
 def _rescaled(ds: Dataset, outcome: str, month: float, studies: Sequence[str]) -> bool:
     """Whether rescaling to 0-100 changes any value of ``studies`` in the cell."""
-    r = _rows(ds, outcome, month)
+    r = outcome_rows(ds, outcome, month)
     r = r[r["study"].isin(studies) & (r["stat_group"] != "missing")]
     lo, hi = r["scale_min"].to_numpy(dtype=float), r["scale_max"].to_numpy(dtype=float)
     given = np.isfinite(lo) & np.isfinite(hi)
     return bool(np.any(given & ((lo != 0) | (hi != 100))))
 
 
-def _pool(cell: _Cell, variant: str, description: str, pub, tolerance, diagonal=False) -> Pooled | None:
+def _pool(
+    cell: Cell,
+    variant: str,
+    description: str,
+    pub: tuple[float, float, float],
+    tolerance: float,
+    diagonal: bool = False,
+) -> Pooled | None:
     d = cell.data
     if len(d) == 0:
         return None
@@ -123,65 +119,11 @@ def _pool(cell: _Cell, variant: str, description: str, pub, tolerance, diagonal=
     )
 
 
-def _multiarm_studies(data: pd.DataFrame) -> tuple[str, ...]:
-    arms = data[data["source_kind"] == "arms"] if "source_kind" in data.columns else data.iloc[0:0]
-    dup = arms.duplicated(["study", "control_arm"], keep=False) | arms.duplicated(
-        ["study", "treatment_arm"], keep=False
-    )
-    return tuple(dict.fromkeys(arms.loc[dup, "study"]))
-
-
-_FRAGMENT = re.compile(r"^(?P<arm>[^:]+): (?P<text>.*?)(?: \(outcomes\.csv row (?P<row>\d+)\))?$")
-
-
-def _condense(frags: list[str]) -> list[str]:
-    """Merge "ARM: TEXT (outcomes.csv row N)" fragments that share TEXT into one."""
-    groups: dict[str, tuple[list[str], list[str]]] = {}
-    for f in frags:
-        m = _FRAGMENT.match(f)
-        arm, text, row = (m.group("arm"), m.group("text"), m.group("row")) if m else ("", f, None)
-        arms, rows = groups.setdefault(text, ([], []))
-        arms.append(arm)
-        rows += [row] if row else []
-    out = []
-    for text, (arms, rows) in groups.items():
-        rows = sorted(rows, key=int)
-        where = f" (outcomes.csv row{'s' if len(rows) > 1 else ''} {', '.join(rows)})" if rows else ""
-        named = ", ".join(a for a in arms if a)
-        out.append(f"{named}: {text}{where}" if named else f"{text}{where}")
-    return out
-
-
-def _why_missing(ds: Dataset, study: str, lines: Sequence[str], outcome: str, month: float) -> str:
-    """Why ``study`` has no comparison in the cell, from the effect table's ``missing`` lines."""
-    frags: list[str] = []
-    for line in lines:
-        if line.startswith(study + ": "):
-            why = line[len(study) + 2 :].partition(": ")[2]
-            frags += [f for f in why.split("; ") if f and f not in frags]
-    frags = _condense(frags)
-    if not frags:
-        known = study in set(ds.arms["study"])
-        frags.append(
-            f"no row for outcome '{outcome}' at month {month:g} in outcomes.csv" if known else "not a study of arms.csv"
-        )
-    con = ds.contrasts
-    if con is not None:
-        undated = con[(con["study"] == study) & (con["outcome"] == outcome) & con["month"].isna()]
-        for rec in undated.to_dict(orient="records"):
-            frags.append(
-                f"contrasts.csv row {rec['_row']} gives only a "
-                "difference over the whole follow-up (month empty), which cannot enter a "
-                f"pooling at month {month:g}"
-            )
-    return "; ".join(frags)
-
-
 def _follow_up(ds: Dataset) -> dict[str, tuple[float, ...]]:
     """Follow-up months per study from ``studies.csv`` ``follow_up_months`` ("3;6"), when given."""
     if ds.studies is None or "follow_up_months" not in ds.studies.columns:
         return {}
-    out = {}
+    out: dict[str, tuple[float, ...]] = {}
     for study, text in zip(ds.studies["study"], ds.studies["follow_up_months"], strict=True):
         if isinstance(text, float) and math.isfinite(text):  # one month only: read as a number
             out[study] = (text,)
@@ -192,152 +134,17 @@ def _follow_up(ds: Dataset) -> dict[str, tuple[float, ...]]:
     return out
 
 
-def _scales(ds: Dataset, outcome: str, month: float, studies: Sequence[str]) -> dict[str, str]:
-    rows = _rows(ds, outcome, month)
-    rows = rows[rows["stat_group"] != "missing"]
-    out = {}
-    for s in studies:
-        r = rows[rows["study"] == s]
-        texts = sorted(
-            {
-                f"{lo:g}-{hi:g}" if np.isfinite(lo) and np.isfinite(hi) else "scale not given"
-                for lo, hi in zip(r["scale_min"], r["scale_max"], strict=True)
-            }
-        )
-        out[s] = ", ".join(texts) or "contrast only"
-    return out
-
-
-def _fmt(p: Pooled) -> str:
-    return f"{p.estimate:.2f} [{p.ci_low:.2f}, {p.ci_high:.2f}]"
-
-
-def _differs_reasons(row: dict, ds: Dataset, tolerance: float) -> list[str]:
-    c, pm, out = row["computed"], row["paper_multiarm"], []
-    width = row["pub"][2] - row["pub"][1]
-    out.append(
-        f"largest deviation {c.max_deviation:.2f} > {tolerance * width:.2f} "
-        f"({tolerance:.0%} of the published CI width {width:.2f})"
-    )
-    multi = _multiarm_studies(row["cell"].data)
-    if multi and pm is not None:
-        verdict = (
-            "which agrees: the difference is the multi-arm handling" if pm.agrees else "which does not agree either"
-        )
-        out.append(
-            f"multi-arm trial(s) {', '.join(multi)}: counting the shared control whole in every "
-            f"comparison (the paper's handling, double counting) gives {_fmt(pm)}, {verdict}"
-        )
-    scales = _scales(ds, row["outcome"], row["month"], c.studies)
-    native = {s: t for s, t in scales.items() if t not in ("0-100", "contrast only")}
-    if len(set(scales.values())) > 1:
-        out.append(
-            "the trials report on different scales ("
-            + "; ".join(f"{s} {t}" for s, t in scales.items())
-            + "); the paper does not say whether it rescaled them before pooling"
-        )
-    for v in row["variants"]:
-        out.append(f"{v.description} gives {_fmt(v)}, which {'agrees' if v.agrees else 'does not agree'}")
-    ratio = width / (c.ci_high - c.ci_low)
-    if ratio >= 2 or ratio <= 0.5:
-        text = f"the published CI is {ratio:.2g} times as wide as the computed one"
-        factors = {
-            float(t.split("-")[1]) - float(t.split("-")[0])
-            for t in native.values()
-            if "-" in t and t.replace("-", "", 1).replace(".", "").isdigit()
-        }
-        close = [f for f in sorted(factors) if f > 0 and min(abs(ratio * f / 100 - 1), abs(ratio * 100 / f - 1)) < 0.25]
-        if close:
-            text += (
-                f", close to the factor between a 0-{close[0]:g} and the 0-100 scale: the paper may "
-                "have pooled these values on another scale"
-            )
-        out.append(text)
-    extra = [s for s in c.studies if s not in row["trials"]]
-    if extra:
-        out.append(f"includes trial(s) the paper did not pool: {', '.join(extra)}")
-    conv = [
-        n
-        for n in row["cell"].notes
-        if any(n.startswith((s + " ", s + ":")) for s in c.studies)
-        and ("median" in n or "change" in n or "contrast" in n)
-    ]
-    if conv:
-        out.append("values converted here, the paper's conversion is not stated: " + "; ".join(conv))
-    if ds.simulated:
-        out.append(
-            "the dataset is SIMULATED: its values are not the trials' own, so the published result "
-            "is not expected to be reproduced exactly"
-        )
-    if len(out) == 1:
-        out.append("no cause detectable from the data (the trials' values here may not be those the paper extracted)")
-    return out
-
-
-def _status(row: dict, ds: Dataset, tolerance: float) -> tuple[str, str]:
-    c, miss, outcome, month = row["computed"], row["missing"], row["outcome"], row["month"]
-    follow = [f"{s} not expected: {w}" for s, w in row["not_followed"]]
-    extra_txt = (
-        [
-            (
-                f"{', '.join(row['extra'])} {'has' if len(row['extra']) == 1 else 'have'} data here but "
-                f"the paper did not pool {'it' if len(row['extra']) == 1 else 'them'} for {outcome}"
-            )
-        ]
-        if row["extra"] and row["trials_mode"] == "published"
-        else []
-    )
-    missing = ["missing: " + "; ".join(f"{s} ({w})" for s, w in miss)] if miss else []
-    if c is None:
-        n, total = len(row["trials"]) - len(row["not_followed"]), len(row["trials"])
-        scope = f"the {n} trial(s) the paper pooled for {outcome}" + (
-            f" whose follow-up includes month {month:g}" if n < total else ""
-        )
-        head = (
-            f"none of {scope} has data at month {month:g} here"
-            if n
-            else f"no trial the paper pooled for {outcome} has a follow-up that includes month {month:g}"
-        )
-        return "cannot compute", "; ".join([head] + missing + follow + extra_txt)
-    if miss:
-        present = len(row["present"])
-        whole = len(set(row["present"]) | {s for s, _ in miss})
-        verdict = "falls" if c.agrees else "does not fall"
-        extra = [s for s in c.studies if s not in row["trials"]]
-        also = f", and of {', '.join(extra)}, which the paper did not pool" if extra else ""
-        return "partial", "; ".join(
-            [
-                (
-                    f"computed from {c.k} comparison(s) of {present} of the {whole} trials the paper "
-                    f"pooled for {outcome} at month {month:g} ({', '.join(row['present'])}){also}"
-                )
-            ]
-            + missing
-            + follow
-            + extra_txt
-            + [
-                (
-                    f"with trials missing the result neither reproduces nor refutes the published one (it {verdict} "
-                    "within the agreement tolerance)"
-                )
-            ]
-        )
-    if c.agrees:
-        width = row["pub"][2] - row["pub"][1]
-        text = [
-            (
-                f"estimate and both CI limits within {tolerance * width:.2f} ({tolerance:.0%} of the published "
-                f"CI width) of the published values (largest deviation {c.max_deviation:.2f})"
-            )
-        ]
-        pm = row["paper_multiarm"]
-        if _multiarm_studies(row["cell"].data) and pm is not None and not pm.agrees:
-            text.append(f"the paper's multi-arm handling (double counting) gives {_fmt(pm)}, which does not agree")
-        return "agrees", "; ".join(text + follow + extra_txt)
-    return "differs", "; ".join(_differs_reasons(row, ds, tolerance) + follow + extra_txt)
-
-
-def _reproduce_row(ds, tables, rec, multiarm, rescale, trials_mode, tolerance, follow) -> ReproductionRow:
+def _reproduce_row(
+    ds: Dataset,
+    tables: EffectTables,
+    rec: Mapping[Hashable, Any],
+    multiarm: str,
+    rescale: bool,
+    trials_mode: str,
+    tolerance: float,
+    follow: Mapping[str, tuple[float, ...]],
+) -> ReproductionRow:
+    """One row of ``published_pooled.csv`` (``rec``, a record of the file: its cells as read)."""
     outcome, month = str(rec["outcome"]), float(rec["month"])
     trials = split_list(rec["trials"])
     pub = (float(rec["estimate"]), float(rec["ci_low"]), float(rec["ci_high"]))
@@ -345,14 +152,15 @@ def _reproduce_row(ds, tables, rec, multiarm, rescale, trials_mode, tolerance, f
     cell = _cell(tables, outcome, month, multiarm, rescale, keep)
     everyone = _cell(tables, outcome, month, multiarm, rescale, None)
     with_data = tuple(dict.fromkeys(everyone.data["study"]))
-    rows = _rows(ds, outcome, month)
+    rows = outcome_rows(ds, outcome, month)
     declared = set(rows.loc[rows["stat_group"] == "missing", "study"])
-    missing, not_followed = [], []
+    missing: list[tuple[str, str]] = []
+    not_followed: list[tuple[str, str]] = []
     for s in trials:
         if s in with_data:
             if any(line.startswith(s + ": ") for line in everyone.missing):  # some of its comparisons lack data
                 missing.append(
-                    (s, "some comparisons lack data: " + _why_missing(ds, s, everyone.missing, outcome, month))
+                    (s, "some comparisons lack data: " + why_missing(ds, s, everyone.missing, outcome, month))
                 )
             continue
         if s not in declared and s in follow and not np.any(np.isclose(follow[s], month)):
@@ -366,10 +174,11 @@ def _reproduce_row(ds, tables, rec, multiarm, rescale, trials_mode, tolerance, f
                 )
             )
         else:
-            missing.append((s, _why_missing(ds, s, everyone.missing, outcome, month)))
+            missing.append((s, why_missing(ds, s, everyone.missing, outcome, month)))
     what = "split among its comparisons" if multiarm == "split" else "whole, with the comparisons' covariance"
     computed = _pool(cell, "computed", f"shared arms {what}", pub, tolerance)
-    paper, variants = None, []
+    paper: Pooled | None = None
+    native: list[Pooled | None] = []
     if computed is not None:
         paper = _pool(
             _cell(tables, outcome, month, "shared", rescale, keep),
@@ -382,7 +191,7 @@ def _reproduce_row(ds, tables, rec, multiarm, rescale, trials_mode, tolerance, f
         )
         # Native-scale poolings only explain a difference: built only for a complete row that differs.
         if not missing and not computed.agrees and rescale and _rescaled(ds, outcome, month, computed.studies):
-            variants = [
+            native = [
                 _pool(
                     _cell(tables, outcome, month, multiarm, False, keep),
                     "native_scales",
@@ -399,23 +208,23 @@ def _reproduce_row(ds, tables, rec, multiarm, rescale, trials_mode, tolerance, f
                     diagonal=True,
                 ),
             ]
-    variants = tuple(v for v in variants if v is not None)
-    row = {
-        "outcome": outcome,
-        "month": month,
-        "trials": trials,
-        "pub": pub,
-        "cell": cell,
-        "computed": computed,
-        "paper_multiarm": paper,
-        "variants": variants,
-        "missing": missing,
-        "not_followed": not_followed,
-        "present": tuple(s for s in trials if s in with_data),
-        "extra": tuple(s for s in with_data if s not in trials),
-        "trials_mode": trials_mode,
-    }
-    status, reason = _status(row, ds, tolerance)
+    variants = tuple(v for v in native if v is not None)
+    row = RowFacts(
+        outcome=outcome,
+        month=month,
+        trials=trials,
+        pub=pub,
+        cell=cell,
+        computed=computed,
+        paper_multiarm=paper,
+        variants=variants,
+        missing=tuple(missing),
+        not_followed=tuple(not_followed),
+        present=tuple(s for s in trials if s in with_data),
+        extra=tuple(s for s in with_data if s not in trials),
+        trials_mode=trials_mode,
+    )
+    verdict, reason = status(row, ds, tolerance)
     p_value = float(rec["p_value"]) if pd.notna(rec["p_value"]) else math.nan
     return ReproductionRow(
         outcome=outcome,
@@ -428,14 +237,14 @@ def _reproduce_row(ds, tables, rec, multiarm, rescale, trials_mode, tolerance, f
         source=str(rec["source"]),
         trials_published=trials,
         trial_refs=split_list(rec.get("trial_refs")),
-        trials_present=row["present"],
+        trials_present=row.present,
         trials_missing=tuple(missing),
         trials_not_followed=tuple(not_followed),
-        trials_extra=row["extra"],
+        trials_extra=row.extra,
         computed=computed,
         paper_multiarm=paper,
         variants=variants,
-        status=status,
+        status=verdict,
         reason=reason,
         tolerance=tolerance,
         notes=tuple(cell.notes),

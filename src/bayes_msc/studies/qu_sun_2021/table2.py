@@ -30,6 +30,7 @@ from bayes_msc.data.effects import MEASURES, MULTIARM, EffectTable, effect_table
 from bayes_msc.data.reader import covariate_columns
 from bayes_msc.errors import InputError, Problem, data_row
 from bayes_msc.frequentist.rma import rma
+from bayes_msc.results.frequentist import MetaRegResult
 from bayes_msc.studies.qu_sun_2021.results import PublishedCoefficient, Table2, Table2Fit
 
 TRIALS: tuple[str, ...] = ("published", "all")
@@ -47,7 +48,7 @@ TABLE2_TERMS: dict[str, str | None] = {
 ``published_metareg.csv`` has no ``term`` column); None: no dataset column holds it."""
 
 
-def split_list(text) -> tuple[str, ...]:
+def split_list(text: object) -> tuple[str, ...]:
     """``"a;b; c"`` -> ``("a", "b", "c")``; empty for missing text."""
     return tuple(p.strip() for p in text.split(";") if p.strip()) if isinstance(text, str) else ()
 
@@ -80,7 +81,7 @@ class EffectTables:
 
     def __init__(self, dataset: Dataset, measure: str = "md"):
         self.dataset, self.measure = dataset, measure
-        self._cache: dict[tuple, EffectTable | None] = {}
+        self._cache: dict[tuple[str, float, str, bool], EffectTable | None] = {}
 
     def has_rows(self, outcome: str, month: float) -> bool:
         o, con = self.dataset.outcomes, self.dataset.contrasts
@@ -128,7 +129,7 @@ def read_published_metareg(dataset: Dataset) -> pd.DataFrame | None:
         if col in frame.columns:
             text = frame[col].str.strip()
             values = pd.to_numeric(text.where(text != ""), errors="coerce")
-            for i in np.flatnonzero(values.isna() & (text != "")):
+            for i in np.flatnonzero(values.isna() & (text != "")).tolist():
                 problems.append(Problem(f"'{text.iat[i]}' is not a number", METAREG_FILE, data_row(i), col))
             frame[col] = values
     if problems:
@@ -158,7 +159,9 @@ def _published_coefficients(pm: pd.DataFrame | None, outcome: str) -> tuple[Publ
     return tuple(out)
 
 
-def _fit_or_why(t, mask, terms, method, hksj, multiarm) -> tuple[object | None, str, tuple[str, ...]]:
+def _fit_or_why(
+    t: EffectTable, mask: np.ndarray, terms: Sequence[str], method: str, hksj: bool, multiarm: str
+) -> tuple[MetaRegResult | None, str, tuple[str, ...]]:
     """A meta-regression of the comparisons in ``mask`` on ``terms``, or why it cannot run."""
     x, names, kept = t.design(list(terms))
     use = kept & mask
@@ -241,7 +244,7 @@ def table2_metareg(
         if parse_term(c).column not in have
     ]
     table = dataset.published if published is None else published
-    pooled_by_paper = ()
+    pooled_by_paper: tuple[str, ...] = ()
     if trials == "published" and table is not None:
         rows = table[table["outcome"] == outcome]
         pooled_by_paper = tuple(dict.fromkeys(s for t in rows["trials"] for s in split_list(t)))
@@ -257,7 +260,8 @@ def table2_metareg(
     tables = EffectTables(dataset, measure) if tables is None or tables.measure != measure else tables
     if month is not None and not tables.has_rows(outcome, float(month)):
         raise InputError(Problem(f"no rows for outcome '{outcome}' at month {float(month):g}", column="month"))
-    fits, skipped = [], []
+    fits: list[Table2Fit] = []
+    skipped: list[tuple[float, str, str]] = []
     models = [("joint", terms)] + ([(f"univariable: {t}", (t,)) for t in terms] if len(terms) > 1 else [])
     for m in months:
         t = tables.get(outcome, m, multiarm, rescale)
