@@ -26,8 +26,8 @@ def _fig(figures: dict[str, str], name: str, alt: str, caption: str | None = Non
     return figure(src, alt, caption, link=src[: -len(".png")] + ".svg")
 
 
-def _cell_title(outcome: str, month: float) -> str:
-    return f"{outcome} at {month_text(month)} months"
+def _cell_title(outcome: str, month: float | None) -> str:
+    return f"{outcome} at {month_text(month)} months" if month is not None else f"{outcome} (whole follow-up)"
 
 
 def _intro(res: RunResults) -> str:

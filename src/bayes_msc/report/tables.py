@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_msc.data.reader import cell_summary
-from bayes_msc.workflow.results import FitRecord, RunResults
+from bayes_msc.workflow.results import RunResults
 
 
 def _nan(x) -> float:
@@ -149,11 +149,6 @@ def metareg(res: RunResults) -> pd.DataFrame:
     )
 
 
-def _param(rec: FitRecord, name: str, field: str) -> float:
-    p = rec.result.parameters
-    return float(p.at[name, field]) if name in p.index else float("nan")
-
-
 def mcid_label(mcid: float | None) -> str:
     """``P(mu < -19.9)`` for a negative (lower is better) MCID, ``P(mu > 9)`` otherwise."""
     if mcid is None:
@@ -200,14 +195,14 @@ def bayes(res: RunResults) -> pd.DataFrame:
                 "prior": t.prior,
                 "engine": r.engine,
                 "k": r.k,
-                "mu": _param(rec, mu, "mean"),
-                "mu_low": _param(rec, mu, "eti_low"),
-                "mu_high": _param(rec, mu, "eti_high"),
-                "tau": _param(rec, "tau", "median"),
-                "tau_low": _param(rec, "tau", "eti_low"),
-                "tau_high": _param(rec, "tau", "eti_high"),
-                "new_low": _param(rec, "theta_new", "eti_low"),
-                "new_high": _param(rec, "theta_new", "eti_high"),
+                "mu": rec.result.value(mu, "mean"),
+                "mu_low": rec.result.value(mu, "eti_low"),
+                "mu_high": rec.result.value(mu, "eti_high"),
+                "tau": rec.result.value("tau", "median"),
+                "tau_low": rec.result.value("tau", "eti_low"),
+                "tau_high": rec.result.value("tau", "eti_high"),
+                "new_low": rec.result.value("theta_new", "eti_low"),
+                "new_high": rec.result.value("theta_new", "eti_high"),
                 "p_mu_below_0": _nan(r.probabilities.get(f"P({mu} < 0)")),
                 "mcid": _nan(res.spec.mcid.get(t.outcome)),
                 "p_mcid": _nan(rec.mcid_probability),
@@ -229,9 +224,9 @@ def slopes(res: RunResults) -> pd.DataFrame:
                     "covariates": ", ".join(rec.task.covariates),
                     "prior": rec.task.prior,
                     "term": term,
-                    "mean": _param(rec, term, "mean"),
-                    "eti_low": _param(rec, term, "eti_low"),
-                    "eti_high": _param(rec, term, "eti_high"),
+                    "mean": rec.result.value(term, "mean"),
+                    "eti_low": rec.result.value(term, "eti_low"),
+                    "eti_high": rec.result.value(term, "eti_high"),
                     "verdict": str(rec.result.verdict),
                 }
             )

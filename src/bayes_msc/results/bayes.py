@@ -138,6 +138,14 @@ class BayesResult:
         assert tuple(out.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
         return out
 
+    def value(self, name: str, field: str = "mean") -> float:
+        """One summary of one parameter (``value("tau", "median")``); NaN when the result
+        has no such parameter."""
+        p = self.parameters
+        if name not in p.index:
+            return float("nan")
+        return float(p[field].to_numpy(dtype=float)[list(p.index).index(name)])
+
     def draws_of(self, name: str) -> np.ndarray:
         """Flattened posterior draws of one parameter (MCMC engine only)."""
         if self.idata is None:

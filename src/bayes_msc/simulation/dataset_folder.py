@@ -296,6 +296,7 @@ def simulate_dataset(
         raise InputError(Problem(f"design folder '{design}' not found", column="DESIGN"))
     arms_text, arms = _read_csv(design / "arms.csv", required=True)
     _, studies = _read_csv(design / "studies.csv", required=False)
+    assert arms is not None and arms_text is not None  # required=True raises when the file is missing
     check_design(arms, studies)
     filled = fill_covariates(arms, parsed, seed)
     outcomes = simulate_outcomes(arms, studies, parsed, seed)

@@ -190,7 +190,8 @@ def _outcome(c: _Checker, name: str, t: Any) -> OutcomeParams | None:
     mu = c.months_table(t["mu"], f"{path}.mu") if "mu" in t else None
     if mu and 0.0 in mu:
         c.bad(f"{path}.mu.0", "month 0 is the baseline, where randomisation makes the effect 0; remove it")
-    slopes, centres = {}, {}
+    slopes: dict[str, float] = {}
+    centres: dict[str, float] = {}
     for key, target in (("slopes", slopes), ("centres", centres)):
         table = t.get(key, {})
         if not isinstance(table, Mapping):
@@ -219,7 +220,7 @@ def _outcome(c: _Checker, name: str, t: Any) -> OutcomeParams | None:
         control_mean=c.months_table(t["control_mean"], f"{path}.control_mean") or {} if "control_mean" in t else {},
         sd=c.number_or_months(t["sd"], f"{path}.sd", 0.0, strict=True) if "sd" in t else 1.0,
         tau=c.number_or_months(t.get("tau", 0.0), f"{path}.tau", 0.0),
-        sd_between=c.number(t.get("sd_between", 0.0), f"{path}.sd_between", 0.0),
+        sd_between=c.number(t.get("sd_between", 0.0), f"{path}.sd_between", 0.0) or 0.0,
         slopes=slopes,
         centres=centres,
         scale_min=lo,
@@ -236,7 +237,7 @@ def _fill(c: _Checker, name: str, t: Any) -> CovariateFill | None:
     dist = t["dist"]
     required, optional = DISTS[dist]
     c.unknown(t, _FILL_KEYS | set(required) | set(optional), f"{path}.")
-    args = {}
+    args: dict[str, Any] = {}
     for key in required:
         if key not in t:
             c.bad(f"{path}.{key}", f"is required for dist = {dist!r}")
@@ -324,13 +325,13 @@ def params_from_mapping(data: Mapping[str, Any], file: str = "<params>", origin:
         c.bad("covariates", "must be a table of [covariates.NAME] tables")
         covariates = {}
     result = SimulationParams(
-        outcomes=tuple(_outcome(c, k, v) for k, v in outcomes.items()),
+        outcomes=tuple(o for k, v in outcomes.items() if (o := _outcome(c, k, v)) is not None),
         seed=seed,
         months=months or "follow_up",
         baseline=baseline,
         random_effect=effect,
         decimals=decimals,
-        covariates=tuple(_fill(c, k, v) for k, v in covariates.items()),
+        covariates=tuple(f for k, v in covariates.items() if (f := _fill(c, k, v)) is not None),
         origin=origin or Path(file).name,
     )
     if c.problems:

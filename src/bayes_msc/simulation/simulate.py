@@ -28,6 +28,7 @@ import math
 import re
 import zlib
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,7 @@ def check_design(arms: pd.DataFrame, studies: pd.DataFrame | None = None) -> Non
             problems.append(Problem(f"arm '{arm}' appears twice in study '{study}'", "arms.csv", row, "arm"))
         seen.add((study, arm))
     for study, roles in arms.groupby("study", sort=False)["role"]:
+        study = str(study)
         if not {"treatment", "control"} <= set(roles):
             row = _rows(arms)[int(np.flatnonzero(arms["study"].to_numpy() == study)[0])]
             problems.append(
@@ -149,7 +151,7 @@ def _term_values(
     of the simulated data sees the covariate the simulation used.
     """
     treat = np.flatnonzero(arms["role"].to_numpy() == "treatment")
-    first_control = {}
+    first_control: dict[str, str] = {}
     for s, a, r in zip(arms["study"], arms["arm"], arms["role"], strict=False):
         if r == "control":
             first_control.setdefault(s, a)
@@ -244,6 +246,12 @@ def _at(value: float | Mapping[float, float], month: float) -> float | None:
     return value.get(month) if isinstance(value, Mapping) else value
 
 
+def _needed(value: float | Mapping[float, float], month: float) -> float:
+    """A value the plan checked exists (0 where a month-0 row does not use it)."""
+    found = _at(value, month)
+    return 0.0 if found is None else found
+
+
 def simulate_outcomes(
     arms: pd.DataFrame, studies: pd.DataFrame | None, params: SimulationParams, seed: int
 ) -> pd.DataFrame:
@@ -277,7 +285,9 @@ def simulate_outcomes(
         raise InputError(Problem(f"seed must be a whole number >= 0, not {seed!r}", column="seed"))
     check_design(arms, studies)
     arms = fill_covariates(arms.reset_index(drop=True), params, seed)
-    file, problems, records = params.origin, [], []
+    file = params.origin
+    problems: list[Problem] = []
+    records: list[tuple[Any, ...]] = []
     source = f"simulated (seed {seed}; params file {params.origin})"
     n = arms["n"].to_numpy(dtype=float)
     treat = arms["role"].to_numpy() == "treatment"
@@ -291,11 +301,12 @@ def simulate_outcomes(
         plan = {}
         for study in pd.unique(arms["study"]):
             spec = op.months if op.months is not None else params.months
-            months, problem = (
-                _follow_up(studies, study, f"{key}.months" if op.months else "months", file)
-                if spec == "follow_up"
-                else (list(spec), None)
-            )
+            months: list[float]
+            problem: Problem | None
+            if isinstance(spec, str):  # "follow_up": the study's own follow-up months
+                months, problem = _follow_up(studies, str(study), f"{key}.months" if op.months else "months", file)
+            else:
+                months, problem = [float(m) for m in spec], None
             if problem:
                 problems.append(problem)
             months = sorted(set(months) | ({0.0} if params.baseline else set()))
@@ -320,9 +331,10 @@ def simulate_outcomes(
                 else rng.standard_normal(len(idx))
             )
             for m in months:
-                sd = _at(op.sd, m)
-                effect = 0.0 if m == 0 else np.where(treat[idx], _at(op.mu, m) + xb[idx] + _at(op.tau, m) * z, 0.0)
-                means = rng.normal(_at(op.control_mean, m) + offset + effect, sd / np.sqrt(n[idx]))
+                # every value a month needs was checked above (the plan has no gaps)
+                sd, mu, tau, control = (_needed(getattr(op, key), m) for key in ("sd", "mu", "tau", "control_mean"))
+                effect = 0.0 if m == 0 else np.where(treat[idx], mu + xb[idx] + tau * z, 0.0)
+                means = rng.normal(control + offset + effect, sd / np.sqrt(n[idx]))
                 sds = sd * np.sqrt(rng.chisquare(n[idx] - 1) / (n[idx] - 1))
                 for j, mean, s in zip(idx, means, sds, strict=False):
                     records.append(
@@ -345,7 +357,7 @@ def simulate_outcomes(
     cols = ["study", "arm", "outcome", "month", "n", "mean", "sd", "kind", "scale_min", "scale_max", "source"]
     out = pd.DataFrame.from_records(records, columns=cols)
     for c in ("mean", "sd"):
-        out[c] = out[c].astype(float).round(params.decimals)
+        out[c] = out[c].astype(float) if params.decimals is None else out[c].astype(float).round(params.decimals)
     for c in ("scale_min", "scale_max"):
         out[c] = out[c].astype(float)
     if len(out) and (out["month"] == out["month"].round()).all():

@@ -8,7 +8,6 @@ summary.json gives them).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,10 +115,10 @@ class RunResults:
                     "covariates": ", ".join(rec.task.covariates),
                     "engine": r.engine,
                     "k": r.k,
-                    "mu_mean": _param(rec, "mu", "mean"),
-                    "mu_low": _param(rec, "mu", "eti_low"),
-                    "mu_high": _param(rec, "mu", "eti_high"),
-                    "tau_median": _param(rec, "tau", "median"),
+                    "mu_mean": rec.result.value("mu", "mean"),
+                    "mu_low": rec.result.value("mu", "eti_low"),
+                    "mu_high": rec.result.value("mu", "eti_high"),
+                    "tau_median": rec.result.value("tau", "median"),
                     "verdict": str(r.verdict),
                 }
             )
@@ -146,8 +145,8 @@ class RunResults:
                     "min_ess_bulk": v.min_ess_bulk,
                     "divergences": v.divergences,
                     "posterior": rec.posterior,
-                    "mu_mean": _param(rec, "mu", "mean"),
-                    "tau_median": _param(rec, "tau", "median"),
+                    "mu_mean": rec.result.value("mu", "mean"),
+                    "tau_median": rec.result.value("tau", "median"),
                     "seconds": round(rec.seconds, 3),
                 }
             )
@@ -179,8 +178,3 @@ class RunResults:
                 {"outcome": s.outcome, "month": s.month, "what": s.what, "reason": s.reason} for s in self.plan.skipped
             ],
         }
-
-
-def _param(rec: FitRecord, name: str, field: str) -> float:
-    p = rec.result.parameters
-    return float(p[field].to_numpy(dtype=float)[list(p.index).index(name)]) if name in p.index else math.nan

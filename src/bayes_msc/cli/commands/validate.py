@@ -70,14 +70,16 @@ def summary_lines(ds: Dataset) -> list[str]:
         "Cells (outcome x month):",
         f"  {'outcome':<{width}}  {'month':>5}  {'data':<22}  declared missing / contrasts",
     ]
-    for cell in cells.itertuples(index=False):
-        data = f"{_plural(cell.n_studies, 'study')}, {_plural(cell.n_arms, 'arm')}" if cell.n_studies else "-"
+    for cell in cells.to_dict(orient="records"):
+        n_studies, n_arms = int(cell["n_studies"]), int(cell["n_arms"])
+        data = f"{_plural(n_studies, 'study')}, {_plural(n_arms, 'arm')}" if n_studies else "-"
         notes = []
-        if cell.n_missing:
-            notes.append(f"missing in {cell.n_missing}: {cell.missing}")
-        if cell.n_contrasts:
-            notes.append(f"contrasts from {cell.n_contrasts}: {cell.contrasts}")
-        lines.append(f"  {cell.outcome:<{width}}  {_month(cell.month):>5}  {data:<22}  {'; '.join(notes) or '-'}")
+        if cell["n_missing"]:
+            notes.append(f"missing in {cell['n_missing']}: {cell['missing']}")
+        if cell["n_contrasts"]:
+            notes.append(f"contrasts from {cell['n_contrasts']}: {cell['contrasts']}")
+        month = _month(float(cell["month"]))
+        lines.append(f"  {cell['outcome']:<{width}}  {month:>5}  {data:<22}  {'; '.join(notes) or '-'}")
     lines += [
         "",
         "data: studies and arms with statistics; missing: studies whose rows declare a value "
