@@ -37,7 +37,7 @@ def folder(tmp_path: Path, name: str, toml: str | bytes | None = None) -> Path:
 def problems(path: Path) -> list[tuple]:
     with pytest.raises(InputError) as info:
         read_dataset(path)
-    return [(p.file, p.row, p.column, p.message) for p in info.value.problems]
+    return [(p.file, p.row, p.key if p.column is None else p.column, p.message) for p in info.value.problems]
 
 
 # ------------------------------------------------------------------ what decides simulated
@@ -164,7 +164,7 @@ def test_validate_prints_the_warning(tmp_path, capsys):
 def test_validate_reports_a_bad_file_and_exits_2(tmp_path, capsys):
     assert main(["validate", str(folder(tmp_path, "knee", "simulated = true\nsimulatd = true\n"))]) == 2
     err = capsys.readouterr().err
-    assert "dataset.toml, column 'simulatd': unknown key 'simulatd'" in err and "Traceback" not in err
+    assert "dataset.toml, key 'simulatd': unknown key 'simulatd'" in err and "Traceback" not in err
 
 
 def test_simulate_writes_a_dataset_toml_declaring_simulated_data(tmp_path):

@@ -258,7 +258,7 @@ def test_design_errors_name_option_and_available_covariates():
     table = effect_table(two_study_dataset(), "score", 12)
     with pytest.raises(InputError) as err:
         table.design(["weight"])
-    assert err.value.problems[0].column == "--covariate"
+    assert err.value.problems[0].argument == "covariates"
     assert "unknown covariate 'weight'" in str(err.value) and "age, dose" in str(err.value)
     with pytest.raises(InputError, match="unknown transform 'sqrt'"):
         table.design(["sqrt(age)"])
@@ -394,7 +394,7 @@ def test_unknown_outcome_and_month_list_what_exists():
     ds = two_study_dataset()
     with pytest.raises(InputError) as err:
         effect_table(ds, "pain", 12)
-    assert err.value.problems[0].column == "--outcome" and "available outcomes: score" in str(err.value)
+    assert err.value.problems[0].argument == "outcome" and "available outcomes: score" in str(err.value)
     with pytest.raises(InputError) as err:
         effect_table(ds, "score", 3)
     assert "months with rows for it: 0, 6, 12" in str(err.value)

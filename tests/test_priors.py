@@ -222,7 +222,7 @@ def test_all_problems_of_a_file_are_reported_together(tmp_path):
     with pytest.raises(InputError) as info:
         load_prior_sets(path)
     assert len(info.value.problems) == 2
-    assert {p.column for p in info.value.problems} == {"prior_sets.a.mu", "prior_sets.b.tau"}
+    assert {p.key for p in info.value.problems} == {"prior_sets.a.mu", "prior_sets.b.tau"}
 
 
 def test_malformed_toml_reports_the_parser_line(tmp_path):

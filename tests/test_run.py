@@ -283,7 +283,7 @@ def test_a_bad_spec_writes_nothing(previous, tmp_path, capsys):
     )
     assert main(["run", str(bad), "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert f"{bad}, column 'analysis.mesure': unknown key 'mesure' in [analysis]" in err
+    assert f"{bad}, key 'analysis.mesure': unknown key 'mesure' in [analysis]" in err
     assert snapshot(out) == before and leftovers(out) == []
     fresh = tmp_path / "never"
     assert main(["run", str(bad), "--out", str(fresh)]) == 2

@@ -158,7 +158,7 @@ def test_month_without_a_parameter_names_the_key():
     p["months"] = "follow_up"
     with pytest.raises(InputError) as err:
         simulate_outcomes(arms, studies, params_from_mapping(p), 1)
-    keys = {pr.column for pr in err.value.problems}
+    keys = {pr.key for pr in err.value.problems}
     assert {"outcomes.pain.mu", "outcomes.pain.control_mean"} <= keys
     assert "18" in str(err.value)
 
@@ -192,7 +192,7 @@ def test_month_without_a_parameter_names_the_key():
 def test_bad_params_name_the_key(text, key):
     with pytest.raises(InputError) as err:
         params_from_text(text, file="p.toml")
-    assert key in {p.column for p in err.value.problems}
+    assert key in {p.key for p in err.value.problems}
     assert all(p.file == "p.toml" for p in err.value.problems)
 
 

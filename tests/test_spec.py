@@ -24,7 +24,7 @@ def problems(tmp_path: Path, text: str) -> list[tuple[str | None, str]]:
         load_spec(path)
     for p in info.value.problems:
         assert p.file == str(path)
-    return [(p.column, p.message) for p in info.value.problems]
+    return [(p.key, p.message) for p in info.value.problems]
 
 
 def test_minimal_spec_gets_documented_defaults(tmp_path):

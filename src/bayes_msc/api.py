@@ -80,7 +80,7 @@ def _dataset(dataset: Dataset | PathLike) -> Dataset:
     raise InputError(
         Problem(
             f"dataset must be a Dataset (bm.read_dataset) or a folder path, not {type(dataset).__name__}",
-            column="dataset",
+            argument="dataset",
         )
     )
 
@@ -89,7 +89,7 @@ def _effects(effects: Any) -> EffectTable:
     if not isinstance(effects, EffectTable):
         raise InputError(
             Problem(
-                f"effects must be an effect table (bm.effect_table), not {type(effects).__name__}", column="effects"
+                f"effects must be an effect table (bm.effect_table), not {type(effects).__name__}", argument="effects"
             )
         )
     return effects
@@ -195,7 +195,7 @@ def simulate(
         params = load_params(Path(params))
     seed = params.seed if seed is None else seed
     if seed is None:
-        raise InputError(Problem("no seed: give one, or set seed in the parameters file", column="seed"))
+        raise InputError(Problem("no seed: give one, or set seed in the parameters file", argument="seed"))
     return simulate_outcomes(arms, studies, params, seed)
 
 
@@ -252,7 +252,7 @@ def run_spec(
     profile = Profile() if profile is None else profile
     target = None if out is None else Path(out)
     if target is not None and not str(out):
-        raise InputError(Problem("out must name a folder, not an empty string", column="out"))
+        raise InputError(Problem("out must name a folder, not an empty string", argument="out"))
     with profile.step("validate"):
         review = prepare_review(spec)
         if target is not None:

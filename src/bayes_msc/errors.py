@@ -1,16 +1,23 @@
-"""Input errors that name the file, row and column.
+"""Input errors that name where the problem is: file, row and column, TOML key, or argument.
 
-Every problem with user input (dataset files, spec and prior TOML files, command-line
-options) is raised as an :class:`InputError` holding one or more :class:`Problem`.
-The command line prints each problem on its own line to stderr and exits with status 2,
-without a traceback and without writing anything.
+Every problem with user input (dataset files, spec and prior TOML files, function
+arguments, command-line options) is raised as an :class:`InputError` holding one or more
+:class:`Problem`. The command line prints each problem on its own line to stderr and exits
+with status 2, without a traceback and without writing anything.
 
-Row numbers are the file's line numbers as a spreadsheet shows them: the header is
-row 1, the first data row is row 2.
+Where a problem is:
+
+- ``file``, ``row``, ``column``: a CSV file, its spreadsheet row (the header is row 1, the
+  first data row is row 2) and its column;
+- ``file`` and ``key``: a TOML file and its dotted key (``bayes.draws``);
+- ``argument``: a Python argument by its name (``measure``). The command line shows it as
+  the option that sets it (``--measure``; :meth:`Problem.text`), so a Python user reads
+  ``argument 'measure'`` and a command-line user ``option '--measure'``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -27,15 +34,23 @@ class Problem:
     row : int, optional
         Spreadsheet row number (header = 1, first data row = 2).
     column : str, optional
-        Column (or TOML key / command-line option) concerned.
+        CSV column concerned.
+    key : str, optional
+        Dotted TOML key concerned (with ``file``).
+    argument : str, optional
+        Python argument concerned, by its parameter name.
     """
 
     message: str
     file: str | None = None
     row: int | None = None
     column: str | None = None
+    key: str | None = None
+    argument: str | None = None
 
-    def __str__(self) -> str:
+    def text(self, options: Mapping[str, str] | None = None) -> str:
+        """The problem as one line. With ``options`` (argument name -> command-line option,
+        e.g. ``{"measure": "--measure"}``) an argument is named by its option."""
         where = []
         if self.file is not None:
             where.append(self.file)
@@ -43,8 +58,20 @@ class Problem:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column '{self.column}'")
+        if self.key is not None:
+            where.append(f"key '{self.key}'")
+        if self.argument is not None:
+            flag = None if options is None else options.get(self.argument)
+            where.append(f"argument '{self.argument}'" if flag is None else _option(flag))
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+def _option(flag: str) -> str:
+    return f"option '{flag}'" if flag.startswith("-") else flag
 
 
 class InputError(Exception):

@@ -96,9 +96,9 @@ def compare_priors(
     names = [p if isinstance(p, str) else getattr(p, "name", None) or p.get("name", "custom") for p in priors]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise InputError(Problem("prior set(s) given more than once: " + ", ".join(twice), column="prior"))
+        raise InputError(Problem("prior set(s) given more than once: " + ", ".join(twice), argument="prior"))
     if engine not in ("auto", "exact", "mcmc"):
-        raise InputError(Problem(f"unknown engine {engine!r}; allowed: auto, exact, mcmc", column="engine"))
+        raise InputError(Problem(f"unknown engine {engine!r}; allowed: auto, exact, mcmc", argument="engine"))
     from bayes_msc.bayes.fit import model_of
     from bayes_msc.priors import as_prior_set
 

@@ -56,7 +56,7 @@ def _check_options(
 
     def need(ok: bool, column: str, message: str) -> None:
         if not ok:
-            problems.append(Problem(message, column=column))
+            problems.append(Problem(message, argument=column))
 
     def whole(x: Any) -> bool:
         return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
@@ -109,13 +109,13 @@ def model_of(data: EffectTable | ArmTable, model: str | None = None) -> str:
             Problem(
                 f"data must be an effect table (bm.effect_table) or an arm table (bm.arm_table), "
                 f"not {type(data).__name__}",
-                column="data",
+                argument="data",
             )
         )
     if model is not None and model != kind:
         needs = "an effect table (effect_table)" if model == "re" else "an arm table (arm_table)"
         given = "an arm table" if kind == "arm" else "an effect table"
-        raise InputError(Problem(f"the '{model}' model needs {needs}, not {given}", column="model"))
+        raise InputError(Problem(f"the '{model}' model needs {needs}, not {given}", argument="model"))
     return kind
 
 
@@ -242,7 +242,7 @@ def fit(
     if engine == "exact":
         if save is not None:
             raise InputError(
-                Problem("the exact engine has no draws to save; drop save or use engine 'mcmc'", column="save")
+                Problem("the exact engine has no draws to save; drop save or use engine 'mcmc'", argument="save")
             )
         result = _exact(prepared, resolved, model, ci_prob, mcid)
         return replace(
@@ -298,7 +298,7 @@ def _exact(prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: 
             Problem(
                 "the exact engine needs independent comparisons; use multiarm 'split' "
                 "or engine 'mcmc' for comparisons sharing an arm",
-                column="engine",
+                argument="engine",
             )
         )
     # The covariates as the MCMC engine sees them (standardised once, in bayes.inputs).

@@ -70,7 +70,7 @@ def prepare_effects(effects: Any, covariates: Sequence[str] = ()) -> Prepared:
         notes += list(effects.design_report(list(covariates)))
         if not kept.any():
             raise InputError(
-                Problem("no comparison has a value for every covariate: " + ", ".join(names), column="--covariate")
+                Problem("no comparison has a value for every covariate: " + ", ".join(names), argument="covariates")
             )
     else:
         x, names, kept = np.empty((effects.k, 0)), (), np.ones(effects.k, dtype=bool)
@@ -155,7 +155,7 @@ def prepare_arms(arms: Any, covariates: Sequence[str] = ()) -> Prepared:
             raise InputError(
                 Problem(
                     "no comparison has a value for every covariate: " + ", ".join(t.name for t in terms),
-                    column="--covariate",
+                    argument="covariates",
                 )
             )
         pairs = [p for p, k in zip(pairs, kept, strict=True) if k]

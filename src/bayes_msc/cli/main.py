@@ -15,7 +15,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -24,6 +24,16 @@ EXIT_DIAGNOSTICS = 3
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as ``bayes-msc: error: ...`` with status 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.recorded: list[argparse.Action] = []  # this parser's arguments, for argument_options
+        self.commands: dict[str, Any] = {}  # the subcommands' parsers (on the top parser)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.recorded.append(action)
+        return action
 
     def error(self, message: str) -> NoReturn:  # pragma: no cover - argparse plumbing
         self.print_usage(sys.stderr)
@@ -53,19 +63,48 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name in COMMANDS:
         importlib.import_module(f"bayes_msc.cli.commands.{name}").add_parser(sub)
+    parser.commands = dict(sub.choices)
     return parser
+
+
+ARGUMENT_OPTIONS: dict[str, str] = {
+    "r": "--r",
+    "covariates": "--covariate",
+    "priors_path": "--priors",
+    "rescale": "--no-rescale",
+    "effects": "DATA",
+    "dataset": "DATA",
+    "design": "DESIGN",
+}
+"""Python argument names whose command-line option is not their own name."""
+
+
+def argument_options(parser: argparse.ArgumentParser, command: str) -> dict[str, str]:
+    """Python argument name -> the option (``--measure``) or positional (``DATA``) of
+    ``command`` that sets it, for naming problems the command-line way."""
+    found: dict[str, str] = {}
+    sub = getattr(parser, "commands", {}).get(command)
+    for action in getattr(sub, "recorded", ()):
+        if action.option_strings:
+            found.setdefault(action.dest, max(action.option_strings, key=len))
+        else:
+            found.setdefault(action.dest, str(action.metavar or action.dest.upper()))
+    found.update(ARGUMENT_OPTIONS)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     from bayes_msc.errors import InputError
 
     try:
         return int(args.run(args) or 0)
     except InputError as err:
+        options = {**argument_options(parser, args.command), **getattr(args, "argument_options", {})}
         for problem in err.problems:
-            print(f"bayes-msc {args.command}: {problem}", file=sys.stderr)
+            print(f"bayes-msc {args.command}: {problem.text(options)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("bayes-msc: interrupted; nothing was written", file=sys.stderr)

@@ -93,9 +93,9 @@ def _check_cell(dataset, outcome: str, month: float, basis: str, r: float):
     rows and its ``contrasts.csv`` rows at ``month`` (None without a ``contrasts.csv``)."""
     problems = []
     if basis not in BASES:
-        problems.append(Problem(f"unknown basis '{basis}'; allowed: {', '.join(BASES)}", column="--basis"))
+        problems.append(Problem(f"unknown basis '{basis}'; allowed: {', '.join(BASES)}", argument="basis"))
     if not (np.isfinite(r) and -1.0 <= r <= 1.0):
-        problems.append(Problem(f"the correlation r = {r} must lie in [-1, 1]", column="--r"))
+        problems.append(Problem(f"the correlation r = {r} must lie in [-1, 1]", argument="r"))
     if problems:
         raise InputError(problems)
     outcomes = dataset.outcomes
@@ -107,7 +107,7 @@ def _check_cell(dataset, outcome: str, month: float, basis: str, r: float):
             set(outcomes["outcome"]) | set(dataset.contrasts["outcome"] if dataset.contrasts is not None else [])
         )
         raise InputError(
-            Problem(f"unknown outcome '{outcome}'; available outcomes: {', '.join(names)}", column="--outcome")
+            Problem(f"unknown outcome '{outcome}'; available outcomes: {', '.join(names)}", argument="outcome")
         )
     con_at = None if con is None else _at(con, month)
     if not (
@@ -120,11 +120,11 @@ def _check_cell(dataset, outcome: str, month: float, basis: str, r: float):
                 f"no rows for outcome '{outcome}' at month {month:g}; months with rows for it: "
                 f"{_months(list(rows['month'].dropna()) + con_months)} (with values: "
                 f"{_months(list(with_values) + con_months)})",
-                column="--month",
+                argument="month",
             )
         )
     if basis == "change" and month <= 0:
-        raise InputError(Problem("change from baseline needs a follow-up month > 0", column="--month"))
+        raise InputError(Problem("change from baseline needs a follow-up month > 0", argument="month"))
     return where, None if con is None else con[con_at]
 
 

@@ -45,7 +45,7 @@ class Term:
         return f"{self.transform}({self.column})" if self.transform else self.column
 
 
-def parse_term(text: str, option: str = "--covariate") -> Term:
+def parse_term(text: str, option: str = "covariates") -> Term:
     """Parse a covariate term: ``NAME``, ``log10(NAME)`` or ``log(NAME)``.
 
     Raises
@@ -56,14 +56,14 @@ def parse_term(text: str, option: str = "--covariate") -> Term:
     match = _TERM.match(str(text))
     if match is None or not (match.group("plain") or match.group("inner")):
         raise InputError(
-            Problem(f"'{text}' is not a covariate term; write NAME, log10(NAME) or log(NAME)", column=option)
+            Problem(f"'{text}' is not a covariate term; write NAME, log10(NAME) or log(NAME)", **where(option))
         )
     if match.group("plain") is not None:
         return Term(match.group("plain"))
     func = match.group("f")
     if func not in TRANSFORMS:
         raise InputError(
-            Problem(f"unknown transform '{func}' in '{text}'; allowed: log10(NAME), log(NAME)", column=option)
+            Problem(f"unknown transform '{func}' in '{text}'; allowed: log10(NAME), log(NAME)", **where(option))
         )
     return Term(match.group("inner"), func)
 
@@ -79,7 +79,7 @@ def _where(frame: pd.DataFrame, i: int) -> str:
 
 
 def term_values(
-    frame: pd.DataFrame, term: Term | str, *, option: str = "--covariate", available: Sequence[str] | None = None
+    frame: pd.DataFrame, term: Term | str, *, option: str = "covariates", available: Sequence[str] | None = None
 ) -> np.ndarray:
     """Values of a covariate term for every row of ``frame`` (NaN where missing).
 
@@ -107,7 +107,9 @@ def term_values(
     if term.column not in frame.columns or term.column not in available:
         names = ", ".join(sorted(available)) or "(none)"
         raise InputError(
-            Problem(f"unknown covariate '{term.column}' in '{term.name}'; available covariates: {names}", column=option)
+            Problem(
+                f"unknown covariate '{term.column}' in '{term.name}'; available covariates: {names}", **where(option)
+            )
         )
     values = frame[term.column].to_numpy(dtype=float)
     if term.transform is None:
@@ -118,7 +120,7 @@ def term_values(
             [
                 Problem(
                     f"{term.name}: {_where(frame, i)} has {term.column} = {values[i]:g}; a logarithm needs values > 0",
-                    column=option,
+                    **where(option),
                 )
                 for i in bad.tolist()
             ]
@@ -274,3 +276,9 @@ def arm_covariate_arrays(
     (value,) = _arm_matrix(arms, names, idx)
     value = np.where(np.isfinite(value), value, _study_values(studies, (s for s, _ in keys), names))
     return {c: value[:, j] for j, c in enumerate(names)}
+
+
+def where(option: str) -> dict[str, str]:
+    """Where a covariate term was given: a TOML key (dotted, ``bayes.covariates``) or a
+    Python argument (``covariates``, shown on the command line as ``--covariate``)."""
+    return {"key": option} if "." in option else {"argument": option}

@@ -63,10 +63,10 @@ __all__ = [
 def _check_options(measure: str, multiarm: str) -> None:
     problems = []
     if measure not in MEASURES:
-        problems.append(Problem(f"unknown measure '{measure}'; allowed: {', '.join(MEASURES)}", column="--measure"))
+        problems.append(Problem(f"unknown measure '{measure}'; allowed: {', '.join(MEASURES)}", argument="measure"))
     if multiarm not in MULTIARM:
         problems.append(
-            Problem(f"unknown multi-arm handling '{multiarm}'; allowed: {', '.join(MULTIARM)}", column="--multiarm")
+            Problem(f"unknown multi-arm handling '{multiarm}'; allowed: {', '.join(MULTIARM)}", argument="multiarm")
         )
     if problems:
         raise InputError(problems)

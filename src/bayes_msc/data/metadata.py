@@ -115,7 +115,7 @@ def read_metadata(folder: Path, problems: list[Problem]) -> Metadata:
     before = len(problems)
     for key in doc:
         if key not in KEYS:
-            problems.append(Problem(f"unknown key '{key}'; allowed: {', '.join(KEYS)}", FILE, column=key))
+            problems.append(Problem(f"unknown key '{key}'; allowed: {', '.join(KEYS)}", FILE, key=key))
     simulated = doc.get("simulated")
     if simulated is None:
         problems.append(
@@ -123,16 +123,16 @@ def read_metadata(folder: Path, problems: list[Problem]) -> Metadata:
                 "key 'simulated' is missing; say whether the outcome values are simulated: "
                 "simulated = true or simulated = false",
                 FILE,
-                column="simulated",
+                key="simulated",
             )
         )
     elif not isinstance(simulated, bool):
-        problems.append(Problem(f"simulated must be true or false (got {simulated!r})", FILE, column="simulated"))
+        problems.append(Problem(f"simulated must be true or false (got {simulated!r})", FILE, key="simulated"))
     text: dict[str, str | None] = {}
     for key in ("title", "description"):
         value = doc.get(key)
         if value is not None and not isinstance(value, str):
-            problems.append(Problem(f"{key} must be text in quotes (got {value!r})", FILE, column=key))
+            problems.append(Problem(f"{key} must be text in quotes (got {value!r})", FILE, key=key))
         text[key] = value if isinstance(value, str) else None
     if len(problems) > before or not isinstance(simulated, bool):
         return Metadata(simulated=named)

@@ -67,13 +67,13 @@ def check_effects(
         return y, np.diag(d), names, False
     v = np.asarray(V, dtype=float)
     if v.shape != (k, k) or not np.all(np.isfinite(v)):
-        raise InputError(Problem(f"V must be a finite {k} x {k} matrix", column="V"))
+        raise InputError(Problem(f"V must be a finite {k} x {k} matrix", argument="V"))
     if not np.allclose(v, v.T, rtol=1e-10, atol=0) or not np.allclose(np.diag(v), d, rtol=1e-9, atol=0):
-        raise InputError(Problem("V must be symmetric with the vi on its diagonal", column="V"))
+        raise InputError(Problem("V must be symmetric with the vi on its diagonal", argument="V"))
     try:
         np.linalg.cholesky(v)
     except np.linalg.LinAlgError:
-        raise InputError(Problem("V is not positive definite", column="V")) from None
+        raise InputError(Problem("V is not positive definite", argument="V")) from None
     shared = bool(np.any(v != np.diag(d)))
     return y, v, names, shared
 
@@ -94,13 +94,13 @@ def design_matrix(X: ArrayLike | None, names: Sequence[str] | None, k: int) -> t
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[0] != k:
-        raise InputError(Problem(f"X must have one row per comparison ({k})", column="X"))
+        raise InputError(Problem(f"X must have one row per comparison ({k})", argument="X"))
     q = x.shape[1]
     if q == 0:
-        raise InputError(Problem("X has no covariate columns (pass X=None to pool)", column="X"))
+        raise InputError(Problem("X has no covariate columns (pass X=None to pool)", argument="X"))
     columns = tuple(f"x{j + 1}" for j in range(q)) if names is None else tuple(str(n) for n in names)
     if len(columns) != q or len(set(columns)) != q or "intercept" in columns:
-        raise InputError(Problem(f"need {q} distinct covariate names other than 'intercept'", column="names"))
+        raise InputError(Problem(f"need {q} distinct covariate names other than 'intercept'", argument="names"))
     problems = []
     for j, name in enumerate(columns):
         for i in np.flatnonzero(~np.isfinite(x[:, j])).tolist():
@@ -118,7 +118,7 @@ def design_matrix(X: ArrayLike | None, names: Sequence[str] | None, k: int) -> t
         raise InputError(problems)
     if k < q + 1:
         raise InputError(
-            Problem(f"k = {k} comparisons are too few to estimate {q + 1} coefficients", column=columns[-1])
+            Problem(f"k = {k} comparisons are too few to estimate {q + 1} coefficients", argument=columns[-1])
         )
     full = np.column_stack([np.ones(k), x])
     if np.linalg.matrix_rank(full) < q + 1:
@@ -127,7 +127,7 @@ def design_matrix(X: ArrayLike | None, names: Sequence[str] | None, k: int) -> t
                 "covariates "
                 + ", ".join(f"'{n}'" for n in columns)
                 + " are collinear (with each other or the intercept)",
-                column=columns[-1],
+                argument=columns[-1],
             )
         )
     return full, ("intercept",) + columns

@@ -114,7 +114,7 @@ def metareg_effects(
     x, names, kept = effects.design(terms)
     if not kept.any():
         raise InputError(
-            Problem("no comparison has a value for every covariate: " + ", ".join(names), column="covariates")
+            Problem("no comparison has a value for every covariate: " + ", ".join(names), argument="covariates")
         )
     res = rma(
         method=method,

@@ -170,11 +170,11 @@ def rma(
         missing or collinear covariate, or an unknown option.
     """
     if method not in METHODS + ("paper",):
-        raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}, paper", column="method"))
+        raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}, paper", argument="method"))
     if pi not in ("z", "t"):
-        raise InputError(Problem(f"pi must be 'z' or 't', not '{pi}'", column="pi"))
+        raise InputError(Problem(f"pi must be 'z' or 't', not '{pi}'", argument="pi"))
     if not 0 < level < 1:
-        raise InputError(Problem(f"level must be between 0 and 1, not {level}", column="level"))
+        raise InputError(Problem(f"level must be between 0 and 1, not {level}", argument="level"))
     y, v, labels, shared = check_effects(yi, vi, V, labels)
     x, coef_names = design_matrix(X, names, len(y))
     k, p = x.shape
@@ -186,7 +186,7 @@ def rma(
         raise InputError(
             Problem(
                 "k = 1: heterogeneity cannot be estimated; only the fixed-effect method ('fe') can be used",
-                column="method",
+                argument="method",
             )
         )
     need = p + (method != "fe")
@@ -195,11 +195,11 @@ def rma(
             Problem(
                 f"k = {k} comparisons are too few to estimate {p} coefficient(s)"
                 + (" and tau2" if method != "fe" else ""),
-                column="method",
+                argument="method",
             )
         )
     if hksj and k - p < 1:
-        raise InputError(Problem(f"Knapp-Hartung needs k > {p} comparisons (k = {k})", column="hksj"))
+        raise InputError(Problem(f"Knapp-Hartung needs k > {p} comparisons (k = {k})", argument="hksj"))
     fit = fit_gls(y, v, x, method, hksj, hksj_truncate, level)
     common: _Common = {
         "k": k,
@@ -293,7 +293,7 @@ def leave_one_out(
     need = 2 if method in ("fe", "paper") else 3
     if k < need:
         raise InputError(
-            Problem(f"leave-one-out with method '{method}' needs k >= {need} comparisons (k = {k})", column="method")
+            Problem(f"leave-one-out with method '{method}' needs k >= {need} comparisons (k = {k})", argument="method")
         )
     rows = []
     for i in range(k):

@@ -103,7 +103,7 @@ def estimate_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, maxi
         For an unknown method, or ``sj``/``eb`` with a non-diagonal ``V``.
     """
     if method not in METHODS:
-        raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}", column="method"))
+        raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}", argument="method"))
     if method == "fe":
         return Tau2Estimate(0.0, float("nan"))
     k, p = x.shape
@@ -113,7 +113,7 @@ def estimate_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, maxi
             Problem(
                 f"method '{method}' is defined for independent comparisons only; with shared arms "
                 "(a non-diagonal covariance) use fe, dl, reml, ml, pm or he",
-                column="method",
+                argument="method",
             )
         )
     # metafor estimates tau^2 from the centred yi; with an intercept in X this changes

@@ -155,7 +155,7 @@ class Prior:
         """
 
         def bad(msg: str) -> Problem:
-            return Problem(f"{where}: {msg}", file=file, column=column)
+            return Problem(f"{where}: {msg}", file=file, key=column)
 
         if not isinstance(d, Mapping):
             raise InputError(bad('must be a table like { dist = "Normal", mu = 0.0, sigma = 1.0 }'))

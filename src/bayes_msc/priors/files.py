@@ -42,13 +42,11 @@ def load_prior_sets(path: str | Path) -> dict[str, PriorSet]:
         m = _TOML_POS.search(str(exc))
         raise InputError(Problem(f"malformed TOML: {exc}", file=file, row=int(m.group(1)) if m else None)) from exc
     problems = [
-        Problem(f"unknown top-level key {k!r}; allowed: prior_sets", file=file, column=k)
-        for k in doc
-        if k != "prior_sets"
+        Problem(f"unknown top-level key {k!r}; allowed: prior_sets", file=file, key=k) for k in doc if k != "prior_sets"
     ]
     tables = doc.get("prior_sets")
     if not isinstance(tables, dict) or not tables:
-        problems.append(Problem("no prior sets: add tables [prior_sets.NAME]", file=file, column="prior_sets"))
+        problems.append(Problem("no prior sets: add tables [prior_sets.NAME]", file=file, key="prior_sets"))
         raise InputError(problems)
     sets = {}
     for name, table in tables.items():
@@ -73,9 +71,10 @@ def get_prior_set(name: str, path: str | Path | None = None) -> PriorSet:
     if name not in sets:
         raise InputError(
             Problem(
-                f"unknown prior set {name!r}; available: " + ", ".join(sets),
-                file=None if path is None else str(path),
-                column="prior",
+                f"unknown prior set {name!r}; available: "
+                + ", ".join(sets)
+                + (f" (from {path})" if path is not None else " (bundled)"),
+                argument="prior",
             )
         )
     return sets[name]
@@ -103,7 +102,7 @@ def as_prior_set(prior: str | PriorSet | Mapping[str, Any], path: str | Path | N
     raise InputError(
         Problem(
             f"prior must be a prior-set name, a PriorSet or a dict of priors, not {type(prior).__name__}",
-            column="prior",
+            argument="prior",
         )
     )
 

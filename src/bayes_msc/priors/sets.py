@@ -117,7 +117,7 @@ class PriorSet:
         where = f"prior set {name!r}"
         col = f"prior_sets.{name}"
         if not isinstance(d, Mapping):
-            raise InputError(Problem(f"{where}: must be a table", file=file, column=col))
+            raise InputError(Problem(f"{where}: must be a table", file=file, key=col))
         problems: list[Problem] = []
         priors: dict[str, Prior] = {}
         for key in d:
@@ -126,7 +126,7 @@ class PriorSet:
                     Problem(
                         f"{where}: unknown key {key!r}; allowed: " + ", ".join(SET_KEYS),
                         file=file,
-                        column=f"{col}.{key}",
+                        key=f"{col}.{key}",
                     )
                 )
         for key in SET_KEYS[1:]:
@@ -138,17 +138,15 @@ class PriorSet:
                 except InputError as exc:  # gathered: all problems of a file are reported at once
                     problems.extend(exc.problems)
         if "mu" not in d:
-            problems.append(Problem(f"{where}: key 'mu' is missing", file=file, column=f"{col}.mu"))
+            problems.append(Problem(f"{where}: key 'mu' is missing", file=file, key=f"{col}.mu"))
         if ("tau" in d) == ("log_tau2_smd" in d):
             problems.append(
-                Problem(
-                    f"{where}: give exactly one of key 'tau' and key 'log_tau2_smd'", file=file, column=f"{col}.tau"
-                )
+                Problem(f"{where}: give exactly one of key 'tau' and key 'log_tau2_smd'", file=file, key=f"{col}.tau")
             )
         desc = d.get("description", "")
         if not isinstance(desc, str):
             problems.append(
-                Problem(f"{where}: key 'description' must be a string", file=file, column=f"{col}.description")
+                Problem(f"{where}: key 'description' must be a string", file=file, key=f"{col}.description")
             )
         if problems:
             raise InputError(problems)

@@ -50,7 +50,7 @@ def check_out(out: Path) -> None:
                 "'bayes-msc run'); refusing to replace it: choose another --out"
             )
     if problem:
-        raise InputError(Problem(f"output folder '{out}' {problem}", column="--out"))
+        raise InputError(Problem(f"output folder '{out}' {problem}", argument="out"))
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

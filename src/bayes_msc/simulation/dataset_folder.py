@@ -91,7 +91,7 @@ def _check_out(out: Path) -> None:
             Problem(
                 f"the output folder's name must contain 'simulated' (got '{out.name}'), so "
                 "that simulated data can never pass for real data",
-                column="--out",
+                argument="out",
             )
         )
     if out.exists():
@@ -101,7 +101,7 @@ def _check_out(out: Path) -> None:
                 Problem(
                     f"'{out}' exists and holds other files ({', '.join(extra[:5])}); "
                     "choose a new folder or an earlier simulate output",
-                    column="--out",
+                    argument="out",
                 )
             )
 
@@ -284,16 +284,16 @@ def simulate_dataset(
         params_text = params_path.read_text(encoding="utf-8")
     except OSError as err:
         raise InputError(
-            Problem(f"cannot read the parameters file: {err.strerror}", file=str(params_path), column="--params")
+            Problem(f"cannot read the parameters file: {err.strerror}", file=str(params_path), argument="params")
         ) from err
     parsed = params_from_text(params_text, file=str(params_path), origin=PARAMS_NAME)
     seed = seed if seed is not None else parsed.seed
     if seed is None:
-        raise InputError(Problem("no seed: give --seed S or put seed = S in the parameters file", column="--seed"))
+        raise InputError(Problem("no seed: give --seed S or put seed = S in the parameters file", argument="seed"))
     if seed < 0:
-        raise InputError(Problem(f"the seed must be >= 0, not {seed}", column="--seed"))
+        raise InputError(Problem(f"the seed must be >= 0, not {seed}", argument="seed"))
     if not design.is_dir():
-        raise InputError(Problem(f"design folder '{design}' not found", column="DESIGN"))
+        raise InputError(Problem(f"design folder '{design}' not found", argument="design"))
     arms_text, arms = _read_csv(design / "arms.csv", required=True)
     _, studies = _read_csv(design / "studies.csv", required=False)
     assert arms is not None and arms_text is not None  # required=True raises when the file is missing
@@ -308,7 +308,7 @@ def simulate_dataset(
                 "could not record the seed in the parameters file; put a top-level "
                 "'seed = S' line before the first [table]",
                 file=str(params_path),
-                column="seed",
+                key="seed",
             )
         )
     outcomes_text = outcomes.copy()

@@ -128,7 +128,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def bad(self, key: str, message: str) -> None:
-        self.problems.append(Problem(message, file=self.file, column=key))
+        self.problems.append(Problem(message, file=self.file, key=key))
 
     def unknown(self, table: Mapping, allowed: set[str], path: str) -> None:
         for key in table:

@@ -120,7 +120,7 @@ def check_design(arms: pd.DataFrame, studies: pd.DataFrame | None = None) -> Non
 def _follow_up(studies: pd.DataFrame | None, study: str, key: str, file: str) -> tuple[list[float], Problem | None]:
     """A study's follow-up months from studies.csv ``follow_up_months`` ("3;6", "3,6" or 12)."""
     if studies is None or "follow_up_months" not in studies.columns:
-        return [], Problem('months = "follow_up" needs studies.csv with a follow_up_months column', file, None, key)
+        return [], Problem('months = "follow_up" needs studies.csv with a follow_up_months column', file, key=key)
     hit = np.flatnonzero(studies["study"].to_numpy() == study)
     if not len(hit):
         return [], Problem(f"study '{study}' of arms.csv is not in studies.csv", "studies.csv", None, "study")
@@ -282,7 +282,7 @@ def simulate_outcomes(
         missing, or a simulated mean outside [scale_min, scale_max].
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise InputError(Problem(f"seed must be a whole number >= 0, not {seed!r}", column="seed"))
+        raise InputError(Problem(f"seed must be a whole number >= 0, not {seed!r}", argument="seed"))
     check_design(arms, studies)
     arms = fill_covariates(arms.reset_index(drop=True), params, seed)
     file = params.origin
@@ -314,9 +314,7 @@ def simulate_outcomes(
                 for name in ("control_mean", "sd") if m == 0 else ("mu", "control_mean", "sd", "tau"):
                     if _at(getattr(op, name), m) is None:
                         problems.append(
-                            Problem(
-                                f"no value for month {m:g}, which study '{study}' needs", file, None, f"{key}.{name}"
-                            )
+                            Problem(f"no value for month {m:g}, which study '{study}' needs", file, key=f"{key}.{name}")
                         )
             plan[study] = months
         if problems:

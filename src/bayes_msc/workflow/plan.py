@@ -112,7 +112,7 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
     problems = []
 
     def bad(key: str, message: str) -> None:
-        problems.append(Problem(message, file=file, column=key))
+        problems.append(Problem(message, file=file, key=key))
 
     known = ", ".join(outcomes)
     for o in spec.outcomes or ():
@@ -152,7 +152,7 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
             try:
                 term = parse_term(text, "bayes.covariates")
             except InputError as err:  # gathered with the others and raised below
-                problems.extend(Problem(p.message, file=file, column="bayes.covariates") for p in err.problems)
+                problems.extend(Problem(p.message, file=file, key="bayes.covariates") for p in err.problems)
                 continue
             if term.column not in available:
                 bad(

@@ -55,7 +55,7 @@ def as_spec(spec: Spec | str | os.PathLike[str] | dict[str, Any]) -> Spec:
     raise InputError(
         Problem(
             f"spec must be a Spec, a path to a spec file or a dict of its tables, not {type(spec).__name__}",
-            column="spec",
+            argument="spec",
         )
     )
 

@@ -216,7 +216,7 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
         Every problem found, each naming the key.
     """
     if not isinstance(doc, dict):
-        raise InputError(Problem(f"a spec must be a mapping of tables, not {type(doc).__name__}", column="spec"))
+        raise InputError(Problem(f"a spec must be a mapping of tables, not {type(doc).__name__}", argument="spec"))
     path = Path("spec.toml") if path is None else Path(path)
     rd = _Reader(str(path))
     rd.unknown(doc, "", ("dataset", "analysis", "frequentist", "bayes", "report"))

@@ -23,7 +23,7 @@ class KeyReader:
         self.problems: list[Problem] = []
 
     def bad(self, key: str, message: str) -> None:
-        self.problems.append(Problem(message, file=self.file, column=key))
+        self.problems.append(Problem(message, file=self.file, key=key))
 
     def table(self, doc: dict, name: str, allowed: tuple[str, ...], required: bool = False) -> dict:
         value = doc.get(name)

@@ -73,13 +73,13 @@ def make_model(
         raise ValueError("exact_posterior needs a resolved prior set (PriorSet.resolve)")
     y, v = np.atleast_1d(np.asarray(yi, float)), np.atleast_1d(np.asarray(vi, float))
     if y.ndim != 1 or y.shape != v.shape or y.size == 0:
-        raise InputError(Problem("yi and vi must be non-empty and of one length", column="yi"))
+        raise InputError(Problem("yi and vi must be non-empty and of one length", argument="yi"))
     problems = [
-        Problem(f"comparison {i + 1}: yi must be finite, not {y[i]}", column="yi")
+        Problem(f"comparison {i + 1}: yi must be finite, not {y[i]}", argument="yi")
         for i in np.flatnonzero(~np.isfinite(y))
     ]
     problems += [
-        Problem(f"comparison {i + 1}: vi must be finite and > 0, not {v[i]}", column="vi")
+        Problem(f"comparison {i + 1}: vi must be finite and > 0, not {v[i]}", argument="vi")
         for i in np.flatnonzero(~(np.isfinite(v) & (v > 0)))
     ]
     if problems:
@@ -116,7 +116,7 @@ def normal_prior(prior_set: PriorSet, key: str, prior: Prior) -> tuple[float, fl
             Problem(
                 f"prior set {prior_set.name!r}, key {key!r}: the exact engine "
                 f"needs a Normal or Flat prior, not {prior.dist}; use MCMC",
-                column=key,
+                key=key,
             )
         )
     return 0.0, 0.0
@@ -154,7 +154,7 @@ def finish_model(
             Problem(
                 f"prior set {prior_set.name!r}: the improper tau prior gives an "
                 f"improper posterior with {rows.size} comparisons; use a proper one",
-                column="tau",
+                key="tau",
             )
         )
     kind, lo, hi = "log", 0.0, math.inf

@@ -98,7 +98,7 @@ def exact_posterior(
         its 99.9% quantile (:class:`ExactDensities`, computed when first read).
     """
     if mcid is not None and not mcid > 0:
-        raise InputError(Problem(f"mcid must be > 0, not {mcid}", column="mcid"))
+        raise InputError(Problem(f"mcid must be > 0, not {mcid}", argument="mcid"))
     return summarise(tau_posterior(yi, vi, prior_set, X, names, grid=grid), ci_prob=ci_prob, mcid=mcid, labels=labels)
 
 

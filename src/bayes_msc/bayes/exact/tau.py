@@ -216,7 +216,7 @@ def _range(m: ExactModel) -> tuple[float, float, bool, float]:
             raise InputError(
                 Problem(
                     f"prior set {m.prior_set.name!r}: the posterior of tau has too heavy a tail to integrate",
-                    column="tau",
+                    key="tau",
                 )
             )
         more = np.arange(xs[-1] + 0.5, 115.0, 0.5)

@@ -57,7 +57,7 @@ def fit_mcmc(
         notes.append(f"parameterisation auto: {why}")
     elif parameterisation == "marginal" and structure.dense:
         raise InputError(
-            Problem("the marginal form needs independent comparisons (multiarm 'split')", column="parameterisation")
+            Problem("the marginal form needs independent comparisons (multiarm 'split')", argument="parameterisation")
         )
     else:
         order = [parameterisation]

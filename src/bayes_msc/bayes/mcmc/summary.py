@@ -307,9 +307,9 @@ def save_folder(path: str | os.PathLike) -> Path:
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError(Problem(f"cannot save to '{path}': folder '{folder}' does not exist", column="save"))
+        raise InputError(Problem(f"cannot save to '{path}': folder '{folder}' does not exist", argument="save"))
     if path.is_dir():
-        raise InputError(Problem(f"cannot save to '{path}': it is a folder; give a file name", column="save"))
+        raise InputError(Problem(f"cannot save to '{path}': it is a folder; give a file name", argument="save"))
     return folder
 
 

@@ -33,7 +33,7 @@ def load_data(args: argparse.Namespace) -> Any:
             raise InputError(
                 Problem(
                     "the arm model works on the outcome's own scale: --measure smd applies to the 're' model only",
-                    column="--measure",
+                    argument="measure",
                 )
             )
         return arm_table(dataset, args.outcome, args.month, basis=args.basis, r=args.corr, rescale=not args.no_rescale)

@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
         if published is None:
             from bayes_msc.errors import InputError, Problem
 
-            raise InputError(Problem(f"no published_pooled.csv in {args.published}", column="--published"))
+            raise InputError(Problem(f"no published_pooled.csv in {args.published}", argument="published"))
     rep = reproduce(
         ds,
         multiarm=getattr(args, "multiarm", "split"),

@@ -302,7 +302,7 @@ def reproduce(
     """
     check_options(measure, multiarm, trials)
     if not (math.isfinite(tolerance) and tolerance >= 0):
-        raise InputError(Problem(f"tolerance must be a finite number >= 0, not {tolerance}", column="tolerance"))
+        raise InputError(Problem(f"tolerance must be a finite number >= 0, not {tolerance}", argument="tolerance"))
     table = dataset.published if published is None else published
     if table is None:
         raise InputError(Problem(f"no {PUBLISHED_FILE} in DATA: nothing to reproduce", file=PUBLISHED_FILE))

@@ -56,7 +56,7 @@ def split_list(text: object) -> tuple[str, ...]:
 def check_options(measure: str, multiarm: str, trials: str) -> None:
     """Raise InputError naming every unknown option value."""
     problems = [
-        Problem(f"unknown {what} '{v}'; allowed: {', '.join(allowed)}", column=what)
+        Problem(f"unknown {what} '{v}'; allowed: {', '.join(allowed)}", argument=what)
         for what, v, allowed in (
             ("measure", measure, MEASURES),
             ("multiarm", multiarm, MULTIARM),
@@ -259,7 +259,7 @@ def table2_metareg(
         months = [float(month)]
     tables = EffectTables(dataset, measure) if tables is None or tables.measure != measure else tables
     if month is not None and not tables.has_rows(outcome, float(month)):
-        raise InputError(Problem(f"no rows for outcome '{outcome}' at month {float(month):g}", column="month"))
+        raise InputError(Problem(f"no rows for outcome '{outcome}' at month {float(month):g}", argument="month"))
     fits: list[Table2Fit] = []
     skipped: list[tuple[float, str, str]] = []
     models = [("joint", terms)] + ([(f"univariable: {t}", (t,)) for t in terms] if len(terms) > 1 else [])
