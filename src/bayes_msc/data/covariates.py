@@ -55,16 +55,12 @@ def parse_term(text: str, option: str = "covariates") -> Term:
     """
     match = _TERM.match(str(text))
     if match is None or not (match.group("plain") or match.group("inner")):
-        raise InputError(
-            Problem(f"'{text}' is not a covariate term; write NAME, log10(NAME) or log(NAME)", **where(option))
-        )
+        raise InputError(_problem(f"'{text}' is not a covariate term; write NAME, log10(NAME) or log(NAME)", option))
     if match.group("plain") is not None:
         return Term(match.group("plain"))
     func = match.group("f")
     if func not in TRANSFORMS:
-        raise InputError(
-            Problem(f"unknown transform '{func}' in '{text}'; allowed: log10(NAME), log(NAME)", **where(option))
-        )
+        raise InputError(_problem(f"unknown transform '{func}' in '{text}'; allowed: log10(NAME), log(NAME)", option))
     return Term(match.group("inner"), func)
 
 
@@ -107,9 +103,7 @@ def term_values(
     if term.column not in frame.columns or term.column not in available:
         names = ", ".join(sorted(available)) or "(none)"
         raise InputError(
-            Problem(
-                f"unknown covariate '{term.column}' in '{term.name}'; available covariates: {names}", **where(option)
-            )
+            _problem(f"unknown covariate '{term.column}' in '{term.name}'; available covariates: {names}", option)
         )
     values = frame[term.column].to_numpy(dtype=float)
     if term.transform is None:
@@ -118,9 +112,9 @@ def term_values(
     if bad.size:
         raise InputError(
             [
-                Problem(
+                _problem(
                     f"{term.name}: {_where(frame, i)} has {term.column} = {values[i]:g}; a logarithm needs values > 0",
-                    **where(option),
+                    option,
                 )
                 for i in bad.tolist()
             ]
@@ -278,7 +272,7 @@ def arm_covariate_arrays(
     return {c: value[:, j] for j, c in enumerate(names)}
 
 
-def where(option: str) -> dict[str, str]:
-    """Where a covariate term was given: a TOML key (dotted, ``bayes.covariates``) or a
-    Python argument (``covariates``, shown on the command line as ``--covariate``)."""
-    return {"key": option} if "." in option else {"argument": option}
+def _problem(message: str, option: str) -> Problem:
+    """A problem of a covariate term given in a TOML key (dotted, ``bayes.covariates``) or
+    a Python argument (``covariates``, shown on the command line as ``--covariate``)."""
+    return Problem(message, key=option) if "." in option else Problem(message, argument=option)
