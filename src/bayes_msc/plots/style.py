@@ -30,8 +30,8 @@ FONT_SIZE = 9.0
 SMALL_FONT_SIZE = 8.0
 TITLE_FONT_SIZE = 11.0
 PNG_DPI = 100
-"""PNG resolution: 9 pt text is 12.5 px, legible on screen; the SVG beside each PNG is
-for zooming and print. (150 dpi drew 2.25 times the pixels: a tall forest plot took
+"""PNG resolution: 9 pt text is 12.5 px, legible on screen; the SVG (written on request,
+:func:`save_figure`) is for zooming and print. (150 dpi drew 2.25 times the pixels: a tall forest plot took
 ~2 s to rasterise and encode.)"""
 
 SVG_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "bayes-msc", "svg.fonttype": "none"}

@@ -145,9 +145,10 @@ def fork_safe() -> bool:
 def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> dict[str, str]:
     """Draw every figure into ``out/figures``, in parallel processes when there are CPUs.
 
-    Drawing (matplotlib's Agg and SVG renderers) is most of a report's cost and every
-    figure is independent; forked workers inherit the results instead of receiving a copy.
-    A figure's bytes do not depend on the process that drew it.
+    Drawing (matplotlib's Agg renderer, and its SVG one when asked) is most of a report's
+    cost and every figure is independent; forked workers inherit the results instead of
+    receiving a copy. A figure's bytes do not depend on the process that drew it. Figures
+    are built and saved under :data:`bayes_msc.plots.style.REPORT_RC`.
 
     Parameters
     ----------
