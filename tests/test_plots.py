@@ -28,7 +28,7 @@ from scipy import stats
 
 from bayes_msc.bayes.exact.posterior import exact_posterior
 from bayes_msc.frequentist.rma import rma
-from bayes_msc.plots import style
+from bayes_msc.plots import legibility, style
 from bayes_msc.plots.diagnostics import (
     rank_counts,
     trace_rank_figure,
@@ -211,13 +211,13 @@ def schools():
 
 
 def texts(fig):
-    return [t.get_text() for t in style.figure_texts(fig)]
+    return [t.get_text() for t in legibility.figure_texts(fig)]
 
 
 def assert_legible(fig, tmp_path, name):
-    assert style.text_overlaps(fig) == [], "overlapping texts"
-    assert style.texts_outside(fig) == [], "texts cut off"
-    png, svg = style.save_figure(fig, tmp_path / name)
+    assert legibility.text_overlaps(fig) == [], "overlapping texts"
+    assert legibility.texts_outside(fig) == [], "texts cut off"
+    png, svg = style.save_figure(fig, tmp_path / name, svg=True)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert svg.read_text().lstrip().startswith("<?xml")
     return png, svg
@@ -241,15 +241,61 @@ def test_save_figure_atomic_and_deterministic(tmp_path, monkeypatch):
     fig = style.new_figure(3, 2)
     fig.add_subplot().plot([0, 1], [1, 0])
     png, svg = style.save_figure(fig, tmp_path / "sub" / "f.png")
+    assert png.name == "f.png" and svg is None  # the PNG only, unless the SVG is asked for
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["f.png"]
+    first_png = png.read_bytes()
+    assert b"Software" not in first_png and b"matplotlib" not in first_png
+    png, svg = style.save_figure(fig, tmp_path / "sub" / "f", svg=True)
     assert (png.name, svg.name) == ("f.png", "f.svg")
+    assert png.read_bytes() == first_png
     first = svg.read_bytes()
-    style.save_figure(fig, tmp_path / "sub" / "f")
+    style.save_figure(fig, tmp_path / "sub" / "f", svg=True)
     assert svg.read_bytes() == first and b"<dc:date>" not in first
+    assert png.read_bytes() == first_png
     monkeypatch.setattr(fig, "savefig", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
-        style.save_figure(fig, tmp_path / "sub" / "f")
+        style.save_figure(fig, tmp_path / "sub" / "f", svg=True)
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["f.png", "f.svg"]
-    assert svg.read_bytes() == first
+    assert svg.read_bytes() == first and png.read_bytes() == first_png
+
+
+def test_save_figure_passes_pils_compression_level(tmp_path, monkeypatch):
+    """The PNG is written by ``savefig`` with Pillow's ``compress_level`` 1 (matplotlib's own
+    encoder, no private canvas): a figure saved at level 9 holds the same pixels."""
+    from PIL import Image
+
+    fig = style.new_figure(3, 2)
+    fig.add_subplot().plot([0, 1], [1, 0])
+    fig.text(0.1, 0.9, "some text")
+    calls = []
+    savefig = fig.savefig
+    monkeypatch.setattr(fig, "savefig", lambda *a, **k: (calls.append(k), savefig(*a, **k))[1])
+    png, _ = style.save_figure(fig, tmp_path / "f")
+    assert calls[0]["pil_kwargs"] == {"compress_level": 1} and calls[0]["format"] == "png"
+    savefig(tmp_path / "g.png", dpi=style.PNG_DPI, pil_kwargs={"compress_level": 9})
+    fast, small = Image.open(png), Image.open(tmp_path / "g.png")
+    assert fast.size == small.size == (300, 200)
+    assert np.array_equal(np.asarray(fast), np.asarray(small))
+
+
+def test_figures_use_public_matplotlib_only():
+    """No private matplotlib name in the package (the old canvas subclassed Agg internals)."""
+    import re
+
+    src = Path(__file__).resolve().parents[1] / "src" / "bayes_msc"
+    private = re.compile(r"_prepare_font|_renderer\.|_lastKey|_find_fonts_by_props|backend_mixed")
+    found = [
+        f"{path.relative_to(src)}:{n}"
+        for path in sorted(src.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if private.search(line)
+    ]
+    assert found == []
+    assert not (src / "plots" / "canvas.py").exists()
+    fig = style.new_figure(3, 2)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    assert type(fig.canvas) is FigureCanvasAgg
 
 
 def test_overlap_check_finds_overlaps():
@@ -257,8 +303,8 @@ def test_overlap_check_finds_overlaps():
     fig.text(0.1, 0.5, "first label")
     fig.text(0.15, 0.5, "second label")
     fig.text(0.9, 0.5, "cut off at the edge")
-    assert style.text_overlaps(fig) == [("first label", "second label")]
-    assert style.texts_outside(fig) == ["cut off at the edge"]
+    assert legibility.text_overlaps(fig) == [("first label", "second label")]
+    assert legibility.texts_outside(fig) == ["cut off at the edge"]
 
 
 def test_posterior_draws_by_variable_and_by_coordinate():
@@ -484,6 +530,72 @@ def test_trace_rank_figure(tmp_path):
 
 
 # ---- plumbing -----------------------------------------------------------------------------------
+
+
+def test_figures_legible_under_the_reports_settings(schools, tmp_path):
+    """The report builds and saves its figures under ``style.REPORT_RC`` (unhinted text,
+    narrower than hinted): no text overlaps or is cut off there either."""
+    import matplotlib
+
+    yi, vi, ab = np.array(BCG["yi"]), np.array(BCG["vi"]), np.array(BCG["ablat"], float)
+    x = np.log10(ab)[:, None]
+    div = np.zeros((4, 500), bool)
+    div[0, 7] = True
+    bcg = standin_result(BCG["label"], yi, vi, HN5, x, ("log10(ablat)",), diverging=div, simulated=True)
+    frame = pd.DataFrame({"study": BCG["label"], "comparison": BCG["label"], "yi": yi, "vi": vi, "ablat": ab})
+    with matplotlib.rc_context(style.REPORT_RC):
+        figures = {
+            "forest": posterior_forest(
+                [schools["hc"], schools["hn"]], schools["frame"], schools["pool"], mcid=10, favours=("left", "right")
+            ),
+            "priors": prior_comparison_figure(
+                {"half_cauchy_25": (schools["hc"], HC25), "half_normal_5": (schools["hn"], HN5)}
+            ),
+            "metareg": metareg_figure(frame, "log10(ablat)", bcg),
+            "trace": trace_rank_figure(bcg),
+        }
+        for name, fig in figures.items():
+            assert_legible(fig, tmp_path, name)
+
+
+def _run_report(tmp_path, name, report):
+    from bayes_msc.cli import main as cli
+
+    base = Path(__file__).resolve().parent / "corpus" / "simulated_base"
+    spec = tmp_path / f"{name}.toml"
+    spec.write_text(
+        f'[dataset]\npath = "{base}"\n[analysis]\noutcomes = ["vas"]\n[bayes]\nmodels = ["re"]\n'
+        f'priors = ["weakly_informative", "skeptical"]\nengine = "exact"\n{report}',
+        encoding="utf-8",
+    )
+    out = tmp_path / name
+    assert cli.main(["run", str(spec), "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def test_report_writes_and_links_svg_only_when_the_spec_asks(tmp_path):
+    import re
+
+    from bayes_msc.errors import InputError
+    from bayes_msc.workflow.spec import load_spec
+
+    plain = _run_report(tmp_path, "plain", "")
+    both = _run_report(tmp_path, "both", "[report]\nsvg = true\n")
+    pngs = sorted(p.name for p in (plain / "figures").iterdir())
+    assert pngs and all(n.endswith(".png") for n in pngs)
+    html = (plain / "index.html").read_text(encoding="utf-8")
+    assert ".svg" not in html and all(f'src="figures/{n}"' in html for n in pngs)
+    # With svg = true: every PNG gets its SVG, the PNG links it; the PNGs are the same bytes.
+    files = sorted(p.name for p in (both / "figures").iterdir())
+    assert files == sorted(pngs + [n[: -len(".png")] + ".svg" for n in pngs])
+    links = re.findall(r'<a href="([^"]+)"><img src="([^"]+)"', (both / "index.html").read_text(encoding="utf-8"))
+    assert sorted(links) == sorted((f"figures/{n[:-4]}.svg", f"figures/{n}") for n in pngs)
+    for n in pngs:
+        assert (both / "figures" / n).read_bytes() == (plain / "figures" / n).read_bytes()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[dataset]\npath = "."\n[report]\nsvg = "yes"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"report\.svg"):
+        load_spec(bad)
 
 
 def test_no_pyplot_and_lazy_matplotlib(schools):

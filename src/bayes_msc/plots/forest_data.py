@@ -1,15 +1,33 @@
-"""The numbers and texts of the posterior forest plot, taken from the results and the
-effect table (:mod:`bayes_msc.plots.forest` draws them)."""
+"""The numbers, texts and row layout of the posterior forest plot, taken from the results
+and the effect table (:mod:`bayes_msc.plots.forest` draws them)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from bayes_msc.plots import style
+from bayes_msc.results.layout import CI_LEVEL
+
+ROW_GAP = 0.75  # lines of space between two comparisons
+SUMMARY_LINE = 1.35  # lines per summary row (pooled, predictive)
+
+
+@dataclass
+class Line:
+    """One drawn interval and its numbers in the right-hand column."""
+
+    y: float
+    estimate: float
+    low: float
+    high: float
+    colour: str
+    kind: str  # observed | posterior | pooled | predictive
 
 
 def as_list(results: Any) -> list[Any]:
@@ -178,3 +196,58 @@ def footnote(results: list[Any], labels: list[str], meta: dict[str, Any], k: int
     if len(results) == 1:
         second.append(labels[0])
     return "; ".join(first) + "\n" + "; ".join(second)
+
+
+def layout(
+    frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[str], labels: list[str]
+) -> tuple[list[Line], list[float], list[tuple[float, str]], float, float]:
+    """Every interval's height (y grows downwards, in lines), the comparisons' label heights,
+    the summary rows' labels, the separator's height and the total height."""
+    k, m = len(frame), len(results)
+    with_effects = [i for i, r in enumerate(results) if r.study_effects is not None]
+    crit = float(norm.isf((1 - CI_LEVEL) / 2))
+    lines: list[Line] = []
+    row_y: list[float] = []
+    y = 0.0
+    yi = frame["yi"].to_numpy(float)
+    se = np.sqrt(frame["vi"].to_numpy(float))
+    studies, comparisons = frame["study"].tolist(), frame["comparison"].tolist()
+    shrunken = {i: effect_lookup(results[i].study_effects) for i in with_effects}
+    for j in range(k):
+        n_lines = 1 + len(with_effects)
+        row_y.append(y + (n_lines - 1) / 2)
+        lines.append(Line(y, yi[j], yi[j] - crit * se[j], yi[j] + crit * se[j], style.OBSERVED_COLOUR, "observed"))
+        for pos, i in enumerate(with_effects, start=1):
+            est = shrunken[i](studies[j], comparisons[j])
+            if est is not None:
+                lines.append(Line(y + pos, *est, colours[i], "posterior"))
+        y += n_lines + ROW_GAP
+    separator = y - ROW_GAP / 2
+    y += 0.35
+    summary_rows: list[tuple[float, str]] = []
+    for i, r in enumerate(results):
+        name = "Effect at mean covariates" if r.covariates else "Pooled effect \u03bc"
+        row = parameter(r, "mu_at_mean" if r.covariates else "mu")
+        suffix = f" ({labels[i]})" if m > 1 else ""
+        if row is not None:
+            summary_rows.append((y, f"{name}, Bayesian{suffix}"))
+            lines.append(Line(y, *row, colours[i], "pooled"))
+            y += SUMMARY_LINE
+        pred = parameter(r, "theta_new")
+        if pred is not None:
+            summary_rows.append((y, f"Prediction for a new study{suffix}"))
+            lines.append(Line(y, *pred, colours[i], "predictive"))
+            y += SUMMARY_LINE
+    if pool is not None:
+        what = style.method_name(pool.method)
+        # "fixed-effect fixed effect" says it twice: the fixed-effect method names its kind.
+        kind = "random effects " if pool.random_effects else ("" if what == "fixed-effect" else "fixed effect ")
+        summary_rows.append((y, f"{what} {kind}(frequentist)"))
+        lines.append(Line(y, pool.estimate, pool.ci_low, pool.ci_high, style.FREQUENTIST_COLOUR, "pooled"))
+        y += SUMMARY_LINE
+        if pool.random_effects and np.isfinite(pool.pi_low):
+            summary_rows.append((y, f"{what} prediction interval"))
+            lines.append(Line(y, pool.estimate, pool.pi_low, pool.pi_high, style.FREQUENTIST_COLOUR, "predictive"))
+            y += SUMMARY_LINE
+    total = y - SUMMARY_LINE + 0.9
+    return lines, row_y, summary_rows, separator, total

@@ -19,7 +19,7 @@ from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from bayes_msc.data.covariates import Term, parse_term, term_values
-from bayes_msc.plots import style
+from bayes_msc.plots import style, text_layout
 from bayes_msc.results.layout import CI_LEVEL
 
 GRID_POINTS = 200
@@ -207,7 +207,7 @@ def metareg_figure(
         handles=handles,
         loc="upper left",
         bbox_to_anchor=(0, 0),
-        bbox_transform=ax.transAxes + style.inch_shift(fig, -0.1, -0.5),
+        bbox_transform=ax.transAxes + text_layout.inch_shift(fig, -0.1, -0.5),
         frameon=False,
         fontsize=style.SMALL_FONT_SIZE,
         ncol=1,
@@ -231,7 +231,7 @@ def metareg_figure(
             0,
             1,
             heading,
-            transform=corner + style.inch_shift(fig, 0.1, -0.08),
+            transform=corner + text_layout.inch_shift(fig, 0.1, -0.08),
             ha="left",
             va="top",
             fontsize=style.TITLE_FONT_SIZE,
@@ -241,13 +241,13 @@ def metareg_figure(
             0,
             1,
             note,
-            transform=corner + style.inch_shift(fig, 0.1, -0.42),
+            transform=corner + text_layout.inch_shift(fig, 0.1, -0.42),
             ha="left",
             va="top",
             fontsize=style.SMALL_FONT_SIZE,
             color="#333333",
         )
-        fig.set_figwidth(max(fig.get_figwidth(), style.text_width_pt([head, notes]) / 72 + 0.25))
+        fig.set_figwidth(max(fig.get_figwidth(), text_layout.text_width_pt([head, notes]) / 72 + 0.25))
         width, height = fig.get_figwidth(), fig.get_figheight()
         top_in = 0.62 + 0.16 * (note.count("\n") + 1)
         bottom_in = 1.4
@@ -315,12 +315,12 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
     if mu is None or beta is None:
         raise ValueError(f"the Bayesian result has no posterior draws of mu and {term.name!r}")
     offset = np.zeros_like(mu)
-    others = [c for c in getattr(result, "covariates", ()) if c != term.name]
-    if others:
+    other_terms = [c for c in getattr(result, "covariates", ()) if c != term.name]
+    if other_terms:
         # The other terms at their means over the comparisons that have every term.
-        vals = np.column_stack([term_values(frame, c) for c in (term.name, *others)])
+        vals = np.column_stack([term_values(frame, c) for c in (term.name, *other_terms)])
         keep = np.all(np.isfinite(vals), axis=1)
-        for c, col in zip(others, vals[keep, 1:].T, strict=False):
+        for c, col in zip(other_terms, vals[keep, 1:].T, strict=False):
             draws = style.posterior_draws(result, c)
             if draws is None:
                 raise ValueError(f"the Bayesian result has no draws of the slope {c!r}")
@@ -336,7 +336,7 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
         f"{style.format_interval(p['mean'], p['eti_low'], p['eti_high'], d)}; "
         f"model {result.model}, prior {result.prior}"
     )
-    note = " (other covariates at their means)" if others else ""
+    note = " (other covariates at their means)" if other_terms else ""
     return (
         mean,
         low,
@@ -351,7 +351,7 @@ def _nice_log_ticks(lo: float, hi: float) -> list[float]:
     fewer than four ticks or leaves a quarter of the axis at either end without one."""
     span = np.log(hi / lo)
     out: list[float] = []
-    sets = ((1, 2, 5), (1, 2, 3, 5), (1, 2, 3, 4, 5, 6, 8), (1, 1.5, 2, 3, 4, 5, 6, 8))
+    sets: tuple[tuple[float, ...], ...] = ((1, 2, 5), (1, 2, 3, 5), (1, 2, 3, 4, 5, 6, 8), (1, 1.5, 2, 3, 4, 5, 6, 8))
     if span > 4 * np.log(10):  # more than four decades: powers of ten only
         sets = ((1,),)
     for mantissas in sets:

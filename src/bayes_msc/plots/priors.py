@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_msc.plots import style
+from bayes_msc.plots import style, text_layout
 
 PANEL_INCHES = (4.1, 2.6)
 TABLE_ROW_INCHES = 0.27
@@ -206,7 +206,7 @@ def _prior_density(prior_set: Any, param: str, grid: np.ndarray) -> np.ndarray |
 
 def _shown(result: Any, param: str) -> str:
     """The parameter drawn for ``param``: with covariates, mu's panel is ``mu_at_mean``."""
-    return "mu_at_mean" if param == "mu" and getattr(result, "covariates", ()) else param
+    return "mu_at_mean" if param == "mu" and bool(getattr(result, "covariates", None)) else param
 
 
 def _panel(
@@ -236,7 +236,7 @@ def _panel(
         heading = "Effect at the covariates' means"
     elif len(shown) > 1:
         heading += "\n(models with covariates: at the covariates' means)"
-    ax.set_title(heading, fontsize=style.FONT_SIZE + 1, loc="left")
+    ax.set_title(heading, fontsize=style.FONT_SIZE + 1, loc="left", y=1.0)
     ax.set_xlabel(xlabel, fontsize=style.FONT_SIZE)
     ax.set_ylabel("density", fontsize=style.FONT_SIZE)
     ax.tick_params(labelsize=style.SMALL_FONT_SIZE)
@@ -323,7 +323,7 @@ def _render_table(fig: Any, frame: pd.DataFrame, left: float, top: float, height
             )
             for i, cell in enumerate([head, *(r[j] for r in rows)])
         ]
-        width = style.text_width_pt(texts) * 1.2 / 72
+        width = text_layout.text_width_pt(texts) * 1.2 / 72
         for t in texts:
             t.set_x(edges[-1] + 0.1 * width)
         edges.append(edges[-1] + width)

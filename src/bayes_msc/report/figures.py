@@ -1,4 +1,5 @@
-"""Render the report's figures once each, as PNG (shown) and SVG (linked) files.
+"""Render the report's figures once each, as PNG files (shown), and as SVG files (linked from
+the PNG) when the spec asks for them (``[report] svg = true``).
 
 Which figures (each only where its inputs exist):
 
@@ -103,17 +104,23 @@ def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
 # results with posterior draws are large).
 _JOBS: list[tuple[str, str, Callable[[], Any]]] = []
 _FOLDER: list[Path] = []
+_SVG: list[bool] = []
 
 
-def _draw_and_save(i: int) -> tuple[str, str, float]:
+def _draw_and_save(i: int) -> tuple[str, str, str | None, float]:
     import time
 
-    from bayes_msc.plots.style import save_figure
+    import matplotlib
+
+    from bayes_msc.plots.style import REPORT_RC, save_figure
 
     kind, name, draw = _JOBS[i]
     start = time.perf_counter()
-    png, _ = save_figure(draw(), _FOLDER[0] / FIGURE_DIR / name)
-    return kind, png.relative_to(_FOLDER[0]).as_posix(), time.perf_counter() - start
+    folder = _FOLDER[0]
+    with matplotlib.rc_context(REPORT_RC):
+        png, svg = save_figure(draw(), folder / FIGURE_DIR / name, svg=_SVG[0])
+    svg_path = None if svg is None else svg.relative_to(folder).as_posix()
+    return kind, png.relative_to(folder).as_posix(), svg_path, time.perf_counter() - start
 
 
 def workers(n_jobs: int) -> int:
@@ -138,9 +145,10 @@ def fork_safe() -> bool:
 def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> dict[str, str]:
     """Draw every figure into ``out/figures``, in parallel processes when there are CPUs.
 
-    Drawing (matplotlib's Agg and SVG renderers) is most of a report's cost and every
-    figure is independent; forked workers inherit the results instead of receiving a copy.
-    A figure's bytes do not depend on the process that drew it.
+    Drawing (matplotlib's Agg renderer, and its SVG one when asked) is most of a report's
+    cost and every figure is independent; forked workers inherit the results instead of
+    receiving a copy. A figure's bytes do not depend on the process that drew it. Figures
+    are built and saved under :data:`bayes_msc.plots.style.REPORT_RC`.
 
     Parameters
     ----------
@@ -156,15 +164,16 @@ def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> d
     Returns
     -------
     dict
-        Figure id -> PNG path relative to ``out`` (the SVG sits beside it).
+        Figure id -> PNG path relative to ``out``; with the spec's ``[report] svg``, also
+        ``<figure id>.svg`` -> SVG path relative to ``out``.
     """
     import gc
     import multiprocessing
 
-    from bayes_msc.plots.canvas import new_figure
+    from bayes_msc.plots.style import new_figure
 
     jobs = figure_jobs(res)
-    _JOBS[:], _FOLDER[:] = jobs, [out]
+    _JOBS[:], _FOLDER[:], _SVG[:] = jobs, [out], [res.spec.svg]
     n = workers(len(jobs))
     try:
         with timer(f"figures ({len(jobs)}, {n} process{'es' if n > 1 else ''})"):
@@ -183,8 +192,14 @@ def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> d
     finally:
         _JOBS.clear()
         _FOLDER.clear()
+        _SVG.clear()
     record = getattr(timer, "add", None)
     if record is not None:
-        for kind, _, seconds in done:  # drawing time per kind of figure, summed over the workers
+        for kind, _, _, seconds in done:  # drawing time per kind of figure, summed over the workers
             record(f"  figures: {kind} (in workers)", seconds)
-    return {name: png for (_, name, _), (_, png, _) in zip(jobs, done, strict=False)}
+    paths = {}
+    for (_, name, _), (_, png, svg, _) in zip(jobs, done, strict=True):
+        paths[name] = png
+        if svg is not None:
+            paths[name + ".svg"] = svg
+    return paths

@@ -20,10 +20,11 @@ PCT = f"{CI_LEVEL:.0%}"
 
 
 def _fig(figures: dict[str, str], name: str, alt: str, caption: str | None = None) -> str:
+    # The PNG links its SVG when one was written (``[report] svg = true``).
     src = figures.get(name)
     if src is None:
         return ""
-    return figure(src, alt, caption, link=src[: -len(".png")] + ".svg")
+    return figure(src, alt, caption, link=figures.get(name + ".svg"))
 
 
 def _cell_title(outcome: str, month: float | None) -> str:

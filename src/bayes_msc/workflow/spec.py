@@ -44,6 +44,7 @@ Example (every key, with its default where it has one)::
 
     [report]
     title = "..."
+    svg = false                           # also write each figure as SVG (linked from its PNG)
 
 Covariate models are ``re`` meta-regressions (Bayesian, under each of
 ``covariate_priors``, and frequentist with the ``[frequentist]`` method), one per list of
@@ -120,6 +121,7 @@ class Spec:
     covariate_cells: tuple[CellSelector, ...] | None = None
     covariate_priors: tuple[str, ...] = ()
     mcid: dict[str, float] = field(default_factory=dict)
+    svg: bool = False
 
     @property
     def name(self) -> str:
@@ -246,9 +248,10 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
 
     _read_bayes(rd, rd.table(doc, "bayes", _BAYES_KEYS), base, kw)
 
-    t = rd.table(doc, "report", ("title",))
+    t = rd.table(doc, "report", ("title", "svg"))
     title = rd.text(t["title"], "report.title") if "title" in t else None
     kw["title"] = title or f"Meta-analysis: {path.stem}"
+    kw["svg"] = rd.boolean(t, "report", "svg", False)
 
     if rd.problems:
         raise InputError(rd.problems)
