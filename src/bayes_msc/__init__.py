@@ -30,6 +30,18 @@ _FUNCTIONS = (
     "run_spec",
     "simulate",
     "simulate_dataset",
+    # issue 15's toolbox
+    "confint",
+    "regtest",
+    "ranktest",
+    "trimfill",
+    "influence",
+    "cumulative",
+    "bayes_factors",
+    "pppvalue",
+    "plot_funnel",
+    "plot_baujat",
+    "plot_cumulative",
 )
 """Functions of :mod:`bayes_msc.api`."""
 
@@ -51,6 +63,15 @@ _TYPES: dict[str, str] = {
     "bundled_prior_sets": "bayes_msc.priors",
     "Spec": "bayes_msc.workflow.spec",
     "RunResults": "bayes_msc.workflow.results",
+    # issue 15's toolbox
+    "ConfintResult": "bayes_msc.results.heterogeneity",
+    "RegtestResult": "bayes_msc.results.small_study",
+    "RanktestResult": "bayes_msc.results.small_study",
+    "TrimfillResult": "bayes_msc.results.small_study",
+    "InfluenceResult": "bayes_msc.results.influence",
+    "CumulativeResult": "bayes_msc.results.influence",
+    "BayesFactors": "bayes_msc.results.evidence",
+    "PredictiveCheck": "bayes_msc.results.evidence",
 }
 """Result types, priors and errors, by the module that defines them."""
 

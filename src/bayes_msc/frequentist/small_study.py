@@ -153,7 +153,7 @@ def kendall_test(x: np.ndarray, y: np.ndarray) -> tuple[float, float, bool]:
     tau = float(stats.kendalltau(x, y).statistic)
     ties = len(np.unique(x)) < n or len(np.unique(y)) < n
     if not ties:
-        q = int(round((tau + 1) * n * (n - 1) / 4))
+        q = round((tau + 1) * n * (n - 1) / 4)
         p = 1 - _pkendall(q - 1, n) if q > n * (n - 1) / 4 else _pkendall(q, n)
         return tau, min(2 * p, 1.0), True
     xt = np.unique(x, return_counts=True)[1]
