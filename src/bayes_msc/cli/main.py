@@ -45,6 +45,7 @@ COMMANDS: tuple[str, ...] = (
     "effects",
     "pool",
     "metareg",
+    "toolbox",  # bias, influence, cumulative (issue 15)
     "fit",
     "compare_priors",
     "reproduce",

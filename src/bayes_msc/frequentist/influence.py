@@ -188,7 +188,7 @@ def cumulative(
         rows.append(
             CumulativeRow(
                 added=res.labels[idx[-1]],
-                order_value=values[idx[-1]].item() if hasattr(values[idx[-1]], "item") else values[idx[-1]],
+                order_value=_plain(values[idx[-1]]),
                 k=i,
                 estimate=r.estimate,
                 se=r.se,
@@ -219,3 +219,10 @@ def _rank(values: np.ndarray) -> np.ndarray:
     uniq = sorted(set(values.tolist()))
     pos = {u: j for j, u in enumerate(uniq)}
     return np.array([pos[u] for u in values.tolist()])
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly order value: numpy scalars to Python, whole floats (years read as
+    floats because a column has gaps elsewhere) to int."""
+    value = value.item() if hasattr(value, "item") else value
+    return int(value) if isinstance(value, float) and value.is_integer() else value

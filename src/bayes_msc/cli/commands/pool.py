@@ -189,13 +189,17 @@ def run(args: argparse.Namespace) -> int:
     table = load_effects(args)
     res = bm.pool(table, method=args.method, hksj=args.hksj, pi=args.pi)
     loo = bm.leave1out(table, method=args.method, hksj=args.hksj) if args.leave_one_out else None
+    ci = bm.confint(table if res.shared_covariance else res) if args.confint else None
     if args.format == "json":
         out = res.to_dict()
         if loo is not None:
             out["leave_one_out"] = loo.to_dict()["rows"]
+        if ci is not None:  # metafor's confint(rma): tau2_ci_low, ..., h2_ci_high, confint_type
+            out |= {k: v for k, v in ci.to_dict().items() if k.endswith(("_ci_low", "_ci_high"))}
+            out |= {"confint_type": ci.type, "confint_null": ci.ci_null}
         print(to_json(out), end="")
     else:
-        print(format_pool(res, loo), end="")
+        print(format_pool(res, loo) + ("" if ci is None else "\n" + str(ci)), end="")
     return 0
 
 
@@ -214,5 +218,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--hksj", action="store_true", help="Knapp-Hartung (HKSJ) adjustment")
     p.add_argument("--pi", choices=["z", "t"], default="z", help="prediction interval: z (metafor) or t with k-2 df")
     p.add_argument("--leave-one-out", action="store_true", help="add the leave-one-out table")
+    p.add_argument(
+        "--confint",
+        action="store_true",
+        help="Q-profile confidence intervals of tau^2, tau, I^2, H^2 (metafor confint; random effects only)",
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.set_defaults(run=run)
