@@ -90,7 +90,7 @@ def test_plot_funnel_draws_points_filled_studies_and_contours():
     assert tf.k0 == 4
     fig = bm.plot_funnel(tf, contours=(0.10, 0.05, 0.01))
     ax = fig.axes[0]
-    offsets = [c.get_offsets() for c in ax.collections if len(getattr(c, "get_offsets", lambda: [])())]
+    offsets = [c.get_offsets() for c in ax.collections if len(getattr(c, "get_offsets", list)())]
     sizes = sorted(len(o) for o in offsets)
     assert tf.k in sizes and tf.k0 in sizes  # observed and filled studies
     observed = next(o for o in offsets if len(o) == tf.k)
