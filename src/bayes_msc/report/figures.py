@@ -97,7 +97,9 @@ def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
             )
     for rec in trace_fits(res):
         jobs.append(("trace/rank", f"trace_{rec.task.key}", partial(trace_rank_figure, rec.result)))
-    return jobs
+    from bayes_msc.report.toolbox import figure_jobs as toolbox_jobs
+
+    return jobs + toolbox_jobs(res)  # funnel, Baujat, cumulative where the spec asks
 
 
 # The jobs of the running render_figures, read by forked workers (inherited, not pickled:

@@ -12,6 +12,8 @@ import pandas as pd
 from bayes_msc.report import tables as tb
 from bayes_msc.report.figures import trace_fits
 from bayes_msc.report.html import esc, figure, month_text, page, table
+from bayes_msc.report.toolbox import bayes_factor_block
+from bayes_msc.report.toolbox import section as toolbox_section
 from bayes_msc.results.bayes import ESS_BULK_MIN, RHAT_MAX
 from bayes_msc.results.layout import CI_LEVEL
 from bayes_msc.workflow.results import RunResults
@@ -95,7 +97,14 @@ def _frequentist(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     out = [
         f"<p>Pooled with {rule}; z-based confidence intervals"
         f"{', Knapp-Hartung' if res.spec.hksj else ''}; prediction interval type "
-        f"{esc(res.spec.pi)}.</p>",
+        f"{esc(res.spec.pi)}."
+        + (
+            f" tau2_ci and i2_ci: {PCT} Q-profile confidence intervals of the heterogeneity "
+            "(Viechtbauer 2007; metafor's confint), which do not depend on the tau^2 estimator."
+            if res.spec.toolbox.confint
+            else ""
+        )
+        + "</p>",
         table(frames["frequentist"]),
     ]
     for cr in res.cells:
@@ -197,6 +206,7 @@ def _priors(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str,
             f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
             + _fig(figures, f"priors_{c.key}", f"prior comparison, {c.outcome} month {c.month:g}")
             + table(sub, row_classes=tb.row_classes(sub))
+            + bayes_factor_block(res, c.outcome, c.month, frames)
         )
     return "\n".join(out) or "<p>No cell was fitted under more than one prior set.</p>"
 
@@ -284,6 +294,9 @@ def _diagnostics(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict
 def build_page(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
     """The whole index.html text."""
     sections = [("data", "Data", _data(res, frames)), ("frequentist", "Frequentist pooling", _frequentist(res, frames))]
+    toolbox = toolbox_section(res, frames, figures)
+    if toolbox is not None:
+        sections.append(("toolbox", "Small-study effects, influence, cumulative analysis", toolbox))
     if "reproduction" in frames:
         sections.append(("reproduction", "Reproduction of the published results", _reproduction(frames)))
     if res.spec.models:

@@ -41,7 +41,10 @@ def skipped(res: RunResults) -> pd.DataFrame:
 
 def frequentist(res: RunResults) -> pd.DataFrame:
     """One row per cell: the pooled result under the spec's method (the paper's rule by
-    default, with the method it chose and why)."""
+    default, with the method it chose and why), with the Q-profile intervals of tau^2 and
+    I^2 where the spec asks (``frequentist.confint``, on by default)."""
+    from bayes_msc.report.toolbox import heterogeneity_columns
+
     rows = []
     for cr in res.cells:
         p = cr.pool
@@ -57,6 +60,7 @@ def frequentist(res: RunResults) -> pd.DataFrame:
                 "p": p.p,
                 "tau2": p.tau2,
                 "i2": p.i2,
+                **heterogeneity_columns(cr),  # Q-profile intervals (issue 15)
                 "q": p.q,
                 "q_p": p.q_p,
                 "pi_low": p.pi_low,
@@ -77,6 +81,10 @@ def frequentist(res: RunResults) -> pd.DataFrame:
             "p",
             "tau2",
             "i2",
+            "tau2_ci_low",
+            "tau2_ci_high",
+            "i2_ci_low",
+            "i2_ci_high",
             "q",
             "q_p",
             "pi_low",

@@ -36,6 +36,7 @@ class FitRecord:
     posterior: str | None = None
     prior_set: Any = None
     mcid_probability: float | None = None
+    bayes_factors: Any = None  # BayesFactors when the spec asks (bayes.bayes_factors)
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +47,7 @@ class CellResult:
     pool: PoolResult
     loo: LeaveOneOutResult | None = None
     metaregs: tuple[MetaRegResult, ...] = ()
+    toolbox: Any = None  # workflow.toolbox.CellToolbox: confint, small-study, influence, cumulative
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,6 +152,8 @@ class RunResults:
                     "seconds": round(rec.seconds, 3),
                 }
             )
+            if rec.bayes_factors is not None:
+                out[-1]["bayes_factors"] = rec.bayes_factors.to_dict()["bayes_factors"]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +173,7 @@ class RunResults:
                     "k": cr.cell.effects.k,
                     "frequentist": cr.pool.to_dict(),
                     "metareg": [m.to_dict() for m in cr.metaregs],
+                    **({"toolbox": cr.toolbox.to_dict()} if cr.toolbox is not None else {}),
                 }
                 for cr in self.cells
             ],

@@ -74,7 +74,11 @@ def prepare_review(spec: Spec | str | os.PathLike[str] | dict[str, Any]) -> Revi
     spec = as_spec(spec)
     dataset = read_dataset(spec.dataset)
     prior_sets = load_prior_sets(spec.prior_file) if spec.prior_file else bundled_prior_sets()
-    return Review(spec, dataset, prior_sets, make_plan(spec, dataset, prior_sets))
+    from bayes_msc.workflow.toolbox import check_toolbox
+
+    plan = make_plan(spec, dataset, prior_sets)
+    check_toolbox(spec, plan)
+    return Review(spec, dataset, prior_sets, plan)
 
 
 def _frequentist(spec: Spec, plan: Plan, cell: Cell) -> CellResult:
@@ -89,7 +93,9 @@ def _frequentist(spec: Spec, plan: Plan, cell: Cell) -> CellResult:
         for o, m, terms in plan.metaregs
         if (o, m) == (cell.outcome, cell.month)
     )
-    return CellResult(cell, pool, loo, metaregs)
+    from bayes_msc.workflow.toolbox import cell_toolbox
+
+    return CellResult(cell, pool, loo, metaregs, cell_toolbox(spec, cell, pool))
 
 
 def _mcid_probability(result: BayesResult, mcid: float | None, covariates: tuple[str, ...]) -> float | None:
@@ -148,6 +154,8 @@ def run_review(review: Review, *, progress: bool = False, profile: Profile | Non
     """
     from tqdm import tqdm
 
+    from bayes_msc.workflow.toolbox import fit_bayes_factors
+
     spec, plan = review.spec, review.plan
     profile = Profile() if profile is None else profile
     with profile.step("frequentist"):
@@ -175,6 +183,7 @@ def run_review(review: Review, *, progress: bool = False, profile: Profile | Non
                 posterior_file(task) if result.idata is not None else None,
                 result.prior_set,
                 _mcid_probability(result, spec.mcid.get(task.outcome), task.covariates),
+                fit_bayes_factors(spec, task, result),
             )
         )
     bar.close()

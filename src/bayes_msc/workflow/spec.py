@@ -25,6 +25,12 @@ Example (every key, with its default where it has one)::
     method = "paper"                      # paper | fe | dl | reml | pm
     hksj = false
     pi = "z"                              # z | t
+    confint = true                        # Q-profile CIs of tau^2 and I^2 on the heterogeneity line
+    small_study = [{ outcome = "vas" }]   # Egger, Begg, trim and fill, funnel plot (default: none)
+    small_study_min_k = 10                # ... only where k >= this (Cochrane 13.3.5.4; the paper)
+    influence = [{ outcome = "vas", months = [12] }]   # influence table, Baujat plot (default: none)
+    cumulative = [{ outcome = "vas", months = [12] }]  # cumulative meta-analysis (default: none)
+    cumulative_order = "year"             # a column of the effect table
 
     [bayes]
     models = ["re", "arm"]                # re and/or arm (default ["re"])
@@ -41,6 +47,7 @@ Example (every key, with its default where it has one)::
     covariate_cells = [{ outcome = "vas" }]                 # default: every cell
     covariate_priors = ["weakly_informative"]               # default: the first of `priors`
     mcid = { vas = -19.9 }                # signed minimal important effect per outcome
+    bayes_factors = false                 # BF for mu = 0 and tau = 0 beside the prior comparison
 
     [report]
     title = "..."
@@ -88,6 +95,25 @@ class CellSelector:
 
 
 @dataclass(frozen=True)
+class Toolbox:
+    """The [frequentist] toolbox keys and ``bayes.bayes_factors`` (issue 15); cell lists are
+    ``None`` for ``"all"``, empty when not asked for."""
+
+    confint: bool = True
+    small_study: tuple[CellSelector, ...] | None = ()
+    small_study_min_k: int = 10
+    influence: tuple[CellSelector, ...] | None = ()
+    cumulative: tuple[CellSelector, ...] | None = ()
+    cumulative_order: str = "year"
+    bayes_factors: bool = False
+
+    def asks(self, what: str, outcome: str, month: float) -> bool:
+        """Whether the cell list ``what`` selects this cell."""
+        cells = getattr(self, what)
+        return cells is None or any(c.matches(outcome, month) for c in cells)
+
+
+@dataclass(frozen=True)
 class Spec:
     """A validated analysis spec. Build it with :func:`load_spec`.
 
@@ -122,6 +148,7 @@ class Spec:
     covariate_priors: tuple[str, ...] = ()
     mcid: dict[str, float] = field(default_factory=dict)
     svg: bool = False
+    toolbox: Toolbox = field(default_factory=lambda: Toolbox())
 
     @property
     def name(self) -> str:
@@ -241,10 +268,11 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
     kw["r"] = 0.5 if r is None else r
     kw["rescale"] = rd.boolean(t, "analysis", "rescale", True)
 
-    t = rd.table(doc, "frequentist", ("method", "hksj", "pi"))
+    t = rd.table(doc, "frequentist", ("method", "hksj", "pi", *_TOOLBOX_KEYS))
     kw["method"] = rd.choice(t, "frequentist", "method", METHODS, "paper")
     kw["hksj"] = rd.boolean(t, "frequentist", "hksj", False)
     kw["pi"] = rd.choice(t, "frequentist", "pi", ("z", "t"), "z")
+    toolbox = _read_toolbox(rd, t, doc.get("bayes") if isinstance(doc.get("bayes"), dict) else {})
 
     _read_bayes(rd, rd.table(doc, "bayes", _BAYES_KEYS), base, kw)
 
@@ -255,7 +283,26 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
 
     if rd.problems:
         raise InputError(rd.problems)
-    return Spec(**kw)
+    return Spec(**kw, toolbox=toolbox)
+
+
+_TOOLBOX_KEYS = ("confint", "small_study", "small_study_min_k", "influence", "cumulative", "cumulative_order")
+
+
+def _read_toolbox(rd: _Reader, t: dict, bayes: dict) -> Toolbox:
+    """The toolbox keys of [frequentist] and ``bayes.bayes_factors``."""
+    cells = {
+        key: rd.all_or(t[key], f"frequentist.{key}", rd.cells) if key in t else ()
+        for key in ("small_study", "influence", "cumulative")
+    }
+    order = rd.text(t.get("cumulative_order", "year"), "frequentist.cumulative_order") or "year"
+    return Toolbox(
+        confint=rd.boolean(t, "frequentist", "confint", True),
+        small_study_min_k=rd.integer(t, "frequentist", "small_study_min_k", 10, 3),
+        cumulative_order=order,
+        bayes_factors=rd.boolean(bayes, "bayes", "bayes_factors", False),
+        **cells,
+    )
 
 
 _BAYES_KEYS = (
@@ -273,6 +320,7 @@ _BAYES_KEYS = (
     "covariate_cells",
     "covariate_priors",
     "mcid",
+    "bayes_factors",
 )
 
 
