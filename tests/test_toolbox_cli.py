@@ -120,3 +120,57 @@ def test_plot_cumulative_has_one_row_per_step():
     np.testing.assert_allclose(ax.collections[1].get_offsets()[:, 0], [r.estimate for r in res.rows])
     with pytest.raises(bm.InputError):
         bm.plot_cumulative(bm.pool(bm.effect_table(SIM, "vas", 12)))
+
+
+def test_readme_toolbox_examples_run(capsys):
+    """The README's toolbox examples (Python and command line) run as written."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- toolbox-python: run by tests/test_toolbox_cli.py -->")[1].split(
+        "<!-- /toolbox-python -->"
+    )[0]
+    exec("\n".join(line[4:] for line in block.splitlines() if line.strip()), {})
+    out = capsys.readouterr().out
+    assert "Q-profile" in out and "Bayes factors" in out and "pppvalue" in out
+    commands = re.findall(r"^    \.venv/bin/bayes-msc ((?:pool .*--confint|bias|influence|cumulative).*)$", text, re.M)
+    assert len(commands) == 4
+    for cmd in commands:
+        assert main(cmd.split()) == 0
+    capsys.readouterr()
+
+
+def test_spec_keys_and_report(tmp_path):
+    from bayes_msc.workflow.spec import spec_from_mapping
+
+    base = {"dataset": {"path": SIM}, "analysis": {"outcomes": ["vas"], "months": [3, 12]}}
+    spec = spec_from_mapping(
+        base | {"frequentist": {"small_study": "all", "influence": [{"outcome": "vas", "months": [12]}]}}
+    )
+    assert spec.toolbox.small_study is None and spec.toolbox.asks("influence", "vas", 12)
+    assert not spec.toolbox.asks("influence", "vas", 3) and not spec.toolbox.asks("cumulative", "vas", 12)
+    with pytest.raises(bm.InputError) as err:
+        spec_from_mapping(base | {"frequentist": {"small_study_min_k": 1, "confint": "yes"}})
+    keys = {p.key for p in err.value.problems}
+    assert {"frequentist.small_study_min_k", "frequentist.confint"} <= keys
+    with pytest.raises(bm.InputError, match="cumulative"):
+        bm.run_spec(base | {"frequentist": {"cumulative": "all", "cumulative_order": "nation"}})
+    res = bm.run_spec(
+        base
+        | {
+            "frequentist": {"small_study": "all", "cumulative": [{"outcome": "vas", "months": [12]}]},
+            "bayes": {"priors": ["weakly_informative", "vague"], "bayes_factors": True},
+        },
+        out=tmp_path / "r",
+    )
+    by_month = {c.cell.month: c.toolbox for c in res.cells}
+    assert by_month[3].regtest is None and "k = 7 < 10" in by_month[3].notes[0]  # the paper's choice
+    assert by_month[12].regtest is not None and by_month[12].cumulative is not None
+    assert all(f.bayes_factors is not None for f in res.fits)
+    html = (tmp_path / "r" / "index.html").read_text()
+    assert "Small-study effects" in html and "Bayes factors BF01" in html and "funnel_vas_m12" in html
+    freq = (tmp_path / "r" / "tables" / "frequentist.csv").read_text().splitlines()[0]
+    assert "tau2_ci_low" in freq and "i2_ci_high" in freq
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert "confint" in summary["cells"][0]["toolbox"] and "bayes_factors" in summary["fits"][0]
