@@ -222,7 +222,7 @@ def trimfill(x: Any, estimator: str = "L0", side: str | None = None, method: str
         ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
         signed = np.sign(yc) * ranks
         if estimator == "R0":
-            k0f = (k - max(-signed[signed < 0], default=0)) - 1
+            k0f = float(k - max(-signed[signed < 0], default=0) - 1)
             se_k0 = float(np.sqrt(2 * max(0.0, k0f) + 2))
         else:
             sr = float(signed[signed > 0].sum())

@@ -272,7 +272,8 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
     kw["method"] = rd.choice(t, "frequentist", "method", METHODS, "paper")
     kw["hksj"] = rd.boolean(t, "frequentist", "hksj", False)
     kw["pi"] = rd.choice(t, "frequentist", "pi", ("z", "t"), "z")
-    toolbox = _read_toolbox(rd, t, doc.get("bayes") if isinstance(doc.get("bayes"), dict) else {})
+    bayes = doc.get("bayes")
+    toolbox = _read_toolbox(rd, t, bayes if isinstance(bayes, dict) else {})
 
     _read_bayes(rd, rd.table(doc, "bayes", _BAYES_KEYS), base, kw)
 
