@@ -12,6 +12,10 @@ covariance (the same exact argument holds). The bounds of tau, I^2 = 100 tau^2 /
 tau^2) and H^2 = tau^2 / vt + 1 (``vt = (k - p) / tr(P)`` at tau^2 = 0, metafor's typical
 within-study variance) follow from tau^2's.
 
+metafor's other interval types are not offered: ``type="GENQ"`` (Jackson 2013) needs a model
+fitted with ``method="GENQ"`` and the CompQuadForm package (not in Debian, so no reference
+could be made here), and ``"PL"`` (profile likelihood) is left for later.
+
 Differences from metafor, both on purpose: the roots are found to 1e-12 relative
 (metafor's ``uniroot`` stops at an absolute 1.2e-4 on tau^2 unless ``control$tol`` is
 set), and the upper search end grows until it brackets the root (metafor stops at
