@@ -138,13 +138,21 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
     for o in spec.mcid:
         if o not in outcomes:
             bad(f"bayes.mcid.{o}", f"outcome '{o}' is not in dataset {ds.name}; it has: {known}")
+    for o, direction in spec.better.items():
+        if o not in outcomes:
+            bad(f"analysis.better.{o}", f"outcome '{o}' is not in dataset {ds.name}; it has: {known}")
+        elif o in spec.mcid and (spec.mcid[o] < 0) != (direction == "lower"):
+            bad(
+                f"analysis.better.{o}",
+                f"says {direction} is better, but bayes.mcid.{o} = {spec.mcid[o]:g} says the opposite",
+            )
     for key, names in (("bayes.priors", spec.priors), ("bayes.covariate_priors", spec.covariate_priors)):
         for name in names:
             if name not in prior_sets:
                 bad(
                     key,
                     f"unknown prior set '{name}'; available: {', '.join(prior_sets)}"
-                    + (f" (from {spec.prior_file})" if spec.prior_file else " (bundled)"),
+                    + (f" (bundled, and from {spec.prior_file})" if spec.prior_file else " (bundled)"),
                 )
     available = covariate_columns(ds)
     for terms in spec.covariates:
@@ -212,14 +220,16 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             et = None
             if rec["n_studies"] + rec["n_contrasts"] > 0:  # otherwise no effect table can have rows
-                et = effect_table(ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale)
+                et = effect_table(
+                    ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale, spec.conversion
+                )
             if et is None or et.k == 0:
                 why = f"declared missing for {rec['missing']}" if rec["n_missing"] else "no usable comparison"
                 skipped.append(Skip(outcome, month, "all analyses", f"no data: {why}"))
                 continue
             needs_arm = "arm" in spec.models and _matches(spec.model_cells.get("arm"), outcome, month)
             arms = (
-                arm_table(ds, outcome, month, spec.basis, spec.r, spec.rescale)
+                arm_table(ds, outcome, month, spec.basis, spec.r, spec.rescale, spec.conversion)
                 if needs_arm and spec.measure == "md"
                 else None
             )
