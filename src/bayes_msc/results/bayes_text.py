@@ -88,7 +88,7 @@ def comparison_text(c: PriorComparison) -> str:
     )
     lines.append("")
     s = c.summary()
-    mu = s["term"].iat[0] if len(s) else "mu"
+    mu = str(s["term"].iat[0]) if len(s) else "mu"
     head = ["prior", f"{mu} median", f"{mu} interval", "tau median", "tau interval", "theta_new interval"]
     head.append(f"P({mu} < 0)")
     if c.mcid is not None:
