@@ -16,6 +16,8 @@ metafor's ``rma`` and ``leave1out``), :func:`fit` (exact quadrature or PyMC/nutp
 engine chosen per model), :func:`exact_posterior`, :func:`compare_priors`,
 :func:`simulate` (outcomes for a design from stated true parameters).
 The whole review: :func:`load_spec` and :func:`run_spec` (what ``bayes-msc run`` does).
+Figures (each a matplotlib ``Figure``): :func:`plot_forest`, :func:`plot_priors`,
+:func:`plot_metareg`, :func:`plot_trace`.
 
 Every function raises :class:`bayes_msc.errors.InputError` on bad input. Heavy libraries
 (PyMC, ArviZ, nutpie, matplotlib) are imported only by the functions that need them.
@@ -38,9 +40,11 @@ from bayes_msc.workflow.spec import Spec, load_spec
 
 if TYPE_CHECKING:
     import pandas as pd
+    from matplotlib.figure import Figure
 
     from bayes_msc.priors import PriorSet
     from bayes_msc.results.bayes import BayesResult
+    from bayes_msc.results.comparison import PriorComparison
     from bayes_msc.results.frequentist import LeaveOneOutResult, MetaRegResult, PoolResult
     from bayes_msc.simulation.params import SimulationParams
     from bayes_msc.workflow.profile import Profile
@@ -55,6 +59,10 @@ __all__ = [
     "leave1out",
     "load_spec",
     "metareg",
+    "plot_forest",
+    "plot_metareg",
+    "plot_priors",
+    "plot_trace",
     "pool",
     "read_dataset",
     "run_spec",
@@ -266,3 +274,120 @@ def run_spec(
 
     write_report_folder(res, target, profile)
     return replace(res, report=target)
+
+
+def plot_forest(
+    results: BayesResult | Sequence[BayesResult] | PriorComparison,
+    effects: EffectTable | pd.DataFrame | None = None,
+    pool: PoolResult | None = None,
+    **options: Any,
+) -> Figure:
+    """Posterior forest plot: each comparison's observed effect, its shrunken posterior effect
+    under every result given, the pooled effects and the predictions for a new study.
+
+    Parameters
+    ----------
+    results : BayesResult, list of BayesResult or PriorComparison
+        Posteriors of one outcome and month (prior sets or models side by side, one colour
+        each).
+    effects : EffectTable, optional
+        The effect table the results were fitted to (its comparisons, n, covariates and
+        the scale of its values give the rows, columns and axis label). Default: the
+        observed effects each result keeps (``study_effects``).
+    pool : PoolResult, optional
+        A frequentist pool (:func:`pool`) drawn as a reference row with its prediction
+        interval, and giving the ``weight`` column and the heterogeneity line.
+    **options
+        ``columns`` (effect-table columns such as ``"dose_million"``, or ``"weight"``),
+        ``mcid`` (dashed line(s)), ``better`` (``"lower"`` or ``"higher"``: which direction
+        of the outcome is better, for the favours-labels), ``favours`` (the two labels
+        themselves), ``study_labels`` (``ds.study_labels()``), ``heterogeneity`` (the
+        I^2/tau^2/Q line; default True: of ``pool``, else of a DerSimonian-Laird pool of
+        ``effects``), ``ax``, ``xlabel``, ``title``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Save it with ``fig.savefig("forest.png")``; everything lies inside it.
+
+    Examples
+    --------
+    >>> res = bm.fit(effects)                                              # doctest: +SKIP
+    >>> bm.plot_forest(res, effects, bm.pool(effects), better="lower").savefig("forest.png")  # doctest: +SKIP
+    """
+    from bayes_msc.plots.public import plot_forest as _plot
+
+    return _plot(results, effects, pool, **options)
+
+
+def plot_priors(comparison: PriorComparison | Sequence[BayesResult], **options: Any) -> Figure:
+    """Posterior densities of mu and tau under each prior set, each prior drawn faintly
+    beneath its posterior in the same colour, with a compact table of the fits.
+
+    Parameters
+    ----------
+    comparison : PriorComparison or list of BayesResult
+        :func:`compare_priors`'s result, or fits of one model under several prior sets.
+    **options
+        ``parameters`` (default ``("mu", "tau")``; a covariate term draws its slope),
+        ``table`` (False: no table), ``fig`` (an empty Figure to draw into), ``title``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from bayes_msc.plots.public import plot_priors as _plot
+
+    return _plot(comparison, **options)
+
+
+def plot_metareg(
+    result: MetaRegResult | BayesResult,
+    term: str | None = None,
+    effects: EffectTable | pd.DataFrame | None = None,
+    **options: Any,
+) -> Figure:
+    """Effects against one covariate term with the regression line and its band (bubbles
+    sized by weight), as metafor's ``regplot``.
+
+    Parameters
+    ----------
+    result : MetaRegResult or BayesResult
+        A frequentist meta-regression (:func:`metareg`) or a Bayesian fit with covariates.
+    term : str, optional
+        The term on the x axis (default: the result's first covariate term); the axis shows
+        its column (``dose_million`` for ``log10(dose_million)``, on a log axis).
+    effects : EffectTable, optional
+        The effect table; needed for a Bayesian result (it keeps no covariate values).
+    **options
+        ``log_x``, ``ax``, ``xlabel``, ``title``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from bayes_msc.plots.public import plot_metareg as _plot
+
+    return _plot(result, term, effects, **options)
+
+
+def plot_trace(result: BayesResult, var_names: Sequence[str] | None = None, **options: Any) -> Figure:
+    """Trace and rank plots (one line per chain; rank histograms with the band of uniform
+    ranks) of mu, tau and the slopes of an MCMC fit, with R-hat, ESS and divergences.
+
+    Parameters
+    ----------
+    result : BayesResult
+        A fit by the MCMC engine (``engine="mcmc"``); an exact fit has no chains to show.
+    var_names : sequence of str, optional
+        Parameters to show (default mu, tau and every slope).
+    **options
+        ``fig``, ``title``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from bayes_msc.plots.public import plot_trace as _plot
+
+    return _plot(result, var_names, **options)

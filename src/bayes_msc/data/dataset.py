@@ -139,6 +139,27 @@ class Dataset:
         """The folder's name (``msc_knee_oa``)."""
         return Path(self.path).name
 
+    def study_labels(self) -> dict[str, str]:
+        """Study id -> a label for tables and figures: ``"<first_author> <year>"`` from
+        studies.csv (``first_author`` or ``author``, and ``year``) where it gives them, else
+        the study id itself."""
+        labels = {str(s): str(s) for s in self.arms["study"].unique()}
+        st = self.studies
+        if st is None:
+            return labels
+        author = next((c for c in ("first_author", "author") if c in st.columns), None)
+        for rec in st.to_dict(orient="records"):
+            name = rec.get(author) if author else None
+            year = rec.get("year")
+            parts = [str(name).strip() if isinstance(name, str) and name.strip() else None]
+            if year is not None and not (isinstance(year, float) and math.isnan(year)):
+                parts.append(format(float(year), "g") if isinstance(year, (int, float)) else str(year))
+            if parts[0] is not None:
+                labels[str(rec["study"])] = " ".join(p for p in parts if p)
+        taken = list(labels.values())
+        # Two trials of one first author and year keep their ids beside the label.
+        return {k: (f"{v} ({k})" if taken.count(v) > 1 and v != k else v) for k, v in labels.items()}
+
     def __repr__(self) -> str:
         studies, arms = self.arms["study"].nunique(), len(self.arms)
         outcomes = self.outcomes["outcome"].nunique()

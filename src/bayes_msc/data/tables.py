@@ -43,10 +43,14 @@ def _items(title: str, items: Sequence[str]) -> list[str]:
 class EffectTable:
     """Effect sizes of one outcome at one month (see :func:`effect_table`).
 
-    ``data`` has :data:`FIXED_COLUMNS` then one column per name in ``covariates``;
+    ``data`` has :data:`FIXED_COLUMNS`, ``n_treatment_arm`` and ``n_control_arm`` (the
+    arms' n before a shared arm is split; ``n_treatment``/``n_control`` are the n the
+    effect sizes use), then one column per name in ``covariates``;
     ``vcov`` is k x k (diagonal ``vi``; shared-arm covariances when ``multiarm ==
     "shared"``); ``missing`` says what could not enter and why; ``notes`` the
-    conversions, rescaling and multi-arm handling applied.
+    conversions, rescaling and multi-arm handling applied; ``scale`` the scale of ``yi``:
+    ``"0-100"`` (rescaled or given on 0-100), ``"LOW-HIGH"`` (a native scale every value
+    shares), ``"native"`` (no scale given), ``"mixed"`` or, for SMDs, ``"SD units"``.
     """
 
     data: pd.DataFrame
@@ -63,6 +67,7 @@ class EffectTable:
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     covariates: tuple[str, ...] = ()
+    scale: str = "native"
 
     @property
     def k(self) -> int:
@@ -178,6 +183,7 @@ class EffectTable:
             "notes": list(self.notes),
             "effects": effects,
             "covariances": cov,
+            "scale": self.scale,
         }
 
 
@@ -203,6 +209,7 @@ class ArmTable:
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     covariates: tuple[str, ...] = ()
+    scale: str = "native"
 
     @property
     def k(self) -> int:

@@ -124,3 +124,13 @@ def right_text_column(
         fontweight="bold",
     )
     return gap_pt + text_width_pt([head, *texts])
+
+
+def wrap(text: str, width_inches: float, fontsize: float) -> str:
+    """``text`` with each line wrapped to about ``width_inches`` at ``fontsize`` (an average
+    glyph of DejaVu Sans is a little over half an em wide), for figures whose width the
+    caller chose."""
+    import textwrap
+
+    chars = max(20, int(width_inches * 72 / (0.58 * fontsize)))
+    return "\n".join(textwrap.fill(line, chars) if len(line) > chars else line for line in text.split("\n"))

@@ -14,7 +14,8 @@ Example (every key, with its default where it has one)::
 
     [analysis]
     outcomes = "all"                      # or a list: ["vas", "womac_pain"]
-    months = "all"                        # or a list: [3, 6, 12]; "all" = every month > 0 in the data
+    months = "all"                        # or a list: [3, 6, 12]; "all" = every month of the data, month 0
+                                          # only when it is no later month's baseline
     measure = "md"                        # md | smd
     multiarm = "split"                    # split | shared
     basis = "final"                       # final | change
