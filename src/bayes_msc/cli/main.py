@@ -74,9 +74,13 @@ ARGUMENT_OPTIONS: dict[str, str] = {
     "r": "--r",
     "covariates": "--covariate",
     "priors_path": "--priors",
+    "priors": "--prior",
     "rescale": "--no-rescale",
+    "progress": "--no-progress",
     "effects": "DATA",
     "dataset": "DATA",
+    "data": "DATA",
+    "path": "DATA",
     "design": "DESIGN",
 }
 """Python argument names whose command-line option is not their own name."""

@@ -61,9 +61,10 @@ def posterior_forest(
     mcid : float or sequence of float, optional
         Minimal clinically important difference(s), drawn as dashed vertical lines.
     ax : matplotlib Axes, optional
-        Draw into this axes. Text columns go outside it (left and right); a figure without
-        a layout engine gets matplotlib's constrained layout, which makes room for them.
-        Without ``ax`` a figure is sized to fit everything.
+        Draw into this axes. Text columns go outside it (left and right); the figure of a
+        subplot (``fig.subplots``, ``add_subplot``) without a layout engine gets matplotlib's
+        constrained layout, which makes room for them (an axes placed by hand stays where it
+        is). Without ``ax`` a figure is sized to fit everything.
     favours : (str, str), optional
         Labels under the axis for its left and right side, e.g.
         ``("favours MSCs", "favours control")`` for a pain score.
@@ -216,7 +217,7 @@ def posterior_forest(
         ax.text(
             0,
             1,
-            text_layout.wrap(heading, width_in, style.TITLE_FONT_SIZE),
+            text_layout.wrap(heading, fig, width_in - 0.3, style.TITLE_FONT_SIZE, "bold"),
             transform=ax.transAxes + text_layout.inch_shift(fig, -left_pt / 72, 0.5),
             ha="left",
             va="bottom",
@@ -226,7 +227,7 @@ def posterior_forest(
         ax.text(
             0,
             0,
-            text_layout.wrap(notes, width_in, style.SMALL_FONT_SIZE),
+            text_layout.wrap(notes, fig, width_in - 0.3, style.SMALL_FONT_SIZE),
             transform=ax.transAxes
             + text_layout.inch_shift(fig, -left_pt / 72, -(0.68 if favours else 0.45) - legend_h - 0.1),
             ha="left",
@@ -234,7 +235,7 @@ def posterior_forest(
             fontsize=style.SMALL_FONT_SIZE,
             color="#333333",
         )
-        if fig.get_layout_engine() is None:
+        if fig.get_layout_engine() is None and ax.get_subplotspec() is not None:  # placed by hand: left so
             fig.set_layout_engine("constrained")
     return fig
 

@@ -194,17 +194,19 @@ def split_n(frame: pd.DataFrame) -> bool:
 
 
 def heterogeneity_line(pool: Any) -> str:
-    """``Heterogeneity (DerSimonian-Laird): I² = 17.0%, τ² = 14.3, Q = 13.25 (df = 11), p = 0.28``
-    of a frequentist pool (every number is >= 0: no minus signs to typeset)."""
+    """``Heterogeneity: Q = 13.25 (df = 11), p = 0.28; I² = 17.0%; τ² = 14.3 (DerSimonian-Laird)``
+    of a frequentist pool (a fixed-effect pool assumes τ² = 0 and says so). Every number
+    is >= 0: no minus signs to typeset."""
     if pool is None:
         return ""
     p = pool.q_p
     p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
-    who = style.method_name(pool.method)
-    return (
-        f"Heterogeneity ({who}): I\u00b2 = {pool.i2:.1f}%, \u03c4\u00b2 = {style.format_number(float(f'{pool.tau2:.3g}'))}, "
-        f"Q = {pool.q:.2f} (df = {pool.q_df}), {p_text}"
+    tau2 = (
+        "\u03c4\u00b2 = 0 assumed (fixed-effect model)"
+        if pool.method == "fe"
+        else f"\u03c4\u00b2 = {pool.tau2:.2f} ({style.method_name(pool.method)})"
     )
+    return f"Heterogeneity: Q = {pool.q:.2f} (df = {pool.q_df}), {p_text}; I\u00b2 = {pool.i2:.1f}%; {tau2}"
 
 
 def _cell(v: Any) -> str:

@@ -203,6 +203,12 @@ def plot_metareg(
     term = terms[0] if term is None else term
     if term not in terms:
         raise _bad(f"term {term!r} is not a covariate of the result; it has: {', '.join(terms)}", "term")
+    if isinstance(result, BayesResult) and result.idata is None:
+        raise _bad(
+            "this Bayesian fit keeps no posterior draws to draw the regression band from: fit it with "
+            "engine='mcmc', or draw the frequentist bm.metareg result",
+            "result",
+        )
     if effects is None:
         if not isinstance(result, MetaRegResult):
             raise _bad("a Bayesian result keeps no covariate values: give effects=the effect table", "effects")
@@ -226,8 +232,10 @@ def _fit_into(fig: Any, ax: Any) -> None:
         legend.set_in_layout(True)
     head = ax.get_title(loc="left")
     if head:
-        ax.set_title(text_layout.wrap(head, fig.get_figwidth(), style.TITLE_FONT_SIZE), loc="left")
-    if fig.get_layout_engine() is None:
+        # The title starts at the axes' left edge, the width of the axis labels in.
+        wrapped = text_layout.wrap(head, fig, fig.get_figwidth() - 1.1, style.TITLE_FONT_SIZE)
+        ax.set_title(wrapped, loc="left", fontsize=style.TITLE_FONT_SIZE)
+    if fig.get_layout_engine() is None and ax.get_subplotspec() is not None:  # placed by hand: left so
         fig.set_layout_engine("constrained")
 
 
