@@ -179,3 +179,26 @@ def test_a_fit_prints_no_progress_when_stderr_is_not_a_terminal():
         check=True,
     )
     assert done.stderr == "" and json.loads(done.stdout)["engine"] == "exact"
+
+
+@pytest.mark.parametrize(
+    ("verb", "extra"),
+    [
+        ("validate", []),
+        ("effects", ["--outcome", "vas", "--month", "12"]),
+        ("pool", ["--outcome", "vas", "--month", "12", "--leave-one-out"]),
+        ("metareg", ["--outcome", "vas", "--month", "12", "--covariate", "age_mean"]),
+        ("fit", ["--outcome", "vas", "--month", "12"]),
+        ("compare-priors", ["--outcome", "vas", "--month", "12", "--prior", "vague"]),
+        ("reproduce", []),
+    ],
+)
+def test_docs_format_describes_every_json_field(verb, extra, capsys):
+    """docs/FORMAT.md names every top-level field of each verb's JSON."""
+    assert main([verb, str(DATA), *extra, "--format", "json"]) == 0
+    fields = list(json.loads(capsys.readouterr().out))
+    text = (ROOT / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    start = text.index(f"**{verb}**:")
+    section = text[start : text.find("\n\n", start)]
+    missing = [f for f in fields if f"`{f}`" not in section]
+    assert not missing, f"docs/FORMAT.md, {verb}: {missing}"
