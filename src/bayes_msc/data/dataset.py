@@ -1,4 +1,5 @@
-"""The dataset contract of DESIGN.md: the files of a dataset folder and their in-memory form.
+"""The dataset contract (docs/FORMAT.md, "The dataset folder"): the files of a dataset
+folder and their in-memory form.
 
 Each CSV file of a dataset folder has a :class:`FileSpec` (its known, required, numeric
 and text columns, the cells that may not be empty, its key): :data:`ARMS`,

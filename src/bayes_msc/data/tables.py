@@ -158,7 +158,7 @@ class EffectTable:
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``bayes-msc effects`` (DESIGN.md)."""
+        """The JSON of ``bayes-msc effects`` (docs/FORMAT.md)."""
         effects = []
         for rec in self.data.to_dict(orient="records"):
             effects.append({c: rec[c] for c in self.data.columns if c not in ("outcome", "month")})

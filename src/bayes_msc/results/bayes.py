@@ -31,7 +31,7 @@ PARAMETER_FIELDS: tuple[str, ...] = (
     "ess_tail",
     "r_hat",
 )
-"""Columns of :attr:`BayesResult.parameters`, in DESIGN.md's JSON order."""
+"""Columns of :attr:`BayesResult.parameters`, in the JSON order of docs/FORMAT.md."""
 
 RHAT_MAX: float = 1.01
 ESS_BULK_MIN: float = 1000.0
@@ -175,7 +175,7 @@ class BayesResult:
         return np.asarray(self.idata.posterior[name]).reshape(-1)
 
     def to_dict(self) -> dict[str, Any]:
-        """DESIGN.md's ``fit`` JSON (plus extra fields); deterministic for a given seed."""
+        """The ``fit`` JSON of docs/FORMAT.md (plus extra fields); deterministic for a given seed."""
         params = {name: {f: _num(row[f]) for f in PARAMETER_FIELDS} for name, row in self.parameters.iterrows()}
         out: dict[str, Any] = {
             "outcome": self.outcome,

@@ -5,7 +5,7 @@ The meta-regression types (:class:`MetaRegResult`, :class:`Coefficient`) are def
 
 Made by :mod:`bayes_msc.frequentist.rma` (``rma``, ``leave_one_out``). The
 ``to_dict()`` of :class:`PoolResult` and :class:`MetaRegResult` give exactly the JSON
-fields of DESIGN.md for ``bayes-msc pool`` and ``bayes-msc metareg`` first, then extra
+fields of docs/FORMAT.md for ``bayes-msc pool`` and ``bayes-msc metareg`` first, then extra
 fields (``measure``, ``multiarm``, ``dataset``, ``simulated``, ``hksj``, ``level``,
 ``test``, ...) that say how the numbers were made.
 
@@ -164,7 +164,7 @@ class PoolResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """DESIGN.md's ``pool`` JSON fields, then the extra fields."""
+        """docs/FORMAT.md's ``pool`` JSON fields, then the extra fields."""
         return {
             "outcome": self.outcome,
             "month": self.month,

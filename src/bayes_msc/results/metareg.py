@@ -137,7 +137,7 @@ class MetaRegResult:
         return metareg_text(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """DESIGN.md's ``metareg`` JSON fields, then the extra fields."""
+        """docs/FORMAT.md's ``metareg`` JSON fields, then the extra fields."""
         return {
             "k": self.k,
             "method": self.method,

@@ -136,6 +136,12 @@ class Spec:
         """The spec's name: its file name without ``.toml``."""
         return self.path.stem
 
+    def __repr__(self) -> str:
+        return (
+            f"Spec({self.name!r}, dataset={self.dataset.name!r}, models={self.models}, priors={len(self.priors)}, "
+            f"covariate_models={len(self.covariates)}, engine={self.engine!r})"
+        )
+
     def options(self) -> dict[str, Any]:
         """The analysis options as stated in every output (JSON-ready, no paths)."""
         return {
