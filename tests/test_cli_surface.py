@@ -27,14 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "msc_knee_oa_simulated"
 
 
+def _actions(sub: argparse.ArgumentParser) -> list[argparse.Action]:
+    """The arguments of one subcommand (recorded by the package's parser class: argparse
+    keeps no public list of them), ``--help`` left out."""
+    return [a for a in sub.recorded if a.dest != "help"]
+
+
 def _options(sub: argparse.ArgumentParser) -> dict[str, list[str] | None]:
-    """flag -> its choices (None without) of one subcommand, help left out."""
-    out = {}
-    for action in sub._actions:  # argparse keeps no public list of a parser's arguments
-        if isinstance(action, argparse._HelpAction) or not action.option_strings:
-            continue
-        out[max(action.option_strings, key=len)] = list(action.choices) if action.choices else None
-    return out
+    """flag -> its choices (None without) of one subcommand."""
+    return {
+        max(a.option_strings, key=len): list(a.choices) if a.choices else None
+        for a in _actions(sub)
+        if a.option_strings
+    }
 
 
 def _readme_surface() -> tuple[dict[str, dict[str, list[str] | None]], dict[str, str]]:
@@ -65,7 +70,7 @@ def test_the_readme_verb_table_is_the_parser():
     assert set(readme) == set(parser.commands)
     for verb, sub in parser.commands.items():
         assert _options(sub) == readme[verb], verb
-        metavars = [a.metavar for a in sub._actions if not a.option_strings and a.dest != "help"]
+        metavars = [a.metavar for a in _actions(sub) if not a.option_strings]
         assert metavars == [positionals[verb]], verb
     assert "bayes-msc --version" in (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -79,7 +84,8 @@ def test_version_and_help_on_every_option(capsys):
     assert version("bayes-msc") == bm.__version__
     parser = build_parser()
     for verb, sub in parser.commands.items():
-        for action in sub._actions:
+        assert len(_actions(sub)) >= 1
+        for action in _actions(sub):
             assert action.help and action.help != argparse.SUPPRESS, f"{verb} {action.option_strings or action.dest}"
 
 
@@ -105,7 +111,7 @@ def test_every_python_argument_is_an_option():
     for verb, functions in table.items():
         options = argument_options(parser, verb)
         flags = set(_options(parser.commands[verb])) | {
-            a.metavar for a in parser.commands[verb]._actions if not a.option_strings
+            a.metavar for a in _actions(parser.commands[verb]) if not a.option_strings
         }
         for func in functions:
             for name in inspect.signature(func).parameters:
