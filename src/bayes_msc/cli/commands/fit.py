@@ -78,7 +78,10 @@ def sampler_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def progress_label(command: str, args: argparse.Namespace) -> str:
-    return f"bayes-msc {command}: fitting (MCMC sampling: {args.chains} chains x {args.draws} draws)"
+    """What the progress line says is running (the engine is decided per fit with ``auto``)."""
+    mcmc = f"MCMC: {args.chains} chains x {args.draws} draws"
+    how = {"exact": "exact engine", "mcmc": mcmc}.get(args.engine, f"exact where it gives the posterior, else {mcmc}")
+    return f"bayes-msc {command}: fitting ({how})"
 
 
 def run(args: argparse.Namespace) -> int:
