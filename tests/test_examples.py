@@ -38,3 +38,20 @@ def test_the_workflow_example_runs_and_writes_its_figures(tmp_path):
     for name in ("forest", "priors", "metareg", "metareg_bayes", "trace"):
         with Image.open(tmp_path / f"{name}.png") as image:
             assert image.size[0] > 400 and image.size[1] > 300, name
+
+
+def test_the_readme_python_example_uses_existing_names():
+    """The README's Python block compiles and names only what ``bayes_msc`` exports (the
+    example script above runs the same calls)."""
+    import re
+
+    import bayes_msc
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## From Python") :]
+    block = re.search(r"\n\n((?:    .*\n)+)", section).group(1)
+    code = "\n".join(line[4:] for line in block.splitlines())
+    tree = ast.parse(code)
+    used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and getattr(n.value, "id", "") == "bm"}
+    assert used and used <= set(bayes_msc.__all__), used - set(bayes_msc.__all__)
+    assert {"plot_forest", "plot_priors", "plot_metareg", "plot_trace", "PriorSet", "Prior"} <= used
