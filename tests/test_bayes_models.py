@@ -236,7 +236,7 @@ def test_compare_priors_sensitivity(crins, engine):
     assert {r.engine for r in comp.results} == {"exact" if engine == "auto" else engine}
     s = comp.summary()
     assert list(s["prior"]) == ["crins", "tight"]
-    assert tuple(s.columns[:6]) == ("term", "estimate", "se", "lower", "upper", "level")
+    assert tuple(s.columns[:6]) == ("term", "mean", "sd", "lower", "upper", "level")
     sens = comp.sensitivity
     assert sens.at["tight", "mu_prior"] > 0.05 > sens.at["crins", "mu_prior"]
     assert sens.at["tight", "mu_diagnosis"].startswith("potential")

@@ -18,7 +18,6 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -322,7 +321,12 @@ def test_posterior_draws_by_variable_and_by_coordinate():
 
 def test_forest_draws_observed_posterior_and_reference_rows(schools, tmp_path):
     fig = posterior_forest(
-        schools["exact"], schools["frame"], schools["pool"], mcid=10, favours=("favours control", "favours coaching")
+        schools["exact"],
+        schools["frame"],
+        schools["pool"],
+        extra_columns=("weight",),
+        mcid=10,
+        favours=("favours control", "favours coaching"),
     )
     assert_legible(fig, tmp_path, "forest")
     shown = texts(fig)
@@ -357,7 +361,7 @@ def test_forest_matches_repeated_comparison_labels_by_study(schools):
     frame = schools["frame"].assign(comparison="coached vs uncoached")
     exact = exact_posterior(schools["yi"], schools["vi"], HC25, labels=frame[["study", "comparison"]])
     pool = replace(schools["pool"], labels=tuple(frame["comparison"]))
-    fig = posterior_forest(exact, frame, pool)
+    fig = posterior_forest(exact, frame, pool, extra_columns=("weight",))
     spans = [tuple(np.round(ln.get_xdata(), 6)) for ln in fig.axes[0].lines if len(ln.get_xdata()) == 2]
     want = [tuple(np.round(r, 6)) for r in exact.study_effects[["eti_low", "eti_high"]].to_numpy()]
     assert [s for s in spans if s in want] == want  # each row its own study's interval, in order
@@ -455,17 +459,20 @@ def test_metareg_figure_bayesian_drops_missing_covariate(tmp_path):
 # ---- prior comparison -----------------------------------------------------------------------
 
 
-def test_kde_reflected_at_zero_matches_half_normal():
+def test_kde_bounded_at_zero_matches_half_normal():
+    """ArviZ's KDE (arviz_stats.kde) of half-normal draws, bounded at 0: no dip at the bound
+    (an unbounded Gaussian kernel would halve the density there), no mass below it."""
     draws = np.abs(np.random.default_rng(3).normal(0, 2.0, 20_000))
-    grid = np.linspace(0, 8, 81)
-    dens = kde_density(draws, grid, lower=0.0)
+    grid, dens = kde_density(draws, lower=0.0)
     want = stats.halfnorm(scale=2.0).pdf(grid)
     # Sampling noise of the estimate at the peak is ~1% of it (sqrt(f R(K) / (n h))).
     assert np.max(np.abs(dens - want)) < 0.05 * want.max()
-    assert dens[0] == pytest.approx(want[0], rel=0.05)  # no dip at the bound (unreflected: half)
-    assert kde_density(draws, np.array([-0.5]), lower=0.0)[0] == 0.0
-    wide = np.linspace(0, 12, 601)
-    assert np.trapezoid(kde_density(draws, wide, 0.0), wide) == pytest.approx(1.0, abs=0.01)
+    assert grid[0] >= 0.0 and grid[0] < 0.01
+    assert dens[0] == pytest.approx(want[0], rel=0.05)
+    assert np.trapezoid(dens, grid) == pytest.approx(1.0, abs=0.01)
+    normal = np.random.default_rng(4).normal(1.0, 3.0, 20_000)
+    g, d = kde_density(normal)
+    assert np.max(np.abs(d - stats.norm(1.0, 3.0).pdf(g))) < 0.05 * stats.norm(1.0, 3.0).pdf(1.0)
 
 
 def test_prior_comparison_figure(schools, tmp_path):
@@ -479,12 +486,17 @@ def test_prior_comparison_figure(schools, tmp_path):
     shown = texts(fig)
     assert "Prior set" in shown and "P(mu > 0)" in shown
     assert style.format_interval(*schools["hn"].parameters.loc["mu", ["mean", "eti_low", "eti_high"]], 1) in shown
-    # A PriorComparison stand-in (results/comparison.py): ``results`` and ``prior_sets``.
-    standin = SimpleNamespace(
-        results={"half_cauchy_25": schools["hc"], "half_normal_5": schools["hn"]},
-        prior_sets={"half_cauchy_25": HC25, "half_normal_5": HN5},
+    # A PriorComparison: each result keeps the prior set it used.
+    from bayes_msc.results.comparison import PriorComparison
+
+    real = PriorComparison(
+        results=(
+            replace(schools["hc"], prior="half_cauchy_25", prior_set=HC25),
+            replace(schools["hn"], prior="half_normal_5", prior_set=HN5),
+        ),
+        sensitivity=pd.DataFrame(),
     )
-    again = prior_comparison_figure(standin)
+    again = prior_comparison_figure(real)
     assert [ln.get_ydata().tolist() for ln in again.axes[1].lines] == [ln.get_ydata().tolist() for ln in tau_ax.lines]
     bare = prior_comparison_figure({"a": schools["hc"]}, table=False)
     assert "Prior set" not in texts(bare)

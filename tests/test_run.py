@@ -226,7 +226,7 @@ def test_exact_run_numbers(tiny, monkeypatch, capsys):
         assert got["ci_low"] == pytest.approx(ref.ci_low, rel=1e-12)
     assert np.isfinite([f["mu_mean"] for f in summary["fits"]]).all()
     html = (out / "index.html").read_text("utf-8")
-    assert "All 7 Bayesian fits passed" in html and 'class="fail"' not in html
+    assert "All 7 Bayesian fits are exact (quadrature) posteriors" in html and 'class="fail"' not in html
     check_links(out)
 
 

@@ -25,6 +25,10 @@ _FUNCTIONS = (
     "leave1out",
     "load_spec",
     "metareg",
+    "plot_forest",
+    "plot_metareg",
+    "plot_priors",
+    "plot_trace",
     "pool",
     "read_dataset",
     "run_spec",
@@ -64,14 +68,14 @@ _TYPES: dict[str, str] = {
     "Spec": "bayes_msc.workflow.spec",
     "RunResults": "bayes_msc.workflow.results",
     # issue 15's toolbox
-    "ConfintResult": "bayes_msc.results.heterogeneity",
-    "RegtestResult": "bayes_msc.results.small_study",
-    "RanktestResult": "bayes_msc.results.small_study",
-    "TrimfillResult": "bayes_msc.results.small_study",
-    "InfluenceResult": "bayes_msc.results.influence",
-    "CumulativeResult": "bayes_msc.results.influence",
-    "BayesFactors": "bayes_msc.results.evidence",
-    "PredictiveCheck": "bayes_msc.results.evidence",
+    "ConfintResult": "bayes_msc.results.toolbox.heterogeneity",
+    "RegtestResult": "bayes_msc.results.toolbox.small_study",
+    "RanktestResult": "bayes_msc.results.toolbox.small_study",
+    "TrimfillResult": "bayes_msc.results.toolbox.small_study",
+    "InfluenceResult": "bayes_msc.results.toolbox.influence",
+    "CumulativeResult": "bayes_msc.results.toolbox.influence",
+    "BayesFactors": "bayes_msc.results.toolbox.evidence",
+    "PredictiveCheck": "bayes_msc.results.toolbox.evidence",
 }
 """Result types, priors and errors, by the module that defines them."""
 

@@ -68,9 +68,9 @@ def compare_priors(
     ----------
     data : EffectTable or ArmTable
         As for :func:`bayes_msc.bayes.fit.fit`.
-    priors : sequence of str or PriorSet, optional
-        Prior sets (names or objects); default: every set of ``priors_path`` (or of the
-        bundled file), in file order.
+    priors : sequence of str, PriorSet or dict, optional
+        Prior sets (names, objects or dicts as :func:`~bayes_msc.bayes.fit.fit` takes
+        them); default: every bundled set, then every set ``priors_path`` adds.
     model, covariates, draws, tune, chains, seed, parameterisation, target_accept, ci_prob, mcid
         As for :func:`~bayes_msc.bayes.fit.fit`.
     engine : {"auto", "exact", "mcmc"}
@@ -88,11 +88,10 @@ def compare_priors(
     InputError
         An unknown prior set, one given twice, or anything :func:`fit` refuses.
     """
-    from bayes_msc.priors import bundled_prior_sets, load_prior_sets
+    from bayes_msc.priors import available_prior_sets
 
     if not priors:
-        available = bundled_prior_sets() if priors_path is None else load_prior_sets(Path(priors_path))
-        priors = list(available.values())
+        priors = list(available_prior_sets(None if priors_path is None else Path(priors_path)).values())
     names = [p if isinstance(p, str) else getattr(p, "name", None) or p.get("name", "custom") for p in priors]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

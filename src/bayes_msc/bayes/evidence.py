@@ -33,7 +33,7 @@ import numpy as np
 
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.bayes import BayesResult
-from bayes_msc.results.evidence import BayesFactors, PredictiveCheck
+from bayes_msc.results.toolbox.evidence import BayesFactors, PredictiveCheck
 
 
 def _check(result: Any) -> BayesResult:

@@ -166,8 +166,12 @@ def fit(
         ``arm`` model).
     model : {"re", "arm"}, optional
         Default: from the type of ``data``; when given it must agree with it.
-    prior : str or PriorSet
-        A prior-set name (from ``priors_path`` or the bundled sets) or a PriorSet.
+    prior : str, PriorSet or dict
+        A prior-set name (a bundled set or one that ``priors_path`` adds), a
+        :class:`~bayes_msc.priors.PriorSet` (``PriorSet(mu=Prior("Normal", mu=0, sigma=20),
+        tau=Prior("HalfCauchy", beta=10))``) or a dict of a prior-set file's keys.
+    priors_path : path, optional
+        A prior-set file whose sets are added to the bundled ones (a name in both is an error).
     covariates : sequence of str
         Covariate terms (``age_mean``, ``log10(dose_million)``); slopes are reported per
         unit of the term, their priors are per SD of it.

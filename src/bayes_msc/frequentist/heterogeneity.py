@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from bayes_msc.errors import InputError, Problem
-from bayes_msc.results.heterogeneity import ConfintResult
 from bayes_msc.results.layout import CI_LEVEL
+from bayes_msc.results.toolbox.heterogeneity import ConfintResult
 
 
 def q_statistic(tau2: float, y: np.ndarray, v: np.ndarray, x: np.ndarray) -> float:

@@ -20,7 +20,7 @@ from bayes_msc.errors import InputError, Problem
 from bayes_msc.frequentist.gls import GlsFit, fit_gls
 from bayes_msc.frequentist.rma import rma
 from bayes_msc.results.frequentist import PoolResult
-from bayes_msc.results.influence import CumulativeResult, CumulativeRow, InfluenceResult
+from bayes_msc.results.toolbox.influence import CumulativeResult, CumulativeRow, InfluenceResult
 
 
 def _context(res: PoolResult) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.frequentist.rma import rma
 from bayes_msc.results.frequentist import PoolResult
-from bayes_msc.results.small_study import RanktestResult, RegtestResult, TrimfillResult
+from bayes_msc.results.toolbox.small_study import RanktestResult, RegtestResult, TrimfillResult
 
 PREDICTORS: tuple[str, ...] = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
 """metafor's ``regtest`` predictors: SE, variance, total n, 1/n, sqrt(n), 1/sqrt(n)."""

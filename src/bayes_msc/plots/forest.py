@@ -11,7 +11,7 @@ weights, n), the numbers on the right.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,13 +29,15 @@ def posterior_forest(
     results: Any,
     effects: Any,
     pool: Any = None,
-    extra_columns: Sequence[str] = ("dose_million", "risk_of_bias", "weight"),
+    extra_columns: Sequence[str] = (),
     mcid: float | Sequence[float] | None = None,
     ax: Any = None,
     *,
     favours: tuple[str, str] | None = None,
     xlabel: str | None = None,
     title: str | None = None,
+    study_labels: Mapping[str, str] | None = None,
+    heterogeneity: Any = True,
 ) -> Any:
     """Forest plot of observed and shrunken posterior effects, pooled and predicted effects.
 
@@ -53,19 +55,27 @@ def posterior_forest(
         Frequentist pool drawn as a reference row (diamond and prediction interval); it
         also gives the ``weight`` column (matched by comparison label).
     extra_columns : sequence of str
-        Text columns between the comparison and n: effect-table columns, or ``weight``
-        (needs ``pool``). Columns the data do not have are left out, so the default
-        suits any dataset.
+        Text columns between the comparison and n: effect-table columns (covariates such
+        as ``dose_million``), or ``weight`` (needs ``pool``). Columns the data do not have
+        are left out.
     mcid : float or sequence of float, optional
         Minimal clinically important difference(s), drawn as dashed vertical lines.
     ax : matplotlib Axes, optional
-        Draw into this axes. Text columns go outside it (left and right) and the caller's
-        figure must leave room for them; without ``ax`` a figure is sized to fit.
+        Draw into this axes. Text columns go outside it (left and right); the figure of a
+        subplot (``fig.subplots``, ``add_subplot``) without a layout engine gets matplotlib's
+        constrained layout, which makes room for them (an axes placed by hand stays where it
+        is). Without ``ax`` a figure is sized to fit everything.
     favours : (str, str), optional
         Labels under the axis for its left and right side, e.g.
         ``("favours MSCs", "favours control")`` for a pain score.
     xlabel, title : str, optional
-        Override the axis label (default: the measure and its unit) and the title.
+        Override the axis label (default: the measure and the scale the effect table's
+        values are on) and the title.
+    study_labels : mapping, optional
+        Study id -> the label shown (``Dataset.study_labels()``: "Lamo-Espinosa 2016").
+    heterogeneity : bool or PoolResult
+        The footnote's heterogeneity line (I^2, tau^2, Q and its p): of ``pool`` (True),
+        of the PoolResult given, or none (False or None).
 
     Returns
     -------
@@ -106,7 +116,7 @@ def posterior_forest(
     pad = 0.04 * (hi - lo if hi > lo else 1.0)
     ax.set_xlim(lo - pad, hi + pad)
     ax.set_xlabel(
-        xlabel or style.measure_label(meta["measure"], meta["rescale"]),
+        xlabel or style.measure_label(meta["measure"], meta["scale"]),
         fontsize=style.FONT_SIZE,
         labelpad=17 if favours else 4,
     )
@@ -114,7 +124,7 @@ def posterior_forest(
         _favours(ax, favours)
 
     # ---- text columns --------------------------------------------------------------------
-    columns = fd.text_columns(frame, weights, extra_columns, pool)
+    columns = fd.text_columns(frame, weights, extra_columns, pool, study_labels)
     left_pt = text_layout.left_text_columns(ax, columns, row_y, summary_rows, COLUMN_GAP_PT)
     decimals = style.decimals_for([li.high - li.low for li in lines])
     cells = [
@@ -151,7 +161,8 @@ def posterior_forest(
             )
         )
 
-    notes = fd.footnote(results, labels, meta, k, frame)
+    het = pool if heterogeneity is True else (heterogeneity or None)
+    notes = fd.footnote(results, labels, meta, k, frame, het)
     legend = ax.legend(
         handles=handles,
         loc="upper left",
@@ -161,7 +172,7 @@ def posterior_forest(
         bbox_to_anchor=(0, 0),
         bbox_transform=ax.transAxes + text_layout.inch_shift(fig, -left_pt / 72, -(0.68 if favours else 0.45)),
     )
-    legend.set_in_layout(False)
+    legend.set_in_layout(not own)  # a given axes' figure lays itself out, legend included
     heading = title or style.figure_title(
         "Posterior forest plot", meta["outcome"], meta["month"], meta["measure"], meta["simulated"]
     )
@@ -197,9 +208,35 @@ def posterior_forest(
             )
             / fig.dpi
         )
-        _size_own_figure(fig, ax, total, left_pt, right_pt, len(handles), bool(favours), widest)
+        _size_own_figure(fig, ax, total, left_pt, right_pt, len(handles), bool(favours), widest, notes.count("\n"))
     else:
-        ax.set_title(heading, loc="left", fontsize=style.TITLE_FONT_SIZE, pad=36)
+        # Title and notes start at the text columns' left edge, in the layout (a figure
+        # without a layout engine gets constrained layout), wrapped to the figure's width.
+        legend_h = 0.2 * ((len(handles) + 1) // 2 if len(handles) > 3 else len(handles))
+        width_in = fig.get_figwidth()
+        ax.text(
+            0,
+            1,
+            text_layout.wrap(heading, fig, width_in - 0.3, style.TITLE_FONT_SIZE, "bold"),
+            transform=ax.transAxes + text_layout.inch_shift(fig, -left_pt / 72, 0.5),
+            ha="left",
+            va="bottom",
+            fontsize=style.TITLE_FONT_SIZE,
+            fontweight="bold",
+        )
+        ax.text(
+            0,
+            0,
+            text_layout.wrap(notes, fig, width_in - 0.3, style.SMALL_FONT_SIZE),
+            transform=ax.transAxes
+            + text_layout.inch_shift(fig, -left_pt / 72, -(0.68 if favours else 0.45) - legend_h - 0.1),
+            ha="left",
+            va="top",
+            fontsize=style.SMALL_FONT_SIZE,
+            color="#333333",
+        )
+        if fig.get_layout_engine() is None and ax.get_subplotspec() is not None:  # placed by hand: left so
+            fig.set_layout_engine("constrained")
     return fig
 
 
@@ -329,9 +366,10 @@ def _size_own_figure(
     n_handles: int,
     favours: bool,
     text_inches: float,
+    note_lines: int = 2,
 ) -> None:
     """Size the figure so every row, column, legend and title (``text_inches`` wide) fits."""
-    top = 0.8 + 0.42  # title and two lines of notes, then the two-line column headers
+    top = 0.8 + 0.14 * (note_lines - 2) + 0.42  # title and the notes, then the two-line column headers
     legend_rows = (n_handles + 1) // 2 if n_handles > 3 else n_handles
     bottom = (0.68 if favours else 0.45) + 0.2 * legend_rows + 0.2
     plot_h = max(total_lines * LINE_INCHES, 1.5)

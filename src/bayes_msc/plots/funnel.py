@@ -60,7 +60,7 @@ def plot_funnel(
     from scipy import stats
 
     from bayes_msc.frequentist.pooling import pooled
-    from bayes_msc.results.small_study import TrimfillResult
+    from bayes_msc.results.toolbox.small_study import TrimfillResult
 
     trim = x if isinstance(x, TrimfillResult) else None
     res = trim.original if trim is not None else pooled(x, method=method)[0]

@@ -42,7 +42,7 @@ def plot_baujat(x: Any, method: str = "dl", title: str | None = None) -> Any:
     matplotlib.figure.Figure
     """
     from bayes_msc.frequentist.influence import influence
-    from bayes_msc.results.influence import InfluenceResult
+    from bayes_msc.results.toolbox.influence import InfluenceResult
 
     inf = x if isinstance(x, InfluenceResult) else influence(x, method=method)
     listed = inf.k <= MAX_LISTED
@@ -89,7 +89,7 @@ def plot_cumulative(x: Any, title: str | None = None, reference: float = 0.0) ->
     matplotlib.figure.Figure
     """
     from bayes_msc.errors import InputError, Problem
-    from bayes_msc.results.influence import CumulativeResult
+    from bayes_msc.results.toolbox.influence import CumulativeResult
 
     if not isinstance(x, CumulativeResult):
         raise InputError(

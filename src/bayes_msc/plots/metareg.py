@@ -181,8 +181,7 @@ def metareg_figure(
     ax.tick_params(labelsize=style.FONT_SIZE)
     table = None if isinstance(effects, pd.DataFrame) else effects  # a frame says neither
     measure = getattr(table, "measure", None) or getattr(result, "measure", None)
-    rescale = getattr(table, "rescale", None)
-    ax.set_ylabel(style.measure_label(measure, rescale), fontsize=style.FONT_SIZE)
+    ax.set_ylabel(style.measure_label(measure, getattr(table, "scale", None)), fontsize=style.FONT_SIZE)
     ax.set_xlabel(
         xlabel or (style.covariate_label(parsed.column) + (" (log scale)" if log_axis else "")),
         fontsize=style.FONT_SIZE,

@@ -24,26 +24,22 @@ TABLE_ROW_INCHES = 0.27
 PARAMETER_TITLES = {"mu": "Pooled effect \u03bc", "tau": "Between-study SD \u03c4"}
 
 
-def kde_density(draws: np.ndarray, grid: np.ndarray, lower: float | None = None) -> np.ndarray:
-    """Gaussian kernel density of ``draws`` on ``grid`` (Scott's bandwidth, scipy).
+def kde_density(draws: np.ndarray, lower: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel density of ``draws``: ``(grid, density)`` from ArviZ (``arviz_stats.kde``:
+    its default bandwidth, with boundary correction at the edges of the data).
 
-    With ``lower`` (tau: 0) the kernel mass that would fall below the bound is reflected
-    back above it (Silverman 1986, section 2.10), so the density of a parameter that cannot
-    be negative does not dip to zero at the bound; the density is 0 below ``lower``.
+    With ``lower`` (tau: 0) the density's support starts at the bound, so the density of a
+    parameter that cannot be negative neither spills below it nor dips at it.
     """
-    from scipy.stats import gaussian_kde
+    from arviz_stats import kde
 
     draws = np.asarray(draws, dtype=float).reshape(-1)
     draws = draws[np.isfinite(draws)]
-    grid = np.asarray(grid, dtype=float)
     if draws.size < 2 or np.ptp(draws) == 0:
         raise ValueError("a density needs at least two distinct finite draws")
-    kde = gaussian_kde(draws)
-    dens = kde(grid)
-    if lower is not None:
-        dens = dens + kde(2 * lower - grid)
-        dens = np.where(grid < lower, 0.0, dens)
-    return dens
+    options: dict[str, Any] = {} if lower is None else {"custom_lims": (lower, None)}
+    grid, dens, _ = kde(draws, **options)
+    return np.asarray(grid, dtype=float), np.asarray(dens, dtype=float)
 
 
 def prior_comparison_figure(
@@ -59,9 +55,8 @@ def prior_comparison_figure(
     Parameters
     ----------
     comparison : PriorComparison or mapping
-        A ``PriorComparison`` (its ``results``: prior name -> BayesResult, and its prior
-        sets when it carries them), or a mapping prior name -> ``(BayesResult, PriorSet)``
-        or -> ``BayesResult``. A prior set (resolved, with ``mu.logpdf`` and
+        A ``PriorComparison`` (its ``results``, each with the resolved ``prior_set`` it
+        used), or a mapping prior name -> ``(BayesResult, PriorSet)`` or -> ``BayesResult``. A prior set (resolved, with ``mu.logpdf`` and
         ``tau_logpdf``) adds the prior's density; without one only the posterior is drawn.
     table : DataFrame, bool or None
         ``None`` (default) or ``True``: a compact table built from the results beneath the
@@ -79,8 +74,8 @@ def prior_comparison_figure(
 
     Notes
     -----
-    Densities are kernel density estimates of the posterior draws (reflected at 0 for
-    ``tau``); a result without draws (exact engine) is drawn from its ``densities``
+    Densities are kernel density estimates of the posterior draws (ArviZ's, bounded at
+    0 for ``tau``); a result without draws (exact engine) is drawn from its ``densities``
     attribute (mapping parameter -> ``(grid, density)``) when it has one, otherwise a
     ValueError says so. With covariates the ``mu`` panel shows ``mu_at_mean`` (the effect
     at the covariates' means), which is what a prior set's ``mu`` prior is about. Slope
@@ -155,10 +150,8 @@ def prior_comparison_figure(
 
 def _entries(comparison: Any) -> dict[str, tuple[Any, Any]]:
     """prior name -> (result, prior set or None)."""
-    if hasattr(comparison, "results"):
-        results = comparison.results
-        sets = getattr(comparison, "prior_sets", None) or {}
-        return {str(n): (r, sets.get(n)) for n, r in results.items()}
+    if hasattr(comparison, "results"):  # a PriorComparison: each fit keeps its resolved prior set
+        return {str(r.prior): (r, getattr(r, "prior_set", None)) for r in comparison.results}
     if not isinstance(comparison, Mapping) or not comparison:
         raise TypeError(
             "comparison must be a PriorComparison or a non-empty mapping "
@@ -177,12 +170,11 @@ def _posterior_density(result: Any, param: str) -> tuple[np.ndarray | None, np.n
     """(draws or None, grid, density) of one parameter."""
     draws = style.posterior_draws(result, param)
     if draws is not None:
-        lower = 0.0 if param == "tau" else None
+        grid, dens = kde_density(draws, 0.0 if param == "tau" else None)
+        # The panel shows the bulk (the 0.1% tails and a margin), not the farthest draw.
         lo, hi = np.quantile(draws, [0.001, 0.999])
-        span = hi - lo
-        start = max(lower, lo - 0.1 * span) if lower is not None else lo - 0.1 * span
-        grid = np.linspace(start, hi + 0.1 * span, 400)
-        return draws, grid, kde_density(draws, grid, lower)
+        keep = (grid >= lo - 0.1 * (hi - lo)) & (grid <= hi + 0.1 * (hi - lo))
+        return draws, grid[keep], dens[keep]
     densities = getattr(result, "densities", None) or {}
     if param in densities:
         grid, dens = densities[param]

@@ -56,6 +56,10 @@ METHOD_NAMES: dict[str, str] = {
     "dl": "DerSimonian-Laird",
     "reml": "REML",
     "pm": "Paule-Mandel",
+    "ml": "ML",
+    "he": "Hedges",
+    "sj": "Sidik-Jonkman",
+    "eb": "empirical Bayes",
 }
 
 MINUS = "\u2212"
@@ -154,19 +158,24 @@ def save_figure(
     return written[0], (written[1] if svg else None)
 
 
-def measure_label(measure: str | None, rescale: bool | None = None) -> str:
-    """Axis label of an effect measure with its unit.
+def measure_label(measure: str | None, scale: str | None = None) -> str:
+    """Axis label of an effect measure with the unit the data are actually on.
 
-    ``md`` with ``rescale=True`` is on the 0-100 scale; ``rescale=False`` means the outcome's
-    own units; ``None`` (unknown) says neither.
+    ``scale`` is an effect table's ``scale``: ``"0-100"`` (every value on 0-100, rescaled or
+    as given), ``"LOW-HIGH"`` (a native scale every value shares), ``"native"`` (no scale
+    given: the outcome's own units), ``"mixed"`` or ``None`` (not known: no unit).
     """
     name = MEASURE_NAMES.get((measure or "").lower(), measure or "Effect")
     if (measure or "").lower() == "smd":
         return name + " (SD units)"
-    if rescale is True:
+    if scale == "0-100":
         return name + " (0-100 scale)"
-    if rescale is False:
+    if scale == "native":
         return name + " (outcome's own units)"
+    if scale == "mixed":
+        return name + " (values on different scales: see the notes)"
+    if scale:
+        return name + f" (points on the {scale.replace('-', '\u2013', 1)} scale)"
     return name
 
 

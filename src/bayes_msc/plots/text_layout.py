@@ -124,3 +124,30 @@ def right_text_column(
         fontweight="bold",
     )
     return gap_pt + text_width_pt([head, *texts])
+
+
+def wrap(text: str, fig: Any, width_inches: float, fontsize: float, weight: str = "normal") -> str:
+    """``text`` with each line wrapped at spaces so that it is at most ``width_inches``
+    wide at ``fontsize`` (measured as the renderer draws it), for a figure whose width the
+    caller chose."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = measuring_renderer(fig)
+    prop = FontProperties(size=fontsize, weight=weight)
+    limit = width_inches * fig.dpi
+
+    def width(s: str) -> float:
+        return renderer.get_text_width_height_descent(s, prop, ismath=False)[0]
+
+    out = []
+    for line in text.split("\n"):
+        current = ""
+        for word in line.split(" "):
+            trial = f"{current} {word}" if current else word
+            if current and width(trial) > limit:
+                out.append(current)
+                current = word
+            else:
+                current = trial
+        out.append(current)
+    return "\n".join(out)

@@ -37,9 +37,11 @@ from bayes_msc.priors.distribution import (
     Prior,
     PriorContext,
     Scaled,
+    fits,
 )
 from bayes_msc.priors.files import (
     as_prior_set,
+    available_prior_sets,
     bundled_prior_sets,
     get_prior_set,
     load_prior_sets,
@@ -63,8 +65,10 @@ __all__ = [
     "PriorSet",
     "Scaled",
     "as_prior_set",
+    "available_prior_sets",
     "bundled_prior_sets",
     "default_alpha",
+    "fits",
     "get_prior_set",
     "load_prior_sets",
     "prior_context",

@@ -10,8 +10,9 @@ Which figures (each only where its inputs exist):
   exact marginal densities of mu and tau;
 - ``metareg_<fit>``: effect against the first covariate term, with the regression band of
   the first covariate prior's fit (of the frequentist meta-regression for the exact engine);
-- ``trace_<fit>``: trace and rank plots of every fit that failed its diagnostics (so a
-  failure can be inspected), and of the first MCMC fit as an example when none failed.
+- ``trace_<fit>``: trace and rank plots of every MCMC fit that failed its diagnostics (so
+  a failure can be inspected), and of the first passing MCMC fit of each model as an
+  example. Exact fits have no chains to show.
 """
 
 from __future__ import annotations
@@ -29,16 +30,13 @@ FIGURE_DIR = "figures"
 
 def trace_fits(res: RunResults) -> list[FitRecord]:
     """Fits that get trace and rank plots (see the module docstring)."""
-    mcmc = [f for f in res.fits if f.result.idata is not None]
-    failed = [f for f in mcmc if not f.result.verdict.passed]
-    return failed or mcmc[:1]
-
-
-def _favours(mcid: float | None) -> tuple[str, str] | None:
-    # The MCID's sign says which direction is better; without it the plot cannot know.
-    if mcid is None:
-        return None
-    return ("favours treatment", "favours control") if mcid < 0 else ("favours control", "favours treatment")
+    mcmc = [f for f in res.fits if f.result.engine == "mcmc" and f.result.idata is not None]
+    examples: dict[str, FitRecord] = {}
+    for f in mcmc:
+        if f.result.verdict.passed:
+            examples.setdefault(f.task.model, f)
+    shown = {id(f) for f in mcmc if not f.result.verdict.passed} | {id(f) for f in examples.values()}
+    return [f for f in mcmc if id(f) in shown]
 
 
 def _has_densities(result: Any) -> bool:
@@ -53,6 +51,9 @@ def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
     from bayes_msc.plots.forest import posterior_forest
     from bayes_msc.plots.metareg import metareg_figure
     from bayes_msc.plots.priors import prior_comparison_figure
+    from bayes_msc.plots.public import favours_labels
+
+    labels = res.dataset.study_labels()
 
     jobs: list[tuple[str, str, Callable[[], Any]]] = []
     for cr in res.cells:
@@ -62,11 +63,21 @@ def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
             continue
         mcid = res.spec.mcid.get(cell.outcome)
         results = [f.result for f in fits]
+        # Which direction is better: the spec's analysis.better, else the sign of the MCID.
+        favours = favours_labels(res.spec.better.get(cell.outcome), mcid)
         jobs.append(
             (
                 "forest",
                 f"forest_{cell.key}",
-                partial(posterior_forest, results, cell.effects, pool=cr.pool, mcid=mcid, favours=_favours(mcid)),
+                partial(
+                    posterior_forest,
+                    results,
+                    cell.effects,
+                    pool=cr.pool,
+                    mcid=mcid,
+                    favours=favours,
+                    study_labels=labels,
+                ),
             )
         )
         if len(fits) > 1 and all(_has_densities(f.result) for f in fits):

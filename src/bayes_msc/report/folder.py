@@ -47,7 +47,7 @@ def check_out(out: Path) -> None:
         if not ours:
             problem = (
                 "exists and is not a bayes-msc report folder (no summary.json written by "
-                "'bayes-msc run'); refusing to replace it: choose another --out"
+                "'bayes-msc run'); refusing to replace it: choose another folder"
             )
     if problem:
         raise InputError(Problem(f"output folder '{out}' {problem}", argument="out"))

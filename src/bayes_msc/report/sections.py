@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bayes_msc.plots.style import method_name
 from bayes_msc.report import tables as tb
 from bayes_msc.report.figures import trace_fits
 from bayes_msc.report.html import esc, figure, month_text, page, table
@@ -42,6 +43,11 @@ def _intro(res: RunResults) -> str:
             f'<p class="fail">{failed} of {len(res.fits)} Bayesian fits FAILED their '
             "diagnostics verdict; they are shown in red below, never hidden.</p>"
         )
+    elif res.fits and all(f.result.engine == "exact" for f in res.fits):
+        verdicts = (
+            f'<p class="pass">All {len(res.fits)} Bayesian fits are exact (quadrature) posteriors: '
+            "no Monte Carlo error, so no MCMC diagnostics apply.</p>"
+        )
     elif res.fits:
         verdicts = f'<p class="pass">All {len(res.fits)} Bayesian fits passed their diagnostics verdict.</p>'
     options = pd.DataFrame([{"option": k, "value": str(v)} for k, v in s.options().items()])
@@ -61,7 +67,7 @@ def _intro(res: RunResults) -> str:
 def _data(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     out = [
         table(
-            frames["data_summary"],
+            tb.for_page(frames["data_summary"]),
             caption="Every outcome x month of the dataset: studies "
             "with data, studies that declare the value missing (it exists but is unknown "
             "here), contrasts; k = comparisons analysed.",
@@ -88,28 +94,47 @@ def _data(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
 
 
 def _frequentist(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
+    s = res.spec
     rule = (
         "the paper's rule (Qu &amp; Sun 2021): random effects (DerSimonian-Laird) when "
         "I2 &gt; 50% or P_Q &lt; 0.1, otherwise fixed effect"
-        if res.spec.method == "paper"
-        else f"method {esc(res.spec.method)}"
+        if s.method == "paper"
+        else esc(method_name(s.method))
+    )
+    tests = (
+        "Knapp-Hartung t-based confidence intervals and tests (t on k - 1 df)"
+        if s.hksj
+        else "z-based confidence intervals and tests (as metafor's default)"
+    )
+    if s.pi == "t":
+        pi = "t with k - 2 df (Higgins et al. 2009; at least 1 df, as metafor)"
+    else:
+        pi = "t with k - 1 df, as the Knapp-Hartung test" if s.hksj else "the normal quantile (metafor's default)"
+    frame = tb.for_page(
+        frames["frequentist"],
+        {
+            f"estimate [{PCT} CI]": ("estimate", "ci_low", "ci_high"),
+            "prediction interval": ("", "pi_low", "pi_high"),
+            f"tau2 [{PCT} CI]": ("tau2", "tau2_ci_low", "tau2_ci_high"),
+            f"i2 [{PCT} CI]": ("i2", "i2_ci_low", "i2_ci_high"),
+        },
     )
     out = [
-        f"<p>Pooled with {rule}; z-based confidence intervals"
-        f"{', Knapp-Hartung' if res.spec.hksj else ''}; prediction interval type "
-        f"{esc(res.spec.pi)}."
+        f"<p>Pooled with {rule}; {tests}; prediction intervals (random effects only) from {pi}. "
+        "i2 in percent; q and q_p: Cochran's Q and its p-value."
         + (
-            f" tau2_ci and i2_ci: {PCT} Q-profile confidence intervals of the heterogeneity "
+            f" The intervals of tau2 and i2 are {PCT} Q-profile confidence intervals of the heterogeneity "
             "(Viechtbauer 2007; metafor's confint), which do not depend on the tau^2 estimator."
-            if res.spec.toolbox.confint
+            if s.toolbox.confint
             else ""
         )
         + "</p>",
-        table(frames["frequentist"]),
+        table(frame),
     ]
     for cr in res.cells:
         if cr.loo is not None:
             loo = cr.loo.summary()[["left_out", "method", "k", "estimate", "lower", "upper", "tau2", "i2"]]
+            loo = tb.for_page(loo, {f"estimate [{PCT} CI]": ("estimate", "lower", "upper")})
             out.append(
                 f"<details><summary>Leave-one-out: {esc(_cell_title(cr.cell.outcome, cr.cell.month))}"
                 f"</summary>{table(loo)}</details>"
@@ -129,6 +154,8 @@ REPRODUCTION_COLUMNS = [
     "lower",
     "upper",
     "paper_multiarm_estimate",
+    "paper_multiarm_ci_low",
+    "paper_multiarm_ci_high",
     "status",
     "reason",
 ]
@@ -137,6 +164,15 @@ REPRODUCTION_COLUMNS = [
 def _reproduction(frames: dict[str, pd.DataFrame]) -> str:
     frame = frames["reproduction"]
     shown = frame[[c for c in REPRODUCTION_COLUMNS if c in frame.columns]]
+    shown = tb.for_page(
+        shown,
+        {
+            "published": ("published_estimate", "published_ci_low", "published_ci_high"),
+            "computed": ("estimate", "lower", "upper"),
+            "paper multi-arm": ("paper_multiarm_estimate", "paper_multiarm_ci_low", "paper_multiarm_ci_high"),
+        },
+        drop_empty=False,
+    )
     return (
         "<p>The publication's pooled results (published_pooled.csv) beside this package's, "
         "row by row; every column in tables/reproduction.csv.</p>" + table(shown)
@@ -144,16 +180,30 @@ def _reproduction(frames: dict[str, pd.DataFrame]) -> str:
 
 
 def _engines(res: RunResults) -> str:
-    """Which engine computed which fits, when the spec let the run choose (engine auto)."""
-    if res.spec.engine != "auto" or not res.fits:
+    """Which engine computed how many fits of each model."""
+    if not res.fits:
         return ""
-    exact = sum(f.result.engine == "exact" for f in res.fits)
-    return (
-        f"<p>Engine auto: {exact} fit(s) of the <b>re</b> model with independent comparisons and "
-        "Normal priors on mu and the slopes by the <b>exact</b> engine (quadrature: the same "
-        f"posterior as MCMC, without Monte Carlo error), {len(res.fits) - exact} by <b>MCMC</b> "
-        "(nutpie); tables/bayes.csv names each fit's engine.</p>"
+    counts: dict[str, dict[str, int]] = {}
+    for f in res.fits:
+        by = counts.setdefault(f.task.model, {})
+        by[f.result.engine] = by.get(f.result.engine, 0) + 1
+    parts = [
+        f"model <b>{esc(m)}</b>: " + ", ".join(f"{n} by the {esc(e)} engine" for e, n in by.items())
+        for m, by in counts.items()
+    ]
+    how = (
+        "Engine auto (exact quadrature where it gives the model's posterior, without Monte Carlo "
+        "error; MCMC with nutpie otherwise): "
+        if res.spec.engine == "auto"
+        else f"Engine {esc(res.spec.engine)}: "
     )
+    return f"<p>{how}{'; '.join(parts)}; tables/bayes.csv names each fit's engine.</p>"
+
+
+MODEL_TEXT = {
+    "re": "<b>re</b> (contrast level: a normal random-effects model of the comparisons' effect sizes)",
+    "arm": "<b>arm</b> (arm level: each arm's mean, with free study baselines)",
+}
 
 
 def _bayes(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
@@ -166,17 +216,32 @@ def _bayes(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     frame = tb.finite(frames["bayes"].drop(columns=["engine", "mcid"]), ["p_mcid"])
     classes = tb.row_classes(frame)
     frame = frame.assign(verdict=[v.split(":")[0] for v in frame["verdict"]])
+    frame = tb.for_page(
+        frame,
+        {
+            f"mu [{PCT} CrI]": ("mu", "mu_low", "mu_high"),
+            f"tau [{PCT} CrI]": ("tau", "tau_low", "tau_high"),
+            "new study": ("", "new_low", "new_high"),
+        },
+        drop_empty=False,
+    )
     failed = len(res.failed)
     head = f'<p class="fail">{failed} fit(s) FAILED the verdict (red rows).</p>' if failed else ""
     head += _engines(res)
+    ran = list(dict.fromkeys(f.task.model for f in res.fits))
+    models = " and ".join(MODEL_TEXT.get(m, f"<b>{esc(m)}</b>") for m in ran) or "none could be fitted"
+    mcmc = any(f.result.engine == "mcmc" for f in res.fits)
+    verdict = (
+        f"Verdict (MCMC fits): R-hat &lt;= {RHAT_MAX:g}, bulk ESS &gt;= {ESS_BULK_MIN:g} (in proportion for "
+        "fewer than 4000 draws) and no divergences; an exact fit always passes."
+        if mcmc
+        else "Every fit is exact, so every verdict passes."
+    )
     return (
-        f"<p>Models: <b>re</b> (contrast level) and <b>arm</b> (arm level, free study "
-        f"baselines). mu: posterior mean and {PCT} equal-tailed interval (with covariates: "
-        f"the effect at the covariates' means); tau: posterior median and interval; "
-        f"new: {PCT} interval of a new study's effect; p_mcid: P(mu &lt; mcid) for a "
-        "negative MCID (lower scores better), P(mu &gt; mcid) for a positive one. Verdict: "
-        f"R-hat &lt;= {RHAT_MAX:g}, bulk ESS &gt;= {ESS_BULK_MIN:g} (in proportion for fewer "
-        "than 4000 draws) and no divergences.</p>"
+        f"<p>Model{'s' if len(ran) > 1 else ''}: {models}. mu: posterior mean and {PCT} equal-tailed "
+        f"interval (with covariates: the effect at the covariates' means); tau: posterior median and "
+        f"interval; new study: {PCT} interval of a new study's effect; p_mcid: P(mu &lt; mcid) for a "
+        f"negative MCID (lower scores better), P(mu &gt; mcid) for a positive one. {verdict}</p>"
         f"<p>Prior sets:</p><ul>{priors}</ul>{head}" + table(frame, row_classes=classes)
     )
 
@@ -202,10 +267,16 @@ def _priors(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str,
         if rows["prior"].nunique() < 2:
             continue
         sub = tb.finite(rows[cols], ["p_mcid"]).reset_index(drop=True)
+        classes = tb.row_classes(sub)
+        sub = tb.for_page(
+            sub,
+            {f"mu [{PCT} CrI]": ("mu", "mu_low", "mu_high"), f"tau [{PCT} CrI]": ("tau", "tau_low", "tau_high")},
+            drop_empty=False,
+        )
         out.append(
             f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
             + _fig(figures, f"priors_{c.key}", f"prior comparison, {c.outcome} month {c.month:g}")
-            + table(sub, row_classes=tb.row_classes(sub))
+            + table(sub, row_classes=classes)
             + bayes_factor_block(res, c.outcome, c.month, frames)
         )
     return "\n".join(out) or "<p>No cell was fitted under more than one prior set.</p>"
@@ -226,11 +297,27 @@ def _metareg(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str
         return "<p>The spec asks for no covariate models.</p>"
     out = []
     if len(frames["metareg"]):
-        out.append("<h3>Frequentist meta-regression</h3>" + table(frames["metareg"]))
+        freq = frames["metareg"].copy()
+        # metafor's R^2 of a fixed-effect model is an adjusted R^2 of the weighted regression,
+        # not the share of tau^2 explained (tau^2 is 0): the page leaves it blank.
+        freq.loc[freq["method"] == "fe", "r2"] = float("nan")
+        freq = tb.for_page(freq, {f"estimate [{PCT} CI]": ("estimate", "ci_low", "ci_high")}, drop_empty=False)
+        out.append(
+            "<h3>Frequentist meta-regression</h3>"
+            + table(
+                freq,
+                caption="Slopes per unit of each term; r2: the percentage of tau2 the covariates account "
+                "for (random-effects methods only); qm_p: the test of all covariates.",
+            )
+        )
     if len(frames["slopes"]):
+        slopes = frames["slopes"]
         out.append(
             "<h3>Bayesian meta-regression (slopes per unit of each term)</h3>"
-            + table(frames["slopes"], row_classes=tb.row_classes(frames["slopes"]))
+            + table(
+                tb.for_page(slopes, {f"mean [{PCT} CrI]": ("mean", "eti_low", "eti_high")}, drop_empty=False),
+                row_classes=tb.row_classes(slopes),
+            )
         )
     for rec in res.fits:
         name = f"metareg_{rec.task.key}"
@@ -257,38 +344,51 @@ def _metareg(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str
 
 
 def _diagnostics(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
-    frame = frames["diagnostics"][
-        [
-            "outcome",
-            "month",
-            "model",
-            "covariates",
-            "prior",
-            "parameterisation",
-            "max_r_hat",
-            "min_ess_bulk",
-            "divergences",
-            "verdict",
-        ]
-    ]
-    out = [
-        "<p>Every fit's diagnostics (draws, chains and engine as in the analysis options; "
-        "posterior files listed in tables/diagnostics.csv).</p>",
-        table(frame, row_classes=tb.row_classes(frame)),
-    ]
-    shown = trace_fits(res)
-    if shown and all(f.result.verdict.passed for f in shown):
-        out.append("<p>Every fit passed; the trace and rank plots of the first fit are shown as an example.</p>")
-    for rec in shown:
+    exact = sum(f.result.engine == "exact" for f in res.fits)
+    diag = frames["diagnostics"]
+    mcmc = diag[diag["engine"] == "mcmc"]
+    out = []
+    if exact:
         out.append(
-            _fig(
-                figures,
-                f"trace_{rec.task.key}",
-                f"trace and rank plots {rec.task.key}",
-                f"{rec.task.key}: {rec.result.verdict}",
-            )
+            f"<p>{exact} fit{'s' if exact != 1 else ''} by the exact engine (quadrature): exact "
+            "posterior, no MCMC diagnostics (no chains, no Monte Carlo error).</p>"
         )
-    return "\n".join(out)
+    if len(mcmc):
+        frame = mcmc[
+            [
+                "outcome",
+                "month",
+                "model",
+                "covariates",
+                "prior",
+                "parameterisation",
+                "max_r_hat",
+                "min_ess_bulk",
+                "divergences",
+                "verdict",
+            ]
+        ].reset_index(drop=True)
+        out += [
+            f"<p>{len(frame)} MCMC fit{'s' if len(frame) != 1 else ''} (draws and chains as in the analysis "
+            "options; posterior files listed in tables/diagnostics.csv):</p>",
+            table(frame, row_classes=tb.row_classes(frame)),
+        ]
+        shown = trace_fits(res)
+        if shown:
+            out.append(
+                "<p>Trace and rank plots: every fit that failed its verdict, and the first passing fit of "
+                "each model as an example.</p>"
+            )
+        for rec in shown:
+            out.append(
+                _fig(
+                    figures,
+                    f"trace_{rec.task.key}",
+                    f"trace and rank plots {rec.task.key}",
+                    f"{rec.task.key}: {rec.result.verdict}",
+                )
+            )
+    return "\n".join(out) or "<p>No Bayesian fit.</p>"
 
 
 def build_page(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:

@@ -303,3 +303,46 @@ def finite(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         or not (pd.api.types.is_numeric_dtype(frame[c]) and np.all(np.isnan(frame[c].to_numpy(dtype=float))))
     ]
     return frame[keep]
+
+
+def for_page(
+    frame: pd.DataFrame, intervals: dict[str, tuple[str, str, str]] | None = None, drop_empty: bool = True
+) -> pd.DataFrame:
+    """A table as the page shows it (the CSV keeps every column): each interval
+    ``name: (estimate, low, high)`` as one text column ``"est [low, high]"`` in the
+    estimate's place (``"[low, high]"`` when the estimate is ``""``), and, with ``drop_empty``, no column that is empty in every row (NaN,
+    empty text) or that counts zero in every row with its list empty (``n_missing`` with an
+    empty ``missing``)."""
+
+    out = frame.copy()
+    for name, (est, lo, hi) in (intervals or {}).items():
+        first = est or lo
+        ests = out[est] if est else [0.0] * len(out)
+        text = [_interval_text(e, a, b, bool(est)) for e, a, b in zip(ests, out[lo], out[hi], strict=True)]
+        at = list(out.columns).index(first)
+        out = out.drop(columns=[c for c in (est, lo, hi) if c])
+        out.insert(at, name, text)
+    if not drop_empty:
+        return out
+    empty = [c for c in out.columns if _empty(out[c])]
+    counts = [c for c in out.columns if c.startswith("n_") and c[2:] in empty and not np.any(out[c].to_numpy(float))]
+    return out.drop(columns=empty + counts)
+
+
+def _interval_text(est: float, low: float, high: float, with_estimate: bool) -> str:
+    """``"est [low, high]"`` (the interval never broken across lines); the estimate alone
+    when it has no interval; a dash when there is nothing."""
+    from bayes_msc.report.html import fmt
+
+    has_est, has_ci = np.isfinite(float(est)), np.isfinite(float(low)) and np.isfinite(float(high))
+    if not has_est or (not has_ci and not with_estimate):
+        return "\u2013"
+    if not has_ci:
+        return fmt(est)
+    return (f"{fmt(est)} " if with_estimate else "") + f"[{fmt(low)},\u00a0{fmt(high)}]"
+
+
+def _empty(column: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(column):
+        return bool(np.all(np.isnan(column.to_numpy(dtype=float))))
+    return all(v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "" for v in column)

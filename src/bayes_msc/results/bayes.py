@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_msc.results.layout import CI_LEVEL, SUMMARY_COLUMNS
+from bayes_msc.results.layout import BAYES_SUMMARY_COLUMNS, CI_LEVEL
+from bayes_msc.results.text import short, where
 
 PARAMETER_FIELDS: tuple[str, ...] = (
     "mean",
@@ -30,7 +31,7 @@ PARAMETER_FIELDS: tuple[str, ...] = (
     "ess_tail",
     "r_hat",
 )
-"""Columns of :attr:`BayesResult.parameters`, in DESIGN.md's JSON order."""
+"""Columns of :attr:`BayesResult.parameters`, in the JSON order of docs/FORMAT.md."""
 
 RHAT_MAX: float = 1.01
 ESS_BULK_MIN: float = 1000.0
@@ -119,15 +120,21 @@ class BayesResult:
     seconds: float | None = None
     prior_set: Any = None  # a resolved bayes_msc.priors.PriorSet (typed Any: results sit below priors)
 
+    def __post_init__(self) -> None:
+        # One note per fact: the engines and fit() may each state the same one (k = 1).
+        object.__setattr__(self, "notes", tuple(dict.fromkeys(self.notes)))
+
     def summary(self) -> pd.DataFrame:
-        """The shared summary layout: term, estimate (posterior mean), se (posterior SD),
-        lower/upper (equal-tailed interval), level, then median, HDI, ESS, R-hat."""
+        """The Bayesian summary layout (:data:`~bayes_msc.results.layout.BAYES_SUMMARY_COLUMNS`):
+        term, mean and sd (posterior mean and SD), lower/upper (the equal-tailed interval,
+        ``eti_low``/``eti_high``), level, then median, hdi_low, hdi_high, ess_bulk,
+        ess_tail and r_hat (NaN for the exact engine)."""
         p = self.parameters
         out = pd.DataFrame(
             {
                 "term": list(p.index),
-                "estimate": p["mean"].to_numpy(),
-                "se": p["sd"].to_numpy(),
+                "mean": p["mean"].to_numpy(),
+                "sd": p["sd"].to_numpy(),
                 "lower": p["eti_low"].to_numpy(),
                 "upper": p["eti_high"].to_numpy(),
                 "level": self.ci_prob,
@@ -135,8 +142,23 @@ class BayesResult:
         )
         for col in ("median", "hdi_low", "hdi_high", "ess_bulk", "ess_tail", "r_hat"):
             out[col] = p[col].to_numpy()
-        assert tuple(out.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
+        assert tuple(out.columns[: len(BAYES_SUMMARY_COLUMNS)]) == BAYES_SUMMARY_COLUMNS
         return out
+
+    def __repr__(self) -> str:
+        mu = "mu_at_mean" if self.covariates and "mu_at_mean" in self.parameters.index else "mu"
+        covs = f", covariates={len(self.covariates)}" if self.covariates else ""
+        return (
+            f"BayesResult({where(self)}model={self.model!r}, prior={self.prior!r}, engine={self.engine!r}, "
+            f"k={self.k}{covs}, {mu}={short(self.value(mu))} [{short(self.value(mu, 'eti_low'))}, "
+            f"{short(self.value(mu, 'eti_high'))}], tau={short(self.value('tau', 'median'))}, "
+            f"verdict={'PASS' if self.verdict.passed else 'FAIL'}{', SIMULATED' if self.simulated else ''})"
+        )
+
+    def __str__(self) -> str:
+        from bayes_msc.results.bayes_text import bayes_text
+
+        return bayes_text(self)
 
     def value(self, name: str, field: str = "mean") -> float:
         """One summary of one parameter (``value("tau", "median")``); NaN when the result
@@ -153,7 +175,7 @@ class BayesResult:
         return np.asarray(self.idata.posterior[name]).reshape(-1)
 
     def to_dict(self) -> dict[str, Any]:
-        """DESIGN.md's ``fit`` JSON (plus extra fields); deterministic for a given seed."""
+        """The ``fit`` JSON of docs/FORMAT.md (plus extra fields); deterministic for a given seed."""
         params = {name: {f: _num(row[f]) for f in PARAMETER_FIELDS} for name, row in self.parameters.iterrows()}
         out: dict[str, Any] = {
             "outcome": self.outcome,

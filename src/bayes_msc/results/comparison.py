@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from bayes_msc.results.bayes import BayesResult
-from bayes_msc.results.layout import CI_LEVEL, SUMMARY_COLUMNS
+from bayes_msc.results.layout import BAYES_SUMMARY_COLUMNS, CI_LEVEL
+from bayes_msc.results.text import where
 
 SENSITIVITY_THRESHOLD: float = 0.05
 """Power-scaling sensitivity above which a prior (or likelihood) counts as influential
@@ -67,8 +68,8 @@ class PriorComparison:
         return f"P({name} < {-abs(self.mcid):g})"
 
     def summary(self) -> pd.DataFrame:
-        """One row per prior set. The shared layout's columns come first and describe
-        ``mu`` (posterior mean, SD and equal-tailed interval); then ``prior``,
+        """One row per prior set. The Bayesian layout's columns come first and describe
+        ``mu`` (``mean``, ``sd``, equal-tailed interval ``lower``/``upper``); then ``prior``,
         ``mu_median``, ``tau_median``/``tau_lower``/``tau_upper``, ``theta_new_lower``/
         ``theta_new_upper``, ``p_mu_below_0``, ``p_mu_below_mcid``, ``verdict`` and the
         sensitivities of mu and tau with their diagnoses."""
@@ -81,8 +82,8 @@ class PriorComparison:
             rows.append(
                 {
                     "term": mu_name,
-                    "estimate": p.at[mu_name, "mean"],
-                    "se": p.at[mu_name, "sd"],
+                    "mean": p.at[mu_name, "mean"],
+                    "sd": p.at[mu_name, "sd"],
                     "lower": p.at[mu_name, "eti_low"],
                     "upper": p.at[mu_name, "eti_high"],
                     "level": r.ci_prob,
@@ -110,8 +111,22 @@ class PriorComparison:
                 }
             )
         out = pd.DataFrame(rows)
-        assert tuple(out.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
+        assert tuple(out.columns[: len(BAYES_SUMMARY_COLUMNS)]) == BAYES_SUMMARY_COLUMNS
         return out
+
+    def __repr__(self) -> str:
+        names = ", ".join(repr(n) for n in self.priors[:4]) + (", ..." if len(self.priors) > 4 else "")
+        k = self.results[0].k if self.results else 0
+        failed = sum(not r.verdict.passed for r in self.results)
+        return (
+            f"PriorComparison({where(self)}model={self.model!r}, k={k}, priors=({names}), "
+            f"failed={failed}{', SIMULATED' if self.simulated else ''})"
+        )
+
+    def __str__(self) -> str:
+        from bayes_msc.results.bayes_text import comparison_text
+
+        return comparison_text(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON of ``compare-priors``: the options, then per prior set its summary row,

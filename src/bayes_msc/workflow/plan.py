@@ -12,6 +12,9 @@ Minimum sizes (each a :class:`Skip` below it, with the reason):
 - a Bayesian fit needs k >= 2 (with 1, tau is not informed by the data at all);
 - a covariate model with p terms needs k >= p + 2 comparisons with every value (the
   intercept, p slopes and tau each need one), and each term must vary across them.
+
+A plan with no cell to analyse, or with none of the Bayesian fits the spec asks for, is an
+:class:`~bayes_msc.errors.InputError` that says why.
 """
 
 from __future__ import annotations
@@ -138,13 +141,21 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
     for o in spec.mcid:
         if o not in outcomes:
             bad(f"bayes.mcid.{o}", f"outcome '{o}' is not in dataset {ds.name}; it has: {known}")
+    for o, direction in spec.better.items():
+        if o not in outcomes:
+            bad(f"analysis.better.{o}", f"outcome '{o}' is not in dataset {ds.name}; it has: {known}")
+        elif o in spec.mcid and (spec.mcid[o] < 0) != (direction == "lower"):
+            bad(
+                f"analysis.better.{o}",
+                f"says {direction} is better, but bayes.mcid.{o} = {spec.mcid[o]:g} says the opposite",
+            )
     for key, names in (("bayes.priors", spec.priors), ("bayes.covariate_priors", spec.covariate_priors)):
         for name in names:
             if name not in prior_sets:
                 bad(
                     key,
                     f"unknown prior set '{name}'; available: {', '.join(prior_sets)}"
-                    + (f" (from {spec.prior_file})" if spec.prior_file else " (bundled)"),
+                    + (f" (bundled, and from {spec.prior_file})" if spec.prior_file else " (bundled)"),
                 )
     available = covariate_columns(ds)
     for terms in spec.covariates:
@@ -202,9 +213,23 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 )
             )
         present = {float(r["month"]): r for r in records if not math.isnan(r["month"])}
-        # "all": every follow-up month the dataset mentions, so that cells whose values
-        # are all declared missing are listed as such rather than silently left out.
-        months = spec.months if spec.months is not None else tuple(m for m in sorted(present) if m > 0)
+        # "all": every month the dataset mentions, so that cells whose values are all
+        # declared missing are listed as such rather than silently left out; month 0 too
+        # unless it is the baseline of later months (then the skip says so).
+        months = spec.months if spec.months is not None else tuple(sorted(present))
+        later = [m for m in sorted(present) if m > 0]
+        if spec.months is None and 0.0 in present and later:
+            months = tuple(later)
+            skipped.append(
+                Skip(
+                    outcome,
+                    0.0,
+                    "all analyses",
+                    "month 0 is the baseline of months "
+                    + ", ".join(f"{m:g}" for m in later)
+                    + ", not a follow-up; list 0 in analysis.months to analyse it",
+                )
+            )
         for month in months:
             rec = present.get(month)
             if rec is None:
@@ -212,14 +237,16 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             et = None
             if rec["n_studies"] + rec["n_contrasts"] > 0:  # otherwise no effect table can have rows
-                et = effect_table(ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale)
+                et = effect_table(
+                    ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale, spec.conversion
+                )
             if et is None or et.k == 0:
                 why = f"declared missing for {rec['missing']}" if rec["n_missing"] else "no usable comparison"
                 skipped.append(Skip(outcome, month, "all analyses", f"no data: {why}"))
                 continue
             needs_arm = "arm" in spec.models and _matches(spec.model_cells.get("arm"), outcome, month)
             arms = (
-                arm_table(ds, outcome, month, spec.basis, spec.r, spec.rescale)
+                arm_table(ds, outcome, month, spec.basis, spec.r, spec.rescale, spec.conversion)
                 if needs_arm and spec.measure == "md"
                 else None
             )
@@ -261,7 +288,39 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             metaregs.append((o, m, terms))
             fits += [FitTask(o, m, "re", p, terms) for p in spec.covariate_priors]
+    _check_not_empty(spec, cells, fits, skipped)
     return Plan(tuple(cells), tuple(fits), tuple(metaregs), tuple(skipped), frozenset(loo))
+
+
+def _check_not_empty(spec: Spec, cells: list[Cell], fits: list[FitTask], skipped: list[Skip]) -> None:
+    """A run that would analyse nothing, or fit none of the Bayesian models it asks for,
+    is an error that says why (never a report of 0 fits with exit status 0)."""
+
+    def why(items: list[Skip]) -> str:
+        shown = [
+            f"{s.outcome} month {'NA' if s.month is None else f'{s.month:g}'}, {s.what}: {s.reason}" for s in items
+        ]
+        return "; ".join(shown[:6]) + (f"; and {len(shown) - 6} more" if len(shown) > 6 else "")
+
+    if not cells:
+        raise InputError(
+            Problem(
+                "no outcome x month cell has data to analyse: " + (why(skipped) or "the dataset has no outcome rows"),
+                file=str(spec.path),
+                key="analysis.months",
+            )
+        )
+    if spec.models and not fits:
+        bayes = [s for s in skipped if s.what.startswith("model")]
+        raise InputError(
+            Problem(
+                "the data allow none of the Bayesian fits asked for: "
+                + (why(bayes) or "no cell has the comparisons they need")
+                + "; drop [bayes] for a frequentist report",
+                file=str(spec.path),
+                key="bayes.models",
+            )
+        )
 
 
 def _covariate_problem(et: EffectTable, terms: tuple[str, ...]) -> str | None:

@@ -69,11 +69,11 @@ def prepare_review(spec: Spec | str | os.PathLike[str] | dict[str, Any]) -> Revi
         Every problem of the spec, the dataset, the prior sets or the spec against them.
     """
     from bayes_msc.data.reader import read_dataset
-    from bayes_msc.priors import bundled_prior_sets, load_prior_sets
+    from bayes_msc.priors import available_prior_sets
 
     spec = as_spec(spec)
     dataset = read_dataset(spec.dataset)
-    prior_sets = load_prior_sets(spec.prior_file) if spec.prior_file else bundled_prior_sets()
+    prior_sets = available_prior_sets(spec.prior_file)  # the spec's file adds to the bundled sets
     from bayes_msc.workflow.toolbox import check_toolbox
 
     plan = make_plan(spec, dataset, prior_sets)

@@ -14,15 +14,19 @@ Example (every key, with its default where it has one)::
 
     [analysis]
     outcomes = "all"                      # or a list: ["vas", "womac_pain"]
-    months = "all"                        # or a list: [3, 6, 12]; "all" = every month > 0 in the data
+    months = "all"                        # or a list: [3, 6, 12]; "all" = every month of the data, month 0
+                                          # only when it is no later month's baseline
     measure = "md"                        # md | smd
     multiarm = "split"                    # split | shared
     basis = "final"                       # final | change
     r = 0.5                               # baseline/follow-up correlation (change scores)
     rescale = true                        # rescale to 0-100 where the scale is given
+    conversion = "luo_shi"                # luo_shi | wan: medians and quartiles or ranges to means and SDs
+    better = { vas = "lower" }            # per outcome: which direction is better (lower | higher), for the
+                                          # favours-labels of the forest plots; default from the sign of its mcid
 
     [frequentist]
-    method = "paper"                      # paper | fe | dl | reml | pm
+    method = "paper"                      # paper | fe | dl | reml | pm | ml | he | sj | eb
     hksj = false
     pi = "z"                              # z | t
     confint = true                        # Q-profile CIs of tau^2 and I^2 on the heterogeneity line
@@ -35,7 +39,7 @@ Example (every key, with its default where it has one)::
     [bayes]
     models = ["re", "arm"]                # re and/or arm (default ["re"])
     priors = ["weakly_informative"]       # prior-set names
-    prior_file = "priors.toml"            # optional; default: the bundled prior sets
+    prior_file = "priors.toml"            # optional: its sets are added to the bundled ones
     engine = "auto"                       # auto (default: exact where it answers, else mcmc) | mcmc | exact
     parameterisation = "auto"             # auto | centred | noncentred
     draws = 1000
@@ -80,7 +84,9 @@ from bayes_msc.workflow.toml_reader import KeyReader
 
 MODELS = ("re", "arm")
 ENGINES = ("mcmc", "exact", "auto")
-METHODS = ("paper", "fe", "dl", "reml", "pm")
+METHODS = ("paper", "fe", "dl", "reml", "pm", "ml", "he", "sj", "eb")
+CONVERSIONS = ("luo_shi", "wan")
+DIRECTIONS = ("lower", "higher")
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,8 @@ class Spec:
     basis: str = "final"
     r: float = 0.5
     rescale: bool = True
+    conversion: str = "luo_shi"
+    better: dict[str, str] = field(default_factory=dict)
     method: str = "paper"
     hksj: bool = False
     pi: str = "z"
@@ -155,6 +163,12 @@ class Spec:
         """The spec's name: its file name without ``.toml``."""
         return self.path.stem
 
+    def __repr__(self) -> str:
+        return (
+            f"Spec({self.name!r}, dataset={self.dataset.name!r}, models={self.models}, priors={len(self.priors)}, "
+            f"covariate_models={len(self.covariates)}, engine={self.engine!r})"
+        )
+
     def options(self) -> dict[str, Any]:
         """The analysis options as stated in every output (JSON-ready, no paths)."""
         return {
@@ -163,6 +177,7 @@ class Spec:
             "basis": self.basis,
             "r": self.r,
             "rescale": self.rescale,
+            "conversion": self.conversion,
             "frequentist_method": self.method,
             "hksj": self.hksj,
             "pi": self.pi,
@@ -256,7 +271,9 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
     data = rd.text(t.get("path"), "dataset.path") if t else None
     kw["dataset"] = (base / data).resolve() if data else base
 
-    t = rd.table(doc, "analysis", ("outcomes", "months", "measure", "multiarm", "basis", "r", "rescale"))
+    t = rd.table(
+        doc, "analysis", ("outcomes", "months", "measure", "multiarm", "basis", "r", "rescale", "conversion", "better")
+    )
     kw["outcomes"] = rd.all_or(t.get("outcomes", "all"), "analysis.outcomes", rd.texts)
     kw["months"] = rd.all_or(t.get("months", "all"), "analysis.months", rd.months)
     kw["measure"] = rd.choice(t, "analysis", "measure", ("md", "smd"), "md")
@@ -267,6 +284,17 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
         rd.bad("analysis.r", f"a correlation must lie in [-1, 1] (got {r:g})")
     kw["r"] = 0.5 if r is None else r
     kw["rescale"] = rd.boolean(t, "analysis", "rescale", True)
+    kw["conversion"] = rd.choice(t, "analysis", "conversion", CONVERSIONS, "luo_shi")
+    better = t.get("better", {})
+    if not isinstance(better, dict):
+        rd.bad("analysis.better", 'must be a table: outcome = "lower" or "higher"')
+        better = {}
+    kw["better"] = {}
+    for outcome, value in better.items():
+        if value not in DIRECTIONS:
+            rd.bad(f"analysis.better.{outcome}", f'must be "lower" or "higher", not {value!r}')
+        else:
+            kw["better"][outcome] = value
 
     t = rd.table(doc, "frequentist", ("method", "hksj", "pi", *_TOOLBOX_KEYS))
     kw["method"] = rd.choice(t, "frequentist", "method", METHODS, "paper")

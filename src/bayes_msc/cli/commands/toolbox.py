@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bayes_msc.cli.options import cell_options, effects_options
+from bayes_msc.cli.options import cell_options, data_argument, effects_options, format_option
 
 
 def _pool(args: argparse.Namespace) -> Any:
@@ -57,10 +57,7 @@ def run_influence(args: argparse.Namespace) -> int:
     if args.leave_one_out:
         results["leave1out"] = bm.leave1out(table, method=args.method, hksj=args.hksj)
     if args.format != "json" and "leave1out" in results:
-        from bayes_msc.cli.commands.pool import format_pool
-
-        pool = bm.pool(table, method=args.method, hksj=args.hksj)
-        print(str(results["influence"]) + "\n" + format_pool(pool, results["leave1out"]), end="")
+        print(str(results["influence"]) + "\n" + str(results["leave1out"]), end="")
         return 0
     _print(results, args.format)
     return 0
@@ -78,7 +75,7 @@ def run_cumulative(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", metavar="DATA")
+    data_argument(p)
     cell_options(p)
     effects_options(p)
     p.add_argument(
@@ -88,7 +85,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="tau^2 estimator of the pooled model (default dl)",
     )
     p.add_argument("--hksj", action="store_true", help="Knapp-Hartung (HKSJ) tests")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    format_option(p)
 
 
 def add_parser(sub: Any) -> None:

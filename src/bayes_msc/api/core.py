@@ -1,25 +1,5 @@
-"""The Python API of bayes-msc: one import for the whole workflow.
-
->>> import bayes_msc as bm
->>> ds = bm.read_dataset("data/msc_knee_oa_simulated")                  # doctest: +SKIP
->>> effects = bm.effect_table(ds, "vas", 12)                            # doctest: +SKIP
->>> bm.pool(effects, method="reml").summary()                           # doctest: +SKIP
->>> result = bm.fit(effects, prior="weakly_informative")                # doctest: +SKIP
->>> result.summary(); result.verdict                                    # doctest: +SKIP
->>> bm.compare_priors(effects).summary()                                # doctest: +SKIP
->>> review = bm.run_spec("models/simulated_demo.toml", out="reports/demo")  # doctest: +SKIP
-
-Stage 1 (data): :func:`read_dataset`, :func:`effect_table` (``yi``/``vi`` per comparison,
-metafor's ``escalc``), :func:`arm_table` (arm-level data for the ``arm`` model).
-Stage 2 (inference): :func:`pool`, :func:`metareg` and :func:`leave1out` (frequentist, as
-metafor's ``rma`` and ``leave1out``), :func:`fit` (exact quadrature or PyMC/nutpie, the
-engine chosen per model), :func:`exact_posterior`, :func:`compare_priors`,
-:func:`simulate` (outcomes for a design from stated true parameters).
-The whole review: :func:`load_spec` and :func:`run_spec` (what ``bayes-msc run`` does).
-
-Every function raises :class:`bayes_msc.errors.InputError` on bad input. Heavy libraries
-(PyMC, ArviZ, nutpie, matplotlib) are imported only by the functions that need them.
-"""
+"""The core of the Python API: data, frequentist pooling, Bayesian fits, whole reviews
+(re-exported by :mod:`bayes_msc.api`)."""
 
 from __future__ import annotations
 
@@ -39,45 +19,27 @@ from bayes_msc.workflow.spec import Spec, load_spec
 if TYPE_CHECKING:
     import pandas as pd
 
-    # issue 15's toolbox
-    from matplotlib.figure import Figure
-
     from bayes_msc.priors import PriorSet
     from bayes_msc.results.bayes import BayesResult
-    from bayes_msc.results.evidence import BayesFactors, PredictiveCheck
     from bayes_msc.results.frequentist import LeaveOneOutResult, MetaRegResult, PoolResult
-    from bayes_msc.results.heterogeneity import ConfintResult
-    from bayes_msc.results.influence import CumulativeResult, InfluenceResult
-    from bayes_msc.results.small_study import RanktestResult, RegtestResult, TrimfillResult
     from bayes_msc.simulation.params import SimulationParams
     from bayes_msc.workflow.profile import Profile
     from bayes_msc.workflow.results import RunResults
 
 __all__ = [
     "arm_table",
-    "bayes_factors",
     "compare_priors",
-    "confint",
-    "cumulative",
     "effect_table",
     "exact_posterior",
     "fit",
-    "influence",
     "leave1out",
     "load_spec",
     "metareg",
-    "plot_baujat",
-    "plot_cumulative",
-    "plot_funnel",
     "pool",
-    "pppvalue",
-    "ranktest",
     "read_dataset",
-    "regtest",
     "run_spec",
     "simulate",
     "simulate_dataset",
-    "trimfill",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -284,112 +246,3 @@ def run_spec(
 
     write_report_folder(res, target, profile)
     return replace(res, report=target)
-
-
-# ---- the metafor/bayesmeta toolbox (issue 15): heterogeneity intervals, small-study
-# effects, influence, cumulative analysis, Bayes factors; the work is in
-# bayes_msc.frequentist.{heterogeneity,small_study,influence}, bayes_msc.bayes.evidence
-# and bayes_msc.plots.{funnel,influence}.
-
-
-def confint(x: PoolResult | EffectTable, level: float | None = None, method: str = "dl") -> ConfintResult:
-    """Q-profile confidence intervals of tau^2, tau, I^2 and H^2, as metafor's
-    ``confint(rma)`` (:func:`bayes_msc.frequentist.heterogeneity.confint`). ``x``: a
-    random-effects :func:`pool` result, or an effect table (pooled with ``method``)."""
-    from bayes_msc.frequentist.heterogeneity import confint as _confint
-
-    return _confint(x, method=method, level=level)
-
-
-def regtest(
-    x: PoolResult | EffectTable, model: str = "rma", predictor: str = "sei", method: str = "dl"
-) -> RegtestResult:
-    """Egger's regression test for funnel plot asymmetry, as metafor's ``regtest``
-    (``model``: ``rma`` or ``lm``; ``predictor``: ``sei``, ``vi``, ``ni``, ``ninv``,
-    ``sqrtni``, ``sqrtninv``); see :func:`bayes_msc.frequentist.small_study.regtest`."""
-    from bayes_msc.frequentist.small_study import regtest as _regtest
-
-    return _regtest(x, model=model, predictor=predictor, method=method)
-
-
-def ranktest(x: PoolResult | EffectTable, method: str = "dl") -> RanktestResult:
-    """Begg and Mazumdar's rank correlation test, as metafor's ``ranktest``."""
-    from bayes_msc.frequentist.small_study import ranktest as _ranktest
-
-    return _ranktest(x, method=method)
-
-
-def trimfill(
-    x: PoolResult | EffectTable, estimator: str = "L0", side: str | None = None, method: str = "dl"
-) -> TrimfillResult:
-    """Duval and Tweedie's trim and fill, as metafor's ``trimfill`` (``estimator``: ``L0`` or
-    ``R0``; ``side``: ``left``, ``right`` or None for metafor's choice)."""
-    from bayes_msc.frequentist.small_study import trimfill as _trimfill
-
-    return _trimfill(x, estimator=estimator, side=side, method=method)
-
-
-def influence(x: PoolResult | EffectTable, method: str = "dl", hksj: bool = False) -> InfluenceResult:
-    """Case-deletion diagnostics (rstudent, DFFITS, Cook's distance, covariance ratio, tau^2
-    and Q when deleted, hat, weight, DFBETAS, influential flag) and the Baujat coordinates,
-    as metafor's ``influence`` (:func:`bayes_msc.frequentist.influence.influence`)."""
-    from bayes_msc.frequentist.influence import influence as _influence
-
-    return _influence(x, method=method, hksj=hksj)
-
-
-def cumulative(
-    x: PoolResult | EffectTable,
-    order: str | Sequence[Any] | None = "year",
-    method: str = "dl",
-    hksj: bool = False,
-    decreasing: bool = False,
-) -> CumulativeResult:
-    """Cumulative meta-analysis ordered by a column of the effect table (``year`` by default),
-    one value per comparison, or None (table order), as metafor's ``cumul``."""
-    from bayes_msc.frequentist.influence import cumulative as _cumulative
-
-    return _cumulative(x, order=order, method=method, hksj=hksj, decreasing=decreasing)
-
-
-def bayes_factors(result: BayesResult) -> BayesFactors:
-    """Bayes factors for mu = 0 and tau = 0 of a Bayesian ``re`` fit without covariates
-    (bayesmeta's ``bayesfactor``): exact from the quadrature engine, Savage-Dickey with a KDE
-    of the draws (and its Monte Carlo error) from MCMC; see
-    :func:`bayes_msc.bayes.evidence.bayes_factors`."""
-    from bayes_msc.bayes.evidence import bayes_factors as _bayes_factors
-
-    return _bayes_factors(result)
-
-
-def pppvalue(result: BayesResult) -> PredictiveCheck:
-    """Posterior predictive p-value of every comparison (two-sided, on its observed effect)
-    of a Bayesian ``re`` fit; see :func:`bayes_msc.bayes.evidence.pppvalue`."""
-    from bayes_msc.bayes.evidence import pppvalue as _pppvalue
-
-    return _pppvalue(result)
-
-
-def plot_funnel(x: PoolResult | EffectTable | TrimfillResult, **options: Any) -> Figure:
-    """Funnel plot: effects against their standard errors with the pseudo-confidence region,
-    optionally contour-enhanced; a trim-and-fill result adds its filled studies
-    (:func:`bayes_msc.plots.funnel.plot_funnel`)."""
-    from bayes_msc.plots.funnel import plot_funnel as _plot
-
-    return _plot(x, **options)
-
-
-def plot_baujat(x: InfluenceResult | PoolResult | EffectTable, **options: Any) -> Figure:
-    """Baujat plot: each comparison's contribution to Q against its influence on the pooled
-    estimate (:func:`bayes_msc.plots.influence.plot_baujat`)."""
-    from bayes_msc.plots.influence import plot_baujat as _plot
-
-    return _plot(x, **options)
-
-
-def plot_cumulative(x: CumulativeResult, **options: Any) -> Figure:
-    """Forest-style figure of a cumulative meta-analysis
-    (:func:`bayes_msc.plots.influence.plot_cumulative`)."""
-    from bayes_msc.plots.influence import plot_cumulative as _plot
-
-    return _plot(x, **options)

@@ -16,7 +16,8 @@ import pandas as pd
 
 from bayes_msc.results.frequentist import PoolResult
 from bayes_msc.results.layout import CI_LEVEL, FREQUENTIST_COLUMNS, summary_row
-from bayes_msc.results.text import LOW_POWER_K, LOW_POWER_NOTE, context_dict, heading, num, p_eq
+from bayes_msc.results.text import num
+from bayes_msc.results.toolbox.text import LOW_POWER_K, LOW_POWER_NOTE, context_dict, heading, p_eq
 
 PREDICTOR_NAMES = {
     "sei": "standard error",

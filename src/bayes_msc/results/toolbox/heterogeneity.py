@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 
 from bayes_msc.results.layout import CI_LEVEL, SUMMARY_COLUMNS
-from bayes_msc.results.text import context_dict, heading, num
+from bayes_msc.results.text import num
+from bayes_msc.results.toolbox.text import context_dict, heading
 
 TERMS: tuple[str, ...] = ("tau2", "tau", "i2", "h2")
 

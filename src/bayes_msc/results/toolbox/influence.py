@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from bayes_msc.results.layout import CI_LEVEL, SUMMARY_COLUMNS
-from bayes_msc.results.text import context_dict, grid, heading, num, pval
+from bayes_msc.results.text import grid, num, pval
+from bayes_msc.results.toolbox.text import context_dict, heading
 
 INFLUENCE_FIELDS: tuple[str, ...] = (
     "rstudent",
