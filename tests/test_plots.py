@@ -666,7 +666,7 @@ def test_figures_of_a_real_mcmc_fit(tmp_path):
             "beta": {"dist": "Normal", "mu": 0.0, "sigma": 2.0},
         },
     )
-    r = fit(table, prior=ps, covariates=["log10(ablat)"], draws=300, tune=300, chains=2, seed=3)
+    r = fit(table, prior=ps, covariates=["log10(ablat)"], draws=300, tune=300, chains=2, seed=3, engine="mcmc")
     slope = style.posterior_draws(r, "log10(ablat)")
     assert slope.mean() == pytest.approx(r.parameters.loc["log10(ablat)", "mean"], rel=1e-12)
     fig = metareg_figure(table, "log10(ablat)", r)
