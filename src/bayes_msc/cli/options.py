@@ -49,6 +49,36 @@ def bayes_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=20210101)
     p.add_argument("--ci-prob", type=float, default=None, help="interval probability (default 0.95)")
     p.add_argument(
-        "--mcid", type=float, default=None, help="minimal clinically important difference (reports P(mu < -MCID))"
+        "--mcid",
+        type=float,
+        default=None,
+        help="minimal clinically important difference, signed in the direction of benefit: "
+        "-19.9 (lower is better) reports P(mu < -19.9), 9 reports P(mu > 9)",
     )
     p.add_argument("--strict", action="store_true", help="exit 3 when a posterior fails its diagnostics")
+
+
+def name_value(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` (``age_mean=60``, ``log10(dose_million)=1.7``) as (name, number)."""
+    name, sep, value = text.rpartition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not sep or not name.strip() or number != number or number in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER (e.g. age_mean=60), not {text!r}")
+    return name.strip(), number
+
+
+def covariate_options(p: argparse.ArgumentParser) -> None:
+    """``--covariate`` (repeatable) and ``--covariate-at NAME=VALUE`` (repeatable)."""
+    p.add_argument("--covariate", action="append", default=[], metavar="NAME")
+    p.add_argument(
+        "--covariate-at",
+        action="append",
+        default=[],
+        type=name_value,
+        metavar="NAME=VALUE",
+        help="reference value of a covariate term: mu is the pooled effect there (default: the term's mean "
+        "over the analysed comparisons)",
+    )

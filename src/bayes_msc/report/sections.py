@@ -20,11 +20,18 @@ PCT = f"{CI_LEVEL:.0%}"
 
 
 def _fig(figures: dict[str, str], name: str, alt: str, caption: str | None = None) -> str:
-    # The PNG links its SVG when one was written (``[report] svg = true``).
+    # The PNG links its SVG when one was written (``[report] svg = true``); a figure that
+    # could not be drawn says why in its place.
     src = figures.get(name)
     if src is None:
-        return ""
+        reason = figures.get(name + ".skipped")
+        return f'<p class="fail">Figure not drawn ({esc(alt)}): {esc(reason)}</p>' if reason else ""
     return figure(src, alt, caption, link=figures.get(name + ".svg"))
+
+
+def _drop_empty(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` without those of ``columns`` that are empty text in every row."""
+    return frame.drop(columns=[c for c in columns if c in frame and not frame[c].astype(str).str.len().any()])
 
 
 def _cell_title(outcome: str, month: float | None) -> str:
@@ -154,7 +161,7 @@ def _bayes(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     )
     # The page shows PASS/FAIL (reasons in the diagnostics appendix) and leaves out what the
     # options already say, so the table fits the page; the CSV keeps every column.
-    frame = tb.finite(frames["bayes"].drop(columns=["engine", "mcid"]), ["p_mcid"])
+    frame = _drop_empty(tb.finite(frames["bayes"].drop(columns=["engine", "mcid"]), ["p_mcid"]), ["mu_at", "warnings"])
     classes = tb.row_classes(frame)
     frame = frame.assign(verdict=[v.split(":")[0] for v in frame["verdict"]])
     failed = len(res.failed)
@@ -162,12 +169,18 @@ def _bayes(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     head += _engines(res)
     return (
         f"<p>Models: <b>re</b> (contrast level) and <b>arm</b> (arm level, free study "
-        f"baselines). mu: posterior mean and {PCT} equal-tailed interval (with covariates: "
-        f"the effect at the covariates' means); tau: posterior median and interval; "
-        f"new: {PCT} interval of a new study's effect; p_mcid: P(mu &lt; mcid) for a "
-        "negative MCID (lower scores better), P(mu &gt; mcid) for a positive one. Verdict: "
-        f"R-hat &lt;= {RHAT_MAX:g}, bulk ESS &gt;= {ESS_BULK_MIN:g} (in proportion for fewer "
-        "than 4000 draws) and no divergences.</p>"
+        f"baselines). mu: posterior mean and {PCT} equal-tailed interval of the pooled effect "
+        "(in a covariate model: the pooled effect at the covariates' reference values in "
+        "mu_at, their means over the analysed comparisons unless the spec sets "
+        "bayes.covariate_at; its prior is the mu prior); tau: posterior median and interval; "
+        f"new: {PCT} interval of a new study's effect; p_mu_below_0: P(mu &lt; 0); p_mcid: "
+        "P(mu &lt; mcid) for a negative MCID (lower scores better), P(mu &gt; mcid) for a "
+        f"positive one. Verdict: R-hat &lt;= {RHAT_MAX:g}, bulk ESS &gt;= {ESS_BULK_MIN:g} (in "
+        "proportion for fewer than 4000 draws) and no divergences (the exact engine's "
+        "quadrature has no Monte Carlo error); warnings: a bounded prior whose bound the "
+        "posterior reaches (99th percentile above 90% of the bound: the prior cuts the "
+        "posterior off). Cells whose comparisons all come from one study get no "
+        "random-effects fit (listed under Data).</p>"
         f"<p>Prior sets:</p><ul>{priors}</ul>{head}" + table(frame, row_classes=classes)
     )
 
@@ -186,13 +199,14 @@ def _priors(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str,
         "p_mu_below_0",
         "p_mcid",
         "verdict",
+        "warnings",
     ]
     bayes = frames["bayes"]
     for c in res.plan.cells:
         rows = bayes[(bayes["outcome"] == c.outcome) & (bayes["month"] == c.month) & (bayes["covariates"] == "")]
         if rows["prior"].nunique() < 2:
             continue
-        sub = tb.finite(rows[cols], ["p_mcid"]).reset_index(drop=True)
+        sub = _drop_empty(tb.finite(rows[cols], ["p_mcid"]), ["warnings"]).reset_index(drop=True)
         out.append(
             f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
             + _fig(figures, f"priors_{c.key}", f"prior comparison, {c.outcome} month {c.month:g}")
@@ -206,7 +220,7 @@ def _forest(res: RunResults, figures: dict[str, str]) -> str:
         f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
         + _fig(figures, f"forest_{c.key}", f"posterior forest plot, {c.outcome} month {c.month:g}")
         for c in res.plan.cells
-        if f"forest_{c.key}" in figures
+        if f"forest_{c.key}" in figures or f"forest_{c.key}.skipped" in figures
     ]
     return "\n".join(out) or "<p>No cell has a Bayesian fit to draw.</p>"
 
@@ -224,14 +238,16 @@ def _metareg(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str
         )
     for rec in res.fits:
         name = f"metareg_{rec.task.key}"
-        if name in figures:
+        if name in figures or name + ".skipped" in figures:
             out.append(
                 _fig(
                     figures,
                     name,
                     f"meta-regression {rec.task.key}",
-                    f"{_cell_title(rec.task.outcome, rec.task.month)}: "
-                    f"covariates {', '.join(rec.task.covariates)}, prior {rec.task.prior}",
+                    f"{_cell_title(rec.task.outcome, rec.task.month)}: Bayesian meta-regression on "
+                    f"{', '.join(rec.task.covariates)}, prior {rec.task.prior} ({rec.result.engine} engine): "
+                    f"posterior mean line and {PCT} credible band from the fit's draws, other covariates "
+                    "at their reference values",
                 )
             )
     skipped = [s for s in res.plan.skipped if s.what.startswith("covariates")]

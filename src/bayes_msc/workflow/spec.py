@@ -40,6 +40,7 @@ Example (every key, with its default where it has one)::
     covariates = [["log10(dose_million)"], ["log10(dose_million)", "age_mean"]]
     covariate_cells = [{ outcome = "vas" }]                 # default: every cell
     covariate_priors = ["weakly_informative"]               # default: the first of `priors`
+    covariate_at = { age_mean = 60 }      # reference values: mu is the effect there (default: the means)
     mcid = { vas = -19.9 }                # signed minimal important effect per outcome
 
     [report]
@@ -48,7 +49,10 @@ Example (every key, with its default where it has one)::
 
 Covariate models are ``re`` meta-regressions (Bayesian, under each of
 ``covariate_priors``, and frequentist with the ``[frequentist]`` method), one per list of
-terms, on ``covariate_cells``. A cell list is ``"all"`` or a list of ``{ outcome = NAME, months = [M, ...] }`` (``months``
+terms, on ``covariate_cells``. In a covariate model ``mu`` is the pooled effect at the
+covariates' reference values: ``covariate_at`` (a term, or the column of a transformed term
+on the column's scale) or, for terms it does not name, their means over the analysed
+comparisons. A cell list is ``"all"`` or a list of ``{ outcome = NAME, months = [M, ...] }`` (``months``
 optional: every analysed month of that outcome). An MCID is signed: a negative value is
 an improvement for outcomes where lower is better, and the report gives
 ``P(mu < mcid)``; a positive one gives ``P(mu > mcid)``.
@@ -122,6 +126,7 @@ class Spec:
     covariate_priors: tuple[str, ...] = ()
     mcid: dict[str, float] = field(default_factory=dict)
     svg: bool = False
+    covariate_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -273,6 +278,7 @@ _BAYES_KEYS = (
     "covariate_cells",
     "covariate_priors",
     "mcid",
+    "covariate_at",
 )
 
 
@@ -318,7 +324,16 @@ def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
         kw["covariate_priors"] = rd.texts(t["covariate_priors"], "bayes.covariate_priors")
     else:
         kw["covariate_priors"] = priors[:1]
-    for key in ("covariate_cells", "covariate_priors"):
+    at = t.get("covariate_at", {})
+    if not isinstance(at, dict):
+        rd.bad("bayes.covariate_at", "must be a table: covariate term = reference value")
+        at = {}
+    kw["covariate_at"] = {}
+    for term, value in at.items():
+        x = rd.number(value, f"bayes.covariate_at.{term}")
+        if x is not None:
+            kw["covariate_at"][term] = x
+    for key in ("covariate_cells", "covariate_priors", "covariate_at"):
         if key in t and not kw["covariates"]:
             rd.bad(f"bayes.{key}", "given without bayes.covariates")
 

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from bayes_msc.cli.commands.fit import EXIT_DIAGNOSTICS, banner, ci_prob, fmt, grid, load_data
-from bayes_msc.cli.options import bayes_options, cell_options, effects_options
+from bayes_msc.cli.options import bayes_options, cell_options, covariate_options, effects_options
 
 
 def table_text(comparison: Any) -> str:
@@ -33,6 +33,8 @@ def table_text(comparison: Any) -> str:
         f"Intervals: {100 * c.ci_prob:g}% equal-tailed; sensitivity: power-scaling "
         "(prior / likelihood; > 0.05 is influential)"
     )
+    lines += [f"*** {w} ***" for w in first.verdict.warnings if w.startswith("1 study")]
+    lines.append(f"mu: {first.mu_meaning()}")
     lines.append("")
     s = c.summary()
     mu = s["term"].iat[0]
@@ -45,8 +47,8 @@ def table_text(comparison: Any) -> str:
         "theta_new interval",
         f"P({mu} < 0)",
     ]
-    if c.mcid is not None:
-        head.append(f"P({mu} < {-c.mcid:g})")
+    if c.mcid_key is not None:
+        head.append(c.mcid_key)
     head += ["sens. mu", "sens. tau", "verdict"]
     rows = []
     for _, r in s.iterrows():
@@ -59,8 +61,8 @@ def table_text(comparison: Any) -> str:
             f"[{fmt(r['theta_new_lower'])}, {fmt(r['theta_new_upper'])}]",
             fmt(r["p_mu_below_0"]),
         ]
-        if c.mcid is not None:
-            row.append(fmt(r["p_mu_below_mcid"]))
+        if c.mcid_key is not None:
+            row.append(fmt(r["p_mcid"]))
         row += [
             f"{fmt(r['mu_prior'], 3)} / {fmt(r['mu_likelihood'], 3)}",
             f"{fmt(r['tau_prior'], 3)} / {fmt(r['tau_likelihood'], 3)}",
@@ -76,6 +78,9 @@ def table_text(comparison: Any) -> str:
     ]
     if flagged:
         lines += ["", "Sensitivity diagnoses:"] + [f"  - {f}" for f in flagged]
+    warned = [w for r in c.results for w in r.verdict.warnings if not w.startswith("1 study")]
+    if warned:
+        lines += ["", "Warnings:"] + [f"  - {w}" for w in warned]
     notes = list(dict.fromkeys(n for r in c.results for n in r.notes))
     if notes:
         lines += ["", "Notes:"] + [f"  - {n}" for n in notes]
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         priors=list(args.prior) or None,
         model=args.model,
         covariates=tuple(args.covariate),
+        covariate_at=dict(args.covariate_at) or None,
         priors_path=args.priors,
         draws=args.draws,
         tune=args.tune,
@@ -118,7 +124,7 @@ def add_parser(sub: Any) -> None:
     effects_options(p)
     p.add_argument("--model", choices=["re", "arm"], default="re")
     p.add_argument("--prior", action="append", default=[], metavar="NAME", help="prior-set name (default: all)")
-    p.add_argument("--covariate", action="append", default=[], metavar="NAME")
+    covariate_options(p)
     p.add_argument(
         "--engine",
         choices=["auto", "mcmc", "exact"],

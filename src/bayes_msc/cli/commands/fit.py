@@ -3,7 +3,8 @@
 Builds the effect table (model ``re``) or the arm table (model ``arm``), fits it
 (:func:`bayes_msc.bayes.fit.fit`) and prints a table (posterior summary, the
 probabilities, the diagnostics verdict, the shrunken study effects, the notes) or
-DESIGN.md's ``fit`` JSON. ``--save`` writes the posterior (netCDF) atomically;
+DESIGN.md's ``fit`` JSON (docs/FORMAT.md). ``--save`` writes the posterior (netCDF, either
+engine) atomically;
 ``--strict`` makes a failed diagnostics verdict exit with status 3 (after printing).
 The helpers here are shared with ``bayes-msc compare-priors``.
 """
@@ -15,7 +16,7 @@ import math
 import sys
 from typing import Any
 
-from bayes_msc.cli.options import bayes_options, cell_options, effects_options
+from bayes_msc.cli.options import bayes_options, cell_options, covariate_options, effects_options
 
 EXIT_DIAGNOSTICS = 3
 _COLUMNS = ("mean", "sd", "median", "eti_low", "eti_high", "hdi_low", "hdi_high", "ess_bulk", "ess_tail", "r_hat")
@@ -92,6 +93,15 @@ def table_text(result: Any) -> str:
     if r.engine == "mcmc":
         lines.append(f"Draws: {r.chains} chains x {r.draws}, seed {r.seed}; divergences: {r.divergences}")
     lines.append(f"Intervals: {100 * r.ci_prob:g}% equal-tailed (eti) and highest-density (hdi)")
+    lines += [f"*** {w} ***" for w in r.verdict.warnings if w.startswith("1 study")]
+    lines.append(
+        f"mu: {r.mu_meaning()}" + ("; intercept: the effect where every covariate term is 0" if r.covariates else "")
+    )
+    if r.engine == "exact":
+        lines.append(
+            f"Exact engine: summaries by quadrature (no Monte Carlo error); {r.chains} x {r.draws} independent "
+            "draws of the posterior in the DataTree (ESS = their number)"
+        )
     lines.append("")
     rows = [
         [str(name)]
@@ -110,6 +120,8 @@ def table_text(result: Any) -> str:
         f"Diagnostics: {v}"
         + ("" if r.engine != "mcmc" else f" (R-hat <= {v.r_hat_max:g}, ESS_bulk >= {v.ess_min:g}, no divergences)")
     )
+    if v.warnings:
+        lines += ["Warnings:"] + [f"  - {w}" for w in v.warnings]
     if r.study_effects is not None:
         se = r.study_effects
         lines += ["", "Study effects (shrunken):"]
@@ -144,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         prior=args.prior,
         covariates=tuple(args.covariate),
+        covariate_at=dict(args.covariate_at) or None,
         priors_path=args.priors,
         draws=args.draws,
         tune=args.tune,
@@ -172,7 +185,7 @@ def add_parser(sub: Any) -> None:
         "--model", choices=["re", "arm"], default="re", help="contrast-level (re, default) or arm-level (arm) model"
     )
     p.add_argument("--prior", default="weakly_informative", help="prior-set name")
-    p.add_argument("--covariate", action="append", default=[], metavar="NAME")
+    covariate_options(p)
     p.add_argument(
         "--engine",
         choices=["auto", "mcmc", "exact"],
@@ -180,7 +193,9 @@ def add_parser(sub: Any) -> None:
         help="auto (default): exact quadrature where it gives the model's posterior, else MCMC",
     )
     p.add_argument("--parameterisation", choices=["auto", "centred", "noncentred"], default="auto")
-    p.add_argument("--save", metavar="FILE.nc")
+    p.add_argument(
+        "--save", metavar="FILE.nc", help="write the posterior (either engine) as netCDF; bm.load_result reads it"
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
     bayes_options(p)
     p.set_defaults(run=run)
