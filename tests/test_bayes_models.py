@@ -169,6 +169,46 @@ def test_result_fields_and_groups(crins_fit):
     assert "covariates" in json.loads(r.idata.attrs["options"])
 
 
+def test_arviz_loo_and_ppc_run_on_the_mcmc_result(crins_fit):
+    """The MCMC result's tree has what ArviZ's loo and posterior predictive checks need."""
+    import warnings
+
+    import arviz as az
+
+    r = crins_fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pareto k warnings are about the data, not the API
+        loo = az.loo(r.idata)
+    assert np.isfinite(float(loo.elpd)) and loo.n_data_points == r.k
+    assert az.plot_ppc_dist(r.idata, backend="matplotlib") is not None
+    # replicated data given each draw: y_rep - theta ~ N(0, vi)
+    theta = r.idata.posterior["theta"].values.reshape(-1, r.k)
+    rep = r.idata.posterior_predictive["y"].values.reshape(-1, r.k)
+    z = (rep - theta) / np.sqrt(REFS["crins"]["vi"])
+    assert z.std() == pytest.approx(1.0, abs=0.03)
+    # prior draws from the prior set: mu ~ Normal(0, 4), tau ~ HalfNormal(0.5)
+    from scipy import stats
+
+    assert stats.kstest(r.idata.prior["mu"].values.ravel(), stats.norm(0, 4).cdf).pvalue > 1e-3
+    assert stats.kstest(r.idata.prior["tau"].values.ravel(), stats.halfnorm(scale=0.5).cdf).pvalue > 1e-3
+
+
+def test_exact_and_mcmc_trees_have_the_same_groups_and_names(crins, crins_fit):
+    """Whatever the engine: the same groups, variables, dimensions and coordinates (the
+    sampler's own statistics aside: the exact engine has only ``diverging``)."""
+    exact = fit(crins[0], prior=crins[1], engine="exact", draws=500, chains=2)
+    a, b = exact.idata, crins_fit.idata
+    assert set(a.children) == set(b.children)
+    assert set(a.sample_stats.data_vars) == {"diverging"} <= set(b.sample_stats.data_vars)
+    for group in set(a.children) - {"sample_stats"}:
+        da, db = a[group].to_dataset(), b[group].to_dataset()
+        assert set(da.data_vars) == set(db.data_vars), group
+        for name in da.data_vars:
+            assert da[name].dims == db[name].dims, (group, name)
+            for dim in da[name].dims:
+                np.testing.assert_array_equal(da[dim].values, db[dim].values)
+
+
 def test_same_seed_same_json(crins, crins_fit):
     table, ps, _ = crins
     again = fit(table, prior=ps, **FAST)
@@ -256,7 +296,15 @@ def test_save_writes_netcdf_atomically(crins, tmp_path):
     r = fit(crins[0], prior=crins[1], save=path, **FAST)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crins.nc"]  # no temporary file left
     back = az.from_netcdf(path)
-    np.testing.assert_array_equal(back.posterior["mu"].values, r.idata.posterior["mu"].values)
+    # draws stored as float32 (bayes_msc.bayes.saved)
+    np.testing.assert_array_equal(back.posterior["mu"].values, r.idata.posterior["mu"].values.astype(np.float32))
+    assert {"prior", "posterior_predictive", "log_likelihood", "sample_stats"} <= set(back.children)
+    # load_result: the MCMC result with the summaries it printed, number for number
+    from bayes_msc.bayes.saved import load_result
+
+    again = load_result(path)
+    pd.testing.assert_frame_equal(again.summary(), r.summary())
+    assert to_json(again.to_dict()) == to_json(r.to_dict()) and again.engine == "mcmc"
     assert json.loads(back.attrs["prior_set"])["tau"] == {"dist": "HalfNormal", "sigma": 0.5}
     np.testing.assert_array_equal(back.observed_data["y"].values, REFS["crins"]["yi"])
     with pytest.raises(InputError, match="does not exist"):

@@ -128,7 +128,16 @@ def test_save_is_atomic_and_skipped_on_bad_input(capsys, tmp_path):
     code, _, _ = run(capsys, "fit", *CELL, *SMALL, "--save", str(target), "--format", "json")
     assert code == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["post.nc"]
     tree = az.from_netcdf(target)
-    assert {"posterior", "log_likelihood", "log_prior", "observed_data", "constant_data"} <= set(tree.children)
+    assert set(tree.children) == {
+        "posterior",
+        "sample_stats",
+        "log_likelihood",
+        "log_prior",
+        "prior",
+        "posterior_predictive",
+        "observed_data",
+        "constant_data",
+    }
     assert json.loads(tree.attrs["options"])["seed"] == 5
     other = tmp_path / "bad.nc"
     code, _, err = run(capsys, "fit", *CELL, *SMALL, "--save", str(other), "--covariate", "no_such_column")

@@ -141,4 +141,4 @@ def reference_values(
             given.append(t.name)
     if problems:
         raise InputError(problems)
-    return centre, tuple(dict.fromkeys(given))
+    return centre, tuple(t.name for t in terms if t.name in given)

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ from bayes_msc.bayes.engines import choose_engine
 from bayes_msc.bayes.inputs import Prepared, prepare_arms, prepare_effects, resolve_priors
 from bayes_msc.bayes.mcmc.run import fit_mcmc
 from bayes_msc.errors import InputError, Problem
-from bayes_msc.results.bayes import BayesResult
+from bayes_msc.results.bayes import BayesResult, Deferred
 from bayes_msc.results.layout import CI_LEVEL
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ def fit(
             "covariate_at": prepared.standardised.reference if prepared.standardised is not None else {},
             **label,
         }
-        result = _exact(prepared, resolved, model, ci_prob, mcid, options)
+        result, make_tree = _exact(prepared, resolved, model, ci_prob, mcid, options)
         result = replace(
             result,
             prior=resolved.name,
@@ -310,12 +311,28 @@ def fit(
     from bayes_msc.results.serialise import to_json
 
     # The result's JSON travels with its draws: load_result gives back these very summaries.
-    result.idata.attrs["result"] = to_json(result.to_dict())
+    text = to_json(result.to_dict())
+    if engine == "exact":
+        # The exact engine's draws are made when first read (a review builds each tree
+        # where it writes it, in parallel): the same draws whenever they are made. One
+        # replace, the last: dataclasses.replace reads every field, idata too.
+        result = replace(
+            result, idata=Deferred(partial(_labelled, make_tree, text)), seconds=time.perf_counter() - start
+        )
+    else:
+        result.idata.attrs["result"] = text
+        result = replace(result, seconds=time.perf_counter() - start)
     if save is not None:
         from bayes_msc.bayes.saved import save_datatree
 
         save_datatree(result.idata, save)
-    return replace(result, seconds=time.perf_counter() - start)
+    return result
+
+
+def _labelled(make: Callable[[], Any], text: str) -> Any:
+    tree = make()
+    tree.attrs["result"] = text
+    return tree
 
 
 def _with_warnings(result: BayesResult, prepared: Prepared, resolved: Any) -> BayesResult:
@@ -334,11 +351,12 @@ def _with_warnings(result: BayesResult, prepared: Prepared, resolved: Any) -> Ba
 
 def _exact(
     prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: float | None, options: dict[str, Any]
-) -> BayesResult:
+) -> tuple[BayesResult, Callable[[], Any]]:
     """The quadrature posterior: the ``re`` model with independent comparisons
     (:mod:`bayes_msc.bayes.exact.posterior`) or the ``arm`` model
-    (:mod:`bayes_msc.bayes.exact.arm`), with ``draws x chains`` independent draws of it
-    (:mod:`bayes_msc.bayes.exact.tree`): the table's ESS columns give their number."""
+    (:mod:`bayes_msc.bayes.exact.arm`), and the maker of its DataTree of ``draws x chains``
+    independent draws (:mod:`bayes_msc.bayes.exact.tree`): the table's ESS columns give
+    their number."""
     from bayes_msc.bayes.exact.model import make_model
     from bayes_msc.bayes.exact.posterior import quadrature, summarise
     from bayes_msc.bayes.exact.tree import exact_tree
@@ -365,7 +383,7 @@ def _exact(
     chains, draws = int(options["chains"]), int(options["draws"])
     n = chains * draws
     table = result.parameters.assign(ess_bulk=float(n), ess_tail=float(n))
-    return replace(
+    result = replace(
         result,
         parameters=table,
         verdict=replace(result.verdict, min_ess_bulk=float(n), divergences=0),
@@ -378,5 +396,5 @@ def _exact(
             f"exact engine: summaries by quadrature (no Monte Carlo error); idata holds {chains} x {draws} "
             "independent draws of the same posterior (effective sample size = their number)",
         ),
-        idata=exact_tree(full, prepared, resolved, chains=chains, draws=draws, options=options),
     )
+    return result, partial(exact_tree, full, prepared, resolved, chains=chains, draws=draws, options=options)

@@ -80,10 +80,10 @@ def prior_comparison_figure(
 
     Notes
     -----
-    Densities are kernel density estimates of the posterior draws (reflected at 0 for
-    ``tau``); a result without draws (exact engine) is drawn from its ``densities``
-    attribute (mapping parameter -> ``(grid, density)``) when it has one, otherwise a
-    ValueError says so. With covariates ``mu`` is the effect at the covariates' reference
+    Densities are the exact engine's marginal densities (its ``densities`` attribute,
+    mapping parameter -> ``(grid, density)``) where a result has them, otherwise kernel
+    density estimates of the posterior draws (reflected at 0 for ``tau``); a result with
+    neither is a ValueError. With covariates ``mu`` is the effect at the covariates' reference
     values, which is what a prior set's ``mu`` prior is about. A fit whose verdict warns
     (a bounded prior that cuts its posterior off) is marked in the table's Diagnostics
     column and its warning is printed beneath the table. Slope
@@ -194,7 +194,13 @@ def _entries(comparison: Any) -> dict[str, tuple[Any, Any]]:
 
 
 def _posterior_density(result: Any, param: str) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """(draws or None, grid, density) of one parameter."""
+    """(draws or None, grid, density) of one parameter: the exact engine's marginal density
+    where the result has it (exact, and no kernel estimate to compute), else a kernel
+    density estimate from the draws."""
+    densities = getattr(result, "densities", None) or {}
+    if param in densities:
+        grid, dens = densities[param]
+        return None, np.asarray(grid, float), np.asarray(dens, float)
     draws = style.posterior_draws(result, param)
     if draws is not None:
         lower = 0.0 if param == "tau" else None
@@ -203,10 +209,6 @@ def _posterior_density(result: Any, param: str) -> tuple[np.ndarray | None, np.n
         start = max(lower, lo - 0.1 * span) if lower is not None else lo - 0.1 * span
         grid = np.linspace(start, hi + 0.1 * span, 400)
         return draws, grid, kde_density(draws, grid, lower)
-    densities = getattr(result, "densities", None) or {}
-    if param in densities:
-        grid, dens = densities[param]
-        return None, np.asarray(grid, float), np.asarray(dens, float)
     raise ValueError(f"result for prior {result.prior!r} has neither posterior draws nor an exact density of {param!r}")
 
 

@@ -34,7 +34,7 @@ FIGURE_DIR = "figures"
 def trace_fits(res: RunResults) -> list[FitRecord]:
     """Fits that get trace and rank plots (see the module docstring): MCMC fits only (the
     exact engine's draws are independent; there is no chain to inspect)."""
-    mcmc = [f for f in res.fits if f.result.engine == "mcmc" and f.result.idata is not None]
+    mcmc = [f for f in res.fits if f.result.engine == "mcmc" and f.result.has_draws]
     failed = [f for f in mcmc if not f.result.verdict.passed]
     return failed or mcmc[:1]
 
@@ -49,7 +49,7 @@ def _favours(mcid: float | None) -> tuple[str, str] | None:
 def _has_densities(result: Any) -> bool:
     # Posterior densities come from draws (either engine) or from the exact engine's
     # marginal densities.
-    return result.idata is not None or {"mu", "tau"} <= set(result.densities or {})
+    return {"mu", "tau"} <= set(result.densities or {}) or result.has_draws
 
 
 Job = tuple[str, str, Callable[[], Any]]
@@ -105,7 +105,7 @@ def figure_plan(res: RunResults) -> tuple[list[Job], dict[str, str]]:
     for rec in res.fits:
         if rec.task.covariates and rec.task.prior in first_prior:
             name = f"metareg_{rec.task.key}"
-            if rec.result.idata is None:
+            if not rec.result.has_draws:
                 skipped[name] = "the fit has no posterior draws to draw its regression line from"
                 continue
             cr = next(c for c in res.cells if (c.cell.outcome, c.cell.month) == (rec.task.outcome, rec.task.month))

@@ -12,7 +12,7 @@ quantity that is often far outside the data). Headline probabilities (``P(mu < 0
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,35 @@ class Verdict:
         return "PASS" if self.passed else "FAIL: " + "; ".join(self.reasons)
 
 
+class Deferred:
+    """A value made when first read: the exact engine's draws (a DataTree) are computed
+    only when something asks for ``BayesResult.idata`` (ArviZ, a figure, a file), so a
+    review of many exact fits builds each tree where it is written, in parallel."""
+
+    def __init__(self, make: Callable[[], Any]):
+        self.make = make
+
+
+class _Draws:
+    """The ``idata`` field: a :class:`Deferred` value is made on first read, then kept."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = f"_{name}"
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return None  # the field's default
+        value = obj.__dict__.get(self.key)
+        if isinstance(value, Deferred):
+            value = value.make()
+            obj.__dict__[self.key] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        # dataclass passes the descriptor itself as the default of a field(default=...)
+        obj.__dict__[self.key] = None if isinstance(value, _Draws) else value
+
+
 @dataclass(frozen=True, eq=False)
 class BayesResult:
     """One posterior of a Bayesian meta-analysis model.
@@ -122,6 +151,8 @@ class BayesResult:
     idata : xarray.DataTree or None
         The ArviZ data of either engine (posterior, sample_stats, log_likelihood,
         log_prior, prior, posterior_predictive, observed_data, constant_data); not in JSON.
+        The exact engine's is made when first read (:class:`Deferred`; the same draws
+        every time).
     densities : dict or None
         Marginal posterior densities ``{name: (grid, density)}`` from the exact engine,
         for figures; not in JSON.
@@ -153,7 +184,7 @@ class BayesResult:
     multiarm: str = "split"
     notes: tuple[str, ...] = ()
     seed: int | None = None
-    idata: Any = None
+    idata: Any = field(default=_Draws(), repr=False)
     densities: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None
     seconds: float | None = None
     prior_set: Any = None  # a resolved bayes_msc.priors.PriorSet (typed Any: results sit below priors)
@@ -161,6 +192,11 @@ class BayesResult:
     covariate_at_given: tuple[str, ...] = ()
     n_studies: int | None = None
     mcid: float | None = None
+
+    @property
+    def has_draws(self) -> bool:
+        """Whether the result has posterior draws (without making deferred ones)."""
+        return self.__dict__.get("_idata") is not None
 
     def mu_meaning(self) -> str:
         """What ``mu`` is, in words: ``"the pooled effect"``, with covariates ``"the pooled

@@ -180,7 +180,7 @@ def run_review(review: Review, *, progress: bool = False, profile: Profile | Non
                 task,
                 result,
                 seconds,
-                posterior_file(task) if result.idata is not None else None,
+                posterior_file(task) if result.has_draws else None,
                 result.prior_set,
                 _mcid_probability(result, spec.mcid.get(task.outcome)),
             )

@@ -44,8 +44,6 @@ def exact_tree(
     options : dict
         The fit's options (JSON attribute); ``options["seed"]`` seeds every draw.
     """
-    import xarray as xr
-
     seed = int(options["seed"])
     m, inputs = tp.model, prepared.inputs
     shape, n = (chains, draws), chains * draws
@@ -62,19 +60,16 @@ def exact_tree(
         "theta" if inputs.kind == "re" else "delta": ((*dims, "comparison"), effects.reshape(*shape, -1)),
         "theta_new": (dims, new.reshape(shape)),
     }
-    coords: dict[str, Any] = {"chain": np.arange(chains), "draw": np.arange(draws), "comparison": list(inputs.labels)}
     if prior_set.tau is None:
         with np.errstate(divide="ignore"):
             post["log_tau2_smd"] = (dims, (2.0 * np.log(tau / prior_set.log_tau2_smd_prior()[1])).reshape(shape))
     std = m.std
     if std is not None:
         per_sd = b[:, 1:p]
-        coords["term"] = list(std.names)
         post["beta"] = ((*dims, "term"), (per_sd / std.scale).reshape(*shape, -1))
         post["beta_per_sd"] = ((*dims, "term"), per_sd.reshape(*shape, -1))
         post["intercept"] = (dims, std.intercept_to_original(mu, per_sd).reshape(shape))
     if inputs.kind == "arm":
-        coords["study"] = list(inputs.study_labels)
         post["alpha"] = ((*dims, "study"), b[:, p : p + len(inputs.study_labels)].reshape(*shape, -1))
-    stats = xr.Dataset({"diverging": (dims, np.zeros(shape, dtype=bool))}, coords={k: coords[k] for k in dims})
-    return fit_tree(xr.Dataset(post, coords=coords), stats, prepared, prior_set, options)
+    stats = {"diverging": (dims, np.zeros(shape, dtype=bool))}
+    return fit_tree(post, stats, prepared, prior_set, options)
