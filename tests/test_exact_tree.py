@@ -153,6 +153,9 @@ def test_arviz_loo_and_ppc_run_on_the_exact_result(with_covariates):
         loo = az.loo(r.idata)
     assert np.isfinite(float(loo.elpd)) and loo.n_data_points == r.k
     assert az.plot_ppc_dist(r.idata, backend="matplotlib") is not None
+    import matplotlib.pyplot as plt  # ArviZ's matplotlib backend draws with pyplot: close its figures
+
+    plt.close("all")
 
 
 def test_draws_are_made_when_read_and_the_same_every_time(vas12):

@@ -148,8 +148,7 @@ def check_mcmc_report(out: Path, n_fits: int) -> tuple[dict, _Links]:
     import xarray as xr
 
     tree = xr.open_datatree(out / fits[0]["posterior"])
-    # stored as float32 (bayes_msc.bayes.saved): 7 significant digits
-    assert float(tree["posterior"]["mu"].mean()) == pytest.approx(fits[0]["mu_mean"], rel=1e-6)
+    assert float(tree["posterior"]["mu"].mean()) == pytest.approx(fits[0]["mu_mean"], rel=1e-9)
     failed = [f for f in fits if f["verdict"] == "fail"]
     assert summary["failed"] == len(failed)
     html = (out / "index.html").read_text("utf-8")

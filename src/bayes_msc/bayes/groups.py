@@ -232,8 +232,8 @@ def fit_coords(prepared: Prepared, chains: int, draws: int) -> dict[str, Any]:
 
 
 def fit_tree(
-    post: Mapping[str, Any],
-    stats: Mapping[str, Any],
+    post: Mapping[str, Any] | xr.Dataset,
+    stats: Mapping[str, Any] | xr.Dataset,
     prepared: Prepared,
     prior_set: PriorSet,
     options: dict[str, Any],
@@ -248,7 +248,7 @@ def fit_tree(
     shape = _values(post, "mu").shape
     observed, const = _data_vars(inputs, prepared)
 
-    def plain(group: Mapping[str, Any]) -> Vars:
+    def plain(group: Mapping[str, Any] | xr.Dataset) -> Vars:
         if isinstance(group, xr.Dataset):  # drop its coordinates and creation times: they sit at the root
             return {str(k): (tuple(str(d) for d in v.dims), v.values) for k, v in group.data_vars.items()}
         return dict(group)

@@ -3,13 +3,14 @@
 :func:`save_datatree` writes atomically (a temporary file in the target folder, then
 renamed into place), with the netCDF4 library when it is installed (several times faster
 than h5netcdf for these many small variables) and h5netcdf otherwise, compressed: every
-variable with zlib (level 1, byte shuffle; higher levels gain 2% for 15% more time); the
-draws (``posterior``) as float32, 7 significant digits, far below their Monte Carlo error
-(the summaries of the result are not recomputed from them: they travel as JSON); the
-derived groups (``log_likelihood``, ``log_prior``, ``prior``, ``posterior_predictive``) as
+variable with zlib (level 1, byte shuffle; higher levels gain 2% for 15% more time). The
+MCMC engine's draws (``posterior``) are its result and stay float64, so ArviZ recomputes
+the printed summaries from the file exactly; the exact engine's draws (whose summaries are
+the quadrature's, never recomputed from them) are float32, 7 significant digits, far below
+their Monte Carlo error. The derived groups (``log_likelihood``, ``log_prior``, ``prior``, ``posterior_predictive``) as
 float32 rounded to :data:`DERIVED_DIGITS` significant digits, which compresses them
-better; ``sample_stats``, ``observed_data`` and ``constant_data`` as they are. A fit of 12
-comparisons with 4 x 1000 draws takes about 0.55 MB.
+better; ``sample_stats``, ``observed_data`` and ``constant_data`` as they are. An exact fit
+of 12 comparisons with 4 x 1000 draws takes about 0.55 MB.
 :func:`save_trees` writes many files, in parallel worker processes where that is safe.
 The file carries the fit's JSON (``attrs["result"]``, :meth:`BayesResult.to_dict`), its
 resolved prior set and its options, so :func:`load_result` gives back a
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 DERIVED_GROUPS = ("log_likelihood", "log_prior", "prior", "posterior_predictive")
 """Groups stored as float32 rounded to :data:`DERIVED_DIGITS` (see the module docstring)."""
 
-FLOAT32_GROUPS = ("posterior", *DERIVED_GROUPS)
-"""Groups whose floating-point variables are stored as float32."""
+EXACT_FLOAT32_GROUPS = ("posterior", *DERIVED_GROUPS)
+"""Groups of an exact-engine tree whose floating-point variables are stored as float32."""
 
 DERIVED_DIGITS = 5
 """Significant digits kept of the derived groups (netCDF4's quantisation; with h5netcdf,
@@ -73,6 +74,9 @@ def save_folder(path: str | os.PathLike) -> Path:
 def encoding(tree: xr.DataTree, engine: str = "netcdf4") -> dict[str, dict[str, dict[str, Any]]]:
     """The netCDF encoding of every numeric variable of ``tree`` (see the module docstring)."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
+    options = tree.attrs.get("options") if hasattr(tree, "attrs") else None
+    exact = isinstance(options, str) and json.loads(options).get("engine") == "exact"
+    single = EXACT_FLOAT32_GROUPS if exact else DERIVED_GROUPS
     for node in tree.subtree:
         ds = node.to_dataset(inherit=False)
         group: dict[str, dict[str, Any]] = {}
@@ -80,7 +84,7 @@ def encoding(tree: xr.DataTree, engine: str = "netcdf4") -> dict[str, dict[str, 
             if var.dtype.kind not in "fiu" or var.ndim == 0:
                 continue
             enc: dict[str, Any] = dict(COMPRESSION)
-            if var.dtype.kind == "f" and node.name in FLOAT32_GROUPS and name not in ds.coords:
+            if var.dtype.kind == "f" and node.name in single and name not in ds.coords:
                 enc["dtype"] = "float32"
                 if engine == "netcdf4" and node.name in DERIVED_GROUPS:
                     enc["significant_digits"] = DERIVED_DIGITS
