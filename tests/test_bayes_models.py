@@ -459,7 +459,7 @@ def normand_effects() -> EffectTable:
 def test_eight_schools_sparse_auto_is_noncentred_and_matches_bayesmeta():
     ref = REFS["eight_schools"]
     table = effects(ref["y"], np.square(ref["se"]))
-    r = fit(table, prior=prior_set(ref["prior"], "bayesmeta"), seed=3)  # default 4 x 1000 draws
+    r = fit(table, prior=prior_set(ref["prior"], "bayesmeta"), seed=3, engine="mcmc")  # default 4 x 1000 draws
     assert r.parameterisation == "noncentred" and r.verdict.passed, (r.parameterisation, r.verdict)
     post = ref["posterior"]
     close(r, "mu", "median", post["mu_median"])
@@ -479,10 +479,10 @@ def test_normand_rich_data_auto_is_centred_and_arm_equals_re():
     passes; the arm model (baselines free) gives the re model's posterior: medians within
     0.1 posterior SD, both as the exact engine's."""
     table, arms = normand_effects(), normand_arms()
-    re = fit(table, prior="weakly_informative", seed=5)
+    re = fit(table, prior="weakly_informative", seed=5, engine="mcmc")
     assert re.parameterisation == "centred" and re.verdict.passed, (re.parameterisation, re.verdict)
     assert any("auto: centred" in n for n in re.notes)
-    arm = fit(arms, model="arm", prior="weakly_informative", seed=5)
+    arm = fit(arms, model="arm", prior="weakly_informative", seed=5, engine="mcmc")
     assert arm.verdict.passed, arm.verdict
     exact = fit(table, prior="weakly_informative", engine="exact")
     for name in ("mu", "tau"):

@@ -48,7 +48,7 @@ from conftest import DATA, REFERENCE
 METAFOR = json.loads((REFERENCE / "metafor_refs.json").read_text())
 SETS = METAFOR["datasets"]
 SEED = 20240604
-MCMC = {"tune": 1000, "chains": 4, "seed": SEED, "target_accept": 0.99}
+MCMC = {"tune": 1000, "chains": 4, "seed": SEED, "target_accept": 0.99, "engine": "mcmc"}
 """Settings of every MCMC fit here. target_accept 0.99, not the default 0.95: the long runs
 (up to 4 x 8000 draws) of the eight-schools funnel give a rare divergence at 0.95 (2 in
 32000 draws, non-centred, with this seed), and every fit here must have none."""

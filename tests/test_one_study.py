@@ -88,3 +88,15 @@ def test_two_studies_are_enough():
     assert one_study_reason(et) is None
     r = bm.fit(et)
     assert r.n_studies == len(set(et.data["study"])) > 1 and not r.verdict.warnings
+
+
+def test_the_real_data_save_a_posterior_file_too(tmp_path, capsys):
+    """``fit --engine exact --save`` on the bundled real data: a file with every group (the
+    one-study warning travels with it)."""
+    import arviz as az
+
+    target = tmp_path / "real.nc"
+    assert main(["fit", str(REAL), "--outcome", "womac_pain", "--month", "6", "--save", str(target)]) == 0
+    capsys.readouterr()
+    assert {"posterior", "prior", "posterior_predictive", "log_likelihood"} <= set(az.from_netcdf(target).children)
+    assert bm.load_result(target).verdict.warnings[0].startswith(ALONE)

@@ -249,9 +249,14 @@ def fit_tree(
     observed, const = _data_vars(inputs, prepared)
 
     def plain(group: Mapping[str, Any] | xr.Dataset) -> Vars:
-        if isinstance(group, xr.Dataset):  # drop its coordinates and creation times: they sit at the root
+        if isinstance(group, xr.Dataset):  # its coordinates sit at the root
             return {str(k): (tuple(str(d) for d in v.dims), v.values) for k, v in group.data_vars.items()}
         return dict(group)
+
+    def attrs(group: Any) -> dict[str, Any]:
+        # the sampler's attributes (inference library, ...), without its creation time:
+        # the same call saves the same file
+        return {k: v for k, v in getattr(group, "attrs", {}).items() if k != "created_at"}
 
     groups = {
         "posterior": plain(post),
@@ -263,8 +268,11 @@ def fit_tree(
         "observed_data": observed,
         "constant_data": const,
     }
+    kept = {"posterior": attrs(post), "sample_stats": attrs(stats)}
     root = xr.Dataset(coords=fit_coords(prepared, *shape))
-    tree = xr.DataTree.from_dict({"/": root, **{name: xr.Dataset(v) for name, v in groups.items()}})
+    tree = xr.DataTree.from_dict(
+        {"/": root, **{name: xr.Dataset(v, attrs=kept.get(name)) for name, v in groups.items()}}
+    )
     tree.attrs.update(
         prior_set=json.dumps(prior_set.to_dict(), sort_keys=True), options=json.dumps(options, sort_keys=True)
     )

@@ -7,11 +7,13 @@ variable with zlib (level 1, byte shuffle; higher levels gain 2% for 15% more ti
 MCMC engine's draws (``posterior``) are its result and stay float64, so ArviZ recomputes
 the printed summaries from the file exactly; the exact engine's draws (whose summaries are
 the quadrature's, never recomputed from them) are float32, 7 significant digits, far below
-their Monte Carlo error. The derived groups (``log_likelihood``, ``log_prior``, ``prior``, ``posterior_predictive``) as
-float32 rounded to :data:`DERIVED_DIGITS` significant digits, which compresses them
-better; ``sample_stats``, ``observed_data`` and ``constant_data`` as they are. An exact fit
-of 12 comparisons with 4 x 1000 draws takes about 0.55 MB.
-:func:`save_trees` writes many files, in parallel worker processes where that is safe.
+their Monte Carlo error. The derived groups (``log_likelihood``, ``log_prior``, ``prior``,
+``posterior_predictive``) are float32 rounded to :data:`DERIVED_DIGITS` significant digits,
+which compresses them better; ``sample_stats``, ``observed_data`` and ``constant_data`` are
+stored as they are. An exact fit of 12 comparisons with 4 x 1000 draws takes about 0.55 MB.
+:func:`save_results` writes the files of many results, in parallel worker processes where
+that is safe.
+
 The file carries the fit's JSON (``attrs["result"]``, :meth:`BayesResult.to_dict`), its
 resolved prior set and its options, so :func:`load_result` gives back a
 :class:`~bayes_msc.results.bayes.BayesResult` whose summaries are those printed when the fit
