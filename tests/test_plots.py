@@ -109,13 +109,15 @@ def standin_result(labels, yi, vi, ps, x=None, names=(), diverging=None, **kw):
     }
     params = {"mu": _row(coef[..., 0].ravel()), "tau": _row(tau.ravel())}
     if names:
-        # As the fit stores them: per-SD slopes first, then per-unit slopes as "beta".
+        # As the fit stores them: mu at the covariates' reference values (their means),
+        # per-SD slopes, per-unit slopes as "beta", the intercept at covariates 0.
         post["beta_per_sd"] = (("chain", "draw", "term"), coef[..., 1:] * np.asarray(x).std(axis=0))
         post["beta"] = (("chain", "draw", "term"), coef[..., 1:])
         params.update({nm: _row(coef[..., j + 1].ravel()) for j, nm in enumerate(names)})
-        mu_at_mean = coef[..., 0] + coef[..., 1:] @ np.asarray(x).mean(axis=0)
-        post["mu_at_mean"] = (("chain", "draw"), mu_at_mean)
-        params["mu_at_mean"] = _row(mu_at_mean.ravel())
+        at_mean = coef[..., 0] + coef[..., 1:] @ np.asarray(x).mean(axis=0)
+        post["mu"], post["intercept"] = (("chain", "draw"), at_mean), (("chain", "draw"), coef[..., 0])
+        params["mu"], params["intercept"] = _row(at_mean.ravel()), _row(coef[..., 0].ravel())
+        kw.setdefault("covariate_at", dict(zip(names, np.asarray(x).mean(axis=0).tolist(), strict=True)))
     div = np.zeros((c, n), bool) if diverging is None else diverging
     idata = xr.DataTree.from_dict(
         {
@@ -445,9 +447,12 @@ def test_metareg_figure_bayesian_drops_missing_covariate(tmp_path):
     fig = metareg_figure(frame, "log10(ablat)", r)
     assert_legible(fig, tmp_path, "metareg_bayes")
     line = max(fig.axes[0].lines, key=lambda ln: len(ln.get_xdata()))
-    p = r.parameters  # the mean line is E[mu] + E[slope per unit] * log10(x)
+    p = r.parameters  # the mean line is E[intercept] + E[slope per unit] * log10(x)
     np.testing.assert_allclose(
-        line.get_ydata(), p.loc["mu", "mean"] + p.loc["log10(ablat)", "mean"] * np.log10(line.get_xdata()), rtol=1e-9
+        line.get_ydata(),
+        p.loc["intercept", "mean"] + p.loc["log10(ablat)", "mean"] * np.log10(line.get_xdata()),
+        rtol=1e-9,
+        atol=1e-12,
     )
     shown = " ".join(texts(fig))
     assert "SIMULATED DATA" in shown and f"Not shown (no ablat): {BCG['label'][0]}" in shown

@@ -162,5 +162,5 @@ def test_a_run_that_can_fit_nothing_says_why(tmp_path):
         bm.run_spec({"dataset": {"path": str(one)}, "bayes": {"models": ["re"], "priors": ["weakly_informative"]}})
     (problem,) = err.value.problems
     assert problem.key == "bayes.models" and "allow none of the Bayesian fits" in problem.message
-    assert "needs k >= 2 comparisons" in problem.message
+    assert "1 study: within-study comparison only" in problem.message  # one study: no between-study SD
     assert len(bm.run_spec({"dataset": {"path": str(one)}}).cells) > 0  # a frequentist report still runs

@@ -23,6 +23,7 @@ _FUNCTIONS = (
     "exact_posterior",
     "fit",
     "leave1out",
+    "load_result",
     "load_spec",
     "metareg",
     "plot_forest",

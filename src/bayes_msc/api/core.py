@@ -33,6 +33,7 @@ __all__ = [
     "exact_posterior",
     "fit",
     "leave1out",
+    "load_result",
     "load_spec",
     "metareg",
     "pool",
@@ -131,13 +132,33 @@ def exact_posterior(
     prior: str | PriorSet | dict[str, Any] = "weakly_informative",
     covariates: Sequence[str] = (),
     *,
+    covariate_at: dict[str, float] | None = None,
     priors_path: PathLike | None = None,
     ci_prob: float = CI_LEVEL,
     mcid: float | None = None,
 ) -> BayesResult:
     """The exact (quadrature) posterior of the ``re`` model of an effect table, or of the
     ``arm`` model of an arm table: :func:`fit` with ``engine="exact"``."""
-    return fit(data, None, prior, covariates, priors_path=priors_path, engine="exact", ci_prob=ci_prob, mcid=mcid)
+    return fit(
+        data,
+        None,
+        prior,
+        covariates,
+        covariate_at=covariate_at,
+        priors_path=priors_path,
+        engine="exact",
+        ci_prob=ci_prob,
+        mcid=mcid,
+    )
+
+
+def load_result(path: PathLike) -> BayesResult:
+    """A fit saved as a posterior file (``fit(..., save=)``, ``bayes-msc fit --save``, a
+    report's ``posteriors/<fit>.nc``), with the summaries printed when it was made and its
+    draws as ``idata`` (:func:`bayes_msc.bayes.saved.load_result`)."""
+    from bayes_msc.bayes.saved import load_result as _load
+
+    return _load(path)
 
 
 def simulate(

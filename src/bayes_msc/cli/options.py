@@ -95,6 +95,15 @@ def bayes_options(p: argparse.ArgumentParser) -> None:
         help="covariate term: a column, log10(NAME) or log(NAME); repeatable",
     )
     p.add_argument(
+        "--covariate-at",
+        action="append",
+        default=[],
+        type=name_value,
+        metavar="NAME=VALUE",
+        help="reference value of a covariate term: mu is the pooled effect there (default: the term's mean "
+        "over the analysed comparisons); repeatable",
+    )
+    p.add_argument(
         "--engine",
         choices=["auto", "mcmc", "exact"],
         default="auto",
@@ -123,10 +132,22 @@ def bayes_options(p: argparse.ArgumentParser) -> None:
         "--mcid",
         type=float,
         default=None,
-        help="minimal clinically important difference, signed in the direction of benefit "
-        "(-19.9 on a VAS where lower is better); adds its posterior probability",
+        help="minimal clinically important difference, signed in the direction of benefit: "
+        "-19.9 (lower is better) reports P(mu < -19.9), 9 reports P(mu > 9)",
     )
     p.add_argument("--strict", action="store_true", help="exit 3 when a posterior fails its diagnostics")
     p.add_argument(
         "--no-progress", action="store_true", help="no progress line on stderr (shown only when stderr is a terminal)"
     )
+
+
+def name_value(text: str) -> tuple[str, float]:
+    """``NAME=VALUE`` (``age_mean=60``, ``log10(dose_million)=1.7``) as (name, number)."""
+    name, sep, value = text.rpartition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not sep or not name.strip() or number != number or number in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER (e.g. age_mean=60), not {text!r}")
+    return name.strip(), number

@@ -46,7 +46,7 @@ def posterior_forest(
     results : BayesResult or sequence of BayesResult
         One or more posteriors of the same outcome and month (prior sets or models); their
         ``study_effects`` give the shrunken effects (matched by ``comparison``), their
-        ``parameters`` give ``mu`` (or ``mu_at_mean`` with covariates) and ``theta_new``.
+        ``parameters`` give ``mu`` (with covariates: at their reference values) and ``theta_new``.
         Several results are drawn side by side, one colour each, with a legend.
     effects : EffectTable or DataFrame
         The effect-size table (``study, comparison, treatment_arm, control_arm, yi, vi,

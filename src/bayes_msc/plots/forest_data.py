@@ -270,8 +270,8 @@ def layout(
     y += 0.35
     summary_rows: list[tuple[float, str]] = []
     for i, r in enumerate(results):
-        name = "Effect at mean covariates" if r.covariates else "Pooled effect \u03bc"
-        row = parameter(r, "mu_at_mean" if r.covariates else "mu")
+        name = "Pooled effect \u03bc at reference covariates" if r.covariates else "Pooled effect \u03bc"
+        row = parameter(r, "mu")
         suffix = f" ({labels[i]})" if m > 1 else ""
         if row is not None:
             summary_rows.append((y, f"{name}, Bayesian{suffix}"))

@@ -2,10 +2,13 @@
 
 Each comparison is a bubble at its covariate value and observed effect (area in proportion
 to its random-effects weight ``1 / (vi + tau^2)``, with its 95% CI as a faint bar); the
-regression's mean line and 95% band run through them: from posterior draws of the
-intercept and slopes (Bayesian), or from the coefficients and their covariance
-(frequentist, as metafor's ``predict``). Other covariates of the model are held at their
-means over the comparisons in the fit.
+regression's mean line and 95% band run through them: for a Bayesian fit (either engine)
+the posterior mean line and the equal-tailed *credible* band of
+``mu + beta * (x - x_ref)`` computed from the fit's own draws (``mu`` is the pooled effect at
+the covariates' reference values ``x_ref``, so the other covariates sit at theirs); for a
+frequentist meta-regression the fitted line and *confidence* band from its coefficients and
+their covariance (as metafor's ``predict``, other covariates at their means). The figure
+always shows the analysis it is given; nothing is substituted.
 """
 
 from __future__ import annotations
@@ -95,9 +98,9 @@ def metareg_figure(
         ``log(NAME)``. The x axis shows the column itself (on a log axis when
         ``log_x``), the line follows the term as the model used it.
     result : BayesResult or MetaRegResult
-        A Bayesian fit with draws of ``mu`` (intercept at covariates 0), ``tau`` and the
-        slope named ``term``; or a frequentist meta-regression with ``term`` among its
-        coefficients.
+        A Bayesian fit (either engine) with draws of ``mu`` (the effect at the covariates'
+        reference values ``result.covariate_at``), ``tau`` and the slope named ``term``;
+        or a frequentist meta-regression with ``term`` among its coefficients.
     log_x : bool, optional
         Log axis for the covariate (dose). Default: a log axis when the term is a
         logarithm (``log10(dose_million)``), a linear one otherwise. A log axis needs
@@ -313,19 +316,14 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
     beta = style.posterior_draws(result, term.name)
     if mu is None or beta is None:
         raise ValueError(f"the Bayesian result has no posterior draws of mu and {term.name!r}")
-    offset = np.zeros_like(mu)
     other_terms = [c for c in getattr(result, "covariates", ()) if c != term.name]
-    if other_terms:
-        # The other terms at their means over the comparisons that have every term.
+    refs = dict(getattr(result, "covariate_at", None) or {})
+    if term.name not in refs:  # a result that does not say: the mean over the comparisons with every term
         vals = np.column_stack([term_values(frame, c) for c in (term.name, *other_terms)])
-        keep = np.all(np.isfinite(vals), axis=1)
-        for c, col in zip(other_terms, vals[keep, 1:].T, strict=False):
-            draws = style.posterior_draws(result, c)
-            if draws is None:
-                raise ValueError(f"the Bayesian result has no draws of the slope {c!r}")
-            offset = offset + draws * col.mean()
+        refs[term.name] = float(vals[np.all(np.isfinite(vals), axis=1), 0].mean())
     level = getattr(result, "ci_prob", CI_LEVEL)
-    mean, low, high = band_from_draws(xt, mu, beta, offset, level)
+    # mu is the effect at the reference values: the line through them, other terms held there
+    mean, low, high = band_from_draws(xt - refs[term.name], mu, beta, 0.0, level)
     tau = style.posterior_draws(result, "tau")
     tau2 = float(np.mean(tau**2)) if tau is not None else float(result.parameters.loc["tau", "median"]) ** 2
     p = result.parameters.loc[term.name]
@@ -333,9 +331,9 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
     slope = (
         f"Slope per {_unit(term)}: posterior mean "
         f"{style.format_interval(p['mean'], p['eti_low'], p['eti_high'], d)}; "
-        f"model {result.model}, prior {result.prior}"
+        f"model {result.model}, prior {result.prior}, {getattr(result, 'engine', 'Bayesian')} engine"
     )
-    note = " (other covariates at their means)" if other_terms else ""
+    note = " (other covariates at their reference values)" if other_terms else ""
     return (
         mean,
         low,

@@ -276,6 +276,19 @@ class Prior:
             raise ValueError("a Flat prior has no distribution function")
         return _scipy(self.dist, tuple(sorted(self.filled().items()))).cdf(x)
 
+    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        """Independent draws (numpy array of shape ``size``; scipy's samplers in PyMC's
+        parameterisation), for the prior group of a fit's DataTree.
+
+        Raises
+        ------
+        ValueError
+            An improper prior (Flat, HalfFlat) has no draws.
+        """
+        if self.improper:
+            raise ValueError(f"an improper {self.dist} prior has no draws")
+        return np.asarray(_scipy(self.dist, tuple(sorted(self.filled().items()))).rvs(size=size, random_state=rng))
+
     def to_pymc(self, name: str, dims: str | Sequence[str] | None = None) -> Any:
         """Create this prior as a PyMC variable in the current ``pm.Model`` and return it."""
         import pymc as pm
@@ -367,6 +380,9 @@ class _HalfT:
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         return np.where(x >= 0, 2.0 * self._t.cdf(x) - 1.0, 0.0)
+
+    def rvs(self, size: Any = None, random_state: Any = None) -> np.ndarray:
+        return np.abs(self._t.rvs(size=size, random_state=random_state))
 
 
 def _gamma(st: ModuleType, p: Mapping[str, float]) -> Any:

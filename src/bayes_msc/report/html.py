@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayes_msc.results.layout import CI_LEVEL
+
 SIMULATED_BANNER = "SIMULATED DATA"
 
 STYLE = """
@@ -164,3 +166,26 @@ def page(title: str, intro: str, sections: Sequence[tuple[str, str, str]], simul
         f"<nav><h2>Contents</h2><ol>{toc}</ol></nav></header>\n<main>\n{body}</main>\n"
         "</body>\n</html>\n"
     )
+
+
+PCT = f"{CI_LEVEL:.0%}"
+"""The default interval level as a percentage, for headings."""
+
+
+def fig_block(figures: dict[str, str], name: str, alt: str, caption: str | None = None) -> str:
+    # The PNG links its SVG when one was written (``[report] svg = true``); a figure that
+    # could not be drawn says why in its place.
+    src = figures.get(name)
+    if src is None:
+        reason = figures.get(name + ".skipped")
+        return f'<p class="fail">Figure not drawn ({esc(alt)}): {esc(reason)}</p>' if reason else ""
+    return figure(src, alt, caption, link=figures.get(name + ".svg"))
+
+
+def drop_empty(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` without those of ``columns`` that are empty text in every row."""
+    return frame.drop(columns=[c for c in columns if c in frame and not frame[c].astype(str).str.len().any()])
+
+
+def cell_title(outcome: str, month: float | None) -> str:
+    return f"{outcome} at {month_text(month)} months" if month is not None else f"{outcome} (whole follow-up)"

@@ -169,6 +169,7 @@ BAYES_COLUMNS = [
     "month",
     "model",
     "covariates",
+    "mu_at",
     "prior",
     "engine",
     "k",
@@ -184,22 +185,26 @@ BAYES_COLUMNS = [
     "mcid",
     "p_mcid",
     "verdict",
+    "warnings",
 ]
 
 
 def bayes(res: RunResults) -> pd.DataFrame:
-    """One row per Bayesian fit: mu (mean, interval), tau (median, interval), the
-    prediction for a new study, P(mu < 0), P(MCID) and the diagnostics verdict."""
+    """One row per Bayesian fit: mu (mean, interval; in a covariate model at the reference
+    values in ``mu_at``), tau (median, interval), the prediction for a new study, P(mu < 0),
+    P(MCID), the diagnostics verdict and its warnings (a prior bound that cuts the
+    posterior off)."""
     rows = []
     for rec in res.fits:
         t, r = rec.task, rec.result
-        mu = "mu_at_mean" if t.covariates and "mu_at_mean" in r.parameters.index else "mu"
+        mu = "mu"
         rows.append(
             {
                 "outcome": t.outcome,
                 "month": t.month,
                 "model": t.model,
                 "covariates": ", ".join(t.covariates),
+                "mu_at": ", ".join(f"{k} = {v:.4g}" for k, v in r.covariate_at.items()),
                 "prior": t.prior,
                 "engine": r.engine,
                 "k": r.k,
@@ -215,6 +220,7 @@ def bayes(res: RunResults) -> pd.DataFrame:
                 "mcid": _nan(res.spec.mcid.get(t.outcome)),
                 "p_mcid": _nan(rec.mcid_probability),
                 "verdict": str(r.verdict),
+                "warnings": "; ".join(r.verdict.warnings),
             }
         )
     return pd.DataFrame(rows, columns=BAYES_COLUMNS)

@@ -39,6 +39,15 @@ def bayes_text(r: BayesResult) -> str:
     if r.engine == "mcmc":
         lines.append(f"Draws: {r.chains} chains x {r.draws}, seed {r.seed}; divergences: {r.divergences}")
     lines.append(f"Intervals: {100 * r.ci_prob:g}% equal-tailed (eti) and highest-density (hdi)")
+    lines += [f"*** {w} ***" for w in r.verdict.warnings if w.startswith("1 study")]
+    lines.append(
+        f"mu: {r.mu_meaning()}" + ("; intercept: the effect where every covariate term is 0" if r.covariates else "")
+    )
+    if r.engine == "exact":
+        lines.append(
+            f"Exact engine: summaries by quadrature (no Monte Carlo error); {r.chains} x {r.draws} independent "
+            "draws of the posterior in the DataTree (ESS = their number)"
+        )
     lines.append("")
     rows = [[str(name)] + [_cell(row[c], c) for c in COLUMNS] for name, row in r.parameters.iterrows()]
     lines += grid(["term", *COLUMNS], rows)
@@ -50,6 +59,8 @@ def bayes_text(r: BayesResult) -> str:
         f"Diagnostics: {v}"
         + ("" if r.engine != "mcmc" else f" (R-hat <= {v.r_hat_max:g}, ESS_bulk >= {v.ess_min:g}, no divergences)")
     )
+    if v.warnings:
+        lines += ["Warnings:"] + [f"  - {w}" for w in v.warnings]
     if r.study_effects is not None:
         se = r.study_effects
         lines += ["", "Study effects (shrunken):"]
@@ -86,13 +97,17 @@ def comparison_text(c: PriorComparison) -> str:
         f"Intervals: {100 * c.ci_prob:g}% equal-tailed; sensitivity: power-scaling "
         "(prior / likelihood; > 0.05 is influential)"
     )
+    first = c.results[0] if c.results else None
+    if first is not None:
+        lines += [f"*** {w} ***" for w in first.verdict.warnings if w.startswith("1 study")]
+        lines.append(f"mu: {first.mu_meaning()}")
     lines.append("")
     s = c.summary()
     mu = str(s["term"].iat[0]) if len(s) else "mu"
     head = ["prior", f"{mu} median", f"{mu} interval", "tau median", "tau interval", "theta_new interval"]
     head.append(f"P({mu} < 0)")
-    if c.mcid is not None:
-        head.append(f"P({mu} < {-c.mcid:g})")
+    if c.mcid_key is not None:
+        head.append(c.mcid_key)
     head += ["sens. mu", "sens. tau", "verdict"]
     rows = []
     for _, r in s.iterrows():
@@ -105,8 +120,8 @@ def comparison_text(c: PriorComparison) -> str:
             f"[{fmt(r['theta_new_lower'])}, {fmt(r['theta_new_upper'])}]",
             fmt(r["p_mu_below_0"]),
         ]
-        if c.mcid is not None:
-            row.append(fmt(r["p_mu_below_mcid"]))
+        if c.mcid_key is not None:
+            row.append(fmt(r["p_mcid"]))
         row += [
             f"{fmt(r['mu_prior'], 3)} / {fmt(r['mu_likelihood'], 3)}",
             f"{fmt(r['tau_prior'], 3)} / {fmt(r['tau_likelihood'], 3)}",
@@ -122,5 +137,8 @@ def comparison_text(c: PriorComparison) -> str:
     ]
     if flagged:
         lines += ["", "Sensitivity diagnoses:"] + [f"  - {f}" for f in flagged]
+    warned = [w for r in c.results for w in r.verdict.warnings if not w.startswith("1 study")]
+    if warned:
+        lines += ["", "Warnings:"] + [f"  - {w}" for w in warned]
     lines += notes_block(n for r in c.results for n in r.notes)
     return "\n".join(lines) + "\n"

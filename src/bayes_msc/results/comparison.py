@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_msc.results.bayes import BayesResult
+from bayes_msc.results.bayes import BayesResult, mcid_label
 from bayes_msc.results.layout import BAYES_SUMMARY_COLUMNS, CI_LEVEL
 from bayes_msc.results.text import where
 
@@ -42,7 +42,8 @@ class PriorComparison:
         distance of the posterior when the prior or the likelihood is raised to a power
         near 1), ``mu_diagnosis``, ``tau_diagnosis``.
     mcid : float or None
-        The MCID asked for (``P(mu < -|mcid|)`` per prior set).
+        The signed MCID asked for (``P(mu < mcid)`` per prior set for a negative one,
+        ``P(mu > mcid)`` for a positive one).
     """
 
     results: tuple[BayesResult, ...]
@@ -61,23 +62,23 @@ class PriorComparison:
     def priors(self) -> tuple[str, ...]:
         return tuple(r.prior for r in self.results)
 
-    def _mcid_key(self, result: BayesResult) -> str | None:
-        if self.mcid is None:
-            return None
-        name = "mu_at_mean" if result.covariates else "mu"
-        return f"P({name} < {-abs(self.mcid):g})"
+    @property
+    def mcid_key(self) -> str | None:
+        """The label of the MCID's probability (``P(mu < -19.9)``), or None."""
+        return None if self.mcid is None else mcid_label(self.mcid)
 
     def summary(self) -> pd.DataFrame:
         """One row per prior set. The Bayesian layout's columns come first and describe
-        ``mu`` (``mean``, ``sd``, equal-tailed interval ``lower``/``upper``); then ``prior``,
-        ``mu_median``, ``tau_median``/``tau_lower``/``tau_upper``, ``theta_new_lower``/
-        ``theta_new_upper``, ``p_mu_below_0``, ``p_mu_below_mcid``, ``verdict`` and the
+        ``mu`` (``mean``, ``sd``, equal-tailed interval ``lower``/``upper``; with covariates at
+        their reference values); then ``prior``, ``mu_median``, ``tau_median``/``tau_lower``/
+        ``tau_upper``, ``theta_new_lower``/``theta_new_upper``, ``p_mu_below_0``, ``p_mcid``
+        (the probability :attr:`mcid_key` names), ``verdict``, ``warnings`` and the
         sensitivities of mu and tau with their diagnoses."""
         rows = []
         for r in self.results:
             p = r.parameters
-            mu_name = "mu_at_mean" if r.covariates else "mu"
-            key = self._mcid_key(r)
+            mu_name = "mu"
+            key = self.mcid_key
             sens = self.sensitivity.loc[r.prior] if r.prior in self.sensitivity.index else None
             rows.append(
                 {
@@ -95,8 +96,9 @@ class PriorComparison:
                     "theta_new_lower": p.at["theta_new", "eti_low"],
                     "theta_new_upper": p.at["theta_new", "eti_high"],
                     "p_mu_below_0": r.probabilities.get(f"P({mu_name} < 0)", np.nan),
-                    "p_mu_below_mcid": r.probabilities.get(key, np.nan) if key else np.nan,
+                    "p_mcid": r.probabilities.get(key, np.nan) if key else np.nan,
                     "verdict": str(r.verdict),
+                    "warnings": "; ".join(r.verdict.warnings),
                     **{
                         c: (sens[c] if sens is not None else np.nan)
                         for c in (
@@ -149,6 +151,8 @@ class PriorComparison:
             "covariates": list(self.covariates),
             "ci_prob": self.ci_prob,
             "mcid": self.mcid,
+            "mcid_probability": self.mcid_key,
+            "covariate_at": dict(self.results[0].covariate_at) if self.results else {},
             "dataset": self.dataset,
             "simulated": self.simulated,
             "notes": list(self.notes),

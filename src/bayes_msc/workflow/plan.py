@@ -11,9 +11,16 @@ Minimum sizes (each a :class:`Skip` below it, with the reason):
 - leave-one-out needs k >= 3 comparisons (with 2, each subset is a single comparison);
 - a Bayesian fit needs k >= 2 (with 1, tau is not informed by the data at all);
 - a covariate model with p terms needs k >= p + 2 comparisons with every value (the
-  intercept, p slopes and tau each need one), and each term must vary across them.
+  intercept, p slopes and tau each need one), and each term must vary across them;
+- every random-effects analysis (Bayesian fits, hence the prior comparison, leave-one-out,
+  covariate models) needs comparisons from at least :data:`MIN_STUDIES` studies: the
+  comparisons of one study (e.g. two dose arms against one control) cannot identify a
+  between-study SD, and their pooled effect is not a pooled effect across studies. Such a
+  cell is a within-study comparison only (:func:`one_study_reason`); its frequentist table
+  gives the fixed-effect summary of its comparisons (:mod:`bayes_msc.workflow.review`).
 
-A plan with no cell to analyse, or with none of the Bayesian fits the spec asks for, is an
+A plan with no cell to analyse, or with none of the Bayesian fits the spec asks for for a
+reason other than the one-study rule (which the report states cell by cell), is an
 :class:`~bayes_msc.errors.InputError` that says why.
 """
 
@@ -34,6 +41,7 @@ from bayes_msc.workflow.spec import CellSelector, Spec
 
 MIN_K_LOO = 3
 MIN_K_BAYES = 2
+MIN_STUDIES = 2
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class Plan:
     metaregs: tuple[tuple[str, float, tuple[str, ...]], ...]
     skipped: tuple[Skip, ...]
     loo: frozenset[tuple[str, float]]
+    single_study: frozenset[tuple[str, float]] = frozenset()
 
     def cell(self, outcome: str, month: float) -> Cell:
         for c in self.cells:
@@ -149,6 +158,14 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
                 f"analysis.better.{o}",
                 f"says {direction} is better, but bayes.mcid.{o} = {spec.mcid[o]:g} says the opposite",
             )
+    terms_of = [parse_term(t) for terms in spec.covariates for t in terms if _is_term(t)]
+    for key in spec.covariate_at:
+        if not any(key in (t.name, t.column) for t in terms_of):
+            bad(
+                f"bayes.covariate_at.{key}",
+                f"'{key}' is not a term of bayes.covariates; terms: "
+                + ", ".join(dict.fromkeys(t.name for t in terms_of)),
+            )
     for key, names in (("bayes.priors", spec.priors), ("bayes.covariate_priors", spec.covariate_priors)):
         for name in names:
             if name not in prior_sets:
@@ -172,6 +189,14 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
                 )
     if problems:
         raise InputError(problems)
+
+
+def _is_term(text: str) -> bool:
+    try:
+        parse_term(text)
+    except InputError:
+        return False
+    return True
 
 
 def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
@@ -255,8 +280,20 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
     fits: list[FitTask] = []
     metaregs: list[tuple[str, float, tuple[str, ...]]] = []
     loo = set()
+    single = set()
     for cell in cells:
         o, m, k = cell.outcome, cell.month, cell.effects.k
+        alone = one_study_reason(cell.effects)
+        if alone is not None:
+            single.add((o, m))
+            for what in (
+                "leave-one-out",
+                *(f"model {model}" for model in spec.models if _matches(spec.model_cells.get(model), o, m)),
+            ):
+                skipped.append(Skip(o, m, what, alone))
+            if _matches(spec.covariate_cells, o, m):
+                skipped += [Skip(o, m, "covariates " + ", ".join(terms), alone) for terms in spec.covariates]
+            continue
         if k >= MIN_K_LOO:
             loo.add((o, m))
         else:
@@ -288,13 +325,34 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             metaregs.append((o, m, terms))
             fits += [FitTask(o, m, "re", p, terms) for p in spec.covariate_priors]
-    _check_not_empty(spec, cells, fits, skipped)
-    return Plan(tuple(cells), tuple(fits), tuple(metaregs), tuple(skipped), frozenset(loo))
+    _check_not_empty(spec, cells, fits, skipped, single)
+    return Plan(tuple(cells), tuple(fits), tuple(metaregs), tuple(skipped), frozenset(loo), frozenset(single))
 
 
-def _check_not_empty(spec: Spec, cells: list[Cell], fits: list[FitTask], skipped: list[Skip]) -> None:
-    """A run that would analyse nothing, or fit none of the Bayesian models it asks for,
-    is an error that says why (never a report of 0 fits with exit status 0)."""
+def one_study_reason(et: EffectTable) -> str | None:
+    """Why a cell whose comparisons come from fewer than :data:`MIN_STUDIES` studies gets no
+    random-effects analysis, with its comparisons (effect [95% CI]); None otherwise."""
+    studies = list(dict.fromkeys(str(s) for s in et.data["study"]))
+    if len(studies) >= MIN_STUDIES:
+        return None
+    comps = "; ".join(
+        f"{c}: {y:.3g} [{y - 1.96 * v**0.5:.3g}, {y + 1.96 * v**0.5:.3g}]"
+        for c, y, v in zip(et.data["comparison"], et.data["yi"], et.data["vi"], strict=True)
+    )
+    return (
+        f"1 study: within-study comparison only ({studies[0]}; its {et.k} comparison{'s' if et.k != 1 else ''}: "
+        f"{comps}); random effects between studies are not identified from one study "
+        "(fixed-effect summary in the frequentist table)"
+    )
+
+
+def _check_not_empty(
+    spec: Spec, cells: list[Cell], fits: list[FitTask], skipped: list[Skip], single: set[tuple[str, float]]
+) -> None:
+    """A run that would analyse nothing, or fit none of the Bayesian models it asks for, is
+    an error that says why (never a silent report of 0 fits), unless some cell holds several
+    comparisons of one study: the report shows those as within-study comparisons, saying
+    why no random-effects fit is made (the real MSC data today)."""
 
     def why(items: list[Skip]) -> str:
         shown = [
@@ -310,7 +368,8 @@ def _check_not_empty(spec: Spec, cells: list[Cell], fits: list[FitTask], skipped
                 key="analysis.months",
             )
         )
-    if spec.models and not fits:
+    within = [c for c in cells if (c.outcome, c.month) in single and c.effects.k >= 2]
+    if spec.models and not fits and not within:
         bayes = [s for s in skipped if s.what.startswith("model")]
         raise InputError(
             Problem(

@@ -26,8 +26,9 @@ from bayes_msc.workflow.spec import Spec
 class FitRecord:
     """One Bayesian fit: what was asked, what came out, where its draws are stored.
 
-    ``posterior`` is the ``.nc`` file's path relative to the report folder (None for the
-    exact engine); ``prior_set`` is the resolved prior set (for prior densities).
+    ``posterior`` is the ``.nc`` file's path relative to the report folder (every fit of
+    either engine has one); ``prior_set`` is the resolved prior set (for prior densities);
+    ``mcid_probability`` the probability the outcome's signed MCID asks for.
     """
 
     task: FitTask
@@ -104,7 +105,8 @@ class RunResults:
 
     def summary(self) -> pd.DataFrame:
         """One row per Bayesian fit: the cell, model, prior set, covariates, engine, mu
-        (posterior mean and equal-tailed interval), tau (median) and the verdict."""
+        (posterior mean and equal-tailed interval; in a covariate model at the reference
+        values ``covariate_at``), tau (median) and the verdict."""
         rows = []
         for rec in self.fits:
             r = rec.result
@@ -115,6 +117,7 @@ class RunResults:
                     "model": rec.task.model,
                     "prior": rec.task.prior,
                     "covariates": ", ".join(rec.task.covariates),
+                    "covariate_at": _at_text(r.covariate_at),
                     "engine": r.engine,
                     "k": r.k,
                     "mu_mean": rec.result.value("mu", "mean"),
@@ -143,12 +146,16 @@ class RunResults:
                     "k": r.k,
                     "verdict": "pass" if v.passed else "fail",
                     "reasons": list(v.reasons),
+                    "warnings": list(v.warnings),
+                    "covariate_at": dict(r.covariate_at),
                     "max_r_hat": v.max_r_hat,
                     "min_ess_bulk": v.min_ess_bulk,
                     "divergences": v.divergences,
                     "posterior": rec.posterior,
                     "mu_mean": rec.result.value("mu", "mean"),
                     "tau_median": rec.result.value("tau", "median"),
+                    "mcid": self.spec.mcid.get(rec.task.outcome),
+                    "mcid_probability": rec.mcid_probability,
                     "seconds": round(rec.seconds, 3),
                 }
             )
@@ -183,3 +190,8 @@ class RunResults:
                 {"outcome": s.outcome, "month": s.month, "what": s.what, "reason": s.reason} for s in self.plan.skipped
             ],
         }
+
+
+def _at_text(at: dict[str, float]) -> str:
+    """``log10(dose_million) = 1.64, age_mean = 55.1``: where mu is the pooled effect."""
+    return ", ".join(f"{t} = {v:.4g}" for t, v in at.items())

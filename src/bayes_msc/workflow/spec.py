@@ -7,65 +7,26 @@ value outside its allowed set is an :class:`~bayes_msc.errors.InputError` that
 names the spec file and the key (``bayes.draws``). Relative paths resolve against the
 folder of the spec file, so a spec works from any working directory.
 
-Example (every key, with its default where it has one)::
+Every key, its default and its meaning: docs/FORMAT.md, "Analysis specs". A short example::
 
     [dataset]
     path = "../data/msc_knee_oa"          # required
 
     [analysis]
-    outcomes = "all"                      # or a list: ["vas", "womac_pain"]
-    months = "all"                        # or a list: [3, 6, 12]; "all" = every month of the data, month 0
-                                          # only when it is no later month's baseline
-    measure = "md"                        # md | smd
-    multiarm = "split"                    # split | shared
-    basis = "final"                       # final | change
-    r = 0.5                               # baseline/follow-up correlation (change scores)
-    rescale = true                        # rescale to 0-100 where the scale is given
-    conversion = "luo_shi"                # luo_shi | wan: medians and quartiles or ranges to means and SDs
-    better = { vas = "lower" }            # per outcome: which direction is better (lower | higher), for the
-                                          # favours-labels of the forest plots; default from the sign of its mcid
+    months = [3, 6, 12]                   # default "all"
+    better = { vas = "lower" }
 
     [frequentist]
-    method = "paper"                      # paper | fe | dl | reml | pm | ml | he | sj | eb
-    hksj = false
-    pi = "z"                              # z | t
-    confint = true                        # Q-profile CIs of tau^2 and I^2 on the heterogeneity line
-    small_study = [{ outcome = "vas" }]   # Egger, Begg, trim and fill, funnel plot (default: none)
-    small_study_min_k = 10                # ... only where k >= this (Cochrane 13.3.5.4; the paper)
-    influence = [{ outcome = "vas", months = [12] }]   # influence table, Baujat plot (default: none)
-    cumulative = [{ outcome = "vas", months = [12] }]  # cumulative meta-analysis (default: none)
-    cumulative_order = "year"             # a column of the effect table
+    method = "paper"                      # the paper's FE/DL rule
 
     [bayes]
-    models = ["re", "arm"]                # re and/or arm (default ["re"])
-    priors = ["weakly_informative"]       # prior-set names
-    prior_file = "priors.toml"            # optional: its sets are added to the bundled ones
-    engine = "auto"                       # auto (default: exact where it answers, else mcmc) | mcmc | exact
-    parameterisation = "auto"             # auto | centred | noncentred
-    draws = 1000
-    tune = 1000
-    chains = 4
-    seed = 20210101
-    cells = { arm = [{ outcome = "vas", months = [6] }] }   # per model; default: every cell
-    covariates = [["log10(dose_million)"], ["log10(dose_million)", "age_mean"]]
-    covariate_cells = [{ outcome = "vas" }]                 # default: every cell
-    covariate_priors = ["weakly_informative"]               # default: the first of `priors`
-    mcid = { vas = -19.9 }                # signed minimal important effect per outcome
-    bayes_factors = false                 # BF for mu = 0 and tau = 0 beside the prior comparison
+    models = ["re", "arm"]
+    priors = ["weakly_informative", "empirical"]
+    covariates = [["log10(dose_million)"]]
+    mcid = { vas = -19.9 }                # signed: the report gives P(mu < -19.9)
 
     [report]
     title = "..."
-    svg = false                           # also write each figure as SVG (linked from its PNG)
-
-Covariate models are ``re`` meta-regressions (Bayesian, under each of
-``covariate_priors``, and frequentist with the ``[frequentist]`` method), one per list of
-terms, on ``covariate_cells``. A cell list is ``"all"`` or a list of ``{ outcome = NAME, months = [M, ...] }`` (``months``
-optional: every analysed month of that outcome). An MCID is signed: a negative value is
-an improvement for outcomes where lower is better, and the report gives
-``P(mu < mcid)``; a positive one gives ``P(mu > mcid)``.
-
-With ``months = "all"``, a cell whose values are all declared missing is listed in the
-report as one the data do not allow, with the studies that declare it.
 
 This module checks the spec on its own (:func:`load_spec`);
 :func:`bayes_msc.workflow.plan.make_plan` checks it against a dataset and the
@@ -157,6 +118,7 @@ class Spec:
     mcid: dict[str, float] = field(default_factory=dict)
     svg: bool = False
     toolbox: Toolbox = field(default_factory=lambda: Toolbox())
+    covariate_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -350,6 +312,7 @@ _BAYES_KEYS = (
     "covariate_priors",
     "mcid",
     "bayes_factors",
+    "covariate_at",
 )
 
 
@@ -395,7 +358,16 @@ def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
         kw["covariate_priors"] = rd.texts(t["covariate_priors"], "bayes.covariate_priors")
     else:
         kw["covariate_priors"] = priors[:1]
-    for key in ("covariate_cells", "covariate_priors"):
+    at = t.get("covariate_at", {})
+    if not isinstance(at, dict):
+        rd.bad("bayes.covariate_at", "must be a table: covariate term = reference value")
+        at = {}
+    kw["covariate_at"] = {}
+    for term, value in at.items():
+        x = rd.number(value, f"bayes.covariate_at.{term}")
+        if x is not None:
+            kw["covariate_at"][term] = x
+    for key in ("covariate_cells", "covariate_priors", "covariate_at"):
         if key in t and not kw["covariates"]:
             rd.bad(f"bayes.{key}", "given without bayes.covariates")
 

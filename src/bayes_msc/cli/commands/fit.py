@@ -64,6 +64,7 @@ def sampler_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "model": args.model,
         "covariates": tuple(args.covariate),
+        "covariate_at": dict(args.covariate_at) or None,
         "priors_path": args.priors,
         "draws": args.draws,
         "tune": args.tune,
@@ -112,7 +113,9 @@ def add_parser(sub: Any) -> None:
         metavar="NAME",
         help="prior-set name: bundled (models/priors.toml) or from --priors (default weakly_informative)",
     )
-    p.add_argument("--save", metavar="FILE.nc", help="write the posterior (ArviZ DataTree) to this netCDF file")
+    p.add_argument(
+        "--save", metavar="FILE.nc", help="write the posterior (either engine) as netCDF; bm.load_result reads it"
+    )
     format_option(p)
     bayes_options(p)
     p.set_defaults(run=run)
