@@ -13,6 +13,7 @@ Determinism: the draws depend only on the data, the options and the seed (see
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 from collections.abc import Sequence
@@ -27,6 +28,8 @@ from bayes_msc.bayes.engines import choose_engine
 from bayes_msc.bayes.inputs import Prepared, prepare_arms, prepare_effects, resolve_priors
 from bayes_msc.bayes.mcmc.run import fit_mcmc
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.guard.arguments import check_path, check_terms
+from bayes_msc.guard.limits import MAX_CHAINS, MAX_DRAWS, MAX_SEED, memory_problem, whole_in
 from bayes_msc.results.bayes import BayesResult
 from bayes_msc.results.layout import CI_LEVEL
 
@@ -51,6 +54,7 @@ def _check_options(
     target_accept: float,
     ci_prob: float,
     mcid: float | None,
+    force: bool = False,
 ) -> None:
     problems = []
 
@@ -58,8 +62,8 @@ def _check_options(
         if not ok:
             problems.append(Problem(message, argument=column))
 
-    def whole(x: Any) -> bool:
-        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+    def real(x: Any) -> bool:
+        return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
     need(
         model is None or model in MODELS,
@@ -72,25 +76,44 @@ def _check_options(
         "parameterisation",
         f"unknown parameterisation {parameterisation!r}; allowed: {', '.join(PARAMETERISATIONS)}",
     )
-    need(whole(draws) and draws >= 10, "draws", f"draws must be a whole number >= 10, not {draws!r}")
-    need(whole(tune) and tune >= 1, "tune", f"tune must be a whole number >= 1 (nutpie needs a warm-up), not {tune!r}")
-    need(whole(chains) and chains >= 1, "chains", f"chains must be a whole number >= 1, not {chains!r}")
-    need(whole(seed) and seed >= 0, "seed", f"seed must be a whole number >= 0, not {seed!r}")
     need(
-        isinstance(target_accept, float | int) and 0 < target_accept < 1,
+        whole_in(draws, 10, MAX_DRAWS),
+        "draws",
+        f"draws must be a whole number from 10 to {MAX_DRAWS:.0e}, not {draws!r}".replace("e+0", "e"),
+    )
+    need(
+        whole_in(tune, 1, MAX_DRAWS),
+        "tune",
+        f"tune must be a whole number from 1 to {MAX_DRAWS:.0e} (nutpie needs a warm-up), not {tune!r}".replace(
+            "e+0", "e"
+        ),
+    )
+    need(
+        whole_in(chains, 1, MAX_CHAINS),
+        "chains",
+        f"chains must be a whole number from 1 to {MAX_CHAINS}, not {chains!r}",
+    )
+    need(
+        whole_in(seed, 0, MAX_SEED),
+        "seed",
+        f"seed must be a whole number from 0 to {MAX_SEED} (2^32 - 1), not {seed!r}",
+    )
+    need(
+        real(target_accept) and 0 < target_accept < 1,
         "target_accept",
         f"target_accept must be between 0 and 1, not {target_accept!r}",
     )
     need(
-        isinstance(ci_prob, float | int) and 0 < ci_prob < 1,
+        real(ci_prob) and 0 < ci_prob < 1,
         "ci_prob",
         f"ci_prob must be between 0 and 1, not {ci_prob!r}",
     )
     need(
-        mcid is None or (isinstance(mcid, float | int) and np.isfinite(mcid) and mcid != 0),
+        mcid is None or (real(mcid) and np.isfinite(mcid) and mcid != 0),
         "mcid",
         f"mcid must be a finite number other than 0, not {mcid!r}",
     )
+    need(isinstance(force, bool), "force", f"force must be True or False, not {force!r}")
     if problems:
         raise InputError(problems)
 
@@ -156,6 +179,7 @@ def fit(
     ci_prob: float = CI_LEVEL,
     mcid: float | None = None,
     save: str | os.PathLike | None = None,
+    force: bool = False,
 ) -> BayesResult:
     """Fit a Bayesian random-effects model.
 
@@ -192,7 +216,11 @@ def fit(
     save : path, optional
         Write the DataTree (posterior, sample_stats, log_likelihood, log_prior,
         observed_data, constant_data; the prior set and options as JSON attributes) to
-        this netCDF file, atomically.
+        this netCDF file, atomically. Checked before any work: never an input (the
+        prior-set file), never a link, pipe or device, never an existing file this package
+        did not write (unless ``force``) (:func:`bayes_msc.bayes.savefile.check_save`).
+    force : bool
+        Let ``save`` replace an existing file that is not a posterior file of this package.
 
     Returns
     -------
@@ -209,11 +237,18 @@ def fit(
         engine/model combination.
     """
     start = time.perf_counter()
-    _check_options(model, engine, parameterisation, draws, tune, chains, seed, target_accept, ci_prob, mcid)
+    _check_options(model, engine, parameterisation, draws, tune, chains, seed, target_accept, ci_prob, mcid, force)
+    draws, tune, chains, seed = int(draws), int(tune), int(chains), int(seed)  # numpy integers too
+    ci_prob, target_accept = float(ci_prob), float(target_accept)
+    mcid = None if mcid is None else float(mcid)
+    covariates = check_terms(covariates, "covariates")
+    if priors_path is not None:
+        priors_path = check_path(priors_path, "priors_path", "a prior-set file")
     if save is not None:
-        from bayes_msc.bayes.mcmc.summary import save_folder
+        from bayes_msc.bayes.savefile import check_save
 
-        save_folder(save)  # before any work: a bad target must not waste the fit
+        # before any work: a bad target must not waste the fit
+        check_save(save, inputs=[priors_path] if priors_path is not None else [], force=force)
     from bayes_msc.priors import as_prior_set
 
     prior = as_prior_set(prior, None if priors_path is None else Path(priors_path))
@@ -239,6 +274,8 @@ def fit(
         # The exact engine keeps no draws to save: a posterior file needs MCMC.
         engine = "mcmc"
         notes.append("engine auto: MCMC, because a posterior file (save) needs draws")
+    if engine == "mcmc":
+        _check_memory(prepared, model, draws, chains, parameterisation)
     if engine == "exact":
         if save is not None:
             raise InputError(
@@ -273,8 +310,22 @@ def fit(
     if save is not None:
         from bayes_msc.bayes.mcmc.summary import save_datatree
 
-        save_datatree(best.idata, save)
+        save_datatree(best.idata, save, force=force)
     return replace(best, seconds=time.perf_counter() - start)
+
+
+def values_per_draw(k: int, p: int, model: str) -> int:
+    """Numbers an MCMC fit keeps per draw: mu, tau, the study effects and their log
+    likelihood, the slopes (per unit and per SD), the arm baselines, sampler statistics."""
+    return 2 * k + 2 * p + (k if model == "arm" else 0) + 24
+
+
+def _check_memory(prepared: Prepared, model: str, draws: int, chains: int, parameterisation: str) -> None:
+    """Refuse draws x chains that would not fit in memory, before sampling."""
+    values = values_per_draw(prepared.inputs.k, len(prepared.terms), model)
+    problem = memory_problem(draws, chains, values, copies=3 if parameterisation == "auto" else 1)
+    if problem:
+        raise InputError(Problem(problem, argument="draws"))
 
 
 def _exact(prepared: Prepared, resolved: Any, model: str, ci_prob: float, mcid: float | None) -> BayesResult:

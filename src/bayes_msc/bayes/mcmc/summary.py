@@ -9,14 +9,13 @@
   comparisons sharing an arm, whose densities are joint; per arm for the arm model).
 - :func:`parameter_table` (ArviZ ``summary``), :func:`verdict`, :func:`probabilities`,
   :func:`study_effects`.
-- :func:`save_datatree`: netCDF written to a temporary file, then renamed into place.
+- :func:`save_datatree`: netCDF written atomically (:mod:`bayes_msc.bayes.savefile`).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from bayes_msc.bayes.mcmc.packing import ModelInputs, required
-from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.bayes import ESS_BULK_MIN, PARAMETER_FIELDS, RHAT_MAX, Verdict
 
 if TYPE_CHECKING:
@@ -251,15 +249,24 @@ def study_effects(post: xr.Dataset, inputs: ModelInputs, comparisons: tuple[str,
     )
 
 
+ONE_CHAIN = "R-hat needs at least 2 chains: with 1 chain convergence cannot be checked (run 2 or more)"
+"""The reason a one-chain posterior fails its verdict (its R-hat is not defined)."""
+
+
 def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> Verdict:
     """R-hat <= 1.01 and ESS_bulk >= :func:`ess_threshold` for every reported parameter, and
     no divergent transition; ``reasons`` names what failed."""
     ess_min = ess_threshold(draws, chains)
     r_hat, ess = table["r_hat"], table["ess_bulk"]
     reasons = []
-    bad_r = [f"{n} {v:.3f}" for n, v in r_hat.items() if not v <= RHAT_MAX]
+    bad_r = [f"{n} {v:.3f}" for n, v in r_hat.items() if np.isfinite(v) and not v <= RHAT_MAX]
     if bad_r:
         reasons.append(f"R-hat above {RHAT_MAX}: " + ", ".join(bad_r))
+    unknown = [str(n) for n, v in r_hat.items() if not np.isfinite(v)]
+    if chains < 2:
+        reasons.append(ONE_CHAIN)
+    elif unknown:
+        reasons.append("R-hat could not be computed for " + ", ".join(unknown) + " (their draws do not vary)")
     bad_e = [f"{n} {v:.0f}" for n, v in ess.items() if not v >= ess_min]
     if bad_e:
         reasons.append(f"ESS_bulk below {ess_min:g}: " + ", ".join(bad_e))
@@ -268,7 +275,7 @@ def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> V
     return Verdict(
         passed=not reasons,
         reasons=tuple(reasons),
-        max_r_hat=float(r_hat.max()),
+        max_r_hat=float(r_hat.max()) if np.isfinite(r_hat).any() else None,
         min_ess_bulk=float(ess.min()),
         divergences=int(divergences),
         ess_min=ess_min,
@@ -296,42 +303,28 @@ def sample_stats(raw_stats: xr.Dataset) -> xr.Dataset:
     return raw_stats[keep]
 
 
-def save_folder(path: str | os.PathLike) -> Path:
-    """The folder ``path`` will be written in.
+def save_folder(path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Check the posterior file ``path`` before any work (:func:`bayes_msc.bayes.savefile.check_save`).
 
     Raises
     ------
     InputError
-        When it does not exist, or ``path`` is a folder.
+        When its folder does not exist, it is a folder, an input, or a file this package
+        did not write (unless ``force``).
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(Problem(f"cannot save to '{path}': folder '{folder}' does not exist", argument="save"))
-    if path.is_dir():
-        raise InputError(Problem(f"cannot save to '{path}': it is a folder; give a file name", argument="save"))
-    return folder
+    from bayes_msc.bayes.savefile import check_save
+
+    return check_save(path, force=force)
 
 
-def save_datatree(tree: xr.DataTree, path: str | os.PathLike) -> Path:
-    """Write ``tree`` to netCDF atomically: a temporary file in the target folder, renamed.
+def save_datatree(tree: xr.DataTree, path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Write ``tree`` to netCDF atomically (:func:`bayes_msc.bayes.savefile.save_tree`).
 
     Raises
     ------
     InputError
-        When the target folder does not exist (:func:`save_folder`).
+        As :func:`save_folder`, or when the write fails because of the location.
     """
-    path = Path(path)
-    folder = save_folder(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        tree.to_netcdf(tmp, engine="h5netcdf")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; give it the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    from bayes_msc.bayes.savefile import save_tree
+
+    return save_tree(tree, path, force=force)

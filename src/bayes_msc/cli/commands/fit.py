@@ -138,6 +138,10 @@ def run(args: argparse.Namespace) -> int:
     from bayes_msc.bayes.fit import fit
     from bayes_msc.results.serialise import to_json
 
+    if args.save is not None:  # before any work: the dataset's own files are inputs too
+        from bayes_msc.bayes.savefile import check_save
+
+        check_save(args.save, inputs=[args.data] + ([args.priors] if args.priors else []), force=args.force)
     data = load_data(args)
     result = fit(
         data,
@@ -154,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         ci_prob=ci_prob(args),
         mcid=args.mcid,
         save=args.save,
+        force=args.force,
     )
     sys.stdout.write(to_json(result.to_dict()) if args.format == "json" else table_text(result))
     if args.strict and not result.verdict.passed:
@@ -181,6 +186,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--parameterisation", choices=["auto", "centred", "noncentred"], default="auto")
     p.add_argument("--save", metavar="FILE.nc")
+    p.add_argument(
+        "--force", action="store_true", help="let --save replace a file that is not a posterior file of bayes-msc"
+    )
     p.add_argument("--format", choices=["table", "json"], default="table")
     bayes_options(p)
     p.set_defaults(run=run)
