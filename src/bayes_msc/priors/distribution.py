@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.priors.ranges import range_problems
 
 SCALE_KEYS: tuple[str, ...] = ("unit_info_sd", "outcome_sd", "arm_mean_spread", "arm_mean_centre")
 """What a :class:`Scaled` value may scale with (fields of :class:`PriorContext`)."""
@@ -177,6 +178,8 @@ class Prior:
                 problems.append(bad(f"parameter {key!r}: {exc}"))
         if not problems:
             problems += [bad(m) for m in _check(dist, params)]
+        if not problems:
+            problems += [bad(m) for m in range_problems(dist, params, role)]
         if role is not None and spec.support not in _ROLE_DISTS[role]:
             fit = sorted(n for n, s in _SPECS.items() if s.support in _ROLE_DISTS[role])
             problems.append(bad(f"{dist} does not fit {role!r}; allowed: " + ", ".join(fit)))
@@ -189,8 +192,16 @@ class Prior:
             raise InputError(problems)
         return cls(dist, params)
 
-    def resolve(self, ctx: PriorContext, where: str = "prior") -> Prior:
-        """The same prior with every :class:`Scaled` value turned into a number."""
+    def resolve(self, ctx: PriorContext, where: str = "prior", role: str | None = None) -> Prior:
+        """The same prior with every :class:`Scaled` value turned into a number.
+
+        Numbers given as numbers are checked against their ranges
+        (:mod:`bayes_msc.priors.ranges`; for priors made in Python without
+        :meth:`from_dict`); resolved data-scaled values are as large as the data make them.
+        """
+        given = range_problems(self.dist, {k: v for k, v in self.params.items() if not isinstance(v, Scaled)}, role)
+        if given:
+            raise InputError([Problem(f"{where}: {m}") for m in given])
         params: dict[str, float] = {}
         for k, v in self.params.items():
             if isinstance(v, Scaled):
@@ -202,7 +213,11 @@ class Prior:
                 params[k] = float(v.factor * float(base))
             else:
                 params[k] = float(v)
-        errors = _check(self.dist, params)
+        errors = _check(self.dist, params) + [
+            f"parameter {k!r} of {self.dist} resolves to {v:g}, which is not a finite number"
+            for k, v in params.items()
+            if not math.isfinite(v)
+        ]
         if errors:
             raise InputError([Problem(f"{where}: {m}") for m in errors])
         return Prior(self.dist, params)

@@ -72,7 +72,7 @@ class PriorSet:
         """
 
         def res(key: str, prior: Prior) -> Prior:
-            return prior.resolve(ctx, f"prior set {self.name!r}, key {key!r}")
+            return prior.resolve(ctx, f"prior set {self.name!r}, key {key!r}", role=key)
 
         def res_optional(key: str, prior: Prior | None) -> Prior | None:
             return None if prior is None else res(key, prior)

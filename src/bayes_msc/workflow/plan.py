@@ -16,7 +16,9 @@ Minimum sizes (each a :class:`Skip` below it, with the reason):
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +56,8 @@ class Cell:
 
     @property
     def key(self) -> str:
-        """File-name-safe id: ``vas_m6``."""
-        return f"{_safe(self.outcome)}_m{_month_id(self.month)}"
+        """File-name-safe id: ``vas_m6`` (see :func:`file_id`)."""
+        return _capped(f"{file_id(self.outcome)}_m{_month_id(self.month)}")
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,11 @@ class FitTask:
 
     @property
     def key(self) -> str:
-        """File-name-safe id: ``vas_m6_re_weakly_informative[_cov-...]``."""
-        base = f"{_safe(self.outcome)}_m{_month_id(self.month)}_{self.model}_{_safe(self.prior)}"
+        """File-name-safe id: ``vas_m6_re_weakly_informative[_cov-...]`` (see :func:`file_id`)."""
+        base = f"{file_id(self.outcome)}_m{_month_id(self.month)}_{self.model}_{file_id(self.prior)}"
         if self.covariates:
-            base += "_cov-" + "-".join(_safe(t) for t in self.covariates)
-        return base
+            base += "_cov-" + "-".join(file_id(t) for t in self.covariates)
+        return _capped(base)
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,36 @@ class Plan:
         raise KeyError((outcome, month))
 
 
-def _safe(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in str(text)).strip("_")
+PART_MAX = 40
+"""Longest name kept whole in a file name (an outcome, a prior set, a covariate term)."""
+KEY_MAX = 120
+"""Longest key: with a figure's prefix and suffix a file name stays far below 255 bytes."""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def file_id(text: str) -> str:
+    """A name as part of a file name, distinct for distinct names.
+
+    A name of ASCII letters and digits, single underscores between them, and at most
+    :data:`PART_MAX` characters is kept as it is (``vas``, ``weakly_informative``). Any other
+    name is written with its other characters as ``_``, shortened, and followed by ``-`` and
+    8 hex digits of its SHA-256 (``pain-1`` -> ``pain_1-5d41402a``). Kept names never hold
+    ``-``, so a changed name never equals a kept one, and two changed names differ by their
+    hashes; :func:`make_plan` still checks the keys of a plan (they join several names).
+    """
+    text = str(text)
+    plain = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
+    if plain == text and 0 < len(text) <= PART_MAX:
+        return text
+    return f"{plain[: PART_MAX - 9]}-{_digest(text)}".lstrip("-") if plain else _digest(text)
+
+
+def _capped(key: str) -> str:
+    """A key longer than :data:`KEY_MAX`, shortened and made distinct by its hash."""
+    return key if len(key) <= KEY_MAX else f"{key[: KEY_MAX - 9]}-{_digest(key)}"
 
 
 def _month_id(month: float) -> str:
@@ -261,7 +291,38 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             metaregs.append((o, m, terms))
             fits += [FitTask(o, m, "re", p, terms) for p in spec.covariate_priors]
+    _check_keys(spec, cells, fits)
     return Plan(tuple(cells), tuple(fits), tuple(metaregs), tuple(skipped), frozenset(loo))
+
+
+def _check_keys(spec: Spec, cells: list[Cell], fits: list[FitTask]) -> None:
+    """Refuse two cells or two fits whose files would share a name (also on a filesystem
+    that ignores case), before any fit runs."""
+    problems = []
+    for items, key in ((cells, "analysis.outcomes"), (fits, "bayes.priors")):
+        seen: dict[str, Any] = {}
+        for item in items:
+            other = seen.setdefault(item.key.casefold(), item)
+            if other is not item:
+                problems.append(
+                    Problem(
+                        f"{_describe(other)} and {_describe(item)} would write files of one name "
+                        f"('{item.key}', letter case aside); rename one of them",
+                        file=str(spec.path),
+                        key=key,
+                    )
+                )
+    if problems:
+        raise InputError(problems)
+
+
+def _describe(item: Cell | FitTask) -> str:
+    text = f"outcome '{item.outcome}' month {item.month:g}"
+    if isinstance(item, FitTask):
+        text += f" model {item.model} prior set '{item.prior}'" + (
+            f" covariates {', '.join(item.covariates)}" if item.covariates else ""
+        )
+    return text
 
 
 def _covariate_problem(et: EffectTable, terms: tuple[str, ...]) -> str | None:

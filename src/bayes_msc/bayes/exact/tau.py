@@ -140,9 +140,15 @@ class TauPosterior:
             cdf = self._cdf_x(x)[0]
             g, dg = self._g(x)
             dj = np.ones(2) if m.kind == "log" else 1.0 - 2.0 * special.expit(x)
-            r = [cdf[1] - cdf[0] - prob, np.diff(tau_of(m, x)[1] - np.log(g))[0]]
-            jac = np.array([[-g[0], g[1]], [dg[0] / g[0] - dj[0], -(dg[1] / g[1] - dj[1])]])
-            step = -np.linalg.solve(jac, r)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = [cdf[1] - cdf[0] - prob, np.diff(tau_of(m, x)[1] - np.log(g))[0]]
+                jac = np.array([[-g[0], g[1]], [dg[0] / g[0] - dj[0], -(dg[1] / g[1] - dj[1])]])
+            if not (np.all(np.isfinite(jac)) and np.all(np.isfinite(r))):
+                break  # the density vanishes at an end (all mass at the lower end): the fallback below
+            try:
+                step = -np.linalg.solve(jac, r)
+            except np.linalg.LinAlgError:
+                break
             x = x + step * min(1.0, 0.25 * scale / max(np.abs(step).sum(), 1e-300))
             if np.abs(step).sum() < 1e-10 * scale:
                 break

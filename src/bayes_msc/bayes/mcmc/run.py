@@ -24,6 +24,7 @@ import numpy as np
 from bayes_msc.bayes.inputs import Prepared
 from bayes_msc.bayes.mcmc.models import ModelInputs, data_values
 from bayes_msc.bayes.mcmc.sampler import sample
+from bayes_msc.bayes.mcmc.summary import ONE_CHAIN
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.bayes import RHAT_MAX, BayesResult
 
@@ -87,8 +88,8 @@ def fit_mcmc(
             target_accept=target_accept,
         )
         tried.append(_assemble(raw, prepared, resolved, {**options, "parameterisation": form}))
-        if tried[-1].verdict.passed:
-            break
+        if tried[-1].verdict.passed or tried[-1].verdict.reasons == (ONE_CHAIN,):
+            break  # (one chain can never pass: no other form would either)
     best = max(tried, key=_rank)
     if len(tried) > 1:
         notes += [
@@ -239,6 +240,7 @@ def _longer_draws(result: BayesResult, draws: int) -> int | None:
     v = result.verdict
     if (
         v.passed
+        or any("R-hat" in reason for reason in v.reasons)
         or (v.divergences or 0) > 0
         or v.min_ess_bulk is None
         or v.max_r_hat is None

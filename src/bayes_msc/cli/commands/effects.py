@@ -24,6 +24,8 @@ TABLE_COLUMNS: tuple[str, ...] = ("study", "comparison", "yi", "vi", "se", "n_tr
 
 def csv_text(table) -> str:
     """The table as CSV with the options as leading columns."""
+    from bayes_msc.guard.csvcells import neutral_frame
+
     frame = table.to_frame()
     meta = {
         "dataset": table.dataset,
@@ -37,7 +39,8 @@ def csv_text(table) -> str:
     for i, (name, value) in enumerate(meta.items()):
         frame.insert(i, name, [value] * len(frame))
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
+    # text that a spreadsheet would run as a formula gets a leading ' (numbers unchanged)
+    neutral_frame(frame).to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
     return buf.getvalue()
 
 
