@@ -373,3 +373,26 @@ def test_warnings_reach_the_user_as_one_line_without_source_paths(monkeypatch) -
     status, err = run_cli(["validate", str(CORPUS / "simulated_base")])
     assert status == 0
     assert err == "bayes-msc: warning: a library's warning\n", err
+
+
+def test_the_guarantees_page_is_the_readme_section() -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Errors and guarantees") : readme.index("## Layout")].rstrip() + "\n"
+    assert (root / "docs" / "GUARANTEES.md").read_text(encoding="utf-8") == section
+
+
+def test_a_sampler_that_cannot_start_is_a_clean_refusal(tmp_path: Path) -> None:
+    # Very precise trials (n = 10^9 per arm) under a tau prior of scale 1e5: the centred
+    # form has no finite starting gradient. Found by the property test.
+    write_dataset(tmp_path / "data", 1.0, 6, 10**9, 1.0)
+    (tmp_path / "p.toml").write_text(
+        '[prior_sets.x]\nmu = { dist = "Flat" }\ntau = { dist = "HalfNormal", sigma = 117142.87684081402 }\n'
+    )
+    argv = fit_argv(tmp_path, "mcmc")
+    status, err = run_cli([*argv, "--parameterisation", "centred"])
+    assert status in (0, 2), err
+    if status == 2:
+        assert "could not start" in err and "prior set 'x'" in err, err
+    status, err = run_cli(argv)  # auto: another form starts
+    assert status == 0, err

@@ -122,7 +122,7 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 def _install_signals() -> dict[int, Any]:
     """Stop signals raise :class:`Interrupted`; returns the handlers they replace."""
-    previous = {}
+    previous: dict[int, Any] = {}
     if threading.current_thread() is not threading.main_thread():
         return previous  # only the main thread may set handlers (e.g. main() called in a thread)
     for name in STOP_SIGNALS:

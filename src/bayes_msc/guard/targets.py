@@ -200,9 +200,9 @@ def check_file_target(
                 "exists and was not written by bayes-msc; choose another name, or force=True "
                 "(--force on the command line) to replace it",
             )
-    problem = parent_problem(target.parent, create=False) or name_problem(target)
-    if problem:
-        raise _refuse(text, argument, problem)
+    where = parent_problem(target.parent, create=False) or name_problem(target)
+    if where:
+        raise _refuse(text, argument, where)
     return target
 
 
@@ -272,9 +272,9 @@ def check_folder_target(
         hit = _input_hit(target, inputs, folder=True)
         if hit is not None:
             raise _refuse(text, argument, f"is or holds an input of this call ({hit}); choose another folder")
-    problem = parent_problem(target.parent, create=True) or name_problem(target)
-    if problem:
-        raise _refuse(text, argument, problem)
+    where = parent_problem(target.parent, create=True) or name_problem(target)
+    if where:
+        raise _refuse(text, argument, where)
     return target
 
 
