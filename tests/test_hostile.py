@@ -20,6 +20,7 @@ import io
 import json
 import math
 import shutil
+import time
 import warnings
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -158,7 +159,11 @@ def _check_priors_and_data(tmp: Path, engine: str, scale, k, n, spread, mu, tau,
     key, family = ("log_tau2_smd", tau.split(":")[1]) if tau.startswith("log_tau2_smd:") else ("tau", tau)
     text = "\n".join(["[prior_sets.x]", prior_text("mu", mu, "mu", u[:3]), prior_text(key, family, key, u[3:])])
     (root / "p.toml").write_text(text + "\n")
+    started = time.perf_counter()
     status, err = run_cli(fit_argv(root, engine))
+    # a stated limit: no fit of these small datasets may take minutes (one took 5 minutes
+    # on a quadrature grid of millions of nodes before the grid was capped)
+    assert time.perf_counter() - started < (120 if engine == "mcmc" else 30), text
     assert status in (0, 2), f"exit {status}\n{text}\n{err}"
     assert "Traceback" not in err
     if status == 2:  # refused: the message says where and what is allowed

@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 MAX_INPUT_BYTES = 50_000_000
 """The largest input file read (50 MB). The biggest dataset file of a meta-analysis is a
@@ -156,6 +155,9 @@ def folder_problem(path: str | os.PathLike[str]) -> str | None:
     problem = path_problem(path)
     if problem:
         return problem
-    if not Path(path).is_dir():
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISREG(mode):
         return "is a file; a folder is expected here"
-    return None
+    return (kind_problem(mode) or "is not a folder").split(",")[0] + "; a folder is expected here"

@@ -32,7 +32,7 @@ from bayes_msc.errors import InputError, Problem
 from bayes_msc.guard.arguments import check_path
 from bayes_msc.guard.claims import claim, output_error
 from bayes_msc.guard.limits import MAX_SEED, whole_in
-from bayes_msc.guard.reading import Unreadable, present, read_bytes, read_text
+from bayes_msc.guard.reading import Unreadable, folder_problem, present, read_bytes, read_text
 from bayes_msc.guard.targets import check_folder_target, is_environment_error
 from bayes_msc.simulation.simulate import (
     SimulationParams,
@@ -299,8 +299,10 @@ def simulate_dataset(
             Problem(f"the seed must be a whole number from 0 to {MAX_SEED} (2^32 - 1), not {seed!r}", argument="seed")
         )
     seed = int(seed)
-    if not design.is_dir():
-        raise InputError(Problem(f"design folder '{design}' not found", argument="design"))
+    problem = folder_problem(design)
+    if problem:
+        what = "not found" if problem == "does not exist" else problem
+        raise InputError(Problem(f"design folder '{design}' {what}", argument="design"))
     arms_text, arms = _read_csv(design / "arms.csv", required=True)
     _, studies = _read_csv(design / "studies.csv", required=False)
     assert arms is not None and arms_text is not None  # required=True raises when the file is missing

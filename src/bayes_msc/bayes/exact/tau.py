@@ -30,6 +30,8 @@ from bayes_msc.bayes.exact.model import (
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 
+MAX_NODES = 5_000
+"""Most quadrature nodes of tau's grid (a finer grid is not converged: its note says so)."""
 _DROP = 40.0  # log-density drop below the mode where the range is cut (e^-40 ~ 4e-18)
 
 
@@ -193,10 +195,14 @@ def quadrature(m: ExactModel, grid: Quadrature | None = None) -> TauPosterior:
     """Marginal posterior of tau of the model ``m`` (see :func:`tau_posterior`)."""
     q = grid or Quadrature()
     lo, hi, atom, sigma = _range(m)
-    h = q.step or float(np.clip(sigma / 2.5, 1e-3, 0.2))
+    # At most MAX_NODES nodes: a sharp peak inside a wide range (priors far from the data)
+    # would otherwise ask for millions, and minutes per fit; such a grid is flagged instead.
+    h = max(q.step or float(np.clip(sigma / 2.5, 1e-3, 0.2)), (hi - lo) / MAX_NODES)
     prev = _build(m, lo, hi, h, atom)
     before = _check_values(prev)[0]
     for _ in range(q.max_halvings):
+        if (hi - lo) / (h / 2.0) > MAX_NODES:
+            break
         h /= 2.0
         cur = _build(m, lo, hi, h, atom)
         now, scale = _check_values(cur)
