@@ -420,3 +420,16 @@ def test_the_quadrature_grid_stays_bounded_when_the_prior_is_far_from_the_data(t
     resolved = resolve_priors(ps, prepared, "md")
     grid = quadrature(make_model(prepared.inputs.yi, prepared.inputs.vi, resolved, None, ()))
     assert grid.x.size <= MAX_NODES + 1 and not grid.converged  # flagged in the result's notes
+
+
+def test_compare_priors_with_a_log_normal_tau2_prior_runs(tmp_path: Path) -> None:
+    # It crashed the exact engine (KeyError 'nu') and so compare-priors and run with auto.
+    data = write_dataset(tmp_path / "data_simulated", 15.0, 5, 40, 0.5)
+    (tmp_path / "p.toml").write_text(
+        '[prior_sets.turner]\nmu = { dist = "Normal", mu = 0.0, sigma = 10.0 }\n'
+        'log_tau2_smd = { dist = "Normal", mu = -2.56, sigma = 1.74 }\n'
+        '[prior_sets.hn]\nmu = { dist = "Normal", mu = 0.0, sigma = 10.0 }\ntau = { dist = "HalfNormal", sigma = 1.0 }\n'
+    )
+    argv = ["compare-priors", str(data), "--outcome", "y", "--month", "6", "--measure", "smd"]
+    status, err = run_cli([*argv, "--priors", str(tmp_path / "p.toml")])
+    assert status == 0, err
