@@ -71,14 +71,14 @@ def parent_problem(folder: Path, *, create: bool, need: int = MIN_FREE_BYTES) ->
     if not os.access(top, os.W_OK | os.X_OK):
         try:
             read_only = bool(os.statvfs(top).f_flag & os.ST_RDONLY)
-        except OSError:
+        except (OSError, AttributeError):  # (no statvfs: not POSIX)
             read_only = False
         why = "is on a read-only filesystem" if read_only else "is not writable (permission denied)"
         return f"cannot be written: folder '{top}' {why}"
     try:
         info = os.statvfs(top)
-    except OSError:
-        return None  # the filesystem does not say: the write will tell
+    except (OSError, AttributeError):
+        return None  # the filesystem does not say (or not POSIX): the write will tell
     free = info.f_bavail * info.f_frsize
     if free < need:
         return (
