@@ -9,7 +9,8 @@ ambiguous" from deep inside. Only annotations this module can read are checked: 
 of ``str``, ``bool``, ``int``, ``float``, ``None``, the package's result and data types,
 ``pd.DataFrame`` and ``Sequence[T]``/``list[T]`` of those; any other annotation (a path,
 a mapping, ``Any``) is left to the function. numpy scalars count as the Python numbers
-and booleans they stand for.
+and booleans they stand for. A ``method`` (a frequentist estimator) is taken in any case,
+as metafor spells them ("REML", "DL").
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ def checked[F: Callable[..., Any]](func: F) -> F:
                 problems.append(Problem(f"{name} must be {rule[1]}, not {_shown(value)}", argument=name))
         if problems:
             raise InputError(problems)
-        return func(*args, **kwargs)
+        if isinstance(bound.arguments.get("method"), str):
+            # A frequentist estimator: metafor's names ("REML", "DL") in any case.
+            bound.arguments["method"] = bound.arguments["method"].lower()
+        return func(*bound.args, **bound.kwargs)
 
     return door  # type: ignore[return-value]
