@@ -253,6 +253,26 @@ def test_report_permissions_follow_the_umask(tmp_path: Path) -> None:
     assert wrong == {}
 
 
+def test_a_run_with_worker_pools_prints_no_traceback(tmp_path: Path) -> None:
+    # Posterior files and figures are written by forked pools (2 or more CPUs); a pool's
+    # shutdown sends its workers SIGTERM, which the inherited stop handler once turned
+    # into a traceback per worker on stderr, after a successful run.
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: the report is written without worker pools")
+    root = _root(tmp_path, exact=True, two_priors=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "bayes_msc", "run", "spec.toml", "--out", "report", "--no-progress"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    assert len(list((root / "report" / "posteriors").glob("*.nc"))) >= 2
+    assert "Traceback" not in res.stderr and "Interrupted" not in res.stderr, res.stderr
+
+
 # ----------------------------------------------------------------------- fit --save
 
 

@@ -214,6 +214,7 @@ def save_results(items: list[tuple[BayesResult, Path]]) -> None:
     import multiprocessing
 
     from bayes_msc.bayes.mcmc.sampler import samplers_started
+    from bayes_msc.guard.workers import worker_signals
 
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -226,7 +227,7 @@ def save_results(items: list[tuple[BayesResult, Path]]) -> None:
         return
     _PENDING[:] = items
     try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
+        with multiprocessing.get_context("fork").Pool(n, initializer=worker_signals) as pool:
             pool.map(_save_one, range(len(items)), chunksize=4)
     finally:
         _PENDING.clear()

@@ -30,6 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bayes_msc.guard.workers import worker_signals
 from bayes_msc.workflow.results import FitRecord, RunResults
 
 FIGURE_DIR = "figures"
@@ -162,17 +163,6 @@ def _draw_and_save(i: int) -> tuple[str, str | None, str | None, float, str | No
     return kind, png.relative_to(folder).as_posix(), svg_path, time.perf_counter() - start, None
 
 
-def _worker_signals() -> None:
-    """A drawing worker leaves stop signals to its parent: Ctrl-C (sent to the whole
-    process group) is ignored, SIGTERM and SIGHUP (the pool's own shutdown) end it
-    quietly, not with the parent's handler and a traceback."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in ("SIGTERM", "SIGHUP"):
-        signal.signal(getattr(signal, name), signal.SIG_DFL)
-
-
 def workers(n_jobs: int) -> int:
     """Processes that draw figures: one per CPU this process may use, at most one per
     figure; one (this process) once nutpie has sampled here (see :func:`fork_safe`)."""
@@ -234,7 +224,7 @@ def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> d
                 new_figure(1, 1)
                 gc.freeze()
                 try:
-                    with multiprocessing.get_context("fork").Pool(n, initializer=_worker_signals) as pool:
+                    with multiprocessing.get_context("fork").Pool(n, initializer=worker_signals) as pool:
                         done = pool.map(_draw_and_save, range(len(jobs)), chunksize=1)
                 finally:
                     gc.unfreeze()
