@@ -16,7 +16,6 @@ as metafor spells them ("REML", "DL").
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 import numbers
 from collections.abc import Callable
@@ -24,31 +23,24 @@ from typing import Any
 
 from bayes_msc.errors import InputError, Problem
 
-# Where the package's own types live (as bayes_msc/__init__.py re-exports them).
-_CLASSES = {
-    "Dataset": "bayes_msc.data.dataset",
-    "EffectTable": "bayes_msc.data.effects",
-    "ArmTable": "bayes_msc.data.effects",
-    "PoolResult": "bayes_msc.results.frequentist",
-    "MetaRegResult": "bayes_msc.results.frequentist",
-    "LeaveOneOutResult": "bayes_msc.results.frequentist",
-    "BayesResult": "bayes_msc.results.bayes",
-    "PriorComparison": "bayes_msc.results.comparison",
-    "PriorSet": "bayes_msc.priors",
-    "Prior": "bayes_msc.priors",
-    "Spec": "bayes_msc.workflow.spec",
-    "RunResults": "bayes_msc.workflow.results",
-    "InfluenceResult": "bayes_msc.results.toolbox.influence",
-    "CumulativeResult": "bayes_msc.results.toolbox.influence",
-    "TrimfillResult": "bayes_msc.results.toolbox.small_study",
-    "pd.DataFrame": "pandas",
-}
 _WORDS = {"str": "a string", "bool": "True or False", "int": "a whole number", "float": "a number"}
 
 
+def _is_class_name(name: str) -> bool:
+    import bayes_msc
+
+    return name == "pd.DataFrame" or name in bayes_msc._TYPES  # the package's own re-exported types
+
+
 def _class(name: str) -> type:
-    module = importlib.import_module(_CLASSES[name])
-    return getattr(module, name.rsplit(".", 1)[-1])
+    if name == "pd.DataFrame":
+        import pandas as pd
+
+        return pd.DataFrame
+    import bayes_msc
+
+    found: type = getattr(bayes_msc, name)
+    return found
 
 
 def _bool(value: Any) -> bool:
@@ -72,10 +64,10 @@ def _test(part: str) -> tuple[Callable[[Any], bool], str] | None:
         return (lambda v: isinstance(v, numbers.Real) and not _bool(v)), _WORDS[part]
     if part == "float":
         return (lambda v: isinstance(v, numbers.Real) and not _bool(v)), _WORDS[part]
-    if part in _CLASSES:
+    if _is_class_name(part):
         return (lambda v: isinstance(v, _class(part))), f"a {part.rsplit('.', 1)[-1]}"
     for outer in ("Sequence[", "list["):
-        if part.startswith(outer) and part.endswith("]") and part[len(outer) : -1] in _CLASSES:
+        if part.startswith(outer) and part.endswith("]") and _is_class_name(part[len(outer) : -1]):
             inner = part[len(outer) : -1]
             return functools.partial(_all_of, inner), f"a list of {inner.rsplit('.', 1)[-1]}"
     return None
