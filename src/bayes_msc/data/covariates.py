@@ -18,7 +18,7 @@ numeric column of ``studies.csv`` a study-level one; the derived ``female_pct`` 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -276,3 +276,79 @@ def _problem(message: str, option: str) -> Problem:
     """A problem of a covariate term given in a TOML key (dotted, ``bayes.covariates``) or
     a Python argument (``covariates``, shown on the command line as ``--covariate``)."""
     return Problem(message, key=option) if "." in option else Problem(message, argument=option)
+
+
+# ---- categorical moderators (factors) ------------------------------------------------------
+#
+# A text column of arms.csv or studies.csv (other than the keys, ``role`` and ``source``) is
+# a factor: named as a covariate it is dummy-coded against a stated reference level
+# (:func:`dummy_code`). A comparison's level follows the numeric rule where it can: both arms
+# give the same level (or only one arm gives one): that level; the arms differ (``node``:
+# "msc" and "placebo"): the level "<treatment> vs <control>"; neither arm gives one: the
+# study's level from studies.csv.
+
+_NOT_FACTORS = frozenset({"study", "arm", "role", "source", "_row"})
+
+
+def factor_columns(arms: pd.DataFrame, studies: pd.DataFrame | None) -> tuple[str, ...]:
+    """Names of the text columns of ``arms`` then ``studies`` (each once) usable as factors."""
+    names = [str(c) for c in arms.columns if c not in _NOT_FACTORS and _is_text(arms[c])]
+    if studies is not None:
+        names += [str(c) for c in studies.columns if c not in _NOT_FACTORS and _is_text(studies[c]) and c not in names]
+    return tuple(names)
+
+
+def _is_text(series: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(series) or series.dtype == object
+
+
+def _texts(frame: pd.DataFrame, column: str, at: np.ndarray) -> list[str | None]:
+    values = frame[column].tolist() if column in frame.columns else [None] * len(frame)
+    out: list[str | None] = []
+    for i in at.tolist():
+        v = values[i] if i >= 0 else None
+        out.append(None if v is None or (isinstance(v, float) and v != v) or str(v).strip() == "" else str(v))
+    return out
+
+
+def comparison_factor_arrays(
+    arms: pd.DataFrame, studies: pd.DataFrame | None, pairs: Sequence[tuple[str, str, str]]
+) -> dict[str, np.ndarray]:
+    """The level of every factor (:func:`factor_columns`) for each comparison ``(study,
+    treatment_arm, control_arm)`` (object arrays; None where missing; rule above)."""
+    where = _lookup(arms)
+    ti = np.array([where.get((s, t), -1) for s, t, _ in pairs], dtype=int)
+    ci = np.array([where.get((s, c), -1) for s, _, c in pairs], dtype=int)
+    si = _study_index(studies, [s for s, _, _ in pairs])
+    out = {}
+    for c in factor_columns(arms, studies):
+        vt, vc = _texts(arms, c, ti), _texts(arms, c, ci)
+        vs = _texts(studies, c, si) if studies is not None else [None] * len(pairs)
+        col = [
+            (t if c_ is None or t == c_ else c_ if t is None else f"{t} vs {c_}") if (t or c_) else s
+            for t, c_, s in zip(vt, vc, vs, strict=True)
+        ]
+        out[c] = np.array(col, dtype=object)
+    return out
+
+
+def arm_factor_arrays(
+    arms: pd.DataFrame, studies: pd.DataFrame | None, keys: Sequence[tuple[str, str]]
+) -> dict[str, np.ndarray]:
+    """The level of every factor for each arm ``(study, arm)``: the arm's, else its study's."""
+    where = _lookup(arms)
+    ai = np.array([where.get(k, -1) for k in keys], dtype=int)
+    si = _study_index(studies, [s for s, _ in keys])
+    out = {}
+    for c in factor_columns(arms, studies):
+        va = _texts(arms, c, ai)
+        vs = _texts(studies, c, si) if studies is not None else [None] * len(keys)
+        out[c] = np.array([a if a is not None else s for a, s in zip(va, vs, strict=True)], dtype=object)
+    return out
+
+
+def _study_index(studies: pd.DataFrame | None, keys: Sequence[str]) -> np.ndarray:
+    if studies is None:
+        return np.full(len(keys), -1, dtype=int)
+    index = {s: i for i, s in enumerate(studies["study"].tolist())}
+    return np.array([index.get(s, -1) for s in keys], dtype=int)
