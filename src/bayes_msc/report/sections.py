@@ -18,7 +18,7 @@ from bayes_msc.report.bayes_sections import (
     metareg_section,
     priors_section,
 )
-from bayes_msc.report.html import PCT, cell_title, esc, page, table
+from bayes_msc.report.html import PCT, cell_title, esc, month_text, page, table
 from bayes_msc.report.toolbox import section as toolbox_section
 from bayes_msc.workflow.results import RunResults
 
@@ -64,8 +64,17 @@ def _data(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     ]
     skipped = frames["skipped"]
     if len(skipped):
+        # One row per cell and reason on the page (a one-study cell has the same reason for
+        # its random-effects fit, leave-one-out and covariate models); the CSV keeps one row
+        # per analysis.
+        rows: dict[tuple[str, str, str], list[str]] = {}
+        for o, m, w, r in zip(skipped["outcome"], skipped["month"], skipped["what"], skipped["reason"], strict=True):
+            rows.setdefault((str(o), month_text(m), str(r)), []).append(str(w))
+        grouped = pd.DataFrame(
+            [{"outcome": o, "month": m, "what": "; ".join(w), "reason": r} for (o, m, r), w in rows.items()]
+        )
         out.append("<h3>What the data do not allow</h3>")
-        out.append(table(skipped))
+        out.append(table(grouped))
     notes = sorted({n for c in res.plan.cells for n in c.effects.notes})
     if notes:
         out.append(
