@@ -3,7 +3,8 @@
 #
 # Run from the repository root:
 #     Rscript tests/reference/r/make_subgroup_network_refs.R
-# It writes tests/reference/subgroup_network_metafor.json; tests/test_subgroups.py and
+# It writes tests/reference/subgroup_network_metafor.json (the data: yi, vi and the factor x of
+# every subgroup case, then the results); tests/test_subgroups.py and
 # tests/test_network.py read it and never call R.
 #
 # Subgroups (metafor's rma.uni): for each dataset and method (DL, REML)
@@ -73,6 +74,7 @@ for (name in names(datasets)) {
     between <- rma(est, sei = se, method = "FE")
     subgroups[[paste(name, method, sep = "_")]] <- list(
       dataset = name, method = tolower(method), reference = d$ref,
+      data = list(yi = d$yi, vi = d$vi, x = d$x),
       call_common = sprintf("rma(yi, vi, mods = ~ factor(x), method = \"%s\")", method),
       call_levels = sprintf("rma(yi, vi, mods = ~ factor(x) - 1, method = \"%s\")", method),
       call_relevel = sprintf("rma(yi, vi, mods = ~ relevel(factor(x), ref = \"%s\"), method = \"%s\")", d$ref, method),
