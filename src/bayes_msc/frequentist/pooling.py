@@ -126,7 +126,8 @@ def metareg_effects(
         **rma_inputs(effects, kept),
     )
     assert isinstance(res, MetaRegResult)  # rma with covariates is a meta-regression
-    return dataclasses.replace(res, **context(effects, effects.design_report(terms)))
+    extra = {"notes": (*res.notes, *effects.factor_coding(terms))}
+    return dataclasses.replace(res, **context(effects, effects.design_report(terms)), **extra)
 
 
 def leave1out_effects(
