@@ -47,6 +47,8 @@ _FUNCTIONS = (
     "plot_funnel",
     "plot_baujat",
     "plot_cumulative",
+    # issue 16: subgroups
+    "subgroup",
 )
 """Functions of :mod:`bayes_msc.api`."""
 
@@ -77,6 +79,8 @@ _TYPES: dict[str, str] = {
     "CumulativeResult": "bayes_msc.results.toolbox.influence",
     "BayesFactors": "bayes_msc.results.toolbox.evidence",
     "PredictiveCheck": "bayes_msc.results.toolbox.evidence",
+    # issue 16: subgroups
+    "SubgroupResult": "bayes_msc.results.subgroup",
 }
 """Result types, priors and errors, by the module that defines them."""
 

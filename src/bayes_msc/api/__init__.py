@@ -51,6 +51,7 @@ from bayes_msc.api.plots import (
     plot_priors,
     plot_trace,
 )
+from bayes_msc.api.subgroups import subgroup
 from bayes_msc.api.toolbox import bayes_factors, confint, cumulative, influence, pppvalue, ranktest, regtest, trimfill
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "run_spec",
     "simulate",
     "simulate_dataset",
+    "subgroup",
     "trimfill",
 ]
 
