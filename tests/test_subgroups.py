@@ -221,3 +221,22 @@ def test_msc_data_one_study_levels_are_not_pooled():
         "control_type[high_tibial_osteotomy]",
         "control_type[placebo]",
     ]
+
+
+def test_cli_subgroup_json_is_the_python_result(capsys):
+    from bayes_msc.cli.main import main
+
+    data = ROOT / "data" / "msc_knee_oa_simulated"
+    args = ["subgroup", str(data), "--outcome", "vas", "--month", "12", "--by", "control_type"]
+    assert main([*args, "--tau2", "common", "--method", "reml", "--reference", "placebo", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    res = bm.subgroup(bm.effect_table(data, "vas", 12), "control_type", "placebo", method="reml", tau2="common")
+    assert out["q_between"] == pytest.approx(res.q_between, rel=1e-12)
+    assert (out["q_between_df"], out["reference"], out["tau2_mode"]) == (2, "placebo", "common")
+    assert [lv["level"] for lv in out["levels"]] == [lv.level for lv in res.levels]
+    assert [lv["estimate"] for lv in out["levels"]] == pytest.approx([lv.estimate for lv in res.levels], rel=1e-12)
+    assert main([*args, "--reference", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "option '--reference'" in err and "Traceback" not in err
+    assert main(["metareg", str(data), "--outcome", "vas", "--month", "12", "--covariate", "control_type"]) == 0
+    assert "control_type[placebo]" in capsys.readouterr().out
