@@ -49,6 +49,7 @@ _FUNCTIONS = (
     "plot_cumulative",
     # issue 16: subgroups
     "subgroup",
+    "subgroup_posterior",
 )
 """Functions of :mod:`bayes_msc.api`."""
 
@@ -81,6 +82,7 @@ _TYPES: dict[str, str] = {
     "PredictiveCheck": "bayes_msc.results.toolbox.evidence",
     # issue 16: subgroups
     "SubgroupResult": "bayes_msc.results.subgroup",
+    "BayesSubgroupResult": "bayes_msc.results.subgroup",
 }
 """Result types, priors and errors, by the module that defines them."""
 

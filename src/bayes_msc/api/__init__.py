@@ -51,7 +51,7 @@ from bayes_msc.api.plots import (
     plot_priors,
     plot_trace,
 )
-from bayes_msc.api.subgroups import subgroup
+from bayes_msc.api.subgroups import subgroup, subgroup_posterior
 from bayes_msc.api.toolbox import bayes_factors, confint, cumulative, influence, pppvalue, ranktest, regtest, trimfill
 
 __all__ = [
@@ -84,6 +84,7 @@ __all__ = [
     "simulate",
     "simulate_dataset",
     "subgroup",
+    "subgroup_posterior",
     "trimfill",
 ]
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bayes_msc.data.effects import EffectTable
 from bayes_msc.results.layout import CI_LEVEL
 
 if TYPE_CHECKING:
-    from bayes_msc.results.subgroup import SubgroupResult
+    from bayes_msc.priors import PriorSet
+    from bayes_msc.results.subgroup import BayesSubgroupResult, SubgroupResult
 
-__all__ = ["subgroup"]
+__all__ = ["subgroup", "subgroup_posterior"]
 
 
 def subgroup(
@@ -66,4 +67,36 @@ def subgroup(
         tau2=check_text(tau2, "tau2"),
         hksj=hksj,
         level=level,
+    )
+
+
+def subgroup_posterior(
+    effects: EffectTable,
+    by: str,
+    reference: str | None = None,
+    prior: str | PriorSet | dict[str, Any] = "weakly_informative",
+    engine: str = "auto",
+    **options: Any,
+) -> BayesSubgroupResult:
+    """Bayesian subgroups: each level's mean effect and the posterior of every difference
+    between levels, from one random-effects fit with the factor ``by`` dummy-coded against
+    ``reference`` (default: the first level, sorted) and one tau common to the levels.
+
+    The model is linear-Gaussian given tau, so ``engine="auto"`` uses the exact engine
+    (``"mcmc"`` samples it with nutpie). ``mu`` of the fit is the reference level's mean
+    (its prior is the prior on that level's effect); ``options`` go to :func:`fit`
+    (``draws``, ``chains``, ``seed``, ``ci_prob``, ``priors_path``, ...).
+    See :func:`bayes_msc.bayes.subgroups.subgroup_posterior`.
+    """
+    from bayes_msc.api.core import _effects
+    from bayes_msc.bayes.subgroups import subgroup_posterior as _posterior
+    from bayes_msc.guard.arguments import check_text
+
+    return _posterior(
+        _effects(effects),
+        check_text(by, "by"),
+        reference=None if reference is None else check_text(reference, "reference"),
+        prior=prior,
+        engine=check_text(engine, "engine"),
+        **options,
     )

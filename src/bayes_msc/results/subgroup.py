@@ -212,3 +212,108 @@ class SubgroupResult:
             "excluded": list(self.excluded),
             "notes": list(self.notes),
         }
+
+
+@dataclass(frozen=True)
+class PosteriorSummary:
+    """Posterior summary of one level's mean or one difference (from joint draws)."""
+
+    name: str
+    mean: float
+    sd: float
+    median: float
+    eti_low: float
+    eti_high: float
+    p_below_0: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True, eq=False)
+class BayesSubgroupResult:
+    """Each level's posterior mean effect (``mu`` of the level) and every pairwise difference
+    (``"B - A"``), from one random-effects fit with the factor's dummy terms (``fit``, a
+    :class:`~bayes_msc.results.bayes.BayesResult`; its engine in ``engine``)."""
+
+    by: str
+    reference: str
+    levels: tuple[PosteriorSummary, ...]
+    differences: tuple[PosteriorSummary, ...]
+    k: tuple[int, ...]
+    n_studies: tuple[int, ...]
+    engine: str
+    ci_prob: float
+    fit: Any
+    notes: tuple[str, ...] = ()
+
+    def summary(self) -> pd.DataFrame:
+        """Rows ``mu[LEVEL]`` then ``diff[B - A]``: ``term, mean, sd, lower, upper, level,
+        median, p_below_0``."""
+        rows = [("mu[" + x.name + "]", x) for x in self.levels] + [
+            ("diff[" + d.name + "]", d) for d in self.differences
+        ]
+        return pd.DataFrame(
+            [
+                {
+                    "term": t,
+                    "mean": x.mean,
+                    "sd": x.sd,
+                    "lower": x.eti_low,
+                    "upper": x.eti_high,
+                    "level": self.ci_prob,
+                    "median": x.median,
+                    "p_below_0": x.p_below_0,
+                }
+                for t, x in rows
+            ]
+        )
+
+    def __repr__(self) -> str:
+        est = ", ".join(f"{x.name}={short(x.mean)}" for x in self.levels[:4])
+        return f"BayesSubgroupResult(by={self.by!r}, engine={self.engine!r}, {est}{', ...' if len(self.levels) > 4 else ''})"
+
+    def __str__(self) -> str:
+        fit = self.fit
+        lines = banner(getattr(fit, "simulated", False), getattr(fit, "dataset", ""))
+        lines.append(
+            f"Bayesian subgroups by {self.by} (engine: {self.engine}; prior: {getattr(fit, 'prior', '')}; "
+            f"one tau common to every level); reference level: {self.reference}"
+        )
+        lines.append("")
+        pct = f"{100 * self.ci_prob:g}%"
+        lines += grid(
+            ["level", "k", "studies", "mean", "sd", "median", f"{pct} eti.lb", "eti.ub", "P(<0)"],
+            [
+                [x.name, k, n, fmt(x.mean), fmt(x.sd), fmt(x.median), fmt(x.eti_low), fmt(x.eti_high), fmt(x.p_below_0)]
+                for x, k, n in zip(self.levels, self.k, self.n_studies, strict=True)
+            ],
+        )
+        lines += ["", "Differences between levels (posterior of B - A):"]
+        lines += grid(
+            ["difference", "mean", "sd", f"{pct} eti.lb", "eti.ub", "P(<0)"],
+            [
+                [d.name, fmt(d.mean), fmt(d.sd), fmt(d.eti_low), fmt(d.eti_high), fmt(d.p_below_0)]
+                for d in self.differences
+            ],
+        )
+        lines += ["", f"Diagnostics of the fit: {'PASS' if fit.verdict.passed else 'FAIL'}"]
+        lines += notes_block(self.notes)
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``by``, ``reference``, ``engine``, ``levels`` (each with ``level``, ``k``,
+        ``n_studies`` and the summary), ``differences``, ``notes`` and the ``fit`` JSON."""
+        return {
+            "by": self.by,
+            "reference": self.reference,
+            "engine": self.engine,
+            "ci_prob": self.ci_prob,
+            "levels": [
+                {"level": x.name, "k": k, "n_studies": n, **x.to_dict()}
+                for x, k, n in zip(self.levels, self.k, self.n_studies, strict=True)
+            ],
+            "differences": [d.to_dict() for d in self.differences],
+            "notes": list(self.notes),
+            "fit": self.fit.to_dict(),
+        }
