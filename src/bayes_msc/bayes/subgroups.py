@@ -52,8 +52,8 @@ def subgroup_posterior(
     from bayes_msc.bayes.fit import fit
 
     if by not in effects.data.columns:
-        names = ", ".join(sorted((*effects.factors, *effects.covariates))) or "(none)"
-        raise InputError(Problem(f"unknown column '{by}'; columns to form subgroups by: {names}", argument="by"))
+        known = ", ".join(sorted((*effects.factors, *effects.covariates))) or "(none)"
+        raise InputError(Problem(f"unknown column '{by}'; columns to form subgroups by: {known}", argument="by"))
     bad = {"covariates", "covariate_at"} & set(options)
     if bad:
         raise InputError(Problem(f"{', '.join(sorted(bad))}: set by the subgroup analysis", argument=sorted(bad)[0]))

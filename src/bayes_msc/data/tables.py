@@ -117,7 +117,7 @@ class EffectTable:
 
     def _columns(self, terms: Sequence[str | Term] | str) -> dict[str, tuple[np.ndarray, tuple[str, ...], str]]:
         """Term name -> (columns, their names, how a factor was coded ("" for a number))."""
-        out = {}
+        out: dict[str, tuple[np.ndarray, tuple[str, ...], str]] = {}
         for t in self._terms(terms):
             if not self._is_factor(t):
                 if t.column in self.factors:
@@ -131,9 +131,9 @@ class EffectTable:
                 out[t.name] = (x[:, None], (t.name,), "")
                 continue
             if t.column not in self.data.columns:
-                names = ", ".join(sorted((*self.covariates, *self.factors))) or "(none)"
+                known = ", ".join(sorted((*self.covariates, *self.factors))) or "(none)"
                 raise InputError(
-                    Problem(f"unknown covariate '{t.column}'; available covariates: {names}", argument="covariates")
+                    Problem(f"unknown covariate '{t.column}'; available covariates: {known}", argument="covariates")
                 )
             x, names, reference, levels = dummy_code(self.data[t.column].tolist(), t)
             coding = (

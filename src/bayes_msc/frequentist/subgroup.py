@@ -52,8 +52,8 @@ def subgroup_effects(
     if tau2 not in TAU2_MODES:
         raise InputError(Problem(f"tau2 must be one of {', '.join(TAU2_MODES)}, not {tau2!r}", argument="tau2"))
     if by not in effects.data.columns or by in ("yi", "vi", "study", "comparison"):
-        names = ", ".join(sorted((*effects.factors, *effects.covariates))) or "(none)"
-        raise InputError(Problem(f"unknown column '{by}'; columns to form subgroups by: {names}", argument="by"))
+        known = ", ".join(sorted((*effects.factors, *effects.covariates))) or "(none)"
+        raise InputError(Problem(f"unknown column '{by}'; columns to form subgroups by: {known}", argument="by"))
     texts = [level_text(v) for v in effects.data[by].tolist()]
     kept = np.array([t is not None for t in texts])
     if not kept.any():
