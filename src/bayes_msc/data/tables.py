@@ -159,8 +159,10 @@ class EffectTable:
         return tuple(lines)
 
     def to_frame(self) -> pd.DataFrame:
-        """The export table: metafor's ``yi``/``vi`` names, one row per comparison."""
-        return self.data.copy()
+        """The export table: metafor's ``yi``/``vi`` names, one row per comparison (the
+        factor columns left out: any text column of the dataset is one, so listing them would
+        make the export depend on unrelated notes columns)."""
+        return self.data.drop(columns=list(self.factors)).copy()
 
     def summary(self) -> pd.DataFrame:
         """One row per comparison: ``study, comparison, yi, vi, se, n_treatment,
@@ -197,8 +199,9 @@ class EffectTable:
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``bayes-msc effects`` (docs/FORMAT.md)."""
         effects = []
+        shown = [c for c in self.data.columns if c not in ("outcome", "month") and c not in self.factors]
         for rec in self.data.to_dict(orient="records"):
-            effects.append({c: rec[c] for c in self.data.columns if c not in ("outcome", "month")})
+            effects.append({c: rec[c] for c in shown})
         cov = [
             {"a": i, "b": j, "study": str(self.data["study"].iat[i]), "cov": float(self.vcov[i, j])}
             for i in range(self.k)
