@@ -240,3 +240,40 @@ def test_cli_subgroup_json_is_the_python_result(capsys):
     assert "option '--reference'" in err and "Traceback" not in err
     assert main(["metareg", str(data), "--outcome", "vas", "--month", "12", "--covariate", "control_type"]) == 0
     assert "control_type[placebo]" in capsys.readouterr().out
+
+
+def _spec(tmp_path: Path, frequentist: str) -> Path:
+    path = tmp_path / "spec.toml"
+    data = (ROOT / "data" / "msc_knee_oa_simulated").as_posix()
+    path.write_text(
+        f'[dataset]\npath = "{data}"\n[analysis]\noutcomes = ["vas"]\nmonths = [12]\n[frequentist]\n{frequentist}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_spec_subgroups_run_in_every_cell(tmp_path):
+    """``frequentist.subgroups`` pools each column's levels in every cell (the cell's
+    estimator), into summary.json's toolbox and the report's subgroups table."""
+    spec = _spec(tmp_path, 'method = "reml"\nsubgroups = ["control_type"]\nsubgroup_tau2 = "common"\n')
+    res = bm.run_spec(spec)
+    (cell,) = res.cells
+    (sg,) = cell.toolbox.subgroups
+    want = bm.subgroup(cell.cell.effects, "control_type", tau2="common", method="reml")
+    assert sg.tau2_mode == "common" and sg.q_between == pytest.approx(want.q_between, rel=1e-12)
+    d = cell.toolbox.to_dict()
+    assert d["subgroups"][0]["by"] == "control_type"
+    from bayes_msc.report.toolbox import tables
+
+    frame = tables(res)["subgroups"]
+    assert set(frame["level"]) == {lv.level for lv in sg.levels}
+    assert set(frame["pooled"]) == {"yes", "no: 1 study"}
+
+
+def test_spec_subgroups_bad_keys_name_the_key(tmp_path):
+    with pytest.raises(InputError, match=r"frequentist\.subgroup_tau2"):
+        bm.load_spec(_spec(tmp_path, 'subgroups = ["control_type"]\nsubgroup_tau2 = "both"\n'))
+    with pytest.raises(InputError, match=r"frequentist\.subgroups"):
+        bm.load_spec(_spec(tmp_path, "subgroups = []\n"))
+    with pytest.raises(InputError, match="no column 'nope' to form subgroups by"):
+        bm.run_spec(_spec(tmp_path, 'subgroups = ["nope"]\n'))
