@@ -144,7 +144,9 @@ def section(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str,
             "studies.</p>"
         )
         if "subgroups" in frames:
-            out.append(table(frames["subgroups"]))
+            # the page shows the essentials (tables/subgroups.csv has every column)
+            shown = ["outcome", "month", "by", "level", "k", "studies", "pooled", "estimate", "ci_low", "ci_high"]
+            out.append(table(frames["subgroups"][[*shown, "q_between", "q_between_p"]]))
     for cr in res.cells:
         t = cr.toolbox
         if t is None:
