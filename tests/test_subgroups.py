@@ -277,3 +277,13 @@ def test_spec_subgroups_bad_keys_name_the_key(tmp_path):
         bm.load_spec(_spec(tmp_path, "subgroups = []\n"))
     with pytest.raises(InputError, match="no column 'nope' to form subgroups by"):
         bm.run_spec(_spec(tmp_path, 'subgroups = ["nope"]\n'))
+
+
+def test_a_column_of_one_level_names_by():
+    """The real MSC data at VAS month 12: one trial, one comparator; no subgroups to form."""
+    effects = bm.effect_table(bm.read_dataset(ROOT / "data" / "msc_knee_oa"), "vas", 12)
+    with pytest.raises(InputError, match="control_type has 1 level") as err:
+        bm.subgroup(effects, "control_type")
+    assert err.value.problems[0].argument == "by"
+    with pytest.raises(InputError, match="subgroups need two"):
+        bm.subgroup_posterior(effects, "control_type")

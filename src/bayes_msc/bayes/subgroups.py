@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from bayes_msc.data.covariates import Term, dummy_code, level_text
+from bayes_msc.data.covariates import Term, dummy_code, factor_levels, level_text
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.subgroup import BayesSubgroupResult, PosteriorSummary
 
@@ -58,6 +58,15 @@ def subgroup_posterior(
     if bad:
         raise InputError(Problem(f"{', '.join(sorted(bad))}: set by the subgroup analysis", argument=sorted(bad)[0]))
     texts = [level_text(v) for v in effects.data[by].tolist()]
+    found = factor_levels(texts)
+    if len(found) < 2:
+        raise InputError(
+            Problem(
+                f"{by} has {len(found)} level(s) among the comparisons ({', '.join(found) or 'none'}); "
+                "subgroups need two",
+                argument="by",
+            )
+        )
     _, names, ref, levels = dummy_code([t for t in texts if t is not None], Term(by, "factor", reference), "reference")
     term = f"factor({by}, ref={ref})"
     res = fit(effects, prior=prior, covariates=[term], covariate_at=dict.fromkeys(names, 0.0), engine=engine, **options)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from bayes_msc.data.covariates import Term, dummy_code, level_text
+from bayes_msc.data.covariates import Term, dummy_code, factor_levels, level_text
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.frequentist.pooling import context, require_data, rma_inputs
 from bayes_msc.frequentist.rma import rma
@@ -58,6 +58,15 @@ def subgroup_effects(
     kept = np.array([t is not None for t in texts])
     if not kept.any():
         raise InputError(Problem(f"no comparison has a value of {by}", argument="by"))
+    found = factor_levels(texts)
+    if len(found) < 2:
+        raise InputError(
+            Problem(
+                f"{by} has {len(found)} level(s) among the comparisons ({', '.join(found) or 'none'}); "
+                "subgroups need two",
+                argument="by",
+            )
+        )
     term = Term(by, "factor", reference)
     x, names, ref, levels = dummy_code([t for t in texts if t is not None], term, "reference")
     studies = effects.data["study"].astype(str).to_numpy()
