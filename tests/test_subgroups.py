@@ -287,3 +287,29 @@ def test_a_column_of_one_level_names_by():
     assert err.value.problems[0].argument == "by"
     with pytest.raises(InputError, match="subgroups need two"):
         bm.subgroup_posterior(effects, "control_type")
+
+
+def test_plot_subgroup_draws_each_level():
+    effects = bm.effect_table(bm.read_dataset(ROOT / "data" / "msc_knee_oa_simulated"), "vas", 12)
+    res = bm.subgroup(effects, "control_type", reference="hyaluronic_acid")
+    fig = bm.plot_subgroup(res)
+    ax = fig.axes[0]
+    assert len(ax.get_yticks()) == len(res.levels)
+    filled, hollow = ax.collections[1].get_offsets(), ax.collections[2].get_offsets()
+    pooled = [lv for lv in res.levels if lv.pooled]
+    alone = [lv for lv in res.levels if not lv.pooled]
+    np.testing.assert_allclose(filled[:, 0], [lv.estimate for lv in pooled])
+    np.testing.assert_allclose(hollow[:, 0], [lv.estimate for lv in alone])
+    assert "SIMULATED DATA" in ax.get_title() and "control_type" in ax.get_title()
+    assert any("Test for subgroup differences" in t.get_text() for t in fig.texts)
+    with pytest.raises(InputError, match="SubgroupResult"):
+        bm.plot_subgroup(bm.pool(effects))
+
+
+def test_report_draws_a_subgroup_figure_per_cell(tmp_path):
+    from bayes_msc.report.toolbox import figure_jobs
+
+    res = bm.run_spec(_spec(tmp_path, 'subgroups = ["control_type"]\n'))
+    jobs = [j for j in figure_jobs(res) if j[0] == "subgroup"]
+    assert [j[1] for j in jobs] == ["subgroup_control_type_vas_m12"]
+    assert jobs[0][2]().axes  # draws

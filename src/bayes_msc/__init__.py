@@ -50,6 +50,7 @@ _FUNCTIONS = (
     # issue 16: subgroups
     "subgroup",
     "subgroup_posterior",
+    "plot_subgroup",
 )
 """Functions of :mod:`bayes_msc.api`."""
 

@@ -10,10 +10,12 @@ from bayes_msc.data.effects import EffectTable
 from bayes_msc.results.layout import CI_LEVEL
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from bayes_msc.priors import PriorSet
     from bayes_msc.results.subgroup import BayesSubgroupResult, SubgroupResult
 
-__all__ = ["subgroup", "subgroup_posterior"]
+__all__ = ["plot_subgroup", "subgroup", "subgroup_posterior"]
 
 
 def subgroup(
@@ -100,3 +102,11 @@ def subgroup_posterior(
         engine=check_text(engine, "engine"),
         **options,
     )
+
+
+def plot_subgroup(x: SubgroupResult, title: str | None = None, reference: float = 0.0) -> Figure:
+    """Each level's pooled effect and confidence interval (hollow: a level from one study),
+    with the test for subgroup differences (:func:`bayes_msc.plots.subgroup.plot_subgroup`)."""
+    from bayes_msc.plots.subgroup import plot_subgroup as _plot
+
+    return _plot(x, title=title, reference=reference)

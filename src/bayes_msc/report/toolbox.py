@@ -4,6 +4,7 @@ cumulative), and the Bayes factors beside the prior comparison."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -84,11 +85,17 @@ def subgroup_rows(sg: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _safe(name: str) -> str:
+    """A column name as part of a file name."""
+    return re.sub(r"[^A-Za-z0-9_]+", "_", name)
+
+
 def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
     """Funnel (with trim and fill, contour-enhanced), Baujat and cumulative figures of the
     cells where the spec asked for them and they were run."""
     from bayes_msc.plots.funnel import plot_funnel
     from bayes_msc.plots.influence import plot_baujat, plot_cumulative
+    from bayes_msc.plots.subgroup import plot_subgroup
 
     jobs: list[tuple[str, str, Callable[[], Any]]] = []
     for cr in res.cells:
@@ -101,6 +108,8 @@ def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
             jobs.append(("baujat", f"baujat_{key}", partial(plot_baujat, tb.influence)))
         if tb.cumulative is not None:
             jobs.append(("cumulative", f"cumulative_{key}", partial(plot_cumulative, tb.cumulative)))
+        for sg in tb.subgroups:
+            jobs.append(("subgroup", f"subgroup_{_safe(sg.by)}_{key}", partial(plot_subgroup, sg)))
     return jobs
 
 
@@ -161,6 +170,8 @@ def section(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str,
             parts.append(f"<details><summary>Influence diagnostics</summary>{table(inf)}</details>")
         if t.cumulative is not None:
             parts.append(_fig(figures, f"cumulative_{cr.cell.key}", f"cumulative meta-analysis, {title}"))
+        for sg in t.subgroups:
+            parts.append(_fig(figures, f"subgroup_{_safe(sg.by)}_{cr.cell.key}", f"subgroups by {sg.by}, {title}"))
         notes = [n for n in t.notes if not n.startswith("confint")]
         if notes:
             parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
