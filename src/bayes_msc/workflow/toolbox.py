@@ -124,10 +124,10 @@ def cell_toolbox(spec: Spec, cell: Cell, pool: PoolResult) -> CellToolbox:
         from bayes_msc.frequentist.subgroup import subgroup_effects
 
         # the cell's estimator (the paper's rule resolves to fe or dl per cell)
-        how = {"method": pool.method, "tau2": tb.subgroup_tau2, "hksj": pool.hksj, "level": pool.level}
-        found = [
-            _try(notes, f"subgroups by {by}", lambda by=by: subgroup_effects(et, by, **how)) for by in tb.subgroups
-        ]
+        def one(by: str) -> Any:
+            return subgroup_effects(et, by, method=pool.method, tau2=tb.subgroup_tau2, hksj=pool.hksj, level=pool.level)
+
+        found = [_try(notes, f"subgroups by {by}", lambda by=by: one(by)) for by in tb.subgroups]
         out["subgroups"] = tuple(s for s in found if s is not None)
     return CellToolbox(**out, notes=tuple(notes))
 
