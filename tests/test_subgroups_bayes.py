@@ -153,3 +153,25 @@ def test_mcmc_levels_with_tau_at_common_dl_are_metafor():
         est, se = want[x.name]
         assert abs(x.mean - est) <= 4 * mcse, x.name
         assert x.sd == pytest.approx(se, rel=0.05), x.name
+
+
+def test_spec_factor_covariate_fits_with_the_exact_engine(tmp_path):
+    """``bayes.covariates = [["factor(control_type, ref=...)"]]`` passes the plan's check,
+    fits exactly, and the report skips the line figure with its reason (a factor has levels)."""
+    from pathlib import Path
+
+    from bayes_msc.report.figures import figure_plan
+
+    data = (Path(__file__).resolve().parents[1] / "data" / "msc_knee_oa_simulated").as_posix()
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'[dataset]\npath = "{data}"\n[analysis]\noutcomes = ["vas"]\nmonths = [12]\n[bayes]\nmodels = ["re"]\n'
+        'priors = ["weakly_informative"]\ncovariates = [["factor(control_type, ref=hyaluronic_acid)"]]\n',
+        encoding="utf-8",
+    )
+    res = bm.run_spec(spec)
+    (rec,) = [f for f in res.fits if f.task.covariates]
+    assert rec.result.engine == "exact" and rec.result.verdict.passed
+    assert {"control_type[placebo]", "control_type[high_tibial_osteotomy]"} <= set(rec.result.parameters.index)
+    _, skipped = figure_plan(res)
+    assert any("control_type is a factor" in why for why in skipped.values())
