@@ -313,3 +313,32 @@ def test_report_draws_a_subgroup_figure_per_cell(tmp_path):
     jobs = [j for j in figure_jobs(res) if j[0] == "subgroup"]
     assert [j[1] for j in jobs] == ["subgroup_control_type_vas_m12"]
     assert jobs[0][2]().axes  # draws
+
+
+def test_a_comparisons_level_follows_the_covariate_rule():
+    """Both arms the same level, or one arm only: that level; different levels: "T vs C";
+    neither arm: the study's level; nothing: missing. Numbers as levels print as 3, not 3.0."""
+    from bayes_msc.data.covariates import comparison_factor_arrays, factor_columns, parse_term
+
+    arms = pd.DataFrame(
+        {
+            "study": ["a", "a", "b", "b", "c", "c"],
+            "arm": ["t", "c", "t", "c", "t", "c"],
+            "role": ["treatment", "control"] * 3,
+            "n": [10, 10, 10, 10, 10, 10],
+            "node": ["msc", "placebo", "msc", None, None, None],
+            "source": ["x"] * 6,
+        }
+    )
+    studies = pd.DataFrame({"study": ["a", "b", "c"], "node": ["z", "z", "ha"], "grade": [1.0, 2.0, 3.0]})
+    assert factor_columns(arms, studies) == ("node",)
+    got = comparison_factor_arrays(arms, studies, [("a", "t", "c"), ("b", "t", "c"), ("c", "t", "c"), ("d", "t", "c")])
+    assert list(got["node"]) == ["msc vs placebo", "msc", "ha", None]
+    term = parse_term("factor(grade, ref=2)")
+    assert (term.column, term.transform, term.reference, term.name) == ("grade", "factor", "2", "factor(grade, ref=2)")
+    from bayes_msc.data.covariates import dummy_code
+
+    x, names, ref, levels = dummy_code([1.0, 2.0, 3.0, None], term)
+    assert (names, ref, levels) == (("grade[1]", "grade[3]"), "2", ("1", "2", "3"))
+    np.testing.assert_array_equal(x[:3], [[1, 0], [0, 0], [0, 1]])
+    assert np.isnan(x[3]).all()
