@@ -101,6 +101,7 @@ def test_every_python_argument_is_an_option():
         "effects": [effect_table],
         "pool": [effect_table, bm.pool, bm.leave1out],
         "metareg": [effect_table, bm.metareg],
+        "subgroup": [effect_table, bm.subgroup],
         "fit": [effect_table, fit],
         "compare-priors": [effect_table, compare_priors],
         "validate": [bm.read_dataset],

@@ -47,6 +47,10 @@ _FUNCTIONS = (
     "plot_funnel",
     "plot_baujat",
     "plot_cumulative",
+    # issue 16: subgroups
+    "subgroup",
+    "subgroup_posterior",
+    "plot_subgroup",
 )
 """Functions of :mod:`bayes_msc.api`."""
 
@@ -77,6 +81,9 @@ _TYPES: dict[str, str] = {
     "CumulativeResult": "bayes_msc.results.toolbox.influence",
     "BayesFactors": "bayes_msc.results.toolbox.evidence",
     "PredictiveCheck": "bayes_msc.results.toolbox.evidence",
+    # issue 16: subgroups
+    "SubgroupResult": "bayes_msc.results.subgroup",
+    "BayesSubgroupResult": "bayes_msc.results.subgroup",
 }
 """Result types, priors and errors, by the module that defines them."""
 

@@ -51,6 +51,7 @@ from bayes_msc.api.plots import (
     plot_priors,
     plot_trace,
 )
+from bayes_msc.api.subgroups import plot_subgroup, subgroup, subgroup_posterior
 from bayes_msc.api.toolbox import bayes_factors, confint, cumulative, influence, pppvalue, ranktest, regtest, trimfill
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "plot_funnel",
     "plot_metareg",
     "plot_priors",
+    "plot_subgroup",
     "plot_trace",
     "pool",
     "pppvalue",
@@ -82,6 +84,8 @@ __all__ = [
     "run_spec",
     "simulate",
     "simulate_dataset",
+    "subgroup",
+    "subgroup_posterior",
     "trimfill",
 ]
 

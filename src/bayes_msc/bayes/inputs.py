@@ -79,7 +79,7 @@ def prepare_effects(
     data = effects.data
     if covariates:
         x, names, kept = effects.design(list(covariates))
-        notes += list(effects.design_report(list(covariates)))
+        notes += list(effects.factor_coding(list(covariates))) + list(effects.design_report(list(covariates)))
         if not kept.any():
             raise InputError(
                 Problem("no comparison has a value for every covariate: " + ", ".join(names), argument="covariates")

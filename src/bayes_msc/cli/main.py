@@ -51,6 +51,7 @@ COMMANDS: tuple[str, ...] = (
     "effects",
     "pool",
     "metareg",
+    "subgroup",  # subgroups by a factor (issue 16)
     "toolbox",  # bias, influence, cumulative (issue 15)
     "fit",
     "compare_priors",

@@ -96,7 +96,8 @@ def bayes_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="covariate term: a column, log10(NAME) or log(NAME); repeatable",
+        help="covariate term: a column, log10(NAME) or log(NAME); a text column or factor(NAME, ref=LEVEL) "
+        "is dummy-coded (terms NAME[LEVEL]); repeatable",
     )
     p.add_argument(
         "--covariate-at",

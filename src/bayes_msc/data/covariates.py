@@ -13,6 +13,11 @@ A comparison's covariate value (docs/FORMAT.md, "Rules of the data"):
 Every numeric column of ``arms.csv`` other than ``n`` is an arm-level covariate, every
 numeric column of ``studies.csv`` a study-level one; the derived ``female_pct`` and
 ``kl_grade_mean`` are added wherever their inputs exist (:func:`derive_covariates`).
+
+A text column (``control_type``, ``risk_of_bias``) is a *factor*: named as a term it is
+dummy-coded against a reference level (:func:`dummy_code`), the first level in sorted order
+(R's default) unless stated: ``factor(NAME, ref=LEVEL)``; ``factor(NAME)`` makes a numeric
+column a factor too. Its dummy terms are named ``NAME[LEVEL]``.
 """
 
 from __future__ import annotations
@@ -32,21 +37,31 @@ _TERM = re.compile(r"^\s*(?:(?P<f>[A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(?P<inner>[^()]
 _KL = re.compile(r"^kl([0-4])$")
 
 
+FACTOR = "factor"
+_REF = re.compile(r"^ref\s*=\s*(?P<q>['\"]?)(?P<level>.+?)(?P=q)$")
+
+
 @dataclass(frozen=True)
 class Term:
-    """A parsed covariate term: ``column`` with an optional ``transform`` (``log10``/``log``)."""
+    """A parsed covariate term: ``column`` with an optional ``transform`` (``log10``/``log``,
+    or ``factor`` with an optional stated ``reference`` level)."""
 
     column: str
     transform: str | None = None
+    reference: str | None = None
 
     @property
     def name(self) -> str:
-        """Canonical text of the term (``log10(dose_million)``, ``age_mean``)."""
+        """Canonical text of the term (``log10(dose_million)``, ``age_mean``,
+        ``factor(control_type, ref=placebo)``)."""
+        if self.reference is not None:
+            return f"{self.transform}({self.column}, ref={self.reference})"
         return f"{self.transform}({self.column})" if self.transform else self.column
 
 
 def parse_term(text: str, option: str = "covariates") -> Term:
-    """Parse a covariate term: ``NAME``, ``log10(NAME)`` or ``log(NAME)``.
+    """Parse a covariate term: ``NAME``, ``log10(NAME)``, ``log(NAME)``, ``factor(NAME)`` or
+    ``factor(NAME, ref=LEVEL)``.
 
     Raises
     ------
@@ -59,8 +74,18 @@ def parse_term(text: str, option: str = "covariates") -> Term:
     if match.group("plain") is not None:
         return Term(match.group("plain"))
     func = match.group("f")
+    if func == FACTOR:
+        column, _, rest = match.group("inner").partition(",")
+        ref = _REF.match(rest.strip()) if rest.strip() else None
+        if not column.strip() or (rest.strip() and ref is None):
+            raise InputError(
+                _problem(f"'{text}' is not a factor term; write factor(NAME) or factor(NAME, ref=LEVEL)", option)
+            )
+        return Term(column.strip(), FACTOR, ref.group("level").strip() if ref else None)
     if func not in TRANSFORMS:
-        raise InputError(_problem(f"unknown transform '{func}' in '{text}'; allowed: log10(NAME), log(NAME)", option))
+        raise InputError(
+            _problem(f"unknown transform '{func}' in '{text}'; allowed: log10(NAME), log(NAME), factor(NAME)", option)
+        )
     return Term(match.group("inner"), func)
 
 
@@ -276,3 +301,114 @@ def _problem(message: str, option: str) -> Problem:
     """A problem of a covariate term given in a TOML key (dotted, ``bayes.covariates``) or
     a Python argument (``covariates``, shown on the command line as ``--covariate``)."""
     return Problem(message, key=option) if "." in option else Problem(message, argument=option)
+
+
+# ---- categorical moderators (factors) ------------------------------------------------------
+#
+# A text column of arms.csv or studies.csv (other than the keys, ``role`` and the source
+# notes) is a factor. A comparison's level follows the numeric rule where it can: both arms
+# give the same level, or only one arm gives one: that level; the arms differ (``node``:
+# "msc" and "placebo"): the level "<treatment> vs <control>"; neither arm gives one: the
+# study's level from studies.csv; else missing (None).
+
+_NOT_FACTORS = frozenset({"study", "arm", "role", "source", "simulated_covariates", "_row"})
+
+
+def factor_columns(arms: pd.DataFrame, studies: pd.DataFrame | None) -> tuple[str, ...]:
+    """Names of the text columns of ``arms`` then ``studies`` (each once) usable as factors."""
+    names = [str(c) for c in arms.columns if c not in _NOT_FACTORS and _is_text(arms[c])]
+    if studies is not None:
+        names += [str(c) for c in studies.columns if c not in _NOT_FACTORS and _is_text(studies[c]) and c not in names]
+    return tuple(names)
+
+
+def _is_text(series: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(series) or series.dtype == object
+
+
+def level_text(value: object) -> str | None:
+    """A factor level as text: None for a missing value (None, NaN, blank); ``3`` for 3.0."""
+    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return str(value).strip()
+
+
+def _texts(frame: pd.DataFrame | None, column: str, at: np.ndarray) -> list[str | None]:
+    if frame is None or column not in frame.columns:
+        return [None] * len(at)
+    values = frame[column].tolist()
+    return [level_text(values[i]) if i >= 0 else None for i in at.tolist()]
+
+
+def comparison_factor_arrays(
+    arms: pd.DataFrame, studies: pd.DataFrame | None, pairs: Sequence[tuple[str, str, str]]
+) -> dict[str, np.ndarray]:
+    """The level of every factor (:func:`factor_columns`) for each comparison ``(study,
+    treatment_arm, control_arm)`` (object arrays; None where missing; rule above)."""
+    where = _lookup(arms)
+    ti = np.array([where.get((s, t), -1) for s, t, _ in pairs], dtype=int)
+    ci = np.array([where.get((s, c), -1) for s, _, c in pairs], dtype=int)
+    si = _study_index(studies, [s for s, _, _ in pairs])
+    out = {}
+    for c in factor_columns(arms, studies):
+        vt, vc, vs = _texts(arms, c, ti), _texts(arms, c, ci), _texts(studies, c, si)
+        out[c] = np.array(
+            [
+                s if t is None and k is None else t if k is None or t == k else k if t is None else f"{t} vs {k}"
+                for t, k, s in zip(vt, vc, vs, strict=True)
+            ],
+            dtype=object,
+        )
+    return out
+
+
+def _study_index(studies: pd.DataFrame | None, keys: Sequence[str]) -> np.ndarray:
+    if studies is None:
+        return np.full(len(keys), -1, dtype=int)
+    index = {s: i for i, s in enumerate(studies["study"].tolist())}
+    return np.array([index.get(s, -1) for s in keys], dtype=int)
+
+
+def factor_levels(values: Sequence[object]) -> tuple[str, ...]:
+    """The levels present in ``values``, sorted (numerically when every level is a number)."""
+    found = {t for t in (level_text(v) for v in values) if t is not None}
+    try:
+        return tuple(sorted(found, key=float))
+    except ValueError:
+        return tuple(sorted(found))
+
+
+def dummy_code(
+    values: Sequence[object], term: Term, option: str = "covariates"
+) -> tuple[np.ndarray, tuple[str, ...], str, tuple[str, ...]]:
+    """Dummy (treatment) coding of a factor against its reference level.
+
+    Returns
+    -------
+    X : ndarray, shape (len(values), levels - 1)
+        One 0/1 column per non-reference level; a row of NaN where the level is missing.
+    names : tuple of str
+        ``COLUMN[LEVEL]`` per column.
+    reference : str
+        ``term.reference`` when stated, else the first level (:func:`factor_levels`).
+    levels : tuple of str
+        Every level present, sorted.
+
+    Raises
+    ------
+    InputError
+        A stated reference that is not a level, or fewer than two levels.
+    """
+    texts = [level_text(v) for v in values]
+    levels = factor_levels(texts)
+    shown = ", ".join(levels) or "(none)"
+    if term.reference is not None and term.reference not in levels:
+        raise InputError(_problem(f"'{term.reference}' is not a level of {term.column}; its levels: {shown}", option))
+    if len(levels) < 2:
+        raise InputError(_problem(f"{term.column} has {len(levels)} level(s) ({shown}); a factor needs two", option))
+    reference = term.reference if term.reference is not None else levels[0]
+    others = [lv for lv in levels if lv != reference]
+    x = np.array([[np.nan] * len(others) if t is None else [float(t == lv) for lv in others] for t in texts])
+    return x.reshape(len(texts), len(others)), tuple(f"{term.column}[{lv}]" for lv in others), reference, levels

@@ -89,7 +89,7 @@ ARMS = FileSpec(
     "arms.csv",
     ("study", "arm", "role", "n"),
     ("n", "female", "male", *KL_COLUMNS),
-    ("study", "arm", "role"),
+    ("study", "arm", "role", "node"),
     ("study", "arm", "role", "n"),
     ("study", "arm"),
 )

@@ -39,7 +39,7 @@ from bayes_msc.data.comparisons import (
     shared_vcov,
     smd_shared_covariance,
 )
-from bayes_msc.data.covariates import arm_covariate_arrays, comparison_covariate_arrays
+from bayes_msc.data.covariates import arm_covariate_arrays, comparison_covariate_arrays, comparison_factor_arrays
 from bayes_msc.data.dataset import Dataset
 from bayes_msc.data.tables import FIXED_COLUMNS, ArmTable, EffectTable
 from bayes_msc.errors import InputError, Problem
@@ -187,16 +187,16 @@ def effect_table(
         dataset, outcome, month, measure, multiarm, basis, r, rescale, conversion
     )
     # covariates of every comparison, filtered with them (a comparison's values depend on it alone)
-    cov = comparison_covariate_arrays(
-        dataset.arms, dataset.studies, [(x.study, x.treatment_arm, x.control_arm) for x in comps]
-    )
+    pairs = [(x.study, x.treatment_arm, x.control_arm) for x in comps]
+    cov = comparison_covariate_arrays(dataset.arms, dataset.studies, pairs)
+    factors = {c: v for c, v in comparison_factor_arrays(dataset.arms, dataset.studies, pairs).items() if c not in cov}
     # The arms' own n beside the (possibly split) n of the effect sizes, for display.
     whole = {
         "n_treatment_arm": np.array([x.n_t_whole for x in comps], dtype=float),
         "n_control_arm": np.array([x.n_c_whole for x in comps], dtype=float),
     }
     data = comparison_frame(
-        comps, keep, FIXED_COLUMNS, whole | {c: v for c, v in cov.items() if c not in FIXED_COLUMNS}
+        comps, keep, FIXED_COLUMNS, whole | {c: v for c, v in (cov | factors).items() if c not in FIXED_COLUMNS}
     )
     kept = [x for x, ok in zip(comps, keep, strict=True) if ok]
     vcov = shared_vcov(kept, measure) if multiarm == "shared" else np.diag(data["vi"].to_numpy(dtype=float))
@@ -216,6 +216,7 @@ def effect_table(
         notes=tuple(notes),
         covariates=tuple(c for c in cov if c not in FIXED_COLUMNS),
         scale="SD units" if measure == "smd" else _scale(cell, comps, keep, used),
+        factors=tuple(c for c in factors if c not in FIXED_COLUMNS),
     )
 
 

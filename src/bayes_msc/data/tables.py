@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_msc.data.covariates import Term, parse_term, term_values
+from bayes_msc.data.covariates import FACTOR, Term, dummy_code, parse_term, term_values
+from bayes_msc.errors import InputError, Problem
 
 FIXED_COLUMNS: tuple[str, ...] = (
     "study",
@@ -46,6 +47,7 @@ class EffectTable:
     ``data`` has :data:`FIXED_COLUMNS`, ``n_treatment_arm`` and ``n_control_arm`` (the
     arms' n before a shared arm is split; ``n_treatment``/``n_control`` are the n the
     effect sizes use), then one column per name in ``covariates``;
+    ``factors`` names the text columns of ``data`` usable as factors (a comparison's level);
     ``vcov`` is k x k (diagonal ``vi``; shared-arm covariances when ``multiarm ==
     "shared"``); ``missing`` says what could not enter and why; ``notes`` the
     conversions, rescaling and multi-arm handling applied; ``scale`` the scale of ``yi``:
@@ -68,6 +70,7 @@ class EffectTable:
     notes: tuple[str, ...] = ()
     covariates: tuple[str, ...] = ()
     scale: str = "native"
+    factors: tuple[str, ...] = ()
 
     @property
     def k(self) -> int:
@@ -93,7 +96,8 @@ class EffectTable:
         -------
         X : ndarray, shape (kept, len(terms))
         names : tuple of str
-            Canonical term names (``log10(dose_million)``).
+            Canonical term names (``log10(dose_million)``); a factor gives one column per
+            level but its reference, named ``COLUMN[LEVEL]`` (:meth:`factor_coding`).
         kept_mask : ndarray of bool, shape (k,)
             Comparisons kept; :meth:`design_report` says why the others were dropped.
 
@@ -102,19 +106,52 @@ class EffectTable:
         InputError
             Unknown covariate (lists the available ones) or a logarithm of a value <= 0.
         """
-        parsed = self._terms(terms)
-        cols = [term_values(self.data, t, available=self.covariates) for t in parsed]
+        blocks = self._columns(terms)
+        cols = [x for x, _, _ in blocks.values()]
         x = np.column_stack(cols) if cols else np.empty((self.k, 0))
         kept = np.all(np.isfinite(x), axis=1)
-        return x[kept], tuple(t.name for t in parsed), kept
+        return x[kept], tuple(n for _, names, _ in blocks.values() for n in names), kept
+
+    def _is_factor(self, term: Term) -> bool:
+        return term.transform == FACTOR or (term.transform is None and term.column in self.factors)
+
+    def _columns(self, terms: Sequence[str | Term] | str) -> dict[str, tuple[np.ndarray, tuple[str, ...], str]]:
+        """Term name -> (columns, their names, how a factor was coded ("" for a number))."""
+        out: dict[str, tuple[np.ndarray, tuple[str, ...], str]] = {}
+        for t in self._terms(terms):
+            if not self._is_factor(t):
+                if t.column in self.factors:
+                    raise InputError(
+                        Problem(
+                            f"{t.column} is a text column (a factor): write {t.column} or factor({t.column})",
+                            argument="covariates",
+                        )
+                    )
+                x = term_values(self.data, t, available=self.covariates)
+                out[t.name] = (x[:, None], (t.name,), "")
+                continue
+            if t.column not in self.data.columns:
+                known = ", ".join(sorted((*self.covariates, *self.factors))) or "(none)"
+                raise InputError(
+                    Problem(f"unknown covariate '{t.column}'; available covariates: {known}", argument="covariates")
+                )
+            x, names, reference, levels = dummy_code(self.data[t.column].tolist(), t)
+            coding = (
+                f"{t.column}: a factor of {len(levels)} levels ({', '.join(levels)}), reference level '{reference}'"
+            )
+            out[t.name] = (x, names, coding)
+        return out
+
+    def factor_coding(self, terms: Sequence[str | Term] | str) -> tuple[str, ...]:
+        """One line per factor term: its levels and its reference level (dummy coding)."""
+        return tuple(coding for _, _, coding in self._columns(terms).values() if coding)
 
     def design_report(self, terms: Sequence[str | Term] | str) -> tuple[str, ...]:
         """One line per comparison :meth:`design` drops, naming the missing terms."""
-        parsed = self._terms(terms)
-        vals = {t.name: term_values(self.data, t, available=self.covariates) for t in parsed}
+        vals = {name: np.all(np.isfinite(x), axis=1) for name, (x, _, _) in self._columns(terms).items()}
         lines = []
         for i, row in enumerate(self.data.itertuples(index=False)):
-            lacking = [name for name, v in vals.items() if not np.isfinite(v[i])]
+            lacking = [name for name, v in vals.items() if not v[i]]
             if lacking:
                 lines.append(
                     f"{row.study}: {row.comparison} dropped from the regression: no value for {', '.join(lacking)}"
@@ -122,8 +159,10 @@ class EffectTable:
         return tuple(lines)
 
     def to_frame(self) -> pd.DataFrame:
-        """The export table: metafor's ``yi``/``vi`` names, one row per comparison."""
-        return self.data.copy()
+        """The export table: metafor's ``yi``/``vi`` names, one row per comparison (the
+        factor columns left out: any text column of the dataset is one, so listing them would
+        make the export depend on unrelated notes columns)."""
+        return self.data.drop(columns=list(self.factors)).copy()
 
     def summary(self) -> pd.DataFrame:
         """One row per comparison: ``study, comparison, yi, vi, se, n_treatment,
@@ -160,8 +199,9 @@ class EffectTable:
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``bayes-msc effects`` (docs/FORMAT.md)."""
         effects = []
+        shown = [c for c in self.data.columns if c not in ("outcome", "month") and c not in self.factors]
         for rec in self.data.to_dict(orient="records"):
-            effects.append({c: rec[c] for c in self.data.columns if c not in ("outcome", "month")})
+            effects.append({c: rec[c] for c in shown})
         cov = [
             {"a": i, "b": j, "study": str(self.data["study"].iat[i]), "cov": float(self.vcov[i, j])}
             for i in range(self.k)

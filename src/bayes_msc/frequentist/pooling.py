@@ -126,6 +126,7 @@ def metareg_effects(
         **rma_inputs(effects, kept),
     )
     assert isinstance(res, MetaRegResult)  # rma with covariates is a meta-regression
+    res = dataclasses.replace(res, notes=(*res.notes, *effects.factor_coding(terms)))
     return dataclasses.replace(res, **context(effects, effects.design_report(terms)))
 
 

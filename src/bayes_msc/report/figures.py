@@ -65,6 +65,7 @@ def figure_jobs(res: RunResults) -> list[Job]:
 def figure_plan(res: RunResults) -> tuple[list[Job], dict[str, str]]:
     """The figures to draw, ``(kind, name, draw)``, and those that cannot be drawn:
     figure name -> the reason."""
+    from bayes_msc.data.covariates import parse_term
     from bayes_msc.plots.diagnostics import trace_rank_figure
     from bayes_msc.plots.forest import posterior_forest
     from bayes_msc.plots.metareg import metareg_figure
@@ -124,6 +125,11 @@ def figure_plan(res: RunResults) -> tuple[list[Job], dict[str, str]]:
                 skipped[name] = "the fit has no posterior draws to draw its regression line from"
                 continue
             cr = next(c for c in res.cells if (c.cell.outcome, c.cell.month) == (rec.task.outcome, rec.task.month))
+            first = parse_term(rec.task.covariates[0])
+            if first.transform == "factor" or first.column in cr.cell.effects.factors:
+                # issue 16: a factor has levels, not a line; its terms are in the fit's table
+                skipped[name] = f"{first.column} is a factor: its levels' effects are in the table, not on a line"
+                continue
             jobs.append(
                 ("meta-regression", name, partial(metareg_figure, cr.cell.effects, rec.task.covariates[0], rec.result))
             )

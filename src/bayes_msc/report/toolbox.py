@@ -4,6 +4,7 @@ cumulative), and the Bayes factors beside the prior comparison."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -33,11 +34,12 @@ def heterogeneity_columns(cr: Any) -> dict[str, float]:
 def tables(res: RunResults) -> dict[str, pd.DataFrame]:
     """``small_study``, ``influence``, ``cumulative`` and ``bayes_factors`` tables (only
     those with rows)."""
-    small, infl, cumul, bfs = [], [], [], []
+    small, infl, cumul, bfs, groups = [], [], [], [], []
     for cr in res.cells:
         tb, where = cr.toolbox, {"outcome": cr.cell.outcome, "month": cr.cell.month}
         if tb is None:
             continue
+        groups += [where | row for sg in tb.subgroups for row in subgroup_rows(sg)]
         if tb.regtest is not None:
             small.append(
                 where
@@ -65,8 +67,27 @@ def tables(res: RunResults) -> dict[str, pd.DataFrame]:
         "influence": pd.concat(infl, ignore_index=True) if infl else pd.DataFrame(),
         "cumulative": pd.concat(cumul, ignore_index=True) if cumul else pd.DataFrame(),
         "bayes_factors": pd.DataFrame(bfs),
+        "subgroups": pd.DataFrame(groups),
     }
     return {k: v for k, v in out.items() if not v.empty}
+
+
+def subgroup_rows(sg: Any) -> list[dict[str, Any]]:
+    """One row per level of a subgroup result, the test for subgroup differences repeated on
+    each (the report's and ``tables/subgroups.csv``'s layout)."""
+    test = {"q_between": sg.q_between, "q_between_df": sg.q_between_df, "q_between_p": sg.q_between_p}
+    return [
+        {"by": sg.by, "tau2_mode": sg.tau2_mode, "method": lv.method, "level": lv.level, "k": lv.k}
+        | {"studies": lv.n_studies, "pooled": "yes" if lv.pooled else "no: 1 study", "estimate": lv.estimate}
+        | {"ci_low": lv.ci_low, "ci_high": lv.ci_high, "p": lv.p, "tau2": lv.tau2}
+        | test
+        for lv in sg.levels
+    ]
+
+
+def _safe(name: str) -> str:
+    """A column name as part of a file name."""
+    return re.sub(r"[^A-Za-z0-9_]+", "_", name)
 
 
 def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -74,6 +95,7 @@ def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
     cells where the spec asked for them and they were run."""
     from bayes_msc.plots.funnel import plot_funnel
     from bayes_msc.plots.influence import plot_baujat, plot_cumulative
+    from bayes_msc.plots.subgroup import plot_subgroup
 
     jobs: list[tuple[str, str, Callable[[], Any]]] = []
     for cr in res.cells:
@@ -86,6 +108,8 @@ def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
             jobs.append(("baujat", f"baujat_{key}", partial(plot_baujat, tb.influence)))
         if tb.cumulative is not None:
             jobs.append(("cumulative", f"cumulative_{key}", partial(plot_cumulative, tb.cumulative)))
+        for sg in tb.subgroups:
+            jobs.append(("subgroup", f"subgroup_{_safe(sg.by)}_{key}", partial(plot_subgroup, sg)))
     return jobs
 
 
@@ -103,6 +127,7 @@ def section(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str,
             tb.small_study is None or tb.small_study,
             tb.influence is None or tb.influence,
             tb.cumulative is None or tb.cumulative,
+            tb.subgroups,
         )
     ):
         return None
@@ -114,6 +139,23 @@ def section(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str,
     ]
     if "small_study" in frames:
         out.append(table(frames["small_study"]))
+    if tb.subgroups:
+        out.append(
+            f"<h3>Subgroups by {esc(', '.join(tb.subgroups))}</h3><p>Each level pooled with the cell's estimator "
+            + (
+                "and its own tau^2 (metafor <code>rma(subset = )</code>); the test for subgroup differences is "
+                "the fixed-effect Q of the level estimates."
+                if tb.subgroup_tau2 == "separate"
+                else "and one tau^2 common to the levels (metafor <code>rma(mods = ~ factor(x))</code>); the test "
+                "for subgroup differences is its QM."
+            )
+            + " A level whose comparisons come from one study is a within-study summary, not pooled across "
+            "studies.</p>"
+        )
+        if "subgroups" in frames:
+            # the page shows the essentials (tables/subgroups.csv has every column)
+            shown = ["outcome", "month", "by", "level", "k", "studies", "pooled", "estimate", "ci_low", "ci_high"]
+            out.append(table(frames["subgroups"][[*shown, "q_between", "q_between_p"]]))
     for cr in res.cells:
         t = cr.toolbox
         if t is None:
@@ -128,6 +170,8 @@ def section(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str,
             parts.append(f"<details><summary>Influence diagnostics</summary>{table(inf)}</details>")
         if t.cumulative is not None:
             parts.append(_fig(figures, f"cumulative_{cr.cell.key}", f"cumulative meta-analysis, {title}"))
+        for sg in t.subgroups:
+            parts.append(_fig(figures, f"subgroup_{_safe(sg.by)}_{cr.cell.key}", f"subgroups by {sg.by}, {title}"))
         notes = [n for n in t.notes if not n.startswith("confint")]
         if notes:
             parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from bayes_msc.data.covariates import parse_term
+from bayes_msc.data.covariates import factor_columns, parse_term
 from bayes_msc.data.dataset import Dataset
 from bayes_msc.data.effects import ArmTable, EffectTable, arm_table, effect_table
 from bayes_msc.data.reader import cell_summary, covariate_columns
@@ -167,7 +167,8 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
                     f"unknown prior set '{name}'; available: {', '.join(prior_sets)}"
                     + (f" (bundled, and from {spec.prior_file})" if spec.prior_file else " (bundled)"),
                 )
-    available = covariate_columns(ds)
+    # numeric columns, and text columns as factors (issue 16)
+    available = (*covariate_columns(ds), *factor_columns(ds.arms, ds.studies))
     for terms in spec.covariates:
         for text in terms:
             try:

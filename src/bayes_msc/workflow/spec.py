@@ -77,6 +77,8 @@ class Toolbox:
     cumulative: tuple[CellSelector, ...] | None = ()
     cumulative_order: str = "year"
     bayes_factors: bool = False
+    subgroups: tuple[str, ...] = ()
+    subgroup_tau2: str = "separate"
 
     def asks(self, what: str, outcome: str, month: float) -> bool:
         """Whether the cell list ``what`` selects this cell."""
@@ -285,7 +287,16 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
     return Spec(**kw, toolbox=toolbox)
 
 
-_TOOLBOX_KEYS = ("confint", "small_study", "small_study_min_k", "influence", "cumulative", "cumulative_order")
+_TOOLBOX_KEYS = (
+    "confint",
+    "small_study",
+    "small_study_min_k",
+    "influence",
+    "cumulative",
+    "cumulative_order",
+    "subgroups",  # issue 16: columns to form subgroups by, in every cell
+    "subgroup_tau2",
+)
 
 
 def _read_toolbox(rd: _Reader, t: dict, bayes: dict) -> Toolbox:
@@ -300,6 +311,8 @@ def _read_toolbox(rd: _Reader, t: dict, bayes: dict) -> Toolbox:
         small_study_min_k=rd.integer(t, "frequentist", "small_study_min_k", 10, 3),
         cumulative_order=order,
         bayes_factors=rd.boolean(bayes, "bayes", "bayes_factors", False),
+        subgroups=rd.texts(t["subgroups"], "frequentist.subgroups") if "subgroups" in t else (),
+        subgroup_tau2=rd.choice(t, "frequentist", "subgroup_tau2", ("separate", "common"), "separate"),
         **cells,
     )
 

@@ -8,6 +8,9 @@ and ``bayes.bayes_factors``): what each cell gets, computed in memory.
 - Influence diagnostics (``influence``) and cumulative meta-analysis (``cumulative``,
   ordered by ``cumulative_order``) on the cells asked for.
 - Bayes factors (``bayes_factors``) of every ``re`` fit without covariates.
+- Subgroups (``subgroups``, issue 16): each named column's levels pooled in every cell (the
+  cell's estimator, ``subgroup_tau2`` separate or common), with the test for subgroup
+  differences; a cell where the column has fewer than two levels records why.
 
 Each is skipped with its reason where the cell does not allow it (a fixed-effect pool has
 no tau^2; shared arms have no metafor method), never silently.
@@ -38,19 +41,35 @@ class CellToolbox:
     influence: Any = None
     cumulative: Any = None
     notes: tuple[str, ...] = ()
+    subgroups: tuple[Any, ...] = ()  # results.subgroup.SubgroupResult, one per column
 
     def to_dict(self) -> dict[str, Any]:
         """Each result's JSON (as its command-line verb gives it) and the notes."""
         names = ("confint", "regtest", "ranktest", "trimfill", "influence", "cumulative")
-        return {n: getattr(self, n).to_dict() for n in names if getattr(self, n) is not None} | {
-            "notes": list(self.notes)
-        }
+        subgroups = {"subgroups": [s.to_dict() for s in self.subgroups]} if self.subgroups else {}
+        return (
+            {n: getattr(self, n).to_dict() for n in names if getattr(self, n) is not None}
+            | subgroups
+            | {"notes": list(self.notes)}
+        )
 
 
 def check_toolbox(spec: Spec, plan: Plan) -> None:
-    """Before any work: the column ``cumulative_order`` exists in every cell it orders."""
+    """Before any work: the column ``cumulative_order`` exists in every cell it orders, and
+    every ``subgroups`` column in every cell."""
     tb = spec.toolbox
     for cell in plan.cells:
+        for by in tb.subgroups:
+            if by not in cell.effects.data.columns:
+                known = ", ".join(sorted((*cell.effects.factors, *cell.effects.covariates))) or "(none)"
+                raise InputError(
+                    Problem(
+                        f"no column {by!r} to form subgroups by in {cell.outcome} at month {cell.month:g}; "
+                        f"columns: {known}",
+                        file=str(spec.path),
+                        key="frequentist.subgroups",
+                    )
+                )
         if tb.asks("cumulative", cell.outcome, cell.month) and tb.cumulative_order not in cell.effects.data.columns:
             raise InputError(
                 Problem(
@@ -101,6 +120,15 @@ def cell_toolbox(spec: Spec, cell: Cell, pool: PoolResult) -> CellToolbox:
         out["cumulative"] = _try(
             notes, "cumulative", lambda: cumulative(et, order=tb.cumulative_order, method=pool.method, hksj=pool.hksj)
         )
+    if tb.subgroups:
+        from bayes_msc.frequentist.subgroup import subgroup_effects
+
+        # the cell's estimator (the paper's rule resolves to fe or dl per cell)
+        def one(by: str) -> Any:
+            return subgroup_effects(et, by, method=pool.method, tau2=tb.subgroup_tau2, hksj=pool.hksj, level=pool.level)
+
+        found = [_try(notes, f"subgroups by {by}", lambda by=by: one(by)) for by in tb.subgroups]
+        out["subgroups"] = tuple(s for s in found if s is not None)
     return CellToolbox(**out, notes=tuple(notes))
 
 

@@ -36,7 +36,8 @@ def add_parser(sub: Any) -> None:
         action="append",
         required=True,
         metavar="NAME",
-        help="covariate column, or a transform such as log10(dose_million); repeatable",
+        help="covariate column, or a transform such as log10(dose_million); a text column (control_type) or "
+        "factor(NAME, ref=LEVEL) is dummy-coded against its reference level; repeatable",
     )
     frequentist_options(p, default="reml")
     format_option(p)
