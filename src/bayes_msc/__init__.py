@@ -30,6 +30,9 @@ _FUNCTIONS = (
     "run_spec",
     "simulate",
     "simulate_dataset",
+    "load_study",
+    "simulation_study",
+    "simulation_study_figure",
 )
 """Functions of :mod:`bayes_msc.api`."""
 
@@ -51,6 +54,8 @@ _TYPES: dict[str, str] = {
     "bundled_prior_sets": "bayes_msc.priors",
     "Spec": "bayes_msc.workflow.spec",
     "RunResults": "bayes_msc.workflow.results",
+    "Study": "bayes_msc.simstudy.spec",
+    "SimulationStudyResult": "bayes_msc.simstudy.result",
 }
 """Result types, priors and errors, by the module that defines them."""
 

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from bayes_msc.priors import PriorSet
     from bayes_msc.results.bayes import BayesResult
     from bayes_msc.results.frequentist import LeaveOneOutResult, MetaRegResult, PoolResult
+    from bayes_msc.simstudy.result import SimulationStudyResult
+    from bayes_msc.simstudy.spec import Study
     from bayes_msc.simulation.params import SimulationParams
     from bayes_msc.workflow.profile import Profile
     from bayes_msc.workflow.results import RunResults
@@ -54,12 +56,15 @@ __all__ = [
     "fit",
     "leave1out",
     "load_spec",
+    "load_study",
     "metareg",
     "pool",
     "read_dataset",
     "run_spec",
     "simulate",
     "simulate_dataset",
+    "simulation_study",
+    "simulation_study_figure",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -266,3 +271,88 @@ def run_spec(
 
     write_report_folder(res, target, profile)
     return replace(res, report=target)
+
+
+# --- simulation studies (issue 18) -------------------------------------------------------
+
+
+def load_study(path: PathLike) -> Study:
+    """Read and check a simulation-study file (:func:`bayes_msc.simstudy.spec.load_study`;
+    the format is in docs/FORMAT.md)."""
+    from bayes_msc.simstudy.spec import load_study as _load
+
+    return _load(path)
+
+
+def simulation_study(
+    study: Study | PathLike | dict[str, Any],
+    out: PathLike | None = None,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    resume: bool = False,
+    progress: bool = False,
+) -> SimulationStudyResult:
+    """Run a simulation study, as ``bayes-msc simulation-study`` does.
+
+    Each replication simulates one meta-analysis per design and every method analyses it;
+    the result gives per design x method the coverage of the intervals, bias, RMSE,
+    interval width and power, each with its Monte Carlo SE. The results depend only on the
+    study and its seed, not on where it ran. Start a study from a script under
+    ``if __name__ == "__main__":`` (the local cluster's worker processes import it).
+
+    Parameters
+    ----------
+    study : path, dict or Study
+        A study file (TOML, docs/FORMAT.md), a dict with its tables, or :func:`load_study`'s result.
+    out : path, optional
+        The study folder: ``study.json``, ``chunks/`` (each chunk saved as it completes),
+        then ``summary.csv``, ``summary.json``, ``figures/`` and ``index.html``. An existing
+        folder must be one this function wrote; it is started over unless ``resume``.
+        None: nothing is written.
+    scheduler : str, optional
+        ``tcp://HOST:PORT`` of a running Dask scheduler, or ``"serial"`` (this process, no
+        Dask). Default: the study's ``[cluster] scheduler``, else a local Dask cluster.
+    workers : int, optional
+        Worker processes of the local cluster (default: the study's ``[cluster] workers``,
+        else the machine's cores).
+    resume : bool
+        Continue the study in ``out``: its finished chunks are read back, not recomputed.
+    progress : bool
+        A progress bar of the chunks done on stderr.
+
+    Returns
+    -------
+    SimulationStudyResult
+        ``summary()`` (one row per design x method), ``replications`` (every analysis),
+        ``to_dict()`` (summary.json); figures with :func:`simulation_study_figure`.
+
+    Raises
+    ------
+    InputError
+        A bad study, output folder, scheduler or option, found before any work.
+    """
+    from bayes_msc.simstudy.study import as_study, run_study
+
+    if out is not None and not str(out):
+        raise InputError(Problem("out must name a folder, not an empty string", argument="out"))
+    target = None if out is None else Path(out)
+    res = run_study(as_study(study), target, scheduler=scheduler, workers=workers, resume=resume, progress=progress)
+    if target is not None:
+        from bayes_msc.report.simstudy import write_study_report
+
+        write_study_report(res, target)
+    return res
+
+
+def simulation_study_figure(result: SimulationStudyResult, measure: str = "coverage") -> Any:
+    """One measure of a simulation study (``coverage``, ``width``, ``bias``, ``rmse``,
+    ``power``, ``empirical_se``) by design and method, with +/- 1.96 Monte Carlo SE bars:
+    a matplotlib Figure (:func:`bayes_msc.plots.simstudy.performance_figure`)."""
+    from bayes_msc.plots.simstudy import MEASURE_LABELS, performance_figure
+
+    if measure not in MEASURE_LABELS:
+        raise InputError(
+            Problem(f"unknown measure '{measure}'; allowed: {', '.join(MEASURE_LABELS)}", argument="measure")
+        )
+    return performance_figure(result, measure)
