@@ -86,6 +86,9 @@ def write_chunk(folder: Path, index: int, frame: pd.DataFrame, fmt: str | None =
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     try:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp's 0600 would make the chunk private
         if fmt == "parquet":
             frame.to_parquet(tmp, index=False)
         else:

@@ -13,8 +13,9 @@
 
 With ``dose = true`` the method is a meta-regression on log10(dose) centred at the
 design's centre, and mu is its intercept: the effect at the centre. A method that cannot
-analyse a replication (too few reporting trials, doses that no longer vary) gives a row
-with ``error`` set and no estimate.
+analyse a replication (too few reporting trials, doses that no longer vary, numerics that
+fail: an InputError, ValueError or ArithmeticError) gives a row with ``error`` set and no
+estimate; the summary counts these in ``n_failed``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ def analyse(trials: Trials, method: Method, level: float) -> dict[str, Any]:
             row = _exact(trials, method, level)
         else:
             row = _mcmc(trials, method, level)
-    except InputError as err:  # the data of this replication do not allow the method
+    except (InputError, ValueError, ArithmeticError) as err:
+        # The data of this replication do not allow the method (too few trials, doses that
+        # no longer vary) or its numerics failed on them: a failed analysis is a result of
+        # the study, counted and shown (n_failed), not a reason to lose the study.
         return {
             "k": trials.k,
             "estimate": math.nan,
@@ -52,9 +56,15 @@ def analyse(trials: Trials, method: Method, level: float) -> dict[str, Any]:
             "reject": False,
             "tau": math.nan,
             "converged": False,
-            "error": "; ".join(p.message for p in err.problems),
+            "error": _message(err),
         }
     return {"k": trials.k, **row, "error": ""}
+
+
+def _message(err: Exception) -> str:
+    if isinstance(err, InputError):
+        return "; ".join(p.message for p in err.problems)
+    return f"{type(err).__name__}: {err}"
 
 
 def _covariate(trials: Trials, method: Method) -> np.ndarray | None:

@@ -125,16 +125,19 @@ def _client(scheduler: str | None, workers: int | None, n_tasks: int) -> Iterato
 
     if scheduler is None:
         n = max(1, min(workers or available_cores(), n_tasks))
-        with (
-            LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+        try:
+            cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            )
+        except RuntimeError as err:
+            # Worker processes are spawned: they import the caller's script, which must not
+            # start a study itself when imported.
+            raise RuntimeError(
+                "the local Dask cluster could not start its worker processes; from a script, start the study "
+                'under `if __name__ == "__main__":` (each worker process imports the script), or use '
+                "scheduler='serial'"
+            ) from err
+        with cluster, Client(cluster) as client:
             yield client
         return
     try:

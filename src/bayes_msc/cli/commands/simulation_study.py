@@ -19,14 +19,23 @@ def run(args: argparse.Namespace) -> int:
     """Run the study ``args.study`` into ``args.out``; return the exit status."""
     import bayes_msc as bm
 
-    res = bm.simulation_study(
-        args.study,
-        out=args.out,
-        scheduler=args.scheduler,
-        workers=args.workers,
-        resume=args.resume,
-        progress=not args.no_progress and sys.stderr.isatty(),
-    )
+    try:
+        res = bm.simulation_study(
+            args.study,
+            out=args.out,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            resume=args.resume,
+            progress=not args.no_progress and sys.stderr.isatty(),
+        )
+    except KeyboardInterrupt:
+        # Unlike other verbs, the finished chunks are kept: that is what --resume is for.
+        print(
+            f"bayes-msc simulation-study: interrupted; finished chunks (if any) are kept in {args.out}/chunks: "
+            "run the same command with --resume to continue",
+            file=sys.stderr,
+        )
+        return 130
     s = res.study
     resumed = f", {res.resumed} read back from the earlier run" if res.resumed else ""
     print(
