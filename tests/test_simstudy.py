@@ -410,7 +410,13 @@ def test_mcmc_method_agrees_with_the_exact_engine():
             "exact": {"kind": "bayes", "prior": "weakly_informative"},
             "mcmc": {"kind": "bayes", "prior": "weakly_informative", "engine": "mcmc", "draws": 3000},
             "exact dose": {"kind": "bayes", "prior": "weakly_informative", "dose": True},
-            "mcmc dose": {"kind": "bayes", "prior": "weakly_informative", "engine": "mcmc", "dose": True, "draws": 3000},
+            "mcmc dose": {
+                "kind": "bayes",
+                "prior": "weakly_informative",
+                "engine": "mcmc",
+                "dose": True,
+                "draws": 3000,
+            },
         },
     }
     rows = run_study(study_from_mapping(doc), scheduler="serial").replications.set_index(["method", "replication"])
