@@ -150,6 +150,17 @@ estimator = "dl"
     } <= keys
 
 
+def test_design_problems_are_named_once_where_they_are():
+    doc = small()
+    doc["design"]["sd"] = -1
+    doc["grid"]["k"] = [2, "x"]
+    doc["designs"] = {"big": {"n": 1}}
+    with pytest.raises(InputError) as err:
+        study_from_mapping(doc)
+    keys = [p.key for p in err.value.problems]
+    assert sorted(keys) == ["design.sd", "designs.big.n", "grid.k"]
+
+
 def test_exact_engine_needs_normal_priors_on_mu():
     doc = small()
     doc["methods"] = {"t": {"kind": "bayes", "prior": "weakly_informative", "engine": "exact"}}

@@ -262,6 +262,15 @@ def _design(rd: _Reader, t: dict, where: str, name: str) -> Design:
     )
 
 
+def _derived(rd: _Reader, base: dict, own: dict, where: str, name: str) -> Design:
+    """A design of [design] overridden by ``own``: only the problems of its own keys are
+    reported here (those of [design]'s keys are reported once, under ``design``)."""
+    sub = _Reader(rd.file)
+    design = _design(sub, {**base, **own}, where, name)
+    rd.problems += [p for p in sub.problems if p.key is not None and p.key.rsplit(".", 1)[-1] in own]
+    return design
+
+
 def _value_text(value: Any) -> str:
     if isinstance(value, list):
         return "/".join(_value_text(v) for v in value)
@@ -284,15 +293,16 @@ def _designs(rd: _Reader, doc: dict) -> tuple[Design, ...]:
             axes.append([(key, v) for v in values])
     for combo in itertools.product(*axes) if axes else []:
         name = ", ".join(f"{k}={_value_text(v)}" for k, v in combo)
-        out.append(_design(rd, {**base, **dict(combo)}, "grid", name))
+        out.append(_derived(rd, base, dict(combo), "grid", name))
     for name, t in named.items():
         if not isinstance(t, dict):
             rd.bad(f"designs.{name}", "must be a table")
             continue
         rd.unknown(t, f"designs.{name}", DESIGN_KEYS)
-        out.append(_design(rd, {**base, **t}, f"designs.{name}", str(name)))
+        out.append(_derived(rd, base, t, f"designs.{name}", str(name)))
+    only = _design(rd, base, "design", "design")  # [design]'s own problems, named there once
     if not out:
-        out.append(_design(rd, base, "design", "design"))
+        out.append(only)
     seen: set[str] = set()
     for d in out:
         if d.name in seen:
@@ -395,7 +405,7 @@ def study_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) -
     designs = _designs(rd, doc)
     methods = _methods(rd, doc, sets, designs)
     if rd.problems:
-        raise InputError(rd.problems)
+        raise InputError(list(dict.fromkeys(rd.problems)))  # a grid repeats a bad value's problem
     return Study(
         path=path,
         title=title or f"Simulation study: {path.stem}",
