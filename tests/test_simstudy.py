@@ -341,6 +341,13 @@ def test_bad_cluster_options_are_input_errors():
         assert err.value.problems[0].argument == arg
     with pytest.raises(InputError, match="resume"):
         bm.simulation_study(small(), resume=True)
+    for bad in ("", 3):
+        with pytest.raises(InputError) as err:
+            bm.simulation_study(small(), bad)
+        assert err.value.problems[0].argument == "out"
+    with pytest.raises(InputError) as err:
+        bm.simulation_study(42)
+    assert err.value.problems[0].argument == "study"
 
 
 # ------------------------------------------------------------------ report and result

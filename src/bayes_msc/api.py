@@ -334,8 +334,8 @@ def simulation_study(
     """
     from bayes_msc.simstudy.study import as_study, run_study
 
-    if out is not None and not str(out):
-        raise InputError(Problem("out must name a folder, not an empty string", argument="out"))
+    if out is not None and (not isinstance(out, (str, os.PathLike)) or not str(out)):
+        raise InputError(Problem(f"out must name a folder, not {out!r}", argument="out"))
     target = None if out is None else Path(out)
     res = run_study(as_study(study), target, scheduler=scheduler, workers=workers, resume=resume, progress=progress)
     if target is not None:
