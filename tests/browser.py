@@ -136,6 +136,40 @@ def image_check(report: Path) -> list[tuple[str, bool, int, int]]:
     return [tuple(row) for row in json.loads(html.unescape(found.group(1)))]
 
 
+_MEASURE = """<script>
+window.addEventListener("load", function () {
+  var d = document.documentElement;
+  var boxes = [];
+  document.querySelectorAll("div.table").forEach(function (box) {
+    var section = box.closest("section");
+    boxes.push([section ? section.id : "", box.scrollWidth, box.clientWidth]);
+  });
+  var out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify({page: [d.scrollWidth, d.clientWidth], tables: boxes});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def widths(report: Path, width: int = 1280) -> dict:
+    """Lay out ``report/index.html`` in a ``width``-pixel window: ``{"page": [scrollWidth,
+    clientWidth], "tables": [[section id, scrollWidth, clientWidth], ...]}`` of the page and
+    of every table's box. A copy of the page with a measuring script (the report has none)
+    is loaded from the report folder, so it lays out exactly as the report does."""
+    text = (report / "index.html").read_text(encoding="utf-8")
+    page = report / "_widths.html"
+    page.write_text(text.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    try:
+        dom = _run([f"--window-size={width},2000", "--dump-dom", page.resolve().as_uri()])
+    finally:
+        page.unlink()
+    found = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S)
+    if found is None:
+        raise RuntimeError("the measuring script did not run:\n" + dom[-2000:])
+    return json.loads(html.unescape(found.group(1)))
+
+
 def main(argv: list[str]) -> int:
     report = Path(argv[0])
     page = parse(dump_dom(report / "index.html"))
@@ -147,6 +181,11 @@ def main(argv: list[str]) -> int:
         ok = complete and w > 0 and h > 0
         bad += not ok
         print(f"  {'ok ' if ok else 'BAD'} {w}x{h} {src}")
+    measured = widths(report)
+    print(f"  page width: scrollWidth {measured['page'][0]}, clientWidth {measured['page'][1]} (1280 px window)")
+    for section, scroll, client in measured["tables"]:
+        if scroll > client:
+            print(f"  WIDE table in section {section}: {scroll} > {client} px (scrolls in its box)")
     if "--screenshot" in argv:
         print("screenshot:", screenshot(report / "index.html", Path(argv[argv.index("--screenshot") + 1])))
     return 1 if bad else 0

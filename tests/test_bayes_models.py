@@ -144,6 +144,8 @@ def test_result_fields_and_groups(crins_fit):
         "sample_stats",
         "log_likelihood",
         "log_prior",
+        "prior",
+        "posterior_predictive",
         "observed_data",
         "constant_data",
     }
@@ -165,6 +167,49 @@ def test_result_fields_and_groups(crins_fit):
     np.testing.assert_allclose(r.idata.log_prior["mu"].values, stats.norm(0, 4).logpdf(post["mu"].values))
     np.testing.assert_allclose(r.idata.log_prior["tau"].values, stats.halfnorm(scale=0.5).logpdf(post["tau"].values))
     assert "covariates" in json.loads(r.idata.attrs["options"])
+
+
+def test_arviz_loo_and_ppc_run_on_the_mcmc_result(crins_fit):
+    """The MCMC result's tree has what ArviZ's loo and posterior predictive checks need."""
+    import warnings
+
+    import arviz as az
+
+    r = crins_fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pareto k warnings are about the data, not the API
+        loo = az.loo(r.idata)
+    assert np.isfinite(float(loo.elpd)) and loo.n_data_points == r.k
+    assert az.plot_ppc_dist(r.idata, backend="matplotlib") is not None
+    import matplotlib.pyplot as plt  # ArviZ's matplotlib backend draws with pyplot: close its figures
+
+    plt.close("all")
+    # replicated data given each draw: y_rep - theta ~ N(0, vi)
+    theta = r.idata.posterior["theta"].values.reshape(-1, r.k)
+    rep = r.idata.posterior_predictive["y"].values.reshape(-1, r.k)
+    z = (rep - theta) / np.sqrt(REFS["crins"]["vi"])
+    assert z.std() == pytest.approx(1.0, abs=0.03)
+    # prior draws from the prior set: mu ~ Normal(0, 4), tau ~ HalfNormal(0.5)
+    from scipy import stats
+
+    assert stats.kstest(r.idata.prior["mu"].values.ravel(), stats.norm(0, 4).cdf).pvalue > 1e-3
+    assert stats.kstest(r.idata.prior["tau"].values.ravel(), stats.halfnorm(scale=0.5).cdf).pvalue > 1e-3
+
+
+def test_exact_and_mcmc_trees_have_the_same_groups_and_names(crins, crins_fit):
+    """Whatever the engine: the same groups, variables, dimensions and coordinates (the
+    sampler's own statistics aside: the exact engine has only ``diverging``)."""
+    exact = fit(crins[0], prior=crins[1], engine="exact", draws=500, chains=2)
+    a, b = exact.idata, crins_fit.idata
+    assert set(a.children) == set(b.children)
+    assert set(a.sample_stats.data_vars) == {"diverging"} <= set(b.sample_stats.data_vars)
+    for group in set(a.children) - {"sample_stats"}:
+        da, db = a[group].to_dataset(), b[group].to_dataset()
+        assert set(da.data_vars) == set(db.data_vars), group
+        for name in da.data_vars:
+            assert da[name].dims == db[name].dims, (group, name)
+            for dim in da[name].dims:
+                np.testing.assert_array_equal(da[dim].values, db[dim].values)
 
 
 def test_same_seed_same_json(crins, crins_fit):
@@ -236,7 +281,7 @@ def test_compare_priors_sensitivity(crins, engine):
     assert {r.engine for r in comp.results} == {"exact" if engine == "auto" else engine}
     s = comp.summary()
     assert list(s["prior"]) == ["crins", "tight"]
-    assert tuple(s.columns[:6]) == ("term", "estimate", "se", "lower", "upper", "level")
+    assert tuple(s.columns[:6]) == ("term", "mean", "sd", "lower", "upper", "level")
     sens = comp.sensitivity
     assert sens.at["tight", "mu_prior"] > 0.05 > sens.at["crins", "mu_prior"]
     assert sens.at["tight", "mu_diagnosis"].startswith("potential")
@@ -254,7 +299,15 @@ def test_save_writes_netcdf_atomically(crins, tmp_path):
     r = fit(crins[0], prior=crins[1], save=path, **FAST)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crins.nc"]  # no temporary file left
     back = az.from_netcdf(path)
+    # the MCMC engine's draws are stored exactly (float64; bayes_msc.bayes.saved)
     np.testing.assert_array_equal(back.posterior["mu"].values, r.idata.posterior["mu"].values)
+    assert {"prior", "posterior_predictive", "log_likelihood", "sample_stats"} <= set(back.children)
+    # load_result: the MCMC result with the summaries it printed, number for number
+    from bayes_msc.bayes.saved import load_result
+
+    again = load_result(path)
+    pd.testing.assert_frame_equal(again.summary(), r.summary())
+    assert to_json(again.to_dict()) == to_json(r.to_dict()) and again.engine == "mcmc"
     assert json.loads(back.attrs["prior_set"])["tau"] == {"dist": "HalfNormal", "sigma": 0.5}
     np.testing.assert_array_equal(back.observed_data["y"].values, REFS["crins"]["yi"])
     with pytest.raises(InputError, match="does not exist"):
@@ -273,8 +326,6 @@ def test_bad_input_raises_input_error(crins):
             prior=ps,
             covariates=["dose"],
         )
-    with pytest.raises(InputError, match="no draws to save"):
-        fit(table, prior=ps, engine="exact", save="x.nc")
     with pytest.raises(InputError, match="unknown prior set"):
         fit(table, prior="no_such_set")
     with pytest.raises(InputError, match="scales with the data"):
@@ -408,7 +459,7 @@ def normand_effects() -> EffectTable:
 def test_eight_schools_sparse_auto_is_noncentred_and_matches_bayesmeta():
     ref = REFS["eight_schools"]
     table = effects(ref["y"], np.square(ref["se"]))
-    r = fit(table, prior=prior_set(ref["prior"], "bayesmeta"), seed=3)  # default 4 x 1000 draws
+    r = fit(table, prior=prior_set(ref["prior"], "bayesmeta"), seed=3, engine="mcmc")  # default 4 x 1000 draws
     assert r.parameterisation == "noncentred" and r.verdict.passed, (r.parameterisation, r.verdict)
     post = ref["posterior"]
     close(r, "mu", "median", post["mu_median"])
@@ -428,10 +479,10 @@ def test_normand_rich_data_auto_is_centred_and_arm_equals_re():
     passes; the arm model (baselines free) gives the re model's posterior: medians within
     0.1 posterior SD, both as the exact engine's."""
     table, arms = normand_effects(), normand_arms()
-    re = fit(table, prior="weakly_informative", seed=5)
+    re = fit(table, prior="weakly_informative", seed=5, engine="mcmc")
     assert re.parameterisation == "centred" and re.verdict.passed, (re.parameterisation, re.verdict)
     assert any("auto: centred" in n for n in re.notes)
-    arm = fit(arms, model="arm", prior="weakly_informative", seed=5)
+    arm = fit(arms, model="arm", prior="weakly_informative", seed=5, engine="mcmc")
     assert arm.verdict.passed, arm.verdict
     exact = fit(table, prior="weakly_informative", engine="exact")
     for name in ("mu", "tau"):
@@ -464,14 +515,14 @@ def test_bcg_meta_regression_matches_exact():
         },
         "bcg",
     )
-    r = fit(table, prior=ps, covariates=["ablat"], seed=11)
+    r = fit(table, prior=ps, covariates=["ablat"], seed=11, engine="mcmc")
     ex = fit(table, prior=ps, covariates=["ablat"], engine="exact")
     assert r.verdict.passed, r.verdict
-    assert list(r.parameters.index) == ["mu", "tau", "ablat", "mu_at_mean", "theta_new"]
+    assert list(r.parameters.index) == ["mu", "tau", "ablat", "theta_new", "intercept"]
     beta = r.idata.posterior["beta"].sel(term="ablat")
     import arviz as az
 
-    for name, draws in (("ablat", beta), ("mu", None), ("mu_at_mean", None), ("tau", None)):
+    for name, draws in (("ablat", beta), ("mu", None), ("intercept", None), ("tau", None)):
         est = float(r.parameters.at[name, "median"])
         se = float(az.mcse(draws if draws is not None else r.idata.posterior[name], method="median"))
         assert abs(est - ex.parameters.at[name, "median"]) <= N_MCSE * se, name

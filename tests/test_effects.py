@@ -429,7 +429,7 @@ def test_arm_table_lists_contrasts_as_missing():
 
 
 def test_to_dict_and_command_renderings():
-    from bayes_msc.cli.commands.effects import csv_text, table_text
+    from bayes_msc.cli.commands.effects import csv_text
     from bayes_msc.results.serialise import to_json
 
     table = effect_table(multiarm_dataset(), "score", 12, multiarm="shared")
@@ -451,11 +451,11 @@ def test_to_dict_and_command_renderings():
     assert {(c["a"], c["b"]) for c in out["covariances"]} == {(0, 1), (2, 3), (2, 4), (3, 5), (4, 5)}
     assert to_json(out) == to_json(effect_table(multiarm_dataset(), "score", 12, multiarm="shared").to_dict())
     sim = effect_table(two_study_dataset(name="demo_simulated"), "score", 12)
-    text = table_text(sim)
+    text = str(sim)
     assert text.startswith("SIMULATED DATA\n") and "left out:" in text
     rows = list(csv.DictReader(io.StringIO(csv_text(sim))))
     assert len(rows) == 2 and rows[0]["simulated"] == "True" and rows[0]["multiarm"] == "split"
-    assert not table_text(table).startswith("SIMULATED")
+    assert not str(table).startswith("SIMULATED")
 
 
 def test_cli_effects_end_to_end(tmp_path, capsys):

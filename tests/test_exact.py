@@ -107,7 +107,10 @@ def test_against_r_integrate(case):
     x = np.array(case["X"], float) if names else None
     r = exact_posterior(case["yi"], case["vi"], _prior_set(case), x, names)
     ref, p = case["results"], r.parameters
-    assert list(p.index) == ["mu", "tau", *names, "theta_new"] + (["mu_at_mean"] if names else [])
+    assert list(p.index) == ["mu", "tau", *names, "theta_new"] + (["intercept"] if names else [])
+    # The R script's "mu" is the intercept at covariates 0 and "mu_at_mean" the effect at
+    # their means: this package's mu (one meaning of mu) and intercept.
+    ref_of = {"mu": "mu_at_mean", "intercept": "mu"} if names else {}
     t = ref["tau"]
     spread = t["q975"] - t["q025"]
     for col, key in (("median", "q50"), ("eti_low", "q025"), ("eti_high", "q975"), ("mean", "mean")):
@@ -118,16 +121,16 @@ def test_against_r_integrate(case):
     _close(p.loc["tau", "hdi_high"], t["hdi95"][1], spread)
     tp = tau_posterior(case["yi"], case["vi"], _prior_set(case), x, names)
     _close(1 - tp.cdf(min(1.0, tp.model.hi))[0], t["p_gt_1"], 1.0)
-    for name in ["mu", *names, "theta_new"] + (["mu_at_mean"] if names else []):
-        q = ref[name]
+    for name in ["mu", *names, "theta_new"] + (["intercept"] if names else []):
+        q = ref[ref_of.get(name, name)]
         spread = q["q975"] - q["q025"]
         for col, key in (("mean", "mean"), ("sd", "sd"), ("median", "q50"), ("eti_low", "q025"), ("eti_high", "q975")):
             _close(p.loc[name, col], q[key], spread)
         if "hdi95" in q:
             _close(p.loc[name, "hdi_low"], q["hdi95"][0], spread)
             _close(p.loc[name, "hdi_high"], q["hdi95"][1], spread)
-        if name in ("mu", "mu_at_mean"):
-            _close(r.probabilities[f"P({name} < 0)"], q["p_lt_0"], 1.0)
+        if name == "mu":
+            _close(r.probabilities["P(mu < 0)"], q["p_lt_0"], 1.0)
     se = r.study_effects
     np.testing.assert_allclose(se["mean"], ref["study_effects"]["mean"], rtol=0, atol=1e-6 * se["sd"].max())
     np.testing.assert_allclose(se["sd"], ref["study_effects"]["sd"], rtol=1e-6)
@@ -152,11 +155,11 @@ def test_flat_priors_give_metafor_wls_given_tau(fit):
     names, mean, cov = coefficients_given_tau(
         METAFOR["yi"], METAFOR["vi"], math.sqrt(ref["tau2"]), flat, _metafor_x(), ("ablat", "year")
     )
-    assert names == ("mu", "ablat", "year", "mu_at_mean")
+    assert names == ("mu", "ablat", "year", "intercept")
     want = [ref["coef"]["intrcpt"], ref["coef"]["ablat"], ref["coef"]["year"]]
     want_se = [ref["se"]["intrcpt"], ref["se"]["ablat"], ref["se"]["year"]]
-    np.testing.assert_allclose(mean[:3], want, rtol=1e-8)
-    np.testing.assert_allclose(np.sqrt(np.diag(cov))[:3], want_se, rtol=1e-8)
+    np.testing.assert_allclose(mean[[3, 1, 2]], want, rtol=1e-8)  # metafor's intrcpt: our intercept
+    np.testing.assert_allclose(np.sqrt(np.diag(cov))[[3, 1, 2]], want_se, rtol=1e-8)
 
 
 def test_widening_slope_priors_approach_metafor():
@@ -169,7 +172,7 @@ def test_widening_slope_priors_approach_metafor():
         mean = coefficients_given_tau(
             METAFOR["yi"], METAFOR["vi"], math.sqrt(ref["tau2"]), ps, _metafor_x(), ("ablat", "year")
         )[1]
-        errors.append(np.max(np.abs(mean[:3] - want) / np.abs(want)))
+        errors.append(np.max(np.abs(mean[[3, 1, 2]] - want) / np.abs(want)))
     assert errors == sorted(errors, reverse=True)
     assert errors[-1] < 1e-6
 
@@ -183,16 +186,20 @@ def test_quadrature_converges_to_a_finer_grid():
 
 def test_probabilities_mcid_and_labels():
     labels = [f"s{i}" for i in range(8)]
-    r = exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS, mcid=10.0, labels=labels, ci_prob=0.9)
+    r = exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS, mcid=-10.0, labels=labels, ci_prob=0.9)
     pr = r.probabilities
     assert set(pr) == {"P(mu < 0)", "P(mu > 0)", "P(mu < -10)"}
     assert pr["P(mu < 0)"] + pr["P(mu > 0)"] == pytest.approx(1.0)
-    assert 0 < pr["P(mu < -10)"] < pr["P(mu < 0)"]
+    assert 0 < pr["P(mu < -10)"] < pr["P(mu < 0)"] and r.mcid == -10.0
+    # A positive MCID (higher is better) asks for the upper tail: P(mu > 10) = 1 - F(10).
+    up = exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS, mcid=10.0).probabilities
+    assert set(up) == {"P(mu < 0)", "P(mu > 0)", "P(mu > 10)"}
+    assert 0 < up["P(mu > 10)"] < up["P(mu > 0)"]
     assert r.study_effects["comparison"].tolist() == labels and r.ci_prob == 0.9
     assert list(r.study_effects.columns) == ["comparison", "study", "yi", "sei", "mean", "sd", "eti_low", "eti_high"]
     assert (
         r.to_dict()
-        == exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS, mcid=10.0, labels=labels, ci_prob=0.9).to_dict()
+        == exact_posterior(SCHOOLS_Y, SCHOOLS_V, SCHOOLS_PRIORS, mcid=-10.0, labels=labels, ci_prob=0.9).to_dict()
     )
 
 
@@ -218,8 +225,8 @@ def test_input_errors():
         exact_posterior(CRINS_Y[:2], CRINS_V[:2], improper)
     with pytest.raises(InputError, match="covariate 'x' is constant"):
         exact_posterior(CRINS_Y, CRINS_V, CRINS_PRIORS, np.ones((6, 1)), ("x",))
-    with pytest.raises(InputError, match="mcid must be > 0"):
-        exact_posterior(CRINS_Y, CRINS_V, CRINS_PRIORS, mcid=-1.0)
+    with pytest.raises(InputError, match="mcid must be a finite number other than 0"):
+        exact_posterior(CRINS_Y, CRINS_V, CRINS_PRIORS, mcid=0.0)
     with pytest.raises(ValueError, match="resolved"):
         exact_posterior(CRINS_Y, CRINS_V, bundled_prior_sets()["weakly_informative"])
     with pytest.raises(ValueError, match="covariates need a beta prior"):  # PriorSet.resolve gives one
@@ -292,8 +299,9 @@ def test_densities_against_r_integrate(case):
 
     r = exact_posterior(*_case_fit(case))
     assert list(r.densities) == list(r.parameters.index)
+    ref_of = {"mu_at_mean": "mu", "mu": "intercept"} if r.covariates else {}  # the R script's names
     for name, ref in case["results"].items():
-        grid, dens = r.densities[name]
+        grid, dens = r.densities[ref_of.get(name, name)]
         want = np.array(ref["density"])
         # A cubic spline through the grid adds < 1e-6 (of the peak) here.
         np.testing.assert_allclose(

@@ -134,7 +134,7 @@ def test_shared_control_effects_and_report():
         model="arm",
         labels=["a", "b1", "b2", "c"],
     )
-    assert list(res.parameters.index) == ["mu", "tau", "dose", "theta_new", "mu_at_mean"]
+    assert list(res.parameters.index) == ["mu", "tau", "dose", "theta_new", "intercept"]
     assert list(res.study_effects["comparison"]) == ["a", "b1", "b2", "c"]
     eff = res.study_effects
     # shrunken effects lie between their observed contrast and the pooled mean (up to the

@@ -1,6 +1,6 @@
 """Independent draws of an exact posterior (bayes_msc.bayes.exact.draws) against the
 exact posterior itself (its distribution functions and moments, tests/test_exact.py pins
-those to bayesmeta), and the DataTree that power-scaling sensitivity reads."""
+those to bayesmeta). The DataTree built from them is tested in tests/test_exact_tree.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayes_msc.bayes.exact.draws import draw, sensitivity_tree
+from bayes_msc.bayes.exact.draws import draw
 from bayes_msc.bayes.exact.posterior import exact_posterior
 from bayes_msc.priors import Prior, PriorSet
 
@@ -26,7 +26,7 @@ def test_draws_follow_the_exact_posterior(covariates):
     d = draw(tp, 40000, seed=3)
     # tau: the draws' distribution is tau's exact distribution function (KS test)
     assert stats.kstest(d["tau"], tp.cdf).pvalue > 1e-3
-    for name, sample in (("mu_at_mean" if covariates else "mu", d["b"][:, 0]), ("tau", d["tau"])):
+    for name, sample in (("mu", d["b"][:, 0]), ("tau", d["tau"])):
         row = res.parameters.loc[name]
         assert abs(sample.mean() - row["mean"]) < 4 * row["sd"] / np.sqrt(sample.size)
         assert abs(np.quantile(sample, 0.975) - row["eti_high"]) < 0.05 * row["sd"]
@@ -34,13 +34,3 @@ def test_draws_follow_the_exact_posterior(covariates):
     eff = res.study_effects
     np.testing.assert_allclose(theta.mean(axis=0), eff["mean"], atol=4 * eff["sd"].max() / np.sqrt(40000))
     np.testing.assert_allclose(theta.std(axis=0), eff["sd"], rtol=0.03)
-
-
-def test_sensitivity_tree_groups():
-    res = exact_posterior(CRINS_Y, CRINS_V, CRINS)
-    tree = sensitivity_tree(res.densities.tau_posterior, chains=2, draws=500, seed=1)
-    assert set(tree.children) == {"posterior", "log_prior", "log_likelihood"}
-    assert tree.posterior["mu"].shape == (2, 500) and tree.log_likelihood["y"].shape == (2, 500, 6)
-    np.testing.assert_allclose(tree.log_prior["mu"].values, stats.norm(0, 4).logpdf(tree.posterior["mu"].values))
-    again = sensitivity_tree(res.densities.tau_posterior, chains=2, draws=500, seed=1)
-    np.testing.assert_array_equal(again.posterior["tau"].values, tree.posterior["tau"].values)

@@ -50,7 +50,7 @@ def fit_json(tmp_path_factory):
     buf = io.StringIO()
     mp.setattr(sys, "stdout", buf)
     try:
-        code = main(["fit", *CELL, *SMALL, "--mcid", "10", "--format", "json"])
+        code = main(["fit", *CELL, *SMALL, "--mcid", "-10", "--format", "json"])
     finally:
         mp.undo()
     return code, buf.getvalue()
@@ -78,7 +78,7 @@ def test_fit_json_has_design_fields(fit_json):
 
 
 def test_fit_json_is_byte_identical_for_a_seed(capsys, fit_json):
-    code, text, _ = run(capsys, "fit", *CELL, *SMALL, "--mcid", "10", "--format", "json")
+    code, text, _ = run(capsys, "fit", *CELL, *SMALL, "--mcid", "-10", "--format", "json")
     assert code == 0 and text == fit_json[1]
 
 
@@ -117,7 +117,7 @@ def test_strict_exits_3_on_a_failed_verdict(capsys):
 def test_strict_exits_0_on_a_passed_verdict(capsys, fit_json):
     if not json.loads(fit_json[1])["verdict"]["passed"]:
         pytest.fail("the reference fit should pass its diagnostics")
-    code, _, _ = run(capsys, "fit", *CELL, *SMALL, "--mcid", "10", "--format", "json", "--strict")
+    code, _, _ = run(capsys, "fit", *CELL, *SMALL, "--mcid", "-10", "--format", "json", "--strict")
     assert code == 0
 
 
@@ -128,7 +128,16 @@ def test_save_is_atomic_and_skipped_on_bad_input(capsys, tmp_path):
     code, _, _ = run(capsys, "fit", *CELL, *SMALL, "--save", str(target), "--format", "json")
     assert code == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["post.nc"]
     tree = az.from_netcdf(target)
-    assert {"posterior", "log_likelihood", "log_prior", "observed_data", "constant_data"} <= set(tree.children)
+    assert set(tree.children) == {
+        "posterior",
+        "sample_stats",
+        "log_likelihood",
+        "log_prior",
+        "prior",
+        "posterior_predictive",
+        "observed_data",
+        "constant_data",
+    }
     assert json.loads(tree.attrs["options"])["seed"] == 5
     other = tmp_path / "bad.nc"
     code, _, err = run(capsys, "fit", *CELL, *SMALL, "--save", str(other), "--covariate", "no_such_column")
@@ -191,7 +200,7 @@ def test_compare_priors_json_and_table(capsys):
         "--prior",
         "skeptical",
         "--mcid",
-        "10",
+        "-10",
         "--engine",
         "mcmc",
     ]
@@ -199,12 +208,12 @@ def test_compare_priors_json_and_table(capsys):
     assert code == 0
     d = json.loads(text)
     assert [p["prior"] for p in d["prior_sets"]] == ["weakly_informative", "skeptical"]
-    assert d["simulated"] is True and d["mcid"] == 10.0
+    assert d["simulated"] is True and d["mcid"] == -10.0 and d["mcid_probability"] == "P(mu < -10)"
     for p in d["prior_sets"]:
         s = p["summary"]
         assert s["term"] == "mu" and s["prior"] == p["prior"]
         assert np.isfinite(s["mu_prior"]) and np.isfinite(s["tau_likelihood"])
-        assert s["p_mu_below_mcid"] == p["fit"]["probabilities"]["P(mu < -10)"]
+        assert s["p_mcid"] == p["fit"]["probabilities"]["P(mu < -10)"]
     # the sceptical prior pulls mu towards 0
     wi, sk = (p["summary"]["mu_median"] for p in d["prior_sets"])
     assert abs(sk) < abs(wi)
@@ -237,7 +246,7 @@ def test_fit_arm_model_and_covariate(capsys):
     )
     d = json.loads(text)
     assert code == 0 and d["model"] == "arm" and d["covariates"] == ["log10(dose_million)"]
-    assert {"mu", "tau", "log10(dose_million)", "mu_at_mean", "theta_new"} == set(d["parameters"])
+    assert {"mu", "tau", "log10(dose_million)", "intercept", "theta_new"} == set(d["parameters"])
 
 
 @pytest.mark.slow
@@ -247,7 +256,7 @@ def test_fit_json_is_identical_across_processes(fit_json):
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-m", "bayes_msc", "fit", *CELL, *SMALL, "--mcid", "10", "--format", "json"],
+        [sys.executable, "-m", "bayes_msc", "fit", *CELL, *SMALL, "--mcid", "-10", "--format", "json"],
         capture_output=True,
         text=True,
         check=True,

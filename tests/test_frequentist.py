@@ -336,8 +336,14 @@ def test_pool_result_layout_and_json():
     assert list(res.to_dict())[: len(DESIGN_POOL_FIELDS)] == DESIGN_POOL_FIELDS
     frame = res.summary()
     assert tuple(frame.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
-    assert list(frame["term"]) == ["mu", "tau2", "tau"]
+    assert list(frame["term"]) == ["mu", "tau2", "tau", "i2", "h2", "q", "pi"]
     assert frame.loc[0, "estimate"] == res.estimate and frame.loc[0, "level"] == 0.95
+    # Q with its df and p, I^2, H^2, tau^2, tau and the prediction interval, as in to_dict().
+    row = frame.set_index("term")
+    assert (row.at["q", "estimate"], row.at["q", "df"], row.at["q", "p"]) == (res.q, res.q_df, res.q_p)
+    assert (row.at["i2", "estimate"], row.at["h2", "estimate"]) == (res.i2, res.h2)
+    assert (row.at["tau2", "estimate"], row.at["tau", "estimate"]) == (res.tau2, res.tau)
+    assert (row.at["pi", "lower"], row.at["pi", "upper"]) == (res.pi_low, res.pi_high)
     assert to_json(res.to_dict()) == to_json(rma(yi, vi, labels=labels).to_dict())
     with pytest.raises(FrozenInstanceError):
         res.k = 3

@@ -88,7 +88,10 @@ def test_metareg_result_json_and_summary():
     assert d["coefficients"][0]["name"] == "intercept"
     frame = res.summary()
     assert tuple(frame.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
-    assert list(frame["term"]) == ["intercept", "ablat", "year", "tau2", "tau"]
+    assert list(frame["term"]) == ["intercept", "ablat", "year", "tau2", "tau", "i2", "h2", "r2", "qe", "qm"]
+    row = frame.set_index("term")
+    assert (row.at["qm", "estimate"], row.at["qm", "p"], row.at["qm", "df"]) == (res.qm, res.qm_p, res.qm_df[0])
+    assert (row.at["qe", "estimate"], row.at["qe", "df"]) == (res.qe, res.qe_df)
     assert res.coefficient("ablat").estimate == frame.loc[1, "estimate"]
     assert to_json(d) == to_json(rma(yi, vi, method="reml", X=x, names=["ablat", "year"], labels=labels).to_dict())
 

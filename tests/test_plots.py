@@ -18,7 +18,6 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from scipy import stats
 
 from bayes_msc.bayes.exact.posterior import exact_posterior
 from bayes_msc.frequentist.rma import rma
-from bayes_msc.plots import style
+from bayes_msc.plots import legibility, style
 from bayes_msc.plots.diagnostics import (
     rank_counts,
     trace_rank_figure,
@@ -110,13 +109,15 @@ def standin_result(labels, yi, vi, ps, x=None, names=(), diverging=None, **kw):
     }
     params = {"mu": _row(coef[..., 0].ravel()), "tau": _row(tau.ravel())}
     if names:
-        # As the fit stores them: per-SD slopes first, then per-unit slopes as "beta".
+        # As the fit stores them: mu at the covariates' reference values (their means),
+        # per-SD slopes, per-unit slopes as "beta", the intercept at covariates 0.
         post["beta_per_sd"] = (("chain", "draw", "term"), coef[..., 1:] * np.asarray(x).std(axis=0))
         post["beta"] = (("chain", "draw", "term"), coef[..., 1:])
         params.update({nm: _row(coef[..., j + 1].ravel()) for j, nm in enumerate(names)})
-        mu_at_mean = coef[..., 0] + coef[..., 1:] @ np.asarray(x).mean(axis=0)
-        post["mu_at_mean"] = (("chain", "draw"), mu_at_mean)
-        params["mu_at_mean"] = _row(mu_at_mean.ravel())
+        at_mean = coef[..., 0] + coef[..., 1:] @ np.asarray(x).mean(axis=0)
+        post["mu"], post["intercept"] = (("chain", "draw"), at_mean), (("chain", "draw"), coef[..., 0])
+        params["mu"], params["intercept"] = _row(at_mean.ravel()), _row(coef[..., 0].ravel())
+        kw.setdefault("covariate_at", dict(zip(names, np.asarray(x).mean(axis=0).tolist(), strict=True)))
     div = np.zeros((c, n), bool) if diverging is None else diverging
     idata = xr.DataTree.from_dict(
         {
@@ -211,13 +212,13 @@ def schools():
 
 
 def texts(fig):
-    return [t.get_text() for t in style.figure_texts(fig)]
+    return [t.get_text() for t in legibility.figure_texts(fig)]
 
 
 def assert_legible(fig, tmp_path, name):
-    assert style.text_overlaps(fig) == [], "overlapping texts"
-    assert style.texts_outside(fig) == [], "texts cut off"
-    png, svg = style.save_figure(fig, tmp_path / name)
+    assert legibility.text_overlaps(fig) == [], "overlapping texts"
+    assert legibility.texts_outside(fig) == [], "texts cut off"
+    png, svg = style.save_figure(fig, tmp_path / name, svg=True)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert svg.read_text().lstrip().startswith("<?xml")
     return png, svg
@@ -241,15 +242,61 @@ def test_save_figure_atomic_and_deterministic(tmp_path, monkeypatch):
     fig = style.new_figure(3, 2)
     fig.add_subplot().plot([0, 1], [1, 0])
     png, svg = style.save_figure(fig, tmp_path / "sub" / "f.png")
+    assert png.name == "f.png" and svg is None  # the PNG only, unless the SVG is asked for
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["f.png"]
+    first_png = png.read_bytes()
+    assert b"Software" not in first_png and b"matplotlib" not in first_png
+    png, svg = style.save_figure(fig, tmp_path / "sub" / "f", svg=True)
     assert (png.name, svg.name) == ("f.png", "f.svg")
+    assert png.read_bytes() == first_png
     first = svg.read_bytes()
-    style.save_figure(fig, tmp_path / "sub" / "f")
+    style.save_figure(fig, tmp_path / "sub" / "f", svg=True)
     assert svg.read_bytes() == first and b"<dc:date>" not in first
+    assert png.read_bytes() == first_png
     monkeypatch.setattr(fig, "savefig", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
-        style.save_figure(fig, tmp_path / "sub" / "f")
+        style.save_figure(fig, tmp_path / "sub" / "f", svg=True)
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["f.png", "f.svg"]
-    assert svg.read_bytes() == first
+    assert svg.read_bytes() == first and png.read_bytes() == first_png
+
+
+def test_save_figure_passes_pils_compression_level(tmp_path, monkeypatch):
+    """The PNG is written by ``savefig`` with Pillow's ``compress_level`` 1 (matplotlib's own
+    encoder, no private canvas): a figure saved at level 9 holds the same pixels."""
+    from PIL import Image
+
+    fig = style.new_figure(3, 2)
+    fig.add_subplot().plot([0, 1], [1, 0])
+    fig.text(0.1, 0.9, "some text")
+    calls = []
+    savefig = fig.savefig
+    monkeypatch.setattr(fig, "savefig", lambda *a, **k: (calls.append(k), savefig(*a, **k))[1])
+    png, _ = style.save_figure(fig, tmp_path / "f")
+    assert calls[0]["pil_kwargs"] == {"compress_level": 1} and calls[0]["format"] == "png"
+    savefig(tmp_path / "g.png", dpi=style.PNG_DPI, pil_kwargs={"compress_level": 9})
+    fast, small = Image.open(png), Image.open(tmp_path / "g.png")
+    assert fast.size == small.size == (300, 200)
+    assert np.array_equal(np.asarray(fast), np.asarray(small))
+
+
+def test_figures_use_public_matplotlib_only():
+    """No private matplotlib name in the package (the old canvas subclassed Agg internals)."""
+    import re
+
+    src = Path(__file__).resolve().parents[1] / "src" / "bayes_msc"
+    private = re.compile(r"_prepare_font|_renderer\.|_lastKey|_find_fonts_by_props|backend_mixed")
+    found = [
+        f"{path.relative_to(src)}:{n}"
+        for path in sorted(src.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if private.search(line)
+    ]
+    assert found == []
+    assert not (src / "plots" / "canvas.py").exists()
+    fig = style.new_figure(3, 2)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    assert type(fig.canvas) is FigureCanvasAgg
 
 
 def test_overlap_check_finds_overlaps():
@@ -257,8 +304,8 @@ def test_overlap_check_finds_overlaps():
     fig.text(0.1, 0.5, "first label")
     fig.text(0.15, 0.5, "second label")
     fig.text(0.9, 0.5, "cut off at the edge")
-    assert style.text_overlaps(fig) == [("first label", "second label")]
-    assert style.texts_outside(fig) == ["cut off at the edge"]
+    assert legibility.text_overlaps(fig) == [("first label", "second label")]
+    assert legibility.texts_outside(fig) == ["cut off at the edge"]
 
 
 def test_posterior_draws_by_variable_and_by_coordinate():
@@ -276,7 +323,12 @@ def test_posterior_draws_by_variable_and_by_coordinate():
 
 def test_forest_draws_observed_posterior_and_reference_rows(schools, tmp_path):
     fig = posterior_forest(
-        schools["exact"], schools["frame"], schools["pool"], mcid=10, favours=("favours control", "favours coaching")
+        schools["exact"],
+        schools["frame"],
+        schools["pool"],
+        extra_columns=("weight",),
+        mcid=10,
+        favours=("favours control", "favours coaching"),
     )
     assert_legible(fig, tmp_path, "forest")
     shown = texts(fig)
@@ -311,7 +363,7 @@ def test_forest_matches_repeated_comparison_labels_by_study(schools):
     frame = schools["frame"].assign(comparison="coached vs uncoached")
     exact = exact_posterior(schools["yi"], schools["vi"], HC25, labels=frame[["study", "comparison"]])
     pool = replace(schools["pool"], labels=tuple(frame["comparison"]))
-    fig = posterior_forest(exact, frame, pool)
+    fig = posterior_forest(exact, frame, pool, extra_columns=("weight",))
     spans = [tuple(np.round(ln.get_xdata(), 6)) for ln in fig.axes[0].lines if len(ln.get_xdata()) == 2]
     want = [tuple(np.round(r, 6)) for r in exact.study_effects[["eti_low", "eti_high"]].to_numpy()]
     assert [s for s in spans if s in want] == want  # each row its own study's interval, in order
@@ -395,9 +447,12 @@ def test_metareg_figure_bayesian_drops_missing_covariate(tmp_path):
     fig = metareg_figure(frame, "log10(ablat)", r)
     assert_legible(fig, tmp_path, "metareg_bayes")
     line = max(fig.axes[0].lines, key=lambda ln: len(ln.get_xdata()))
-    p = r.parameters  # the mean line is E[mu] + E[slope per unit] * log10(x)
+    p = r.parameters  # the mean line is E[intercept] + E[slope per unit] * log10(x)
     np.testing.assert_allclose(
-        line.get_ydata(), p.loc["mu", "mean"] + p.loc["log10(ablat)", "mean"] * np.log10(line.get_xdata()), rtol=1e-9
+        line.get_ydata(),
+        p.loc["intercept", "mean"] + p.loc["log10(ablat)", "mean"] * np.log10(line.get_xdata()),
+        rtol=1e-9,
+        atol=1e-12,
     )
     shown = " ".join(texts(fig))
     assert "SIMULATED DATA" in shown and f"Not shown (no ablat): {BCG['label'][0]}" in shown
@@ -409,17 +464,20 @@ def test_metareg_figure_bayesian_drops_missing_covariate(tmp_path):
 # ---- prior comparison -----------------------------------------------------------------------
 
 
-def test_kde_reflected_at_zero_matches_half_normal():
+def test_kde_bounded_at_zero_matches_half_normal():
+    """ArviZ's KDE (arviz_stats.kde) of half-normal draws, bounded at 0: no dip at the bound
+    (an unbounded Gaussian kernel would halve the density there), no mass below it."""
     draws = np.abs(np.random.default_rng(3).normal(0, 2.0, 20_000))
-    grid = np.linspace(0, 8, 81)
-    dens = kde_density(draws, grid, lower=0.0)
+    grid, dens = kde_density(draws, lower=0.0)
     want = stats.halfnorm(scale=2.0).pdf(grid)
     # Sampling noise of the estimate at the peak is ~1% of it (sqrt(f R(K) / (n h))).
     assert np.max(np.abs(dens - want)) < 0.05 * want.max()
-    assert dens[0] == pytest.approx(want[0], rel=0.05)  # no dip at the bound (unreflected: half)
-    assert kde_density(draws, np.array([-0.5]), lower=0.0)[0] == 0.0
-    wide = np.linspace(0, 12, 601)
-    assert np.trapezoid(kde_density(draws, wide, 0.0), wide) == pytest.approx(1.0, abs=0.01)
+    assert grid[0] >= 0.0 and grid[0] < 0.01
+    assert dens[0] == pytest.approx(want[0], rel=0.05)
+    assert np.trapezoid(dens, grid) == pytest.approx(1.0, abs=0.01)
+    normal = np.random.default_rng(4).normal(1.0, 3.0, 20_000)
+    g, d = kde_density(normal)
+    assert np.max(np.abs(d - stats.norm(1.0, 3.0).pdf(g))) < 0.05 * stats.norm(1.0, 3.0).pdf(1.0)
 
 
 def test_prior_comparison_figure(schools, tmp_path):
@@ -433,12 +491,17 @@ def test_prior_comparison_figure(schools, tmp_path):
     shown = texts(fig)
     assert "Prior set" in shown and "P(mu > 0)" in shown
     assert style.format_interval(*schools["hn"].parameters.loc["mu", ["mean", "eti_low", "eti_high"]], 1) in shown
-    # A PriorComparison stand-in (results/comparison.py): ``results`` and ``prior_sets``.
-    standin = SimpleNamespace(
-        results={"half_cauchy_25": schools["hc"], "half_normal_5": schools["hn"]},
-        prior_sets={"half_cauchy_25": HC25, "half_normal_5": HN5},
+    # A PriorComparison: each result keeps the prior set it used.
+    from bayes_msc.results.comparison import PriorComparison
+
+    real = PriorComparison(
+        results=(
+            replace(schools["hc"], prior="half_cauchy_25", prior_set=HC25),
+            replace(schools["hn"], prior="half_normal_5", prior_set=HN5),
+        ),
+        sensitivity=pd.DataFrame(),
     )
-    again = prior_comparison_figure(standin)
+    again = prior_comparison_figure(real)
     assert [ln.get_ydata().tolist() for ln in again.axes[1].lines] == [ln.get_ydata().tolist() for ln in tau_ax.lines]
     bare = prior_comparison_figure({"a": schools["hc"]}, table=False)
     assert "Prior set" not in texts(bare)
@@ -484,6 +547,72 @@ def test_trace_rank_figure(tmp_path):
 
 
 # ---- plumbing -----------------------------------------------------------------------------------
+
+
+def test_figures_legible_under_the_reports_settings(schools, tmp_path):
+    """The report builds and saves its figures under ``style.REPORT_RC`` (unhinted text,
+    narrower than hinted): no text overlaps or is cut off there either."""
+    import matplotlib
+
+    yi, vi, ab = np.array(BCG["yi"]), np.array(BCG["vi"]), np.array(BCG["ablat"], float)
+    x = np.log10(ab)[:, None]
+    div = np.zeros((4, 500), bool)
+    div[0, 7] = True
+    bcg = standin_result(BCG["label"], yi, vi, HN5, x, ("log10(ablat)",), diverging=div, simulated=True)
+    frame = pd.DataFrame({"study": BCG["label"], "comparison": BCG["label"], "yi": yi, "vi": vi, "ablat": ab})
+    with matplotlib.rc_context(style.REPORT_RC):
+        figures = {
+            "forest": posterior_forest(
+                [schools["hc"], schools["hn"]], schools["frame"], schools["pool"], mcid=10, favours=("left", "right")
+            ),
+            "priors": prior_comparison_figure(
+                {"half_cauchy_25": (schools["hc"], HC25), "half_normal_5": (schools["hn"], HN5)}
+            ),
+            "metareg": metareg_figure(frame, "log10(ablat)", bcg),
+            "trace": trace_rank_figure(bcg),
+        }
+        for name, fig in figures.items():
+            assert_legible(fig, tmp_path, name)
+
+
+def _run_report(tmp_path, name, report):
+    from bayes_msc.cli import main as cli
+
+    base = Path(__file__).resolve().parent / "corpus" / "simulated_base"
+    spec = tmp_path / f"{name}.toml"
+    spec.write_text(
+        f'[dataset]\npath = "{base}"\n[analysis]\noutcomes = ["vas"]\n[bayes]\nmodels = ["re"]\n'
+        f'priors = ["weakly_informative", "skeptical"]\nengine = "exact"\n{report}',
+        encoding="utf-8",
+    )
+    out = tmp_path / name
+    assert cli.main(["run", str(spec), "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def test_report_writes_and_links_svg_only_when_the_spec_asks(tmp_path):
+    import re
+
+    from bayes_msc.errors import InputError
+    from bayes_msc.workflow.spec import load_spec
+
+    plain = _run_report(tmp_path, "plain", "")
+    both = _run_report(tmp_path, "both", "[report]\nsvg = true\n")
+    pngs = sorted(p.name for p in (plain / "figures").iterdir())
+    assert pngs and all(n.endswith(".png") for n in pngs)
+    html = (plain / "index.html").read_text(encoding="utf-8")
+    assert ".svg" not in html and all(f'src="figures/{n}"' in html for n in pngs)
+    # With svg = true: every PNG gets its SVG, the PNG links it; the PNGs are the same bytes.
+    files = sorted(p.name for p in (both / "figures").iterdir())
+    assert files == sorted(pngs + [n[: -len(".png")] + ".svg" for n in pngs])
+    links = re.findall(r'<a href="([^"]+)"><img src="([^"]+)"', (both / "index.html").read_text(encoding="utf-8"))
+    assert sorted(links) == sorted((f"figures/{n[:-4]}.svg", f"figures/{n}") for n in pngs)
+    for n in pngs:
+        assert (both / "figures" / n).read_bytes() == (plain / "figures" / n).read_bytes()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[dataset]\npath = "."\n[report]\nsvg = "yes"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"report\.svg"):
+        load_spec(bad)
 
 
 def test_no_pyplot_and_lazy_matplotlib(schools):
@@ -542,7 +671,7 @@ def test_figures_of_a_real_mcmc_fit(tmp_path):
             "beta": {"dist": "Normal", "mu": 0.0, "sigma": 2.0},
         },
     )
-    r = fit(table, prior=ps, covariates=["log10(ablat)"], draws=300, tune=300, chains=2, seed=3)
+    r = fit(table, prior=ps, covariates=["log10(ablat)"], draws=300, tune=300, chains=2, seed=3, engine="mcmc")
     slope = style.posterior_draws(r, "log10(ablat)")
     assert slope.mean() == pytest.approx(r.parameters.loc["log10(ablat)", "mean"], rel=1e-12)
     fig = metareg_figure(table, "log10(ablat)", r)

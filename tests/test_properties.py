@@ -312,7 +312,7 @@ def prior_set(mu_sd: float, tau_scale: float, dist: str) -> PriorSet:
 def test_exact_posterior_quantiles_monotone_and_probabilities_valid(data, mu_sd, tau_scale, dist):
     yi, vi = data
     ps = prior_set(mu_sd, tau_scale, dist)
-    res = exact_posterior(yi, vi, ps, mcid=5.0)
+    res = exact_posterior(yi, vi, ps, mcid=-5.0)
     p = res.parameters
     for name in ("mu", "tau", "theta_new"):
         row = p.loc[name]

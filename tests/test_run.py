@@ -147,7 +147,7 @@ def check_mcmc_report(out: Path, n_fits: int) -> tuple[dict, _Links]:
     # A posterior file holds the draws the summary describes.
     import xarray as xr
 
-    tree = xr.open_datatree(out / fits[0]["posterior"], engine="h5netcdf")
+    tree = xr.open_datatree(out / fits[0]["posterior"])
     assert float(tree["posterior"]["mu"].mean()) == pytest.approx(fits[0]["mu_mean"], rel=1e-9)
     failed = [f for f in fits if f["verdict"] == "fail"]
     assert summary["failed"] == len(failed)
@@ -209,8 +209,12 @@ def test_exact_run_numbers(tiny, monkeypatch, capsys):
     text = (out / "summary.json").read_text("utf-8")
     summary = json.loads(text)
     assert "profile" not in text and str(tiny.parent) not in text  # no timings or paths
-    assert all(f["engine"] == "exact" and f["posterior"] is None and f["verdict"] == "pass" for f in summary["fits"])
-    assert not (out / "posteriors").exists()
+    # Every fit, exact ones too, has its posterior file (independent draws of the exact posterior).
+    assert all(f["engine"] == "exact" and f["verdict"] == "pass" for f in summary["fits"])
+    assert all((out / f["posterior"]).is_file() for f in summary["fits"])
+    assert sorted(p.name for p in (out / "posteriors").iterdir()) == sorted(
+        Path(f["posterior"]).name for f in summary["fits"]
+    )
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's private 0700
@@ -226,7 +230,7 @@ def test_exact_run_numbers(tiny, monkeypatch, capsys):
         assert got["ci_low"] == pytest.approx(ref.ci_low, rel=1e-12)
     assert np.isfinite([f["mu_mean"] for f in summary["fits"]]).all()
     html = (out / "index.html").read_text("utf-8")
-    assert "All 7 Bayesian fits passed" in html and 'class="fail"' not in html
+    assert "All 7 Bayesian fits are exact (quadrature) posteriors" in html and 'class="fail"' not in html
     check_links(out)
 
 

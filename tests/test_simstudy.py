@@ -238,6 +238,44 @@ def test_dose_regression_estimates_the_effect_at_the_centre():
     assert t.loc["DL", "width"] > t.loc["DL dose", "width"]
 
 
+def test_bayesian_dose_mu_is_the_effect_at_the_design_centre_when_trials_go_missing():
+    """With trials missing, the reporting trials' mean log dose is not the design's centre;
+    the Bayesian mu is still the effect at the centre (x = 0), as the frequentist intercept:
+    under the nearly flat `vague` prior it equals the exact engine's intercept (the effect at
+    covariate 0 of bm.exact_posterior with the covariate centred at its mean), and it is not
+    that engine's mu (the effect at the reporting trials' mean dose)."""
+    from bayes_msc.bayes.exact.posterior import exact_posterior
+    from bayes_msc.simstudy.methods import DOSE_TERM
+
+    doc = {
+        "study": {"seed": 3, "replications": 5, "chunk_size": 5},
+        "design": {
+            "k": 10,
+            "n": 40,
+            "mu": 0.2,
+            "tau": 0.1,
+            "doses": [5, 20, 80, 320, 1280],
+            "dose_slope": 0.5,
+            "missing": 0.4,
+        },
+        "methods": {"vague dose": {"kind": "bayes", "prior": "vague", "dose": True}},
+    }
+    s = study_from_mapping(doc)
+    method = s.methods[0]
+    checked = 0
+    for r in range(20):
+        trials = simulate_trials(s.designs[0], replication_rng(s.seed, s.designs[0], r))
+        if trials.k < 4 or abs(trials.dose.mean()) < 0.1 or np.ptp(trials.dose) == 0:
+            continue
+        row = analyse(trials, method, 0.95)
+        ref = exact_posterior(trials.yi, trials.vi, resolved_prior(trials, method), trials.dose[:, None], [DOSE_TERM])
+        assert row["estimate"] == pytest.approx(ref.value("intercept", "median"), abs=2e-3)
+        assert row["ci_low"] == pytest.approx(ref.value("intercept", "eti_low"), abs=2e-3)
+        assert abs(row["estimate"] - ref.value("mu", "median")) > 0.02
+        checked += 1
+    assert checked >= 3
+
+
 # --------------------------------------------------------------------------- methods
 def test_exact_method_equals_the_exact_engine():
     """The study's exact path gives exact_posterior's median and interval of mu and tau."""
@@ -372,7 +410,7 @@ def test_report_folder_and_result(tmp_path):
     assert "SIMULATED DATA" in page and "figures/coverage.png" in page and "figures/width.png" in page
     assert "SimulationStudyResult(study='study'" in repr(res)
     assert "SIMULATED DATA" in str(res) and "coverage" in str(res)
-    fig = bm.simulation_study_figure(res, "width")
+    fig = bm.plot_simulation_study(res, "width")
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["tau=0", "tau=0.3"]
 
 

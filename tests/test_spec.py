@@ -188,10 +188,9 @@ def test_missing_file_and_bad_toml(tmp_path):
 def test_the_documented_example_is_a_valid_spec(tmp_path):
     import textwrap
 
-    import bayes_msc.workflow.spec as spec_module
-
-    doc = spec_module.__doc__
-    lines = doc[doc.index("::\n") + 3 :].splitlines()
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    start = doc.index("An example with every key")
+    lines = doc[doc.index(":\n\n", start) + 3 :].splitlines()
     end = next(i for i, line in enumerate(lines) if line.strip() and not line.startswith("    "))
     example = textwrap.dedent("\n".join(lines[:end]))
     spec = load_spec(write(tmp_path, example))
@@ -199,3 +198,4 @@ def test_the_documented_example_is_a_valid_spec(tmp_path):
     assert spec.covariate_cells == (CellSelector("vas", None),)
     assert spec.model_cells == {"arm": (CellSelector("vas", (6.0,)),)}
     assert spec.mcid == {"vas": -19.9}
+    assert spec.covariate_at == {"age_mean": 60.0} and spec.toolbox.small_study

@@ -23,16 +23,34 @@ _FUNCTIONS = (
     "exact_posterior",
     "fit",
     "leave1out",
+    "load_result",
     "load_spec",
     "metareg",
+    "plot_forest",
+    "plot_metareg",
+    "plot_priors",
+    "plot_trace",
     "pool",
     "read_dataset",
     "run_spec",
     "simulate",
     "simulate_dataset",
+    # issue 15's toolbox
+    "confint",
+    "regtest",
+    "ranktest",
+    "trimfill",
+    "influence",
+    "cumulative",
+    "bayes_factors",
+    "pppvalue",
+    "plot_funnel",
+    "plot_baujat",
+    "plot_cumulative",
+    # issue 18: simulation studies
     "load_study",
     "simulation_study",
-    "simulation_study_figure",
+    "plot_simulation_study",
 )
 """Functions of :mod:`bayes_msc.api`."""
 
@@ -54,6 +72,16 @@ _TYPES: dict[str, str] = {
     "bundled_prior_sets": "bayes_msc.priors",
     "Spec": "bayes_msc.workflow.spec",
     "RunResults": "bayes_msc.workflow.results",
+    # issue 15's toolbox
+    "ConfintResult": "bayes_msc.results.toolbox.heterogeneity",
+    "RegtestResult": "bayes_msc.results.toolbox.small_study",
+    "RanktestResult": "bayes_msc.results.toolbox.small_study",
+    "TrimfillResult": "bayes_msc.results.toolbox.small_study",
+    "InfluenceResult": "bayes_msc.results.toolbox.influence",
+    "CumulativeResult": "bayes_msc.results.toolbox.influence",
+    "BayesFactors": "bayes_msc.results.toolbox.evidence",
+    "PredictiveCheck": "bayes_msc.results.toolbox.evidence",
+    # issue 18: simulation studies
     "Study": "bayes_msc.simstudy.spec",
     "SimulationStudyResult": "bayes_msc.simstudy.result",
 }

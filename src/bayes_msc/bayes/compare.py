@@ -10,11 +10,10 @@ hyperpriors of mu, tau and the slopes) and ``log_likelihood`` group.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bayes_msc.bayes.fit import DEFAULT_SEED, fit
@@ -26,22 +25,18 @@ SENSITIVITY_COLUMNS = ("mu_prior", "mu_likelihood", "tau_prior", "tau_likelihood
 
 
 def sensitivity(result: Any) -> dict[str, Any]:
-    """Power-scaling sensitivity of mu (``mu_at_mean`` with covariates) and tau to the
-    prior and to the likelihood, with ArviZ's diagnosis of each."""
+    """Power-scaling sensitivity of mu (at the covariates' reference values) and tau to the
+    prior and to the likelihood, with ArviZ's diagnosis of each, from the fit's DataTree
+    (either engine: the exact engine's draws are independent draws of its posterior)."""
     from arviz_stats import psense
 
-    mu = "mu_at_mean" if result.covariates else "mu"
     tree = result.idata
-    if tree is None:  # the exact engine: independent draws of its posterior
-        from bayes_msc.bayes.exact.draws import sensitivity_tree
-
-        tree = sensitivity_tree(result.densities.tau_posterior, seed=result.seed or DEFAULT_SEED)
-    prior = psense(tree, var_names=[mu, "tau"], group="prior")
-    lik = psense(tree, var_names=[mu, "tau"], group="likelihood")
+    prior = psense(tree, var_names=["mu", "tau"], group="prior")
+    lik = psense(tree, var_names=["mu", "tau"], group="likelihood")
     out: dict[str, Any] = {}
-    for key, name in (("mu", mu), ("tau", "tau")):
+    for name in ("mu", "tau"):
         p, q = float(prior[name]), float(lik[name])
-        out.update({f"{key}_prior": p, f"{key}_likelihood": q, f"{key}_diagnosis": diagnosis(p, q)})
+        out.update({f"{name}_prior": p, f"{name}_likelihood": q, f"{name}_diagnosis": diagnosis(p, q)})
     return out
 
 
@@ -51,6 +46,7 @@ def compare_priors(
     model: str | None = None,
     covariates: Sequence[str] = (),
     *,
+    covariate_at: Mapping[str, float] | None = None,
     priors_path: str | os.PathLike | None = None,
     draws: int = 1000,
     tune: int = 1000,
@@ -68,16 +64,17 @@ def compare_priors(
     ----------
     data : EffectTable or ArmTable
         As for :func:`bayes_msc.bayes.fit.fit`.
-    priors : sequence of str or PriorSet, optional
-        Prior sets (names or objects); default: every set of ``priors_path`` (or of the
-        bundled file), in file order.
-    model, covariates, draws, tune, chains, seed, parameterisation, target_accept, ci_prob, mcid
-        As for :func:`~bayes_msc.bayes.fit.fit`.
+    priors : sequence of str, PriorSet or dict, optional
+        Prior sets (names, objects or dicts as :func:`~bayes_msc.bayes.fit.fit` takes
+        them); default: every bundled set, then every set ``priors_path`` adds.
+    model, covariates, covariate_at, draws, tune, chains, seed, parameterisation, target_accept, ci_prob, mcid
+        As for :func:`~bayes_msc.bayes.fit.fit` (``mcid`` signed: ``-19.9`` gives
+        ``P(mu < -19.9)`` per prior set).
     engine : {"auto", "exact", "mcmc"}
         ``auto`` (default): per prior set, the exact engine where it gives the posterior
         (:func:`bayes_msc.bayes.engines.exact_covers`), MCMC otherwise. The exact
         engine's sensitivity is estimated from independent draws of its posterior
-        (:func:`bayes_msc.bayes.exact.draws.sensitivity_tree`).
+        (:mod:`bayes_msc.bayes.exact.tree`).
 
     Returns
     -------
@@ -88,11 +85,10 @@ def compare_priors(
     InputError
         An unknown prior set, one given twice, or anything :func:`fit` refuses.
     """
-    from bayes_msc.priors import bundled_prior_sets, load_prior_sets
+    from bayes_msc.priors import available_prior_sets
 
     if not priors:
-        available = bundled_prior_sets() if priors_path is None else load_prior_sets(Path(priors_path))
-        priors = list(available.values())
+        priors = list(available_prior_sets(None if priors_path is None else Path(priors_path)).values())
     names = [p if isinstance(p, str) else getattr(p, "name", None) or p.get("name", "custom") for p in priors]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -110,6 +106,7 @@ def compare_priors(
             model,
             prior,
             covariates,
+            covariate_at=covariate_at,
             priors_path=priors_path,
             draws=draws,
             tune=tune,
@@ -134,7 +131,7 @@ def compare_priors(
         model=model,
         covariates=first.covariates,
         ci_prob=ci_prob,
-        mcid=None if mcid is None else float(np.abs(mcid)),
+        mcid=None if mcid is None else float(mcid),
         dataset=first.dataset,
         simulated=first.simulated,
     )

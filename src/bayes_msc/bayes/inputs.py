@@ -2,7 +2,9 @@
 
 Contrast level (``re``): the effect table's comparisons, ``yi`` and ``vcov``; with
 covariates, the comparisons that have a value for every term (the others are dropped and
-listed in the notes), covariates standardised (:func:`bayes_msc.bayes.design.standardise`).
+listed in the notes), covariates centred at their reference values (their means over the kept comparisons
+unless ``covariate_at`` sets them) and scaled by their SDs
+(:func:`bayes_msc.bayes.design.standardise`).
 
 Arm level (``arm``): each study's arms, the shared control entered once. Each treatment arm
 gets one random effect ``delta``: its difference from the study's *reference control*, the
@@ -16,14 +18,14 @@ one (the study's value is already on both arms for study-level covariates).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayes_msc.bayes.design import Standardised, standardise
+from bayes_msc.bayes.design import Standardised, reference_values, standardise
 from bayes_msc.bayes.mcmc.models import ModelInputs
 from bayes_msc.data.covariates import parse_term, term_values
 from bayes_msc.errors import InputError, Problem
@@ -49,12 +51,22 @@ def _no_data(table: Any, what: str) -> InputError:
     return InputError([Problem(line) for line in lines])
 
 
-def _standardise(x: np.ndarray, names: tuple[str, ...]) -> Standardised | None:
-    return standardise(x, names) if names else None
+def _standardise(
+    x: np.ndarray, names: tuple[str, ...], covariate_at: Mapping[str, float] | None
+) -> Standardised | None:
+    if not names:
+        if covariate_at:
+            raise InputError(Problem("covariate_at is given but the model has no covariates", argument="covariate_at"))
+        return None
+    centre, given = reference_values(names, x, covariate_at)
+    return standardise(x, names, centre, given)
 
 
-def prepare_effects(effects: Any, covariates: Sequence[str] = ()) -> Prepared:
-    """Inputs of the ``re`` model from an :class:`~bayes_msc.data.effects.EffectTable`.
+def prepare_effects(
+    effects: Any, covariates: Sequence[str] = (), covariate_at: Mapping[str, float] | None = None
+) -> Prepared:
+    """Inputs of the ``re`` model from an :class:`~bayes_msc.data.effects.EffectTable`;
+    ``covariate_at`` sets reference values of covariate terms (default: their means).
 
     Raises
     ------
@@ -74,7 +86,7 @@ def prepare_effects(effects: Any, covariates: Sequence[str] = ()) -> Prepared:
             )
     else:
         x, names, kept = np.empty((effects.k, 0)), (), np.ones(effects.k, dtype=bool)
-    std = _standardise(x, names)
+    std = _standardise(x, names, covariate_at)
     data = data[kept].reset_index(drop=True)
     vcov = np.asarray(effects.vcov, dtype=float)[np.ix_(kept, kept)]
     inputs = ModelInputs(
@@ -112,7 +124,9 @@ def _pair_covariates(arms: pd.DataFrame, names: Sequence[str], ti: np.ndarray, c
     return pd.DataFrame(cols)
 
 
-def prepare_arms(arms: Any, covariates: Sequence[str] = ()) -> Prepared:
+def prepare_arms(
+    arms: Any, covariates: Sequence[str] = (), covariate_at: Mapping[str, float] | None = None
+) -> Prepared:
     """Inputs of the ``arm`` model from an :class:`~bayes_msc.data.effects.ArmTable`
     (see the module docstring for the reference control and the covariates).
 
@@ -163,7 +177,7 @@ def prepare_arms(arms: Any, covariates: Sequence[str] = ()) -> Prepared:
     else:
         x = np.empty((len(pairs), 0))
     names = tuple(t.name for t in terms)
-    std = _standardise(x, names)
+    std = _standardise(x, names, covariate_at)
     studies = list(dict.fromkeys(s for s, _, _ in pairs))
     arm_rows = [where[(s, ref[s])] for s in studies] + list(ti)
     arm_effect = np.array([-1] * len(studies) + list(range(len(pairs))))

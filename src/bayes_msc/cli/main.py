@@ -45,6 +45,7 @@ COMMANDS: tuple[str, ...] = (
     "effects",
     "pool",
     "metareg",
+    "toolbox",  # bias, influence, cumulative (issue 15)
     "fit",
     "compare_priors",
     "reproduce",
@@ -59,7 +60,10 @@ imports are inside its ``run``."""
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the full argument parser (no heavy imports)."""
+    from bayes_msc import __version__
+
     parser = _Parser(prog="bayes-msc", description="Bayesian and frequentist random-effects meta-analysis.")
+    parser.add_argument("--version", action="version", version=f"bayes-msc {__version__}", help="print the version")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMANDS:
@@ -72,9 +76,13 @@ ARGUMENT_OPTIONS: dict[str, str] = {
     "r": "--r",
     "covariates": "--covariate",
     "priors_path": "--priors",
+    "priors": "--prior",
     "rescale": "--no-rescale",
+    "progress": "--no-progress",
     "effects": "DATA",
     "dataset": "DATA",
+    "data": "DATA",
+    "path": "DATA",
     "design": "DESIGN",
 }
 """Python argument names whose command-line option is not their own name."""

@@ -108,6 +108,32 @@ def _build(
     return cell, comps, keep, missing, notes, used
 
 
+def _scale(cell: ArmValues, comps: list[Comparison], keep: list[bool], used: list[tuple[str, str]]) -> str:
+    """The scale the table's values are on: ``"0-100"`` (every value rescaled, or given on
+    0-100), ``"LOW-HIGH"`` (every value on that native scale), ``"native"`` (no scale
+    given: the outcome's own units) or ``"mixed"`` (values on different scales)."""
+
+    def one(rescaled: bool, lo: float, hi: float) -> str:
+        if rescaled:
+            return "0-100"
+        return f"{lo:g}-{hi:g}" if np.isfinite(lo) and np.isfinite(hi) else "native"
+
+    found = {one(r.rescaled, r.scale_min, r.scale_max) for r in (cell.rows[k] for k in used)}
+    con = cell.contrasts
+    for x, ok in zip(comps, keep, strict=True):
+        if ok and x.source_kind == "contrast" and len(con):
+            hit = con[
+                (con["study"] == x.study)
+                & (con["treatment_arm"] == x.treatment_arm)
+                & (con["control_arm"] == x.control_arm)
+            ]
+            for rec in hit.to_dict(orient="records"):
+                found.add(one(bool(rec["rescaled"]), rec.get("scale_min", np.nan), rec.get("scale_max", np.nan)))
+    if not found:
+        return "native"
+    return found.pop() if len(found) == 1 else "mixed"
+
+
 def effect_table(
     dataset: Dataset,
     outcome: str,
@@ -157,14 +183,21 @@ def effect_table(
         Unknown outcome, a month without rows for it (both list what is available),
         or invalid options.
     """
-    _, comps, keep, missing, notes, _ = _build(
+    cell, comps, keep, missing, notes, used = _build(
         dataset, outcome, month, measure, multiarm, basis, r, rescale, conversion
     )
     # covariates of every comparison, filtered with them (a comparison's values depend on it alone)
     cov = comparison_covariate_arrays(
         dataset.arms, dataset.studies, [(x.study, x.treatment_arm, x.control_arm) for x in comps]
     )
-    data = comparison_frame(comps, keep, FIXED_COLUMNS, {c: v for c, v in cov.items() if c not in FIXED_COLUMNS})
+    # The arms' own n beside the (possibly split) n of the effect sizes, for display.
+    whole = {
+        "n_treatment_arm": np.array([x.n_t_whole for x in comps], dtype=float),
+        "n_control_arm": np.array([x.n_c_whole for x in comps], dtype=float),
+    }
+    data = comparison_frame(
+        comps, keep, FIXED_COLUMNS, whole | {c: v for c, v in cov.items() if c not in FIXED_COLUMNS}
+    )
     kept = [x for x, ok in zip(comps, keep, strict=True) if ok]
     vcov = shared_vcov(kept, measure) if multiarm == "shared" else np.diag(data["vi"].to_numpy(dtype=float))
     return EffectTable(
@@ -182,6 +215,7 @@ def effect_table(
         missing=tuple(missing),
         notes=tuple(notes),
         covariates=tuple(c for c in cov if c not in FIXED_COLUMNS),
+        scale="SD units" if measure == "smd" else _scale(cell, comps, keep, used),
     )
 
 
@@ -247,4 +281,5 @@ def arm_table(
         missing=tuple(missing),
         notes=tuple(notes),
         covariates=tuple(c for c in cov if c not in ("study", "arm", "role", "n", "mean", "sd", "se")),
+        scale=_scale(cell, comps, [False] * len(comps), keys),
     )

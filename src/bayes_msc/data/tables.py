@@ -31,15 +31,26 @@ FIXED_COLUMNS: tuple[str, ...] = (
     "source_kind",
 )
 
+TABLE_COLUMNS: tuple[str, ...] = ("study", "comparison", "yi", "vi", "se", "n_treatment", "n_control", "source_kind")
+"""The columns :meth:`EffectTable.summary` (and ``print``) shows."""
+
+
+def _items(title: str, items: Sequence[str]) -> list[str]:
+    return [f"{title}:"] + [f"  - {item}" for item in items] if items else []
+
 
 @dataclass(frozen=True, eq=False)
 class EffectTable:
     """Effect sizes of one outcome at one month (see :func:`effect_table`).
 
-    ``data`` has :data:`FIXED_COLUMNS` then one column per name in ``covariates``;
+    ``data`` has :data:`FIXED_COLUMNS`, ``n_treatment_arm`` and ``n_control_arm`` (the
+    arms' n before a shared arm is split; ``n_treatment``/``n_control`` are the n the
+    effect sizes use), then one column per name in ``covariates``;
     ``vcov`` is k x k (diagonal ``vi``; shared-arm covariances when ``multiarm ==
     "shared"``); ``missing`` says what could not enter and why; ``notes`` the
-    conversions, rescaling and multi-arm handling applied.
+    conversions, rescaling and multi-arm handling applied; ``scale`` the scale of ``yi``:
+    ``"0-100"`` (rescaled or given on 0-100), ``"LOW-HIGH"`` (a native scale every value
+    shares), ``"native"`` (no scale given), ``"mixed"`` or, for SMDs, ``"SD units"``.
     """
 
     data: pd.DataFrame
@@ -56,6 +67,7 @@ class EffectTable:
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     covariates: tuple[str, ...] = ()
+    scale: str = "native"
 
     @property
     def k(self) -> int:
@@ -113,8 +125,40 @@ class EffectTable:
         """The export table: metafor's ``yi``/``vi`` names, one row per comparison."""
         return self.data.copy()
 
+    def summary(self) -> pd.DataFrame:
+        """One row per comparison: ``study, comparison, yi, vi, se, n_treatment,
+        n_control, source_kind`` (what ``print`` shows; :meth:`to_frame` has every column)."""
+        frame = self.data.copy()
+        frame["se"] = np.sqrt(frame["vi"].to_numpy(dtype=float))
+        return frame[list(TABLE_COLUMNS)]
+
+    def __repr__(self) -> str:
+        return (
+            f"EffectTable(dataset={self.dataset!r}, outcome={self.outcome!r}, month={self.month:g}, "
+            f"measure={self.measure!r}, multiarm={self.multiarm!r}, k={self.k}, missing={len(self.missing)}"
+            f"{', SIMULATED' if self.simulated else ''})"
+        )
+
+    def __str__(self) -> str:
+        """What ``bayes-msc effects`` prints: a banner for simulated data, the options, the
+        comparisons, then what was left out and the notes."""
+        lines = ["SIMULATED DATA"] if self.simulated else []
+        lines.append(
+            f"dataset: {self.dataset}  outcome: {self.outcome}  month: {self.month:g}  "
+            f"measure: {self.measure}  multiarm: {self.multiarm}  basis: {self.basis}  "
+            f"r: {self.r:g}  rescale: {'yes' if self.rescale else 'no'}"
+        )
+        lines.append(f"k = {self.k} comparison(s)")
+        if self.k:
+            with pd.option_context("display.width", 200, "display.max_columns", 20):
+                lines.append(self.summary().to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        if self.multiarm == "shared" and np.any(self.vcov[~np.eye(self.k, dtype=bool)] != 0):
+            lines.append("covariances of comparisons sharing an arm are in the JSON output ('covariances')")
+        lines += _items("left out", self.missing) + _items("notes", self.notes)
+        return "\n".join(lines) + "\n"
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``bayes-msc effects`` (DESIGN.md)."""
+        """The JSON of ``bayes-msc effects`` (docs/FORMAT.md)."""
         effects = []
         for rec in self.data.to_dict(orient="records"):
             effects.append({c: rec[c] for c in self.data.columns if c not in ("outcome", "month")})
@@ -139,6 +183,7 @@ class EffectTable:
             "notes": list(self.notes),
             "effects": effects,
             "covariances": cov,
+            "scale": self.scale,
         }
 
 
@@ -164,3 +209,31 @@ class ArmTable:
     missing: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     covariates: tuple[str, ...] = ()
+    scale: str = "native"
+
+    @property
+    def k(self) -> int:
+        """Number of comparisons."""
+        return len(self.comparisons)
+
+    def __repr__(self) -> str:
+        return (
+            f"ArmTable(dataset={self.dataset!r}, outcome={self.outcome!r}, month={self.month:g}, "
+            f"studies={self.data['study'].nunique()}, arms={len(self.data)}, comparisons={self.k}"
+            f"{', SIMULATED' if self.simulated else ''})"
+        )
+
+    def __str__(self) -> str:
+        """The arms and comparisons of the table, what was left out and the notes."""
+        lines = ["SIMULATED DATA"] if self.simulated else []
+        lines.append(
+            f"dataset: {self.dataset}  outcome: {self.outcome}  month: {self.month:g}  basis: {self.basis}  "
+            f"rescale: {'yes' if self.rescale else 'no'}"
+        )
+        lines.append(f"{len(self.data)} arm(s) in {self.k} comparison(s)")
+        shown = [c for c in ("study", "arm", "role", "n", "mean", "sd", "se") if c in self.data.columns]
+        if len(self.data):
+            with pd.option_context("display.width", 200, "display.max_columns", 20):
+                lines.append(self.data[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        lines += _items("left out", self.missing) + _items("notes", self.notes)
+        return "\n".join(lines) + "\n"

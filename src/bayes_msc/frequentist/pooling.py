@@ -151,3 +151,48 @@ def leave1out_effects(
         V=inputs["V"],
         hksj_truncate=hksj_truncate,
     )
+
+
+def pooled(
+    x: Any, method: str = "dl", hksj: bool = False, level: float = CI_LEVEL, argument: str = "x"
+) -> tuple[PoolResult, np.ndarray | None, EffectTable | None]:
+    """``(pool, V, table)`` for the toolbox functions (confint, regtest, influence, ...):
+    a :class:`PoolResult` is used as it is (metafor's methods on an ``rma`` object; its
+    ``method``/``hksj``/``level`` win), an :class:`EffectTable` is pooled with ``method``,
+    ``hksj`` and ``level`` first. ``V`` is the comparisons' covariance when they share an
+    arm (from the table; a PoolResult does not keep it), else None."""
+    from bayes_msc.data.effects import EffectTable
+    from bayes_msc.results.frequentist import PoolResult
+
+    if isinstance(x, PoolResult):
+        if x.shared_covariance:
+            raise InputError(
+                Problem(
+                    "this pooled result used a shared-arm covariance, which it does not keep: "
+                    "pass the effect table instead",
+                    argument=argument,
+                )
+            )
+        return x, None, None
+    if isinstance(x, EffectTable):
+        res = pool_effects(x, method=method, hksj=hksj, level=level)
+        return res, rma_inputs(x)["V"], x
+    raise InputError(
+        Problem(
+            f"{argument} must be an effect table (bm.effect_table) or a pooled result (bm.pool), "
+            f"not {type(x).__name__}",
+            argument=argument,
+        )
+    )
+
+
+def require_independent(res: PoolResult, V: np.ndarray | None, what: str) -> None:
+    """An InputError when the comparisons share an arm: ``what`` is defined (as in metafor's
+    ``rma.uni``) for independent comparisons only."""
+    if V is not None or res.shared_covariance:
+        raise InputError(
+            Problem(
+                f"{what} needs independent comparisons (metafor's rma.uni); these share an arm: use multiarm 'split'",
+                argument="multiarm",
+            )
+        )

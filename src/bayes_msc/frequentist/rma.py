@@ -220,6 +220,11 @@ def rma(
     }
     if X is None:
         lo, hi, pi_df = prediction_interval(fit, k, p, method, pi, level)
+        notes = tuple(fit.notes)
+        if pi == "t" and method != "fe" and k - p - 1 < 1:
+            # metafor's pi.type="riley" raises df below 1 to 1; say so rather than print "k - 2".
+            notes += (f"prediction interval: t with k - 2 = {k - p - 1} df is undefined; 1 df used (as metafor)",)
+        common["notes"] = notes
         return PoolResult(
             estimate=float(fit.beta[0]),
             se=float(fit.se[0]),
@@ -237,7 +242,8 @@ def rma(
             pi_low=lo,
             pi_high=hi,
             weights=fit.weights,
-            pi_type=pi,
+            pi=pi,
+            pi_type="t" if np.isfinite(pi_df) else "z",
             pi_df=pi_df,
             **common,
         )

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.stats import binom, rankdata
 
 from bayes_msc.plots import style
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
 
 ROW_INCHES = 1.55
 WIDTH_INCHES = 9.5
@@ -153,7 +156,7 @@ def trace_rank_figure(
         0.12 / width, 1 - 0.12 / height, heading, ha="left", va="top", fontsize=style.TITLE_FONT_SIZE, fontweight="bold"
     )
     fig.text(0.12 / width, 1 - 0.42 / height, sub, ha="left", va="top", fontsize=style.SMALL_FONT_SIZE, color="#333333")
-    handles = [Line2D([], [], color=colours[c], lw=1.2, label=f"chain {c + 1}") for c in range(chains)]
+    handles: list[Artist] = [Line2D([], [], color=colours[c], lw=1.2, label=f"chain {c + 1}") for c in range(chains)]
     handles.append(Patch(color="#d9d9d9", label="99% range of a bin's count if ranks are uniform"))
     if n_div:
         handles.append(Line2D([], [], ls="", marker="|", ms=7, color="#c00000", label="divergent draw"))

@@ -11,49 +11,33 @@ weights, n), the numbers on the right.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from scipy.stats import norm
 
 from bayes_msc.plots import forest_data as fd
-from bayes_msc.plots import style
-from bayes_msc.results.layout import CI_LEVEL
+from bayes_msc.plots import style, text_layout
 
 LINE_INCHES = 0.19
 """Height of one drawn line (an interval) in inches; rows are made of such lines."""
-ROW_GAP = 0.75  # lines of space between two comparisons
-SUMMARY_LINE = 1.35  # lines per summary row (pooled, predictive)
 PLOT_INCHES = 4.2
 COLUMN_GAP_PT = 10.0
-
-
-@dataclass
-class _Line:
-    """One drawn interval and its numbers in the right-hand column."""
-
-    y: float
-    estimate: float
-    low: float
-    high: float
-    colour: str
-    kind: str  # observed | posterior | pooled | predictive
 
 
 def posterior_forest(
     results: Any,
     effects: Any,
     pool: Any = None,
-    extra_columns: Sequence[str] = ("dose_million", "risk_of_bias", "weight"),
+    extra_columns: Sequence[str] = (),
     mcid: float | Sequence[float] | None = None,
     ax: Any = None,
     *,
     favours: tuple[str, str] | None = None,
     xlabel: str | None = None,
     title: str | None = None,
+    study_labels: Mapping[str, str] | None = None,
+    heterogeneity: Any = True,
 ) -> Any:
     """Forest plot of observed and shrunken posterior effects, pooled and predicted effects.
 
@@ -62,7 +46,7 @@ def posterior_forest(
     results : BayesResult or sequence of BayesResult
         One or more posteriors of the same outcome and month (prior sets or models); their
         ``study_effects`` give the shrunken effects (matched by ``comparison``), their
-        ``parameters`` give ``mu`` (or ``mu_at_mean`` with covariates) and ``theta_new``.
+        ``parameters`` give ``mu`` (with covariates: at their reference values) and ``theta_new``.
         Several results are drawn side by side, one colour each, with a legend.
     effects : EffectTable or DataFrame
         The effect-size table (``study, comparison, treatment_arm, control_arm, yi, vi,
@@ -71,19 +55,27 @@ def posterior_forest(
         Frequentist pool drawn as a reference row (diamond and prediction interval); it
         also gives the ``weight`` column (matched by comparison label).
     extra_columns : sequence of str
-        Text columns between the comparison and n: effect-table columns, or ``weight``
-        (needs ``pool``). Columns the data do not have are left out, so the default
-        suits any dataset.
+        Text columns between the comparison and n: effect-table columns (covariates such
+        as ``dose_million``), or ``weight`` (needs ``pool``). Columns the data do not have
+        are left out.
     mcid : float or sequence of float, optional
         Minimal clinically important difference(s), drawn as dashed vertical lines.
     ax : matplotlib Axes, optional
-        Draw into this axes. Text columns go outside it (left and right) and the caller's
-        figure must leave room for them; without ``ax`` a figure is sized to fit.
+        Draw into this axes. Text columns go outside it (left and right); the figure of a
+        subplot (``fig.subplots``, ``add_subplot``) without a layout engine gets matplotlib's
+        constrained layout, which makes room for them (an axes placed by hand stays where it
+        is). Without ``ax`` a figure is sized to fit everything.
     favours : (str, str), optional
         Labels under the axis for its left and right side, e.g.
         ``("favours MSCs", "favours control")`` for a pain score.
     xlabel, title : str, optional
-        Override the axis label (default: the measure and its unit) and the title.
+        Override the axis label (default: the measure and the scale the effect table's
+        values are on) and the title.
+    study_labels : mapping, optional
+        Study id -> the label shown (``Dataset.study_labels()``: "Lamo-Espinosa 2016").
+    heterogeneity : bool or PoolResult
+        The footnote's heterogeneity line (I^2, tau^2, Q and its p): of ``pool`` (True),
+        of the PoolResult given, or none (False or None).
 
     Returns
     -------
@@ -99,7 +91,7 @@ def posterior_forest(
     labels = style.series_labels(results)
     with_effects = [i for i, r in enumerate(results) if r.study_effects is not None]
     weights = fd.weights_of(frame, pool)
-    lines, row_y, summary_rows, separator, total = _layout(frame, results, pool, colours, labels)
+    lines, row_y, summary_rows, separator, total = fd.layout(frame, results, pool, colours, labels)
 
     # ---- figure and axes -----------------------------------------------------------------
     own = ax is None
@@ -124,7 +116,7 @@ def posterior_forest(
     pad = 0.04 * (hi - lo if hi > lo else 1.0)
     ax.set_xlim(lo - pad, hi + pad)
     ax.set_xlabel(
-        xlabel or style.measure_label(meta["measure"], meta["rescale"]),
+        xlabel or style.measure_label(meta["measure"], meta["scale"]),
         fontsize=style.FONT_SIZE,
         labelpad=17 if favours else 4,
     )
@@ -132,8 +124,8 @@ def posterior_forest(
         _favours(ax, favours)
 
     # ---- text columns --------------------------------------------------------------------
-    columns = fd.text_columns(frame, weights, extra_columns, pool)
-    left_pt = style.left_text_columns(ax, columns, row_y, summary_rows, COLUMN_GAP_PT)
+    columns = fd.text_columns(frame, weights, extra_columns, pool, study_labels)
+    left_pt = text_layout.left_text_columns(ax, columns, row_y, summary_rows, COLUMN_GAP_PT)
     decimals = style.decimals_for([li.high - li.low for li in lines])
     cells = [
         (
@@ -145,7 +137,7 @@ def posterior_forest(
         )
         for li in lines
     ]
-    right_pt = style.right_text_column(ax, "Estimate\n[95% interval]", cells, COLUMN_GAP_PT)
+    right_pt = text_layout.right_text_column(ax, "Estimate\n[95% interval]", cells, COLUMN_GAP_PT)
 
     # ---- legend --------------------------------------------------------------------------
     handles = [Line2D([], [], color=style.OBSERVED_COLOUR, marker="s", ms=5, lw=1.1, label="Observed effect, 95% CI")]
@@ -169,7 +161,8 @@ def posterior_forest(
             )
         )
 
-    notes = fd.footnote(results, labels, meta, k, frame)
+    het = pool if heterogeneity is True else (heterogeneity or None)
+    notes = fd.footnote(results, labels, meta, k, frame, het)
     legend = ax.legend(
         handles=handles,
         loc="upper left",
@@ -177,9 +170,9 @@ def posterior_forest(
         fontsize=style.SMALL_FONT_SIZE,
         ncol=2 if len(handles) > 3 else 1,
         bbox_to_anchor=(0, 0),
-        bbox_transform=ax.transAxes + style.inch_shift(fig, -left_pt / 72, -(0.68 if favours else 0.45)),
+        bbox_transform=ax.transAxes + text_layout.inch_shift(fig, -left_pt / 72, -(0.68 if favours else 0.45)),
     )
-    legend.set_in_layout(False)
+    legend.set_in_layout(not own)  # a given axes' figure lays itself out, legend included
     heading = title or style.figure_title(
         "Posterior forest plot", meta["outcome"], meta["month"], meta["measure"], meta["simulated"]
     )
@@ -190,7 +183,7 @@ def posterior_forest(
             0,
             1,
             heading,
-            transform=corner + style.inch_shift(fig, 0.12, -0.12),
+            transform=corner + text_layout.inch_shift(fig, 0.12, -0.12),
             ha="left",
             va="top",
             fontsize=style.TITLE_FONT_SIZE,
@@ -200,13 +193,13 @@ def posterior_forest(
             0,
             1,
             notes,
-            transform=corner + style.inch_shift(fig, 0.12, -0.42),
+            transform=corner + text_layout.inch_shift(fig, 0.12, -0.42),
             ha="left",
             va="top",
             fontsize=style.SMALL_FONT_SIZE,
             color="#333333",
         )
-        renderer = fig.canvas.get_renderer()
+        renderer = text_layout.measuring_renderer(fig)
         widest = (
             max(
                 head.get_window_extent(renderer).width,
@@ -215,68 +208,39 @@ def posterior_forest(
             )
             / fig.dpi
         )
-        _size_own_figure(fig, ax, total, left_pt, right_pt, len(handles), bool(favours), widest)
+        _size_own_figure(fig, ax, total, left_pt, right_pt, len(handles), bool(favours), widest, notes.count("\n"))
     else:
-        ax.set_title(heading, loc="left", fontsize=style.TITLE_FONT_SIZE, pad=36)
+        # Title and notes start at the text columns' left edge, in the layout (a figure
+        # without a layout engine gets constrained layout), wrapped to the figure's width.
+        legend_h = 0.2 * ((len(handles) + 1) // 2 if len(handles) > 3 else len(handles))
+        width_in = fig.get_figwidth()
+        ax.text(
+            0,
+            1,
+            text_layout.wrap(heading, fig, width_in - 0.3, style.TITLE_FONT_SIZE, "bold"),
+            transform=ax.transAxes + text_layout.inch_shift(fig, -left_pt / 72, 0.5),
+            ha="left",
+            va="bottom",
+            fontsize=style.TITLE_FONT_SIZE,
+            fontweight="bold",
+        )
+        ax.text(
+            0,
+            0,
+            text_layout.wrap(notes, fig, width_in - 0.3, style.SMALL_FONT_SIZE),
+            transform=ax.transAxes
+            + text_layout.inch_shift(fig, -left_pt / 72, -(0.68 if favours else 0.45) - legend_h - 0.1),
+            ha="left",
+            va="top",
+            fontsize=style.SMALL_FONT_SIZE,
+            color="#333333",
+        )
+        if fig.get_layout_engine() is None and ax.get_subplotspec() is not None:  # placed by hand: left so
+            fig.set_layout_engine("constrained")
     return fig
 
 
-def _layout(
-    frame: pd.DataFrame, results: list[Any], pool: Any, colours: list[str], labels: list[str]
-) -> tuple[list[_Line], list[float], list[tuple[float, str]], float, float]:
-    """Every interval's height (y grows downwards, in lines), the comparisons' label heights,
-    the summary rows' labels, the separator's height and the total height."""
-    k, m = len(frame), len(results)
-    with_effects = [i for i, r in enumerate(results) if r.study_effects is not None]
-    crit = float(norm.isf((1 - CI_LEVEL) / 2))
-    lines: list[_Line] = []
-    row_y: list[float] = []
-    y = 0.0
-    yi = frame["yi"].to_numpy(float)
-    se = np.sqrt(frame["vi"].to_numpy(float))
-    studies, comparisons = frame["study"].tolist(), frame["comparison"].tolist()
-    shrunken = {i: fd.effect_lookup(results[i].study_effects) for i in with_effects}
-    for j in range(k):
-        n_lines = 1 + len(with_effects)
-        row_y.append(y + (n_lines - 1) / 2)
-        lines.append(_Line(y, yi[j], yi[j] - crit * se[j], yi[j] + crit * se[j], style.OBSERVED_COLOUR, "observed"))
-        for pos, i in enumerate(with_effects, start=1):
-            est = shrunken[i](studies[j], comparisons[j])
-            if est is not None:
-                lines.append(_Line(y + pos, *est, colours[i], "posterior"))
-        y += n_lines + ROW_GAP
-    separator = y - ROW_GAP / 2
-    y += 0.35
-    summary_rows: list[tuple[float, str]] = []
-    for i, r in enumerate(results):
-        name = "Effect at mean covariates" if r.covariates else "Pooled effect \u03bc"
-        row = fd.parameter(r, "mu_at_mean" if r.covariates else "mu")
-        suffix = f" ({labels[i]})" if m > 1 else ""
-        if row is not None:
-            summary_rows.append((y, f"{name}, Bayesian{suffix}"))
-            lines.append(_Line(y, *row, colours[i], "pooled"))
-            y += SUMMARY_LINE
-        pred = fd.parameter(r, "theta_new")
-        if pred is not None:
-            summary_rows.append((y, f"Prediction for a new study{suffix}"))
-            lines.append(_Line(y, *pred, colours[i], "predictive"))
-            y += SUMMARY_LINE
-    if pool is not None:
-        what = style.method_name(pool.method)
-        # "fixed-effect fixed effect" says it twice: the fixed-effect method names its kind.
-        kind = "random effects " if pool.random_effects else ("" if what == "fixed-effect" else "fixed effect ")
-        summary_rows.append((y, f"{what} {kind}(frequentist)"))
-        lines.append(_Line(y, pool.estimate, pool.ci_low, pool.ci_high, style.FREQUENTIST_COLOUR, "pooled"))
-        y += SUMMARY_LINE
-        if pool.random_effects and np.isfinite(pool.pi_low):
-            summary_rows.append((y, f"{what} prediction interval"))
-            lines.append(_Line(y, pool.estimate, pool.pi_low, pool.pi_high, style.FREQUENTIST_COLOUR, "predictive"))
-            y += SUMMARY_LINE
-    total = y - SUMMARY_LINE + 0.9
-    return lines, row_y, summary_rows, separator, total
-
-
-def _draw_marks(ax: Any, lines: list[_Line], weights: np.ndarray | None) -> None:
+def _draw_marks(ax: Any, lines: list[fd.Line], weights: np.ndarray | None) -> None:
     """Squares (observed; area by weight), dots (posterior), diamonds (pooled) and bars
     (predictive).
 
@@ -288,17 +252,17 @@ def _draw_marks(ax: Any, lines: list[_Line], weights: np.ndarray | None) -> None
     from matplotlib.lines import Line2D
 
     wmax = np.nanmax(weights) if weights is not None and np.any(np.isfinite(weights)) else None
-    by_kind: dict[str, list[_Line]] = {"observed": [], "posterior": [], "pooled": [], "predictive": []}
+    by_kind: dict[str, list[fd.Line]] = {"observed": [], "posterior": [], "pooled": [], "predictive": []}
     for line in lines:
         by_kind[line.kind].append(line)
 
-    def segments(group: list[_Line]) -> list[list[tuple[float, float]]]:
+    def segments(group: list[fd.Line]) -> list[list[tuple[float, float]]]:
         return [[(li.low, li.y), (li.high, li.y)] for li in group]
 
-    def colours(group: list[_Line]) -> list[str]:
+    def colours(group: list[fd.Line]) -> list[str]:
         return [li.colour for li in group]
 
-    def intervals(group: list[_Line], **kw: Any) -> None:
+    def intervals(group: list[fd.Line], **kw: Any) -> None:
         for li in group:  # add_artist: the axis limits are set by the caller
             ax.add_artist(Line2D([li.low, li.high], [li.y, li.y], color=li.colour, zorder=3, **kw))
 
@@ -370,7 +334,7 @@ def _draw_marks(ax: Any, lines: list[_Line], weights: np.ndarray | None) -> None
 
 def _favours(ax: Any, favours: tuple[str, str]) -> None:
     fig = ax.figure
-    below = style.inch_shift(fig, 0, -0.27)
+    below = text_layout.inch_shift(fig, 0, -0.27)
     ax.text(
         0,
         0,
@@ -402,9 +366,10 @@ def _size_own_figure(
     n_handles: int,
     favours: bool,
     text_inches: float,
+    note_lines: int = 2,
 ) -> None:
     """Size the figure so every row, column, legend and title (``text_inches`` wide) fits."""
-    top = 0.8 + 0.42  # title and two lines of notes, then the two-line column headers
+    top = 0.8 + 0.14 * (note_lines - 2) + 0.42  # title and the notes, then the two-line column headers
     legend_rows = (n_handles + 1) // 2 if n_handles > 3 else n_handles
     bottom = (0.68 if favours else 0.45) + 0.2 * legend_rows + 0.2
     plot_h = max(total_lines * LINE_INCHES, 1.5)

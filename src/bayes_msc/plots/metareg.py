@@ -2,10 +2,13 @@
 
 Each comparison is a bubble at its covariate value and observed effect (area in proportion
 to its random-effects weight ``1 / (vi + tau^2)``, with its 95% CI as a faint bar); the
-regression's mean line and 95% band run through them: from posterior draws of the
-intercept and slopes (Bayesian), or from the coefficients and their covariance
-(frequentist, as metafor's ``predict``). Other covariates of the model are held at their
-means over the comparisons in the fit.
+regression's mean line and 95% band run through them: for a Bayesian fit (either engine)
+the posterior mean line and the equal-tailed *credible* band of
+``mu + beta * (x - x_ref)`` computed from the fit's own draws (``mu`` is the pooled effect at
+the covariates' reference values ``x_ref``, so the other covariates sit at theirs); for a
+frequentist meta-regression the fitted line and *confidence* band from its coefficients and
+their covariance (as metafor's ``predict``, other covariates at their means). The figure
+always shows the analysis it is given; nothing is substituted.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from bayes_msc.data.covariates import Term, parse_term, term_values
-from bayes_msc.plots import style
+from bayes_msc.plots import style, text_layout
 from bayes_msc.results.layout import CI_LEVEL
 
 GRID_POINTS = 200
@@ -95,9 +98,9 @@ def metareg_figure(
         ``log(NAME)``. The x axis shows the column itself (on a log axis when
         ``log_x``), the line follows the term as the model used it.
     result : BayesResult or MetaRegResult
-        A Bayesian fit with draws of ``mu`` (intercept at covariates 0), ``tau`` and the
-        slope named ``term``; or a frequentist meta-regression with ``term`` among its
-        coefficients.
+        A Bayesian fit (either engine) with draws of ``mu`` (the effect at the covariates'
+        reference values ``result.covariate_at``), ``tau`` and the slope named ``term``;
+        or a frequentist meta-regression with ``term`` among its coefficients.
     log_x : bool, optional
         Log axis for the covariate (dose). Default: a log axis when the term is a
         logarithm (``log10(dose_million)``), a linear one otherwise. A log axis needs
@@ -181,8 +184,7 @@ def metareg_figure(
     ax.tick_params(labelsize=style.FONT_SIZE)
     table = None if isinstance(effects, pd.DataFrame) else effects  # a frame says neither
     measure = getattr(table, "measure", None) or getattr(result, "measure", None)
-    rescale = getattr(table, "rescale", None)
-    ax.set_ylabel(style.measure_label(measure, rescale), fontsize=style.FONT_SIZE)
+    ax.set_ylabel(style.measure_label(measure, getattr(table, "scale", None)), fontsize=style.FONT_SIZE)
     ax.set_xlabel(
         xlabel or (style.covariate_label(parsed.column) + (" (log scale)" if log_axis else "")),
         fontsize=style.FONT_SIZE,
@@ -207,7 +209,7 @@ def metareg_figure(
         handles=handles,
         loc="upper left",
         bbox_to_anchor=(0, 0),
-        bbox_transform=ax.transAxes + style.inch_shift(fig, -0.1, -0.5),
+        bbox_transform=ax.transAxes + text_layout.inch_shift(fig, -0.1, -0.5),
         frameon=False,
         fontsize=style.SMALL_FONT_SIZE,
         ncol=1,
@@ -231,7 +233,7 @@ def metareg_figure(
             0,
             1,
             heading,
-            transform=corner + style.inch_shift(fig, 0.1, -0.08),
+            transform=corner + text_layout.inch_shift(fig, 0.1, -0.08),
             ha="left",
             va="top",
             fontsize=style.TITLE_FONT_SIZE,
@@ -241,13 +243,13 @@ def metareg_figure(
             0,
             1,
             note,
-            transform=corner + style.inch_shift(fig, 0.1, -0.42),
+            transform=corner + text_layout.inch_shift(fig, 0.1, -0.42),
             ha="left",
             va="top",
             fontsize=style.SMALL_FONT_SIZE,
             color="#333333",
         )
-        fig.set_figwidth(max(fig.get_figwidth(), style.text_width_pt([head, notes]) / 72 + 0.25))
+        fig.set_figwidth(max(fig.get_figwidth(), text_layout.text_width_pt([head, notes]) / 72 + 0.25))
         width, height = fig.get_figwidth(), fig.get_figheight()
         top_in = 0.62 + 0.16 * (note.count("\n") + 1)
         bottom_in = 1.4
@@ -314,19 +316,14 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
     beta = style.posterior_draws(result, term.name)
     if mu is None or beta is None:
         raise ValueError(f"the Bayesian result has no posterior draws of mu and {term.name!r}")
-    offset = np.zeros_like(mu)
-    others = [c for c in getattr(result, "covariates", ()) if c != term.name]
-    if others:
-        # The other terms at their means over the comparisons that have every term.
-        vals = np.column_stack([term_values(frame, c) for c in (term.name, *others)])
-        keep = np.all(np.isfinite(vals), axis=1)
-        for c, col in zip(others, vals[keep, 1:].T, strict=False):
-            draws = style.posterior_draws(result, c)
-            if draws is None:
-                raise ValueError(f"the Bayesian result has no draws of the slope {c!r}")
-            offset = offset + draws * col.mean()
+    other_terms = [c for c in getattr(result, "covariates", ()) if c != term.name]
+    refs = dict(getattr(result, "covariate_at", None) or {})
+    if term.name not in refs:  # a result that does not say: the mean over the comparisons with every term
+        vals = np.column_stack([term_values(frame, c) for c in (term.name, *other_terms)])
+        refs[term.name] = float(vals[np.all(np.isfinite(vals), axis=1), 0].mean())
     level = getattr(result, "ci_prob", CI_LEVEL)
-    mean, low, high = band_from_draws(xt, mu, beta, offset, level)
+    # mu is the effect at the reference values: the line through them, other terms held there
+    mean, low, high = band_from_draws(xt - refs[term.name], mu, beta, 0.0, level)
     tau = style.posterior_draws(result, "tau")
     tau2 = float(np.mean(tau**2)) if tau is not None else float(result.parameters.loc["tau", "median"]) ** 2
     p = result.parameters.loc[term.name]
@@ -334,9 +331,9 @@ def _line(result: Any, term: Term, frame: pd.DataFrame, xt: np.ndarray):
     slope = (
         f"Slope per {_unit(term)}: posterior mean "
         f"{style.format_interval(p['mean'], p['eti_low'], p['eti_high'], d)}; "
-        f"model {result.model}, prior {result.prior}"
+        f"model {result.model}, prior {result.prior}, {getattr(result, 'engine', 'Bayesian')} engine"
     )
-    note = " (other covariates at their means)" if others else ""
+    note = " (other covariates at their reference values)" if other_terms else ""
     return (
         mean,
         low,
@@ -351,7 +348,7 @@ def _nice_log_ticks(lo: float, hi: float) -> list[float]:
     fewer than four ticks or leaves a quarter of the axis at either end without one."""
     span = np.log(hi / lo)
     out: list[float] = []
-    sets = ((1, 2, 5), (1, 2, 3, 5), (1, 2, 3, 4, 5, 6, 8), (1, 1.5, 2, 3, 4, 5, 6, 8))
+    sets: tuple[tuple[float, ...], ...] = ((1, 2, 5), (1, 2, 3, 5), (1, 2, 3, 4, 5, 6, 8), (1, 1.5, 2, 3, 4, 5, 6, 8))
     if span > 4 * np.log(10):  # more than four decades: powers of ten only
         sets = ((1,),)
     for mantissas in sets:

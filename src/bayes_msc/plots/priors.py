@@ -10,13 +10,14 @@ DataFrame is rendered as given.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayes_msc.plots import style
+from bayes_msc.plots import style, text_layout
 
 PANEL_INCHES = (4.1, 2.6)
 TABLE_ROW_INCHES = 0.27
@@ -24,26 +25,22 @@ TABLE_ROW_INCHES = 0.27
 PARAMETER_TITLES = {"mu": "Pooled effect \u03bc", "tau": "Between-study SD \u03c4"}
 
 
-def kde_density(draws: np.ndarray, grid: np.ndarray, lower: float | None = None) -> np.ndarray:
-    """Gaussian kernel density of ``draws`` on ``grid`` (Scott's bandwidth, scipy).
+def kde_density(draws: np.ndarray, lower: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel density of ``draws``: ``(grid, density)`` from ArviZ (``arviz_stats.kde``:
+    its default bandwidth, with boundary correction at the edges of the data).
 
-    With ``lower`` (tau: 0) the kernel mass that would fall below the bound is reflected
-    back above it (Silverman 1986, section 2.10), so the density of a parameter that cannot
-    be negative does not dip to zero at the bound; the density is 0 below ``lower``.
+    With ``lower`` (tau: 0) the density's support starts at the bound, so the density of a
+    parameter that cannot be negative neither spills below it nor dips at it.
     """
-    from scipy.stats import gaussian_kde
+    from arviz_stats import kde
 
     draws = np.asarray(draws, dtype=float).reshape(-1)
     draws = draws[np.isfinite(draws)]
-    grid = np.asarray(grid, dtype=float)
     if draws.size < 2 or np.ptp(draws) == 0:
         raise ValueError("a density needs at least two distinct finite draws")
-    kde = gaussian_kde(draws)
-    dens = kde(grid)
-    if lower is not None:
-        dens = dens + kde(2 * lower - grid)
-        dens = np.where(grid < lower, 0.0, dens)
-    return dens
+    options: dict[str, Any] = {} if lower is None else {"custom_lims": (lower, None)}
+    grid, dens, _ = kde(draws, **options)
+    return np.asarray(grid, dtype=float), np.asarray(dens, dtype=float)
 
 
 def prior_comparison_figure(
@@ -59,9 +56,8 @@ def prior_comparison_figure(
     Parameters
     ----------
     comparison : PriorComparison or mapping
-        A ``PriorComparison`` (its ``results``: prior name -> BayesResult, and its prior
-        sets when it carries them), or a mapping prior name -> ``(BayesResult, PriorSet)``
-        or -> ``BayesResult``. A prior set (resolved, with ``mu.logpdf`` and
+        A ``PriorComparison`` (its ``results``, each with the resolved ``prior_set`` it
+        used), or a mapping prior name -> ``(BayesResult, PriorSet)`` or -> ``BayesResult``. A prior set (resolved, with ``mu.logpdf`` and
         ``tau_logpdf``) adds the prior's density; without one only the posterior is drawn.
     table : DataFrame, bool or None
         ``None`` (default) or ``True``: a compact table built from the results beneath the
@@ -79,11 +75,13 @@ def prior_comparison_figure(
 
     Notes
     -----
-    Densities are kernel density estimates of the posterior draws (reflected at 0 for
-    ``tau``); a result without draws (exact engine) is drawn from its ``densities``
-    attribute (mapping parameter -> ``(grid, density)``) when it has one, otherwise a
-    ValueError says so. With covariates the ``mu`` panel shows ``mu_at_mean`` (the effect
-    at the covariates' means), which is what a prior set's ``mu`` prior is about. Slope
+    Densities are the exact engine's marginal densities (its ``densities`` attribute,
+    mapping parameter -> ``(grid, density)``) where a result has them, otherwise kernel
+    density estimates of the posterior draws (ArviZ's, bounded at 0 for ``tau``); a result
+    with neither is a ValueError. With covariates ``mu`` is the effect at the covariates'
+    reference values, which is what a prior set's ``mu`` prior is about. A fit whose verdict
+    warns (a bounded prior that cuts its posterior off) is marked in the table's Diagnostics
+    column and its warning is printed beneath the table. Slope
     panels show no prior: the ``beta`` prior is per SD of the covariate, the slopes are
     reported per unit.
     """
@@ -94,6 +92,9 @@ def prior_comparison_figure(
     results = [entries[n][0] for n in names]
     colours = {n: style.PALETTE[i % len(style.PALETTE)] for i, n in enumerate(names)}
     rows = _table(results, names) if table is None or table is True else table
+    warned = [w for r in results for w in getattr(getattr(r, "verdict", None), "warnings", ())]
+    note = "\n".join(textwrap.fill("\u26a0 " + w, 150) for w in dict.fromkeys(warned))
+    note_h = 0.0 if not note else 0.17 * (note.count("\n") + 1) + 0.15
     n_panels = len(parameters)
     ncols = min(n_panels, 3)
     nrows_p = -(-n_panels // ncols)
@@ -102,19 +103,33 @@ def prior_comparison_figure(
     legend_cols = min(n_handles, 4)
     top, legend_h = 0.45, 0.4 + 0.22 * (-(-n_handles // legend_cols))
     width = max(PANEL_INCHES[0] * ncols + 0.5, 8.0)
-    height = top + legend_h + (PANEL_INCHES[1] + 0.25) * nrows_p + 0.5 + table_h
+    height = top + legend_h + (PANEL_INCHES[1] + 0.25) * nrows_p + 0.5 + table_h + note_h
     own = fig is None
     if own:
         fig = style.new_figure(width, height)
     else:
         width, height = fig.get_figwidth(), fig.get_figheight()
     if rows is not False:
-        table_w = _render_table(fig, rows, 0.3, table_h, table_h - 0.15)
+        table_w = _render_table(fig, rows, 0.3, table_h + note_h, table_h - 0.15)
         if own and table_w + 0.6 > width:  # a wide table widens the figure, never cut off
             width = table_w + 0.6
             fig.set_figwidth(width)
+    if note:
+        text = fig.text(
+            0.3,
+            note_h - 0.05,
+            note,
+            transform=fig.dpi_scale_trans,
+            ha="left",
+            va="top",
+            fontsize=style.SMALL_FONT_SIZE,
+            color="#b00020",
+        )
+        if own:
+            fig.set_figwidth(max(fig.get_figwidth(), text_layout.text_width_pt([text]) / 72 + 0.6))
+            width = fig.get_figwidth()
     panels_top = 1 - (top + legend_h) / height
-    panels_bottom = (table_h + 0.75) / height
+    panels_bottom = (table_h + note_h + 0.75) / height
     grid = fig.add_gridspec(
         nrows_p,
         ncols,
@@ -155,10 +170,8 @@ def prior_comparison_figure(
 
 def _entries(comparison: Any) -> dict[str, tuple[Any, Any]]:
     """prior name -> (result, prior set or None)."""
-    if hasattr(comparison, "results"):
-        results = comparison.results
-        sets = getattr(comparison, "prior_sets", None) or {}
-        return {str(n): (r, sets.get(n)) for n, r in results.items()}
+    if hasattr(comparison, "results"):  # a PriorComparison: each fit keeps its resolved prior set
+        return {str(r.prior): (r, getattr(r, "prior_set", None)) for r in comparison.results}
     if not isinstance(comparison, Mapping) or not comparison:
         raise TypeError(
             "comparison must be a PriorComparison or a non-empty mapping "
@@ -174,19 +187,20 @@ def _entries(comparison: Any) -> dict[str, tuple[Any, Any]]:
 
 
 def _posterior_density(result: Any, param: str) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """(draws or None, grid, density) of one parameter."""
-    draws = style.posterior_draws(result, param)
-    if draws is not None:
-        lower = 0.0 if param == "tau" else None
-        lo, hi = np.quantile(draws, [0.001, 0.999])
-        span = hi - lo
-        start = max(lower, lo - 0.1 * span) if lower is not None else lo - 0.1 * span
-        grid = np.linspace(start, hi + 0.1 * span, 400)
-        return draws, grid, kde_density(draws, grid, lower)
+    """(draws or None, grid, density) of one parameter: the exact engine's marginal density
+    where the result has it (exact, and no kernel estimate to compute), else a kernel
+    density estimate from the draws."""
     densities = getattr(result, "densities", None) or {}
     if param in densities:
         grid, dens = densities[param]
         return None, np.asarray(grid, float), np.asarray(dens, float)
+    draws = style.posterior_draws(result, param)
+    if draws is not None:
+        grid, dens = kde_density(draws, 0.0 if param == "tau" else None)
+        # The panel shows the bulk (the 0.1% tails and a margin), not the farthest draw.
+        lo, hi = np.quantile(draws, [0.001, 0.999])
+        keep = (grid >= lo - 0.1 * (hi - lo)) & (grid <= hi + 0.1 * (hi - lo))
+        return draws, grid[keep], dens[keep]
     raise ValueError(f"result for prior {result.prior!r} has neither posterior draws nor an exact density of {param!r}")
 
 
@@ -196,7 +210,7 @@ def _prior_density(prior_set: Any, param: str, grid: np.ndarray) -> np.ndarray |
         return None
     if param == "tau":
         logp = prior_set.tau_logpdf(grid)
-    elif param in ("mu", "mu_at_mean"):
+    elif param == "mu":
         logp = prior_set.mu.logpdf(grid)
     else:
         return None
@@ -205,8 +219,13 @@ def _prior_density(prior_set: Any, param: str, grid: np.ndarray) -> np.ndarray |
 
 
 def _shown(result: Any, param: str) -> str:
-    """The parameter drawn for ``param``: with covariates, mu's panel is ``mu_at_mean``."""
-    return "mu_at_mean" if param == "mu" and getattr(result, "covariates", ()) else param
+    """The parameter drawn for ``param`` (``mu`` is at the covariates' reference values in
+    a covariate model: one meaning of mu everywhere)."""
+    return param
+
+
+def _with_covariates(results: Sequence[Any]) -> set[bool]:
+    return {bool(getattr(r, "covariates", None)) for r in results}
 
 
 def _panel(
@@ -230,13 +249,13 @@ def _panel(
     # matters; a flat one still shows as a faint line along the bottom.
     ax.set_ylim(0, top * 1.12)
     ax.set_xlim(lo, hi)
-    shown = {_shown(entries[n][0], param) for n in names}
+    kinds = _with_covariates([entries[n][0] for n in names])
     heading = PARAMETER_TITLES.get(param, f"Slope of {param}")
-    if shown == {"mu_at_mean"}:
-        heading = "Effect at the covariates' means"
-    elif len(shown) > 1:
-        heading += "\n(models with covariates: at the covariates' means)"
-    ax.set_title(heading, fontsize=style.FONT_SIZE + 1, loc="left")
+    if param == "mu" and kinds == {True}:
+        heading = "Pooled effect \u03bc at the covariates' reference values"
+    elif param == "mu" and len(kinds) > 1:
+        heading += "\n(models with covariates: at their reference values)"
+    ax.set_title(heading, fontsize=style.FONT_SIZE + 1, loc="left", y=1.0)
     ax.set_xlabel(xlabel, fontsize=style.FONT_SIZE)
     ax.set_ylabel("density", fontsize=style.FONT_SIZE)
     ax.tick_params(labelsize=style.SMALL_FONT_SIZE)
@@ -263,12 +282,12 @@ def _table(results: list[Any], names: list[str]) -> pd.DataFrame:
         widths += [p.loc[x, "eti_high"] - p.loc[x, "eti_low"] for x in (_shown(r, "mu"), "tau") if x in p.index]
     d = style.decimals_for(widths)
     common = [k for k in results[0].probabilities if all(k in r.probabilities for r in results)][:2]
-    shown = {_shown(r, "mu") for r in results}
+    kinds = _with_covariates(results)
     mu_head = (
-        "\u03bc at covariate means"
-        if shown == {"mu_at_mean"}
-        else "\u03bc (at covariate means in models with covariates)"
-        if len(shown) > 1
+        "\u03bc at the covariates' reference values"
+        if kinds == {True}
+        else "\u03bc (at the reference values in models with covariates)"
+        if len(kinds) > 1
         else "\u03bc"
     )
     rows = []
@@ -286,7 +305,9 @@ def _table(results: list[Any], names: list[str]) -> pd.DataFrame:
             )
         for k in common:
             row[k] = style.format_number(float(r.probabilities[k]), 3)
-        row["Diagnostics"] = "pass" if r.verdict.passed else "FAIL"
+        row["Diagnostics"] = ("pass" if r.verdict.passed else "FAIL") + (
+            " \u26a0 warning" if getattr(r.verdict, "warnings", ()) else ""
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -323,7 +344,7 @@ def _render_table(fig: Any, frame: pd.DataFrame, left: float, top: float, height
             )
             for i, cell in enumerate([head, *(r[j] for r in rows)])
         ]
-        width = style.text_width_pt(texts) * 1.2 / 72
+        width = text_layout.text_width_pt(texts) * 1.2 / 72
         for t in texts:
             t.set_x(edges[-1] + 0.1 * width)
         edges.append(edges[-1] + width)

@@ -13,9 +13,12 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # Okabe & Ito (2008) colour-blind-safe palette: one colour per result (prior set / model).
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
@@ -27,12 +30,19 @@ FONT_SIZE = 9.0
 SMALL_FONT_SIZE = 8.0
 TITLE_FONT_SIZE = 11.0
 PNG_DPI = 100
-"""PNG resolution: 9 pt text is 12.5 px, legible on screen; the SVG beside each PNG is
-for zooming and print. (150 dpi drew 2.25 times the pixels: a tall forest plot took
+"""PNG resolution: 9 pt text is 12.5 px, legible on screen; the SVG (written on request,
+:func:`save_figure`) is for zooming and print. (150 dpi drew 2.25 times the pixels: a tall forest plot took
 ~2 s to rasterise and encode.)"""
 
-SVG_RC = {"svg.hashsalt": "bayes-msc", "svg.fonttype": "none"}
+SVG_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "bayes-msc", "svg.fonttype": "none"}
 """matplotlib settings while saving (fixed SVG ids; text as text, see :func:`save_figure`)."""
+
+REPORT_RC: dict[RcKeyType, Any] = {"text.hinting": "none"}
+"""matplotlib settings the report draws its figures under, from building to saving (a
+figure's texts are measured while it is built, so the settings must not change before it
+is saved). Unhinted text: glyphs at their designed widths (FreeType's hinter widens them
+at 100 dpi) and a quarter less time to measure and draw, which with matplotlib >= 3.11's
+glyph-by-glyph text is most of a figure's cost."""
 
 SIMULATED_TAG = "SIMULATED DATA"
 
@@ -46,6 +56,10 @@ METHOD_NAMES: dict[str, str] = {
     "dl": "DerSimonian-Laird",
     "reml": "REML",
     "pm": "Paule-Mandel",
+    "ml": "ML",
+    "he": "Hedges",
+    "sj": "Sidik-Jonkman",
+    "eb": "empirical Bayes",
 }
 
 MINUS = "\u2212"
@@ -69,11 +83,13 @@ def covariate_label(column: str, two_lines: bool = False) -> str:
 
 
 def new_figure(width: float, height: float) -> Any:
-    """A Figure of ``width`` x ``height`` inches on an Agg canvas (with fast text,
-    :mod:`~bayes_msc.plots.canvas`), outside pyplot."""
-    from bayes_msc.plots.canvas import new_figure as on_canvas
+    """A Figure of ``width`` x ``height`` inches on matplotlib's Agg canvas, outside pyplot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    return on_canvas(width, height)
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _umask() -> int:
@@ -83,14 +99,19 @@ def _umask() -> int:
     return mask
 
 
-def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI) -> tuple[Path, Path]:
-    """Write ``fig`` as ``<path_stem>.png`` and ``<path_stem>.svg``, each atomically.
+def save_figure(
+    fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI, *, svg: bool = False
+) -> tuple[Path, Path | None]:
+    """Write ``fig`` as ``<path_stem>.png`` (and ``<path_stem>.svg`` when asked), each atomically.
 
     Each file is written to a temporary file in the target folder and then moved into place
-    with :func:`os.replace`, so a reader never sees half a file. The SVG carries no date and
-    fixed element ids, so the same figure gives the same bytes. Its texts are SVG text in
-    DejaVu Sans (matplotlib's font; the viewer's sans-serif where it is missing), not glyph
-    outlines: selectable and editable, a third of the size, and half the time to write.
+    with :func:`os.replace`, so a reader never sees half a file. Neither file carries a date
+    or the software's version, and the SVG's element ids are fixed, so the same figure gives
+    the same bytes. The PNG is compressed at zlib level 1 (Pillow's ``compress_level``, through
+    ``savefig``'s ``pil_kwargs``): a third less time than the default level for files ~10%
+    larger. The SVG's texts are SVG text in DejaVu Sans (matplotlib's font; the viewer's
+    sans-serif where it is missing), not glyph outlines: selectable and editable, a third of
+    the size, and half the time to write.
 
     Parameters
     ----------
@@ -99,11 +120,13 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI)
         Target path without suffix (a suffix ``.png``/``.svg`` given here is dropped).
     dpi : int
         Resolution of the PNG.
+    svg : bool
+        Also write the SVG (a second drawing of the figure: about as long as the PNG's).
 
     Returns
     -------
-    (Path, Path)
-        The PNG and SVG paths written.
+    (Path, Path or None)
+        The PNG path and the SVG path (None without ``svg``).
     """
     import matplotlib
 
@@ -111,20 +134,20 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI)
     if stem.suffix.lower() in (".png", ".svg"):
         stem = stem.with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)
+    formats: list[tuple[str, dict[str, Any]]] = [
+        ("png", {"metadata": {"Software": None}, "pil_kwargs": {"compress_level": 1}})
+    ]
+    if svg:
+        formats.append(("svg", {"metadata": {"Date": None, "Creator": None}}))
     written = []
-    # zlib level 1 for a PNG of a figure on matplotlib's own canvas (this package's canvas
-    # encodes it so itself): a third less time than level 6 for files ~10% larger.
     with matplotlib.rc_context(SVG_RC):
-        for fmt, metadata, extra in (
-            ("png", {"Software": None}, {"pil_kwargs": {"compress_level": 1}}),
-            ("svg", {"Date": None, "Creator": None}, {}),
-        ):
+        for fmt, options in formats:
             target = stem.with_name(stem.name + "." + fmt)
             fd, tmp = tempfile.mkstemp(prefix="." + target.name + ".", suffix=".tmp", dir=target.parent)
             try:
                 os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would make the figure private
                 with os.fdopen(fd, "wb") as handle:
-                    fig.savefig(handle, format=fmt, dpi=dpi, metadata=metadata, **extra)
+                    fig.savefig(handle, format=fmt, dpi=dpi, **options)
                 os.replace(tmp, target)
             except BaseException:
                 # The half-written temporary file must not stay behind; the error goes on up.
@@ -132,22 +155,27 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str], dpi: int = PNG_DPI)
                     os.remove(tmp)
                 raise
             written.append(target)
-    return written[0], written[1]
+    return written[0], (written[1] if svg else None)
 
 
-def measure_label(measure: str | None, rescale: bool | None = None) -> str:
-    """Axis label of an effect measure with its unit.
+def measure_label(measure: str | None, scale: str | None = None) -> str:
+    """Axis label of an effect measure with the unit the data are actually on.
 
-    ``md`` with ``rescale=True`` is on the 0-100 scale; ``rescale=False`` means the outcome's
-    own units; ``None`` (unknown) says neither.
+    ``scale`` is an effect table's ``scale``: ``"0-100"`` (every value on 0-100, rescaled or
+    as given), ``"LOW-HIGH"`` (a native scale every value shares), ``"native"`` (no scale
+    given: the outcome's own units), ``"mixed"`` or ``None`` (not known: no unit).
     """
     name = MEASURE_NAMES.get((measure or "").lower(), measure or "Effect")
     if (measure or "").lower() == "smd":
         return name + " (SD units)"
-    if rescale is True:
+    if scale == "0-100":
         return name + " (0-100 scale)"
-    if rescale is False:
+    if scale == "native":
         return name + " (outcome's own units)"
+    if scale == "mixed":
+        return name + " (values on different scales: see the notes)"
+    if scale:
+        return name + f" (points on the {scale.replace('-', '\u2013', 1)} scale)"
     return name
 
 
@@ -269,160 +297,3 @@ def posterior_draws(result: Any, name: str, by_chain: bool = False) -> np.ndarra
         raise ValueError(f"posterior variable for {name!r} has extra dimensions {extra}")
     values = np.asarray(arr.transpose("chain", "draw").values, dtype=float)
     return values if by_chain else values.reshape(-1)
-
-
-def inch_shift(fig: Any, dx: float, dy: float) -> Any:
-    """A translation by ``dx``, ``dy`` inches, to add to another transform."""
-    from matplotlib.transforms import ScaledTranslation
-
-    return ScaledTranslation(dx, dy, fig.dpi_scale_trans)
-
-
-def text_width_pt(texts: Sequence[Any]) -> float:
-    """Width in points of the widest of ``texts`` as the renderer draws them."""
-    fig = texts[0].figure
-    renderer = fig.canvas.get_renderer()
-    return max(t.get_window_extent(renderer).width for t in texts) * 72.0 / fig.dpi
-
-
-def left_text_columns(
-    ax: Any,
-    columns: Sequence[tuple[str, Sequence[str]]],
-    row_y: Sequence[float],
-    spanning: Sequence[tuple[float, str]] = (),
-    gap_pt: float = 10.0,
-) -> float:
-    """Columns of text left of ``ax``, one cell per row at data height ``row_y``.
-
-    Each column is as wide as its widest text (measured by the renderer), headers sit
-    bold above the axes, the last column ends ``gap_pt`` before the axes. ``spanning``
-    labels (bold, at their own heights) start at the first column's left edge, and the
-    columns move left when such a label is wider than all of them. Returns the width of
-    the block in points, gaps included.
-    """
-    from matplotlib.transforms import blended_transform_factory
-
-    fig = ax.figure
-    data_y = blended_transform_factory(ax.transAxes, ax.transData)
-    placed = []
-    for header, cells in columns:
-        texts = [
-            ax.text(0, yv, c, transform=data_y, ha="left", va="center", fontsize=FONT_SIZE)
-            for yv, c in zip(row_y, cells, strict=False)
-        ]
-        head = ax.text(
-            0, 1, header, transform=ax.transAxes, ha="left", va="bottom", fontsize=FONT_SIZE, fontweight="bold"
-        )
-        placed.append((head, texts, text_width_pt([head, *texts])))
-    widths = sum(w for _, _, w in placed) + gap_pt * (len(placed) - 1)
-    labels = [
-        ax.text(0, yv, text, transform=data_y, ha="left", va="center", fontsize=FONT_SIZE, fontweight="bold")
-        for yv, text in spanning
-    ]
-    block = max(widths, text_width_pt(labels) if labels else 0.0)
-    left = -gap_pt - block
-    for head, texts, width in placed:
-        for t in texts:
-            t.set_transform(data_y + inch_shift(fig, left / 72, 0))
-        head.set_transform(ax.transAxes + inch_shift(fig, left / 72, 4 / 72))
-        left += width + gap_pt
-    for t in labels:
-        t.set_transform(data_y + inch_shift(fig, (-gap_pt - block) / 72, 0))
-    return block + gap_pt
-
-
-def right_text_column(
-    ax: Any, header: str, cells: Sequence[tuple[float, str, str, float, str]], gap_pt: float = 10.0
-) -> float:
-    """One column of text right of ``ax``: cells ``(y, text, colour, fontsize, weight)`` at
-    data heights ``y``, a bold header above the axes. Returns its width in points."""
-    from matplotlib.transforms import blended_transform_factory
-
-    fig = ax.figure
-    move = blended_transform_factory(ax.transAxes, ax.transData) + inch_shift(fig, gap_pt / 72, 0)
-    texts = [
-        ax.text(1, y, text, transform=move, ha="left", va="center", fontsize=size, color=colour, fontweight=weight)
-        for y, text, colour, size, weight in cells
-    ]
-    head = ax.text(
-        1,
-        1,
-        header,
-        transform=ax.transAxes + inch_shift(fig, gap_pt / 72, 4 / 72),
-        ha="left",
-        va="bottom",
-        fontsize=FONT_SIZE,
-        fontweight="bold",
-    )
-    return gap_pt + text_width_pt([head, *texts])
-
-
-def text_overlaps(fig: Any, pad: float = 0.0) -> list[tuple[str, str]]:
-    """Pairs of visible, non-empty texts of ``fig`` whose bounding boxes overlap.
-
-    Looks at every Text artist (titles, labels, tick labels, legend and table texts) as
-    drawn by the renderer; ``pad`` (pixels) shrinks each box before comparing, so texts that
-    merely touch do not count. Used by the tests and handy when tuning a figure.
-    """
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    boxes = []
-    for t in figure_texts(fig):
-        bb = t.get_window_extent(renderer)
-        if bb.width <= 0 or bb.height <= 0:
-            continue
-        boxes.append((t.get_text(), bb.x0 + pad, bb.y0 + pad, bb.x1 - pad, bb.y1 - pad))
-    pairs = []
-    for i in range(len(boxes)):
-        for j in range(i + 1, len(boxes)):
-            a, b = boxes[i], boxes[j]
-            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]:
-                pairs.append((a[0], b[0]))
-    return pairs
-
-
-def texts_outside(fig: Any) -> list[str]:
-    """Visible texts that stick out of the figure's canvas (would be cut off when saved)."""
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
-    width, height = fig.canvas.get_width_height()
-    out = []
-    for t in figure_texts(fig):
-        bb = t.get_window_extent(renderer)
-        if bb.x0 < -1 or bb.y0 < -1 or bb.x1 > width + 1 or bb.y1 > height + 1:
-            out.append(t.get_text())
-    return out
-
-
-def figure_texts(fig: Any) -> list[Any]:
-    """Every visible, non-empty text the figure draws: titles, labels, tick labels of drawn
-    ticks, legend texts and table cells (which ``findobj`` does not reach)."""
-    from matplotlib.table import Table
-    from matplotlib.text import Text
-
-    hidden = _undrawn_tick_labels(fig)
-    found = [t for t in fig.findobj(Text) if id(t) not in hidden]
-    for table in fig.findobj(Table):
-        found += [cell.get_text() for cell in table.get_celld().values()]
-    seen: set[int] = set()
-    out = []
-    for t in found:
-        if id(t) in seen or not t.get_visible() or not t.get_text().strip():
-            continue
-        seen.add(id(t))
-        out.append(t)
-    return out
-
-
-def _undrawn_tick_labels(fig: Any) -> set[int]:
-    """ids of tick labels matplotlib leaves undrawn (their tick is outside the view)."""
-    hidden: set[int] = set()
-    for axes in fig.get_axes():
-        for axis in (axes.xaxis, axes.yaxis):
-            lo, hi = sorted(axis.get_view_interval())
-            tol = 1e-9 * abs(hi - lo)
-            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                loc = tick.get_loc()
-                if loc is None or not (lo - tol <= loc <= hi + tol):
-                    hidden.update((id(tick.label1), id(tick.label2)))
-    return hidden

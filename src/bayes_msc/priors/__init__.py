@@ -16,8 +16,9 @@ unit-information SD ``s_u`` of the data (Roever et al. 2021, Res Synth Methods 1
 ``{ arm_mean_centre = f }`` and ``{ arm_mean_spread = f }`` scale with the arm means (arm
 model). :meth:`PriorSet.resolve` turns these into numbers for one dataset.
 
-Keys of a set: ``mu`` (required; the pooled effect, with covariates the effect at the
-covariates' means), ``tau`` (between-study SD, a distribution on [0, inf)) or instead
+Keys of a set: ``mu`` (required; the pooled effect, with covariates the pooled effect at
+the covariates' reference values: their means over the analysed comparisons unless
+``covariate_at`` sets them), ``tau`` (between-study SD, a distribution on [0, inf)) or instead
 ``log_tau2_smd`` (a distribution of log(tau^2) on the SMD scale, as in Rhodes et al. 2015,
 J Clin Epidemiol 68:52: tau on the outcome scale is ``outcome_sd * exp(log_tau2_smd / 2)``),
 ``beta`` (every slope, per SD of its covariate; default :data:`DEFAULT_BETA`), ``alpha``
@@ -37,9 +38,11 @@ from bayes_msc.priors.distribution import (
     Prior,
     PriorContext,
     Scaled,
+    fits,
 )
 from bayes_msc.priors.files import (
     as_prior_set,
+    available_prior_sets,
     bundled_prior_sets,
     get_prior_set,
     load_prior_sets,
@@ -63,8 +66,10 @@ __all__ = [
     "PriorSet",
     "Scaled",
     "as_prior_set",
+    "available_prior_sets",
     "bundled_prior_sets",
     "default_alpha",
+    "fits",
     "get_prior_set",
     "load_prior_sets",
     "prior_context",

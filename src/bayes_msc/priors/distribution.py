@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType, ModuleType
@@ -65,6 +66,11 @@ _ROLE_DISTS = {  # which distributions fit which key (by support)
 }
 
 
+def fits(dist: str, role: str) -> bool:
+    """Whether distribution ``dist``'s support suits the prior-set key ``role``."""
+    return dist in _SPECS and _SPECS[dist].support in _ROLE_DISTS[role]
+
+
 @dataclass(frozen=True)
 class Scaled:
     """A parameter value that scales with the data: ``factor`` x ``PriorContext.<by>``."""
@@ -103,15 +109,41 @@ class _Params(dict):
         return _Params, (dict(self),)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Prior:
-    """One prior: a PyMC distribution name and its parameters (numbers or :class:`Scaled`)."""
+    """One prior: a PyMC distribution name and its parameters (numbers or :class:`Scaled`).
+
+    Give the parameters as keywords, with PyMC's names, or as one mapping::
+
+        Prior("Normal", mu=0, sigma=20)
+        Prior("HalfCauchy", beta=10)
+        Prior("HalfNormal", {"sigma": Scaled(0.5, "unit_info_sd")})   # data-scaled
+
+    Raises
+    ------
+    InputError
+        An unknown distribution or parameter, a missing or invalid value (as in a
+        prior-set file).
+    """
 
     dist: str
     params: Mapping[str, float | Scaled]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "params", _Params(self.params))
+    def __init__(
+        self, dist: str, params: Mapping[str, float | Scaled] | None = None, **keywords: float | Scaled
+    ) -> None:
+        if params is not None and keywords:
+            raise TypeError("give a prior's parameters as keywords or as one mapping, not both")
+        given = dict(params if params is not None else keywords)
+        problems = _problems(dist, given, f"Prior({dist!r})")
+        if problems:
+            raise InputError([Problem(m) for m in problems])
+        object.__setattr__(self, "dist", dist)
+        object.__setattr__(self, "params", _Params({k: _parse_value(v) for k, v in given.items()}))
+
+    def __repr__(self) -> str:
+        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        return f"Prior({self.dist!r}{args})"
 
     @property
     def resolved(self) -> bool:
@@ -157,6 +189,8 @@ class Prior:
         def bad(msg: str) -> Problem:
             return Problem(f"{where}: {msg}", file=file, key=column)
 
+        if isinstance(d, Prior):
+            d = {"dist": d.dist, **d.params}
         if not isinstance(d, Mapping):
             raise InputError(bad('must be a table like { dist = "Normal", mu = 0.0, sigma = 1.0 }'))
         dist = d.get("dist")
@@ -242,6 +276,19 @@ class Prior:
             raise ValueError("a Flat prior has no distribution function")
         return _scipy(self.dist, tuple(sorted(self.filled().items()))).cdf(x)
 
+    def sample(self, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        """Independent draws (numpy array of shape ``size``; scipy's samplers in PyMC's
+        parameterisation), for the prior group of a fit's DataTree.
+
+        Raises
+        ------
+        ValueError
+            An improper prior (Flat, HalfFlat) has no draws.
+        """
+        if self.improper:
+            raise ValueError(f"an improper {self.dist} prior has no draws")
+        return np.asarray(_scipy(self.dist, tuple(sorted(self.filled().items()))).rvs(size=size, random_state=rng))
+
     def to_pymc(self, name: str, dims: str | Sequence[str] | None = None) -> Any:
         """Create this prior as a PyMC variable in the current ``pm.Model`` and return it."""
         import pymc as pm
@@ -257,7 +304,7 @@ class Prior:
 def _parse_value(value: object) -> float | Scaled:
     if isinstance(value, Scaled):
         return value
-    if isinstance(value, bool) or not isinstance(value, (int, float, Mapping)):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, Mapping)):
         raise ValueError(f"must be a number or a table like {{ unit_info_sd = 0.5 }}, not {value!r}")
     if isinstance(value, Mapping):
         if len(value) != 1 or next(iter(value)) not in SCALE_KEYS:
@@ -266,9 +313,26 @@ def _parse_value(value: object) -> float | Scaled:
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor):
             raise ValueError(f"the factor of {by} must be a finite number")
         return Scaled(float(factor), by)
-    if not math.isfinite(value):
+    if not math.isfinite(float(value)):
         raise ValueError("must be finite")
     return float(value)
+
+
+def _problems(dist: object, params: Mapping[str, object], where: str) -> list[str]:
+    """Problems of a distribution name and its parameters given in Python."""
+    if not isinstance(dist, str) or dist not in _SPECS:
+        return [f"{where}: unknown distribution {dist!r}; allowed (PyMC names): " + ", ".join(sorted(_SPECS))]
+    allowed = SUPPORTED_DISTRIBUTIONS[dist]
+    out, values = [], {}
+    for key, value in params.items():
+        if key not in allowed:
+            out.append(f"{where}: unknown parameter {key!r} of {dist}; allowed: " + (", ".join(allowed) or "none"))
+            continue
+        try:
+            values[key] = _parse_value(value)
+        except ValueError as exc:
+            out.append(f"{where}: parameter {key!r}: {exc}")
+    return out or [f"{where}: {m}" for m in _check(dist, values)]
 
 
 def _check(dist: str, params: Mapping[str, float | Scaled]) -> list[str]:
@@ -316,6 +380,9 @@ class _HalfT:
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         return np.where(x >= 0, 2.0 * self._t.cdf(x) - 1.0, 0.0)
+
+    def rvs(self, size: Any = None, random_state: Any = None) -> np.ndarray:
+        return np.abs(self._t.rvs(size=size, random_state=random_state))
 
 
 def _gamma(st: ModuleType, p: Mapping[str, float]) -> Any:

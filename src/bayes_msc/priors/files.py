@@ -9,6 +9,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,15 +66,57 @@ def bundled_prior_sets() -> dict[str, PriorSet]:
         return load_prior_sets(p)
 
 
+_BUNDLED = "the bundled prior sets (models/priors.toml)"
+"""How messages name the bundled file."""
+
+
+def available_prior_sets(path: str | Path | None = None) -> dict[str, PriorSet]:
+    """The bundled prior sets, and the sets of the file ``path`` added to them.
+
+    A file adds sets, it never replaces one: a name both define is an error naming both
+    sources (rename the set in the file). The bundled sets come first, then the file's, in
+    file order.
+
+    Parameters
+    ----------
+    path : path, optional
+        A prior-set file (``[prior_sets.NAME]`` tables, see :mod:`bayes_msc.priors`).
+
+    Raises
+    ------
+    InputError
+        Anything :func:`load_prior_sets` reports, or a set name the file shares with the
+        bundled sets.
+    """
+    sets = bundled_prior_sets()
+    if path is None:
+        return sets
+    extra = load_prior_sets(path)
+    clash = [name for name in extra if name in sets]
+    if clash:
+        raise InputError(
+            [
+                Problem(
+                    f"prior set {name!r} is defined both here and in {_BUNDLED}; a prior-set file adds "
+                    "sets to the bundled ones, so give it another name",
+                    file=str(path),
+                    key=f"prior_sets.{name}",
+                )
+                for name in clash
+            ]
+        )
+    return {**sets, **extra}
+
+
 def get_prior_set(name: str, path: str | Path | None = None) -> PriorSet:
-    """One prior set by name, from ``path`` or the bundled file."""
-    sets = bundled_prior_sets() if path is None else load_prior_sets(path)
+    """One prior set by name, from the bundled sets or those ``path`` adds."""
+    sets = available_prior_sets(path)
     if name not in sets:
         raise InputError(
             Problem(
                 f"unknown prior set {name!r}; available: "
                 + ", ".join(sets)
-                + (f" (from {path})" if path is not None else " (bundled)"),
+                + (f" (bundled, and from {path})" if path is not None else " (bundled)"),
                 argument="prior",
             )
         )
@@ -81,7 +124,7 @@ def get_prior_set(name: str, path: str | Path | None = None) -> PriorSet:
 
 
 def as_prior_set(prior: str | PriorSet | Mapping[str, Any], path: str | Path | None = None) -> PriorSet:
-    """A :class:`PriorSet` from a name (looked up in ``path`` or the bundled sets), a
+    """A :class:`PriorSet` from a name (looked up in the bundled sets and ``path``), a
     PriorSet (returned as it is) or a mapping with a prior-set file's keys
     (``{"mu": {"dist": "Normal", "mu": 0, "sigma": 20}, "tau": {...}}``; an optional
     ``"name"`` names it, default ``"custom"``).
@@ -98,7 +141,10 @@ def as_prior_set(prior: str | PriorSet | Mapping[str, Any], path: str | Path | N
     if isinstance(prior, Mapping):
         spec = dict(prior)
         name = spec.pop("name", "custom")
-        return PriorSet.from_dict(str(name), spec)
+        try:
+            return PriorSet.from_dict(str(name), spec)
+        except InputError as exc:  # a Python argument, not a file's key
+            raise InputError([replace(p, key=None, argument="prior") for p in exc.problems]) from None
     raise InputError(
         Problem(
             f"prior must be a prior-set name, a PriorSet or a dict of priors, not {type(prior).__name__}",

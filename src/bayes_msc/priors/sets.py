@@ -19,15 +19,24 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from bayes_msc.errors import InputError, Problem
-from bayes_msc.priors.distribution import Prior, PriorContext, Scaled
+from bayes_msc.priors.distribution import SUPPORTED_DISTRIBUTIONS, Prior, PriorContext, Scaled, fits
 
 SET_KEYS = ("description", "mu", "tau", "log_tau2_smd", "beta", "alpha")
 """The keys a prior set's TOML table may have."""
+
+_SUPPORT_OK = {key: tuple(d for d in SUPPORTED_DISTRIBUTIONS if fits(d, key)) for key in SET_KEYS[1:]}
 
 
 DEFAULT_BETA = Prior("Normal", {"mu": 0.0, "sigma": Scaled(0.25, "unit_info_sd")})
 """Slope prior when a set gives no ``beta``: Normal(0, 0.25 s_u) per SD of the covariate,
 the slope prior suggested with unit-information scaling (Roever et al. 2021)."""
+
+
+def _as_prior(value: object, key: str, where: str) -> Prior:
+    """``value`` (a Prior or its mapping) as a Prior whose support fits ``key``."""
+    if isinstance(value, Prior) and value.dist in _SUPPORT_OK.get(key, ()) and value.dist != "Uniform":
+        return value  # the common case (sets read from files): already checked
+    return Prior.from_dict(value, where, role=key)
 
 
 def default_alpha() -> Prior:
@@ -36,25 +45,70 @@ def default_alpha() -> Prior:
     return Prior("Normal", {"mu": Scaled(1.0, "arm_mean_centre"), "sigma": Scaled(100.0, "arm_mean_spread")})
 
 
-@dataclass(frozen=True)
+PriorLike = Prior | Mapping[str, Any]
+"""A :class:`Prior` or its mapping form ``{"dist": "Normal", "mu": 0, "sigma": 20}``."""
+
+
+@dataclass(frozen=True, init=False)
 class PriorSet:
     """A named set of priors. Exactly one of ``tau`` and ``log_tau2_smd`` is given.
 
+    Build one in Python with :class:`Prior` objects (or their mappings)::
+
+        PriorSet(mu=Prior("Normal", mu=0, sigma=20), tau=Prior("HalfCauchy", beta=10))
+        PriorSet("mine", "my priors", mu={"dist": "Normal", "mu": 0, "sigma": 20}, tau=...)
+
+    ``name`` defaults to ``"custom"``; ``beta`` (slopes, per SD of each covariate) and
+    ``alpha`` (arm-model baselines) default to the package's (:meth:`resolve`).
     ``outcome_sd`` is filled in by :meth:`resolve` (it scales ``log_tau2_smd`` to tau).
+
+    Raises
+    ------
+    InputError
+        ``mu`` missing, not exactly one of ``tau`` and ``log_tau2_smd``, or a prior that does
+        not fit its key (a ``tau`` prior must be on [0, inf)), each naming the argument.
     """
 
     name: str
     description: str
     mu: Prior
-    tau: Prior | None = None
-    log_tau2_smd: Prior | None = None
-    beta: Prior | None = None
-    alpha: Prior | None = None
-    outcome_sd: float | None = None
+    tau: Prior | None
+    log_tau2_smd: Prior | None
+    beta: Prior | None
+    alpha: Prior | None
+    outcome_sd: float | None
 
-    def __post_init__(self) -> None:
-        if (self.tau is None) == (self.log_tau2_smd is None):
-            raise ValueError("a prior set needs exactly one of tau and log_tau2_smd")
+    def __init__(
+        self,
+        name: str = "custom",
+        description: str = "",
+        mu: PriorLike | None = None,
+        tau: PriorLike | None = None,
+        log_tau2_smd: PriorLike | None = None,
+        beta: PriorLike | None = None,
+        alpha: PriorLike | None = None,
+        outcome_sd: float | None = None,
+    ) -> None:
+        where = f"prior set {name!r}"
+        given = {"mu": mu, "tau": tau, "log_tau2_smd": log_tau2_smd, "beta": beta, "alpha": alpha}
+        problems: list[Problem] = []
+        priors: dict[str, Prior | None] = {}
+        for key, value in given.items():
+            try:
+                priors[key] = None if value is None else _as_prior(value, key, f"{where}, key {key!r}")
+            except InputError as exc:
+                problems.extend(replace(p, argument=key) for p in exc.problems)
+        if mu is None:
+            problems.append(Problem(f"{where}: a prior of mu is needed", argument="mu"))
+        if (tau is None) == (log_tau2_smd is None):
+            problems.append(Problem(f"{where}: give exactly one of tau and log_tau2_smd", argument="tau"))
+        if problems:
+            raise InputError(problems)
+        object.__setattr__(self, "name", str(name))
+        object.__setattr__(self, "description", str(description))
+        for key, prior in priors.items():
+            object.__setattr__(self, key, prior)
+        object.__setattr__(self, "outcome_sd", outcome_sd)
 
     @property
     def resolved(self) -> bool:

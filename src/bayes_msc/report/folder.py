@@ -47,7 +47,7 @@ def check_out(out: Path) -> None:
         if not ours:
             problem = (
                 "exists and is not a bayes-msc report folder (no summary.json written by "
-                "'bayes-msc run'); refusing to replace it: choose another --out"
+                "'bayes-msc run'); refusing to replace it: choose another folder"
             )
     if problem:
         raise InputError(Problem(f"output folder '{out}' {problem}", argument="out"))
@@ -70,13 +70,14 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
 
 
 def save_posteriors(res: RunResults, folder: Path) -> None:
-    """Each fit's posterior (its DataTree) to ``folder / record.posterior`` (netCDF)."""
-    from bayes_msc.bayes.mcmc.summary import save_datatree
+    """Each fit's posterior (its DataTree) to ``folder / record.posterior`` (netCDF), in
+    parallel where that is safe (:func:`bayes_msc.bayes.saved.save_results`)."""
+    from bayes_msc.bayes.saved import save_results
 
-    for rec in res.fits:
-        if rec.posterior is not None:
-            (folder / rec.posterior).parent.mkdir(parents=True, exist_ok=True)
-            save_datatree(rec.result.idata, folder / rec.posterior)
+    items = [(rec.result, folder / rec.posterior) for rec in res.fits if rec.posterior is not None]
+    for _, path in items:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    save_results(items)
 
 
 def write_report_folder(res: RunResults, out: Path, timer: Callable[[str], Any]) -> None:

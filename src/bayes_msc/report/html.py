@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayes_msc.results.layout import CI_LEVEL
+
 SIMULATED_BANNER = "SIMULATED DATA"
 
 STYLE = """
@@ -25,12 +27,13 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; }
 h2 { font-size: 1.3rem; margin-top: 2.5rem; border-bottom: 2px solid #ccc; }
 h3 { font-size: 1.05rem; margin-top: 1.6rem; }
 nav ol { columns: 2; }
-div.table { overflow-x: auto; }
-table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .85rem; }
-th, td { border: 1px solid #ccc; padding: .2rem .45rem; text-align: right; vertical-align: top; }
+div.table { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .8rem; }
+th, td { border: 1px solid #ccc; padding: .2rem .4rem; text-align: right; vertical-align: top; }
 th { background: #f0f0f0; }
 td.text, th.text { text-align: left; }
-td.long { min-width: 24rem; }
+td.word { white-space: nowrap; }
+td.long { overflow-wrap: anywhere; min-width: 12rem; max-width: 36rem; }
 .caption { font-size: .85rem; color: #444; margin: .2rem 0 .6rem; }
 .banner { background: #b00020; color: #fff; font-weight: bold; padding: .35rem .7rem;
           letter-spacing: .05em; margin: .6rem 0; }
@@ -83,10 +86,16 @@ LONG_TEXT = 60
 them into a tall thin column."""
 
 
+def _header(name: object) -> str:
+    return esc(name).replace("_", "_<wbr>")
+
+
 def _cell(text: str, is_text: bool) -> str:
     if not is_text:
         return f"<td>{esc(text)}</td>"
-    cls = "text long" if len(text) > LONG_TEXT else "text"
+    # One word (an id, a number, an interval joined by no-break spaces) is never broken;
+    # text with spaces wraps at them; a long text gets a minimum width.
+    cls = "text long" if len(text) > LONG_TEXT else "text" if " " in text else "text word"
     return f'<td class="{cls}">{esc(text)}</td>'
 
 
@@ -102,7 +111,10 @@ def table(
     ``row_classes`` gives a CSS class per row (``"fail"`` paints a row red).
     """
     text_cols = set(text_columns) | {c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])}
-    head = "".join(f'<th class="text">{esc(c)}</th>' if c in text_cols else f"<th>{esc(c)}</th>" for c in frame.columns)
+    # A header may break after an underscore (published_ci_low), so it never sets a wide column.
+    head = "".join(
+        f'<th class="text">{_header(c)}</th>' if c in text_cols else f"<th>{_header(c)}</th>" for c in frame.columns
+    )
     rows = []
     for i, rec in enumerate(frame.itertuples(index=False, name=None)):
         cls = row_classes[i] if row_classes is not None and row_classes[i] else ""
@@ -154,3 +166,26 @@ def page(title: str, intro: str, sections: Sequence[tuple[str, str, str]], simul
         f"<nav><h2>Contents</h2><ol>{toc}</ol></nav></header>\n<main>\n{body}</main>\n"
         "</body>\n</html>\n"
     )
+
+
+PCT = f"{CI_LEVEL:.0%}"
+"""The default interval level as a percentage, for headings."""
+
+
+def fig_block(figures: dict[str, str], name: str, alt: str, caption: str | None = None) -> str:
+    # The PNG links its SVG when one was written (``[report] svg = true``); a figure that
+    # could not be drawn says why in its place.
+    src = figures.get(name)
+    if src is None:
+        reason = figures.get(name + ".skipped")
+        return f'<p class="fail">Figure not drawn ({esc(alt)}): {esc(reason)}</p>' if reason else ""
+    return figure(src, alt, caption, link=figures.get(name + ".svg"))
+
+
+def drop_empty(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` without those of ``columns`` that are empty text in every row."""
+    return frame.drop(columns=[c for c in columns if c in frame and not frame[c].astype(str).str.len().any()])
+
+
+def cell_title(outcome: str, month: float | None) -> str:
+    return f"{outcome} at {month_text(month)} months" if month is not None else f"{outcome} (whole follow-up)"

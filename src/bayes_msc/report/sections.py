@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bayes_msc.plots.style import method_name
 from bayes_msc.report import tables as tb
-from bayes_msc.report.figures import trace_fits
-from bayes_msc.report.html import esc, figure, month_text, page, table
-from bayes_msc.results.bayes import ESS_BULK_MIN, RHAT_MAX
-from bayes_msc.results.layout import CI_LEVEL
+from bayes_msc.report.bayes_sections import (
+    bayes_section,
+    diagnostics_section,
+    forest_section,
+    metareg_section,
+    priors_section,
+)
+from bayes_msc.report.html import PCT, cell_title, esc, month_text, page, table
+from bayes_msc.report.toolbox import section as toolbox_section
 from bayes_msc.workflow.results import RunResults
-
-PCT = f"{CI_LEVEL:.0%}"
-
-
-def _fig(figures: dict[str, str], name: str, alt: str, caption: str | None = None) -> str:
-    src = figures.get(name)
-    if src is None:
-        return ""
-    return figure(src, alt, caption, link=src[: -len(".png")] + ".svg")
-
-
-def _cell_title(outcome: str, month: float | None) -> str:
-    return f"{outcome} at {month_text(month)} months" if month is not None else f"{outcome} (whole follow-up)"
 
 
 def _intro(res: RunResults) -> str:
@@ -38,6 +31,11 @@ def _intro(res: RunResults) -> str:
         verdicts = (
             f'<p class="fail">{failed} of {len(res.fits)} Bayesian fits FAILED their '
             "diagnostics verdict; they are shown in red below, never hidden.</p>"
+        )
+    elif res.fits and all(f.result.engine == "exact" for f in res.fits):
+        verdicts = (
+            f'<p class="pass">All {len(res.fits)} Bayesian fits are exact (quadrature) posteriors: '
+            "no Monte Carlo error, so no MCMC diagnostics apply.</p>"
         )
     elif res.fits:
         verdicts = f'<p class="pass">All {len(res.fits)} Bayesian fits passed their diagnostics verdict.</p>'
@@ -58,7 +56,7 @@ def _intro(res: RunResults) -> str:
 def _data(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     out = [
         table(
-            frames["data_summary"],
+            tb.for_page(frames["data_summary"]),
             caption="Every outcome x month of the dataset: studies "
             "with data, studies that declare the value missing (it exists but is unknown "
             "here), contrasts; k = comparisons analysed.",
@@ -66,8 +64,17 @@ def _data(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     ]
     skipped = frames["skipped"]
     if len(skipped):
+        # One row per cell and reason on the page (a one-study cell has the same reason for
+        # its random-effects fit, leave-one-out and covariate models); the CSV keeps one row
+        # per analysis.
+        rows: dict[tuple[str, str, str], list[str]] = {}
+        for o, m, w, r in zip(skipped["outcome"], skipped["month"], skipped["what"], skipped["reason"], strict=True):
+            rows.setdefault((str(o), month_text(m), str(r)), []).append(str(w))
+        grouped = pd.DataFrame(
+            [{"outcome": o, "month": m, "what": "; ".join(w), "reason": r} for (o, m, r), w in rows.items()]
+        )
         out.append("<h3>What the data do not allow</h3>")
-        out.append(table(skipped))
+        out.append(table(grouped))
     notes = sorted({n for c in res.plan.cells for n in c.effects.notes})
     if notes:
         out.append(
@@ -76,7 +83,7 @@ def _data(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
     for c in res.plan.cells:
         if c.effects.missing:
             out.append(
-                f"<details><summary>{esc(_cell_title(c.outcome, c.month))}: "
+                f"<details><summary>{esc(cell_title(c.outcome, c.month))}: "
                 f"{len(c.effects.missing)} comparisons cannot enter</summary><ul>"
                 + "".join(f"<li>{esc(m)}</li>" for m in c.effects.missing)
                 + "</ul></details>"
@@ -85,23 +92,49 @@ def _data(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
 
 
 def _frequentist(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
+    s = res.spec
     rule = (
         "the paper's rule (Qu &amp; Sun 2021): random effects (DerSimonian-Laird) when "
         "I2 &gt; 50% or P_Q &lt; 0.1, otherwise fixed effect"
-        if res.spec.method == "paper"
-        else f"method {esc(res.spec.method)}"
+        if s.method == "paper"
+        else esc(method_name(s.method))
+    )
+    tests = (
+        "Knapp-Hartung t-based confidence intervals and tests (t on k - 1 df)"
+        if s.hksj
+        else "z-based confidence intervals and tests (as metafor's default)"
+    )
+    if s.pi == "t":
+        pi = "t with k - 2 df (Higgins et al. 2009; at least 1 df, as metafor)"
+    else:
+        pi = "t with k - 1 df, as the Knapp-Hartung test" if s.hksj else "the normal quantile (metafor's default)"
+    frame = tb.for_page(
+        frames["frequentist"],
+        {
+            f"estimate [{PCT} CI]": ("estimate", "ci_low", "ci_high"),
+            "prediction interval": ("", "pi_low", "pi_high"),
+            f"tau2 [{PCT} CI]": ("tau2", "tau2_ci_low", "tau2_ci_high"),
+            f"i2 [{PCT} CI]": ("i2", "i2_ci_low", "i2_ci_high"),
+        },
     )
     out = [
-        f"<p>Pooled with {rule}; z-based confidence intervals"
-        f"{', Knapp-Hartung' if res.spec.hksj else ''}; prediction interval type "
-        f"{esc(res.spec.pi)}.</p>",
-        table(frames["frequentist"]),
+        f"<p>Pooled with {rule}; {tests}; prediction intervals (random effects only) from {pi}. "
+        "i2 in percent; q and q_p: Cochran's Q and its p-value."
+        + (
+            f" The intervals of tau2 and i2 are {PCT} Q-profile confidence intervals of the heterogeneity "
+            "(Viechtbauer 2007; metafor's confint), which do not depend on the tau^2 estimator."
+            if s.toolbox.confint
+            else ""
+        )
+        + "</p>",
+        table(frame),
     ]
     for cr in res.cells:
         if cr.loo is not None:
             loo = cr.loo.summary()[["left_out", "method", "k", "estimate", "lower", "upper", "tau2", "i2"]]
+            loo = tb.for_page(loo, {f"estimate [{PCT} CI]": ("estimate", "lower", "upper")})
             out.append(
-                f"<details><summary>Leave-one-out: {esc(_cell_title(cr.cell.outcome, cr.cell.month))}"
+                f"<details><summary>Leave-one-out: {esc(cell_title(cr.cell.outcome, cr.cell.month))}"
                 f"</summary>{table(loo)}</details>"
             )
     return "\n".join(out)
@@ -119,6 +152,8 @@ REPRODUCTION_COLUMNS = [
     "lower",
     "upper",
     "paper_multiarm_estimate",
+    "paper_multiarm_ci_low",
+    "paper_multiarm_ci_high",
     "status",
     "reason",
 ]
@@ -127,170 +162,35 @@ REPRODUCTION_COLUMNS = [
 def _reproduction(frames: dict[str, pd.DataFrame]) -> str:
     frame = frames["reproduction"]
     shown = frame[[c for c in REPRODUCTION_COLUMNS if c in frame.columns]]
+    shown = tb.for_page(
+        shown,
+        {
+            "published": ("published_estimate", "published_ci_low", "published_ci_high"),
+            "computed": ("estimate", "lower", "upper"),
+            "paper multi-arm": ("paper_multiarm_estimate", "paper_multiarm_ci_low", "paper_multiarm_ci_high"),
+        },
+        drop_empty=False,
+    )
     return (
         "<p>The publication's pooled results (published_pooled.csv) beside this package's, "
         "row by row; every column in tables/reproduction.csv.</p>" + table(shown)
     )
 
 
-def _engines(res: RunResults) -> str:
-    """Which engine computed which fits, when the spec let the run choose (engine auto)."""
-    if res.spec.engine != "auto" or not res.fits:
-        return ""
-    exact = sum(f.result.engine == "exact" for f in res.fits)
-    return (
-        f"<p>Engine auto: {exact} fit(s) of the <b>re</b> model with independent comparisons and "
-        "Normal priors on mu and the slopes by the <b>exact</b> engine (quadrature: the same "
-        f"posterior as MCMC, without Monte Carlo error), {len(res.fits) - exact} by <b>MCMC</b> "
-        "(nutpie); tables/bayes.csv names each fit's engine.</p>"
-    )
-
-
-def _bayes(res: RunResults, frames: dict[str, pd.DataFrame]) -> str:
-    priors = "".join(
-        f"<li><b>{esc(n)}</b>: {esc(res.prior_sets[n].description)}</li>"
-        for n in dict.fromkeys(res.spec.priors + res.spec.covariate_priors)
-    )
-    # The page shows PASS/FAIL (reasons in the diagnostics appendix) and leaves out what the
-    # options already say, so the table fits the page; the CSV keeps every column.
-    frame = tb.finite(frames["bayes"].drop(columns=["engine", "mcid"]), ["p_mcid"])
-    classes = tb.row_classes(frame)
-    frame = frame.assign(verdict=[v.split(":")[0] for v in frame["verdict"]])
-    failed = len(res.failed)
-    head = f'<p class="fail">{failed} fit(s) FAILED the verdict (red rows).</p>' if failed else ""
-    head += _engines(res)
-    return (
-        f"<p>Models: <b>re</b> (contrast level) and <b>arm</b> (arm level, free study "
-        f"baselines). mu: posterior mean and {PCT} equal-tailed interval (with covariates: "
-        f"the effect at the covariates' means); tau: posterior median and interval; "
-        f"new: {PCT} interval of a new study's effect; p_mcid: P(mu &lt; mcid) for a "
-        "negative MCID (lower scores better), P(mu &gt; mcid) for a positive one. Verdict: "
-        f"R-hat &lt;= {RHAT_MAX:g}, bulk ESS &gt;= {ESS_BULK_MIN:g} (in proportion for fewer "
-        "than 4000 draws) and no divergences.</p>"
-        f"<p>Prior sets:</p><ul>{priors}</ul>{head}" + table(frame, row_classes=classes)
-    )
-
-
-def _priors(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
-    out = []
-    cols = [
-        "model",
-        "prior",
-        "mu",
-        "mu_low",
-        "mu_high",
-        "tau",
-        "tau_low",
-        "tau_high",
-        "p_mu_below_0",
-        "p_mcid",
-        "verdict",
-    ]
-    bayes = frames["bayes"]
-    for c in res.plan.cells:
-        rows = bayes[(bayes["outcome"] == c.outcome) & (bayes["month"] == c.month) & (bayes["covariates"] == "")]
-        if rows["prior"].nunique() < 2:
-            continue
-        sub = tb.finite(rows[cols], ["p_mcid"]).reset_index(drop=True)
-        out.append(
-            f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
-            + _fig(figures, f"priors_{c.key}", f"prior comparison, {c.outcome} month {c.month:g}")
-            + table(sub, row_classes=tb.row_classes(sub))
-        )
-    return "\n".join(out) or "<p>No cell was fitted under more than one prior set.</p>"
-
-
-def _forest(res: RunResults, figures: dict[str, str]) -> str:
-    out = [
-        f"<h3>{esc(_cell_title(c.outcome, c.month))}</h3>"
-        + _fig(figures, f"forest_{c.key}", f"posterior forest plot, {c.outcome} month {c.month:g}")
-        for c in res.plan.cells
-        if f"forest_{c.key}" in figures
-    ]
-    return "\n".join(out) or "<p>No cell has a Bayesian fit to draw.</p>"
-
-
-def _metareg(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
-    if not res.spec.covariates:
-        return "<p>The spec asks for no covariate models.</p>"
-    out = []
-    if len(frames["metareg"]):
-        out.append("<h3>Frequentist meta-regression</h3>" + table(frames["metareg"]))
-    if len(frames["slopes"]):
-        out.append(
-            "<h3>Bayesian meta-regression (slopes per unit of each term)</h3>"
-            + table(frames["slopes"], row_classes=tb.row_classes(frames["slopes"]))
-        )
-    for rec in res.fits:
-        name = f"metareg_{rec.task.key}"
-        if name in figures:
-            out.append(
-                _fig(
-                    figures,
-                    name,
-                    f"meta-regression {rec.task.key}",
-                    f"{_cell_title(rec.task.outcome, rec.task.month)}: "
-                    f"covariates {', '.join(rec.task.covariates)}, prior {rec.task.prior}",
-                )
-            )
-    skipped = [s for s in res.plan.skipped if s.what.startswith("covariates")]
-    if skipped:
-        out.append(
-            "<h3>Covariate models the data do not allow</h3><ul>"
-            + "".join(
-                f"<li>{esc(_cell_title(s.outcome, s.month))}, {esc(s.what)}: {esc(s.reason)}</li>" for s in skipped
-            )
-            + "</ul>"
-        )
-    return "\n".join(out) or "<p>No covariate model could be fitted.</p>"
-
-
-def _diagnostics(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
-    frame = frames["diagnostics"][
-        [
-            "outcome",
-            "month",
-            "model",
-            "covariates",
-            "prior",
-            "parameterisation",
-            "max_r_hat",
-            "min_ess_bulk",
-            "divergences",
-            "verdict",
-        ]
-    ]
-    out = [
-        "<p>Every fit's diagnostics (draws, chains and engine as in the analysis options; "
-        "posterior files listed in tables/diagnostics.csv).</p>",
-        table(frame, row_classes=tb.row_classes(frame)),
-    ]
-    shown = trace_fits(res)
-    if shown and all(f.result.verdict.passed for f in shown):
-        out.append("<p>Every fit passed; the trace and rank plots of the first fit are shown as an example.</p>")
-    for rec in shown:
-        out.append(
-            _fig(
-                figures,
-                f"trace_{rec.task.key}",
-                f"trace and rank plots {rec.task.key}",
-                f"{rec.task.key}: {rec.result.verdict}",
-            )
-        )
-    return "\n".join(out)
-
-
 def build_page(res: RunResults, frames: dict[str, pd.DataFrame], figures: dict[str, str]) -> str:
     """The whole index.html text."""
     sections = [("data", "Data", _data(res, frames)), ("frequentist", "Frequentist pooling", _frequentist(res, frames))]
+    toolbox = toolbox_section(res, frames, figures)
+    if toolbox is not None:
+        sections.append(("toolbox", "Small-study effects, influence, cumulative analysis", toolbox))
     if "reproduction" in frames:
         sections.append(("reproduction", "Reproduction of the published results", _reproduction(frames)))
     if res.spec.models:
         sections += [
-            ("bayes", "Bayesian posteriors", _bayes(res, frames)),
-            ("priors", "Prior comparison", _priors(res, frames, figures)),
-            ("forest", "Forest plots", _forest(res, figures)),
-            ("metareg", "Meta-regression", _metareg(res, frames, figures)),
-            ("diagnostics", "Diagnostics appendix", _diagnostics(res, frames, figures)),
+            ("bayes", "Bayesian posteriors", bayes_section(res, frames)),
+            ("priors", "Prior comparison", priors_section(res, frames, figures)),
+            ("forest", "Forest plots", forest_section(res, figures)),
+            ("metareg", "Meta-regression", metareg_section(res, frames, figures)),
+            ("diagnostics", "Diagnostics appendix", diagnostics_section(res, frames, figures)),
         ]
     return page(res.spec.title, _intro(res), sections, res.dataset.simulated)

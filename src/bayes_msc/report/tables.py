@@ -41,7 +41,10 @@ def skipped(res: RunResults) -> pd.DataFrame:
 
 def frequentist(res: RunResults) -> pd.DataFrame:
     """One row per cell: the pooled result under the spec's method (the paper's rule by
-    default, with the method it chose and why)."""
+    default, with the method it chose and why), with the Q-profile intervals of tau^2 and
+    I^2 where the spec asks (``frequentist.confint``, on by default)."""
+    from bayes_msc.report.toolbox import heterogeneity_columns
+
     rows = []
     for cr in res.cells:
         p = cr.pool
@@ -57,6 +60,7 @@ def frequentist(res: RunResults) -> pd.DataFrame:
                 "p": p.p,
                 "tau2": p.tau2,
                 "i2": p.i2,
+                **heterogeneity_columns(cr),  # Q-profile intervals (issue 15)
                 "q": p.q,
                 "q_p": p.q_p,
                 "pi_low": p.pi_low,
@@ -77,6 +81,10 @@ def frequentist(res: RunResults) -> pd.DataFrame:
             "p",
             "tau2",
             "i2",
+            "tau2_ci_low",
+            "tau2_ci_high",
+            "i2_ci_low",
+            "i2_ci_high",
             "q",
             "q_p",
             "pi_low",
@@ -161,6 +169,7 @@ BAYES_COLUMNS = [
     "month",
     "model",
     "covariates",
+    "mu_at",
     "prior",
     "engine",
     "k",
@@ -176,22 +185,26 @@ BAYES_COLUMNS = [
     "mcid",
     "p_mcid",
     "verdict",
+    "warnings",
 ]
 
 
 def bayes(res: RunResults) -> pd.DataFrame:
-    """One row per Bayesian fit: mu (mean, interval), tau (median, interval), the
-    prediction for a new study, P(mu < 0), P(MCID) and the diagnostics verdict."""
+    """One row per Bayesian fit: mu (mean, interval; in a covariate model at the reference
+    values in ``mu_at``), tau (median, interval), the prediction for a new study, P(mu < 0),
+    P(MCID), the diagnostics verdict and its warnings (a prior bound that cuts the
+    posterior off)."""
     rows = []
     for rec in res.fits:
         t, r = rec.task, rec.result
-        mu = "mu_at_mean" if t.covariates and "mu_at_mean" in r.parameters.index else "mu"
+        mu = "mu"
         rows.append(
             {
                 "outcome": t.outcome,
                 "month": t.month,
                 "model": t.model,
                 "covariates": ", ".join(t.covariates),
+                "mu_at": ", ".join(f"{k} = {v:.4g}" for k, v in r.covariate_at.items()),
                 "prior": t.prior,
                 "engine": r.engine,
                 "k": r.k,
@@ -207,6 +220,7 @@ def bayes(res: RunResults) -> pd.DataFrame:
                 "mcid": _nan(res.spec.mcid.get(t.outcome)),
                 "p_mcid": _nan(rec.mcid_probability),
                 "verdict": str(r.verdict),
+                "warnings": "; ".join(r.verdict.warnings),
             }
         )
     return pd.DataFrame(rows, columns=BAYES_COLUMNS)
@@ -295,3 +309,46 @@ def finite(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         or not (pd.api.types.is_numeric_dtype(frame[c]) and np.all(np.isnan(frame[c].to_numpy(dtype=float))))
     ]
     return frame[keep]
+
+
+def for_page(
+    frame: pd.DataFrame, intervals: dict[str, tuple[str, str, str]] | None = None, drop_empty: bool = True
+) -> pd.DataFrame:
+    """A table as the page shows it (the CSV keeps every column): each interval
+    ``name: (estimate, low, high)`` as one text column ``"est [low, high]"`` in the
+    estimate's place (``"[low, high]"`` when the estimate is ``""``), and, with ``drop_empty``, no column that is empty in every row (NaN,
+    empty text) or that counts zero in every row with its list empty (``n_missing`` with an
+    empty ``missing``)."""
+
+    out = frame.copy()
+    for name, (est, lo, hi) in (intervals or {}).items():
+        first = est or lo
+        ests = out[est] if est else [0.0] * len(out)
+        text = [_interval_text(e, a, b, bool(est)) for e, a, b in zip(ests, out[lo], out[hi], strict=True)]
+        at = list(out.columns).index(first)
+        out = out.drop(columns=[c for c in (est, lo, hi) if c])
+        out.insert(at, name, text)
+    if not drop_empty:
+        return out
+    empty = [c for c in out.columns if _empty(out[c])]
+    counts = [c for c in out.columns if c.startswith("n_") and c[2:] in empty and not np.any(out[c].to_numpy(float))]
+    return out.drop(columns=empty + counts)
+
+
+def _interval_text(est: float, low: float, high: float, with_estimate: bool) -> str:
+    """``"est [low, high]"`` (the interval never broken across lines); the estimate alone
+    when it has no interval; a dash when there is nothing."""
+    from bayes_msc.report.html import fmt
+
+    has_est, has_ci = np.isfinite(float(est)), np.isfinite(float(low)) and np.isfinite(float(high))
+    if not has_est or (not has_ci and not with_estimate):
+        return "\u2013"
+    if not has_ci:
+        return fmt(est)
+    return (f"{fmt(est)} " if with_estimate else "") + f"[{fmt(low)},\u00a0{fmt(high)}]"
+
+
+def _empty(column: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(column):
+        return bool(np.all(np.isnan(column.to_numpy(dtype=float))))
+    return all(v is None or (isinstance(v, float) and np.isnan(v)) or str(v) == "" for v in column)

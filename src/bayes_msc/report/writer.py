@@ -39,6 +39,9 @@ def build_tables(res: RunResults) -> dict[str, pd.DataFrame]:
     }
     if res.reproduction is not None:
         frames["reproduction"] = res.reproduction.summary()
+    from bayes_msc.report import toolbox
+
+    frames.update(toolbox.tables(res))  # small_study, influence, cumulative, bayes_factors
     return frames
 
 

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayes_msc.results.bayes import BayesResult
-from bayes_msc.results.layout import CI_LEVEL, SUMMARY_COLUMNS
+from bayes_msc.results.bayes import BayesResult, mcid_label
+from bayes_msc.results.layout import BAYES_SUMMARY_COLUMNS, CI_LEVEL
+from bayes_msc.results.text import where
 
 SENSITIVITY_THRESHOLD: float = 0.05
 """Power-scaling sensitivity above which a prior (or likelihood) counts as influential
@@ -41,7 +42,8 @@ class PriorComparison:
         distance of the posterior when the prior or the likelihood is raised to a power
         near 1), ``mu_diagnosis``, ``tau_diagnosis``.
     mcid : float or None
-        The MCID asked for (``P(mu < -|mcid|)`` per prior set).
+        The signed MCID asked for (``P(mu < mcid)`` per prior set for a negative one,
+        ``P(mu > mcid)`` for a positive one).
     """
 
     results: tuple[BayesResult, ...]
@@ -60,29 +62,29 @@ class PriorComparison:
     def priors(self) -> tuple[str, ...]:
         return tuple(r.prior for r in self.results)
 
-    def _mcid_key(self, result: BayesResult) -> str | None:
-        if self.mcid is None:
-            return None
-        name = "mu_at_mean" if result.covariates else "mu"
-        return f"P({name} < {-abs(self.mcid):g})"
+    @property
+    def mcid_key(self) -> str | None:
+        """The label of the MCID's probability (``P(mu < -19.9)``), or None."""
+        return None if self.mcid is None else mcid_label(self.mcid)
 
     def summary(self) -> pd.DataFrame:
-        """One row per prior set. The shared layout's columns come first and describe
-        ``mu`` (posterior mean, SD and equal-tailed interval); then ``prior``,
-        ``mu_median``, ``tau_median``/``tau_lower``/``tau_upper``, ``theta_new_lower``/
-        ``theta_new_upper``, ``p_mu_below_0``, ``p_mu_below_mcid``, ``verdict`` and the
+        """One row per prior set. The Bayesian layout's columns come first and describe
+        ``mu`` (``mean``, ``sd``, equal-tailed interval ``lower``/``upper``; with covariates at
+        their reference values); then ``prior``, ``mu_median``, ``tau_median``/``tau_lower``/
+        ``tau_upper``, ``theta_new_lower``/``theta_new_upper``, ``p_mu_below_0``, ``p_mcid``
+        (the probability :attr:`mcid_key` names), ``verdict``, ``warnings`` and the
         sensitivities of mu and tau with their diagnoses."""
         rows = []
         for r in self.results:
             p = r.parameters
-            mu_name = "mu_at_mean" if r.covariates else "mu"
-            key = self._mcid_key(r)
+            mu_name = "mu"
+            key = self.mcid_key
             sens = self.sensitivity.loc[r.prior] if r.prior in self.sensitivity.index else None
             rows.append(
                 {
                     "term": mu_name,
-                    "estimate": p.at[mu_name, "mean"],
-                    "se": p.at[mu_name, "sd"],
+                    "mean": p.at[mu_name, "mean"],
+                    "sd": p.at[mu_name, "sd"],
                     "lower": p.at[mu_name, "eti_low"],
                     "upper": p.at[mu_name, "eti_high"],
                     "level": r.ci_prob,
@@ -94,8 +96,9 @@ class PriorComparison:
                     "theta_new_lower": p.at["theta_new", "eti_low"],
                     "theta_new_upper": p.at["theta_new", "eti_high"],
                     "p_mu_below_0": r.probabilities.get(f"P({mu_name} < 0)", np.nan),
-                    "p_mu_below_mcid": r.probabilities.get(key, np.nan) if key else np.nan,
+                    "p_mcid": r.probabilities.get(key, np.nan) if key else np.nan,
                     "verdict": str(r.verdict),
+                    "warnings": "; ".join(r.verdict.warnings),
                     **{
                         c: (sens[c] if sens is not None else np.nan)
                         for c in (
@@ -110,8 +113,22 @@ class PriorComparison:
                 }
             )
         out = pd.DataFrame(rows)
-        assert tuple(out.columns[: len(SUMMARY_COLUMNS)]) == SUMMARY_COLUMNS
+        assert tuple(out.columns[: len(BAYES_SUMMARY_COLUMNS)]) == BAYES_SUMMARY_COLUMNS
         return out
+
+    def __repr__(self) -> str:
+        names = ", ".join(repr(n) for n in self.priors[:4]) + (", ..." if len(self.priors) > 4 else "")
+        k = self.results[0].k if self.results else 0
+        failed = sum(not r.verdict.passed for r in self.results)
+        return (
+            f"PriorComparison({where(self)}model={self.model!r}, k={k}, priors=({names}), "
+            f"failed={failed}{', SIMULATED' if self.simulated else ''})"
+        )
+
+    def __str__(self) -> str:
+        from bayes_msc.results.bayes_text import comparison_text
+
+        return comparison_text(self)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON of ``compare-priors``: the options, then per prior set its summary row,
@@ -134,6 +151,8 @@ class PriorComparison:
             "covariates": list(self.covariates),
             "ci_prob": self.ci_prob,
             "mcid": self.mcid,
+            "mcid_probability": self.mcid_key,
+            "covariate_at": dict(self.results[0].covariate_at) if self.results else {},
             "dataset": self.dataset,
             "simulated": self.simulated,
             "notes": list(self.notes),

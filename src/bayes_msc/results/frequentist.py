@@ -5,7 +5,7 @@ The meta-regression types (:class:`MetaRegResult`, :class:`Coefficient`) are def
 
 Made by :mod:`bayes_msc.frequentist.rma` (``rma``, ``leave_one_out``). The
 ``to_dict()`` of :class:`PoolResult` and :class:`MetaRegResult` give exactly the JSON
-fields of DESIGN.md for ``bayes-msc pool`` and ``bayes-msc metareg`` first, then extra
+fields of docs/FORMAT.md for ``bayes-msc pool`` and ``bayes-msc metareg`` first, then extra
 fields (``measure``, ``multiarm``, ``dataset``, ``simulated``, ``hksj``, ``level``,
 ``test``, ...) that say how the numbers were made.
 
@@ -28,6 +28,7 @@ import pandas as pd
 
 from bayes_msc.results.layout import FREQUENTIST_COLUMNS, SUMMARY_COLUMNS, summary_row
 from bayes_msc.results.metareg import Coefficient, MetaRegResult
+from bayes_msc.results.text import loo_text, pool_text, short, where
 
 __all__ = ["Coefficient", "LeaveOneOutResult", "LeaveOneOutRow", "MetaRegResult", "PoolResult"]
 
@@ -46,9 +47,13 @@ class PoolResult:
         ``"z"`` or ``"t"`` (Knapp-Hartung/HKSJ, ``df = k - 1``).
     df : float
         Degrees of freedom of the t test (NaN for z).
+    pi : str
+        The prediction interval asked for: ``"z"`` (metafor's default: the normal quantile,
+        or t with the test's ``df`` under Knapp-Hartung) or ``"t"`` (Higgins/IntHout/Riley:
+        t with k - 2 df, raised to 1 at k = 2 as metafor does, with a note).
     pi_type, pi_df : str, float
-        ``"z"`` (metafor's default: t with ``df`` under Knapp-Hartung) or ``"t"``
-        (Higgins/IntHout, t with k - 2 df); ``pi_df`` NaN for a normal quantile.
+        The quantile the interval used: ``"z"`` (normal; ``pi_df`` NaN) or ``"t"`` with
+        ``pi_df`` degrees of freedom.
     se_tau2 : float
         metafor's standard error of tau^2 for the estimator (NaN for ``fe``).
     shared_covariance : bool
@@ -80,6 +85,7 @@ class PoolResult:
     yi: np.ndarray
     vi: np.ndarray
     df: float = float("nan")
+    pi: str = "z"
     pi_type: str = "z"
     pi_df: float = float("nan")
     se_tau2: float = float("nan")
@@ -102,13 +108,42 @@ class PoolResult:
         return self.method != "fe"
 
     def summary(self) -> pd.DataFrame:
-        """Rows ``mu``, ``tau2``, ``tau`` in the shared layout, then ``z`` and ``p``."""
+        """The shared layout (:data:`~bayes_msc.results.layout.FREQUENTIST_COLUMNS`), one
+        row per quantity, as metafor prints them:
+
+        - ``mu``: the pooled effect, its SE, CI, z (t under Knapp-Hartung, with ``df``), p;
+        - ``tau2`` (with metafor's SE), ``tau``, ``i2`` (percent), ``h2``;
+        - ``q``: Cochran's Q with its ``df`` and p;
+        - ``pi``: the prediction interval (``lower``/``upper``; ``df`` of its t quantile,
+          NaN for a normal quantile; NaN throughout for the fixed-effect model).
+        """
         rows = [
-            summary_row("mu", self.estimate, self.se, self.ci_low, self.ci_high, self.level, self.z, self.p),
+            summary_row("mu", self.estimate, self.se, self.ci_low, self.ci_high, self.level, self.z, self.p, self.df),
             summary_row("tau2", self.tau2, self.se_tau2, level=self.level),
             summary_row("tau", self.tau, level=self.level),
+            summary_row("i2", self.i2, level=self.level),
+            summary_row("h2", self.h2, level=self.level),
+            summary_row("q", self.q, level=self.level, p=self.q_p, df=self.q_df),
+            summary_row(
+                "pi",
+                self.estimate if np.isfinite(self.pi_low) else float("nan"),
+                lower=self.pi_low,
+                upper=self.pi_high,
+                level=self.level,
+                df=self.pi_df,
+            ),
         ]
         return pd.DataFrame(rows, columns=list(FREQUENTIST_COLUMNS))
+
+    def __repr__(self) -> str:
+        return (
+            f"PoolResult({where(self)}k={self.k}, method={self.method!r}, estimate={short(self.estimate)} "
+            f"[{short(self.ci_low)}, {short(self.ci_high)}], tau2={short(self.tau2)}, i2={self.i2:.1f}%, "
+            f"pi=[{short(self.pi_low)}, {short(self.pi_high)}]{', SIMULATED' if self.simulated else ''})"
+        )
+
+    def __str__(self) -> str:
+        return pool_text(self)
 
     def studies(self) -> pd.DataFrame:
         """One row per comparison: ``comparison, yi, vi, se, ci_low, ci_high, weight``."""
@@ -129,7 +164,7 @@ class PoolResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """DESIGN.md's ``pool`` JSON fields, then the extra fields."""
+        """docs/FORMAT.md's ``pool`` JSON fields, then the extra fields."""
         return {
             "outcome": self.outcome,
             "month": self.month,
@@ -159,6 +194,7 @@ class PoolResult:
             "level": self.level,
             "test": self.test,
             "df": self.df,
+            "pi": self.pi,
             "pi_type": self.pi_type,
             "pi_df": self.pi_df,
             "se_tau2": self.se_tau2,
@@ -233,6 +269,14 @@ class LeaveOneOutResult:
         ]
         extra = ["left_out", "method", "k", "tau2", "i2", "h2", "q", "q_p", "z", "p"]
         return pd.DataFrame(data, columns=list(SUMMARY_COLUMNS) + extra)
+
+    def __repr__(self) -> str:
+        est = [r.estimate for r in self.rows]
+        span = f"[{short(min(est))}, {short(max(est))}]" if est else "[]"
+        return f"LeaveOneOutResult(method={self.method!r}, rows={len(self.rows)}, test={self.test!r}, estimate range {span})"
+
+    def __str__(self) -> str:
+        return loo_text(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {

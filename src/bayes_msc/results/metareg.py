@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_msc.results.layout import FREQUENTIST_COLUMNS, summary_row
+from bayes_msc.results.text import metareg_text, short, where
 
 
 @dataclass(frozen=True)
@@ -104,16 +105,39 @@ class MetaRegResult:
         raise KeyError(name)
 
     def summary(self) -> pd.DataFrame:
-        """Rows ``intercept``, each covariate, ``tau2``, ``tau`` in the shared layout."""
+        """The shared layout (:data:`~bayes_msc.results.layout.FREQUENTIST_COLUMNS`): rows
+        ``intercept`` and each covariate term (``df`` of the t test under Knapp-Hartung),
+        then ``tau2``, ``tau``, ``i2``, ``h2``, ``r2`` (percent), ``qe`` (residual
+        heterogeneity, its df and p) and ``qm`` (the test of the covariates: chi-square with
+        ``df``, or F with ``df`` numerator df under Knapp-Hartung)."""
         rows = [
-            summary_row(c.name, c.estimate, c.se, c.ci_low, c.ci_high, self.level, c.z, c.p) for c in self.coefficients
+            summary_row(c.name, c.estimate, c.se, c.ci_low, c.ci_high, self.level, c.z, c.p, self.df)
+            for c in self.coefficients
         ]
-        rows.append(summary_row("tau2", self.tau2, self.se_tau2, level=self.level))
-        rows.append(summary_row("tau", self.tau, level=self.level))
+        rows += [
+            summary_row("tau2", self.tau2, self.se_tau2, level=self.level),
+            summary_row("tau", self.tau, level=self.level),
+            summary_row("i2", self.i2, level=self.level),
+            summary_row("h2", self.h2, level=self.level),
+            summary_row("r2", self.r2, level=self.level),
+            summary_row("qe", self.qe, level=self.level, p=self.qe_p, df=self.qe_df),
+            summary_row("qm", self.qm, level=self.level, p=self.qm_p, df=self.qm_df[0]),
+        ]
         return pd.DataFrame(rows, columns=list(FREQUENTIST_COLUMNS))
 
+    def __repr__(self) -> str:
+        slopes = ", ".join(f"{c.name}={short(c.estimate)}" for c in self.coefficients[1:4])
+        more = ", ..." if len(self.coefficients) > 4 else ""
+        return (
+            f"MetaRegResult({where(self)}k={self.k}, method={self.method!r}, {slopes}{more}, "
+            f"tau2={short(self.tau2)}, qm_p={short(self.qm_p, 3)}{', SIMULATED' if self.simulated else ''})"
+        )
+
+    def __str__(self) -> str:
+        return metareg_text(self)
+
     def to_dict(self) -> dict[str, Any]:
-        """DESIGN.md's ``metareg`` JSON fields, then the extra fields."""
+        """docs/FORMAT.md's ``metareg`` JSON fields, then the extra fields."""
         return {
             "k": self.k,
             "method": self.method,

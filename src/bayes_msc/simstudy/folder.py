@@ -70,7 +70,7 @@ def check_folder(out: Path, study: Study, resume: bool) -> dict[int, pd.DataFram
         raise InputError(
             Problem(
                 f"output folder '{out}' exists and is not a simulation-study folder (no study.json written by "
-                "'bayes-msc simulation-study'); refusing to touch it: choose another --out",
+                "'bayes-msc simulation-study'); refusing to touch it: choose another output folder",
                 argument="out",
             )
         )
@@ -80,7 +80,7 @@ def check_folder(out: Path, study: Study, resume: bool) -> dict[int, pd.DataFram
         raise InputError(
             Problem(
                 f"output folder '{out}' holds another study (its study.json differs from this study file, or "
-                "another version of bayes-msc wrote it); run without --resume to start it over",
+                "another version of bayes-msc wrote it); start it over instead of resuming",
                 argument="resume",
             )
         )

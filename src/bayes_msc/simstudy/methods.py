@@ -74,6 +74,18 @@ def _covariate(trials: Trials, method: Method) -> np.ndarray | None:
     return trials.dose[:, None]
 
 
+def _standardised(x: np.ndarray | None) -> Any:
+    """The dose covariate standardised with its reference value at the design's centre
+    (x = 0), as ``bm.fit(..., covariate_at={"log10(dose)": centre})`` does: the Bayesian mu
+    (and its prior) is then the effect at the centre, the estimand of the frequentist
+    intercept, not at the mean dose of the trials that happened to report."""
+    from bayes_msc.bayes.design import standardise
+
+    if x is None:
+        return None
+    return standardise(x, [DOSE_TERM], centre=np.zeros(1), given=(DOSE_TERM,))
+
+
 def _frequentist(trials: Trials, method: Method, level: float) -> dict[str, Any]:
     from bayes_msc.frequentist.rma import rma
 
@@ -109,14 +121,13 @@ def resolved_prior(trials: Trials, method: Method) -> Any:
 
 def _exact(trials: Trials, method: Method, level: float) -> dict[str, Any]:
     from bayes_msc.bayes.exact.mixtures import mixture_quantile
-    from bayes_msc.bayes.exact.model import report_map
-    from bayes_msc.bayes.exact.tau import tau_posterior
+    from bayes_msc.bayes.exact.model import make_model, report_map
+    from bayes_msc.bayes.exact.tau import quadrature
 
-    x = _covariate(trials, method)
-    names = [DOSE_TERM] if x is not None else []
-    tp = tau_posterior(trials.yi, trials.vi, resolved_prior(trials, method), x, names)
+    std = _standardised(_covariate(trials, method))
+    tp = quadrature(make_model(trials.yi, trials.vi, resolved_prior(trials, method), None, (), std=std))
     # mu as the exact engine reports it: row 0 of the map from its coefficients (the effect
-    # at x = 0, i.e. at the design's centre of log10 dose when regressing on dose).
+    # at the reference value, x = 0: the design's centre of log10 dose when regressing on dose).
     row = report_map(tp.model)[0][0]
     means = (tp.b_mean @ row)[None, :]
     sds = np.sqrt(np.einsum("a,jab,b->j", row, tp.b_cov, row))[None, :]
@@ -133,13 +144,12 @@ def _exact(trials: Trials, method: Method, level: float) -> dict[str, Any]:
 
 
 def _mcmc(trials: Trials, method: Method, level: float) -> dict[str, Any]:
-    from bayes_msc.bayes.design import standardise
     from bayes_msc.bayes.inputs import Prepared
     from bayes_msc.bayes.mcmc.models import ModelInputs
     from bayes_msc.bayes.mcmc.run import fit_mcmc
 
     x = _covariate(trials, method)
-    std = standardise(x, [DOSE_TERM]) if x is not None else None
+    std = _standardised(x)
     labels = tuple(f"trial {i + 1}" for i in range(trials.k))
     inputs = ModelInputs(
         kind="re",

@@ -153,7 +153,7 @@ def _client(scheduler: str | None, workers: int | None, n_tasks: int) -> Iterato
             raise InputError(
                 Problem(
                     f"no worker joined the Dask scheduler at {scheduler} within {CONNECT_SECONDS:g} s "
-                    "(start one with: dask worker ADDRESS --nthreads 1)",
+                    "(start one with: dask worker ADDRESS)",
                     argument="scheduler",
                 )
             ) from err

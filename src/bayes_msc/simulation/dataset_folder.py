@@ -289,7 +289,7 @@ def simulate_dataset(
     parsed = params_from_text(params_text, file=str(params_path), origin=PARAMS_NAME)
     seed = seed if seed is not None else parsed.seed
     if seed is None:
-        raise InputError(Problem("no seed: give --seed S or put seed = S in the parameters file", argument="seed"))
+        raise InputError(Problem("no seed: give one, or put seed = S in the parameters file", argument="seed"))
     if seed < 0:
         raise InputError(Problem(f"the seed must be >= 0, not {seed}", argument="seed"))
     if not design.is_dir():

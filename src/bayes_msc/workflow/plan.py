@@ -11,7 +11,17 @@ Minimum sizes (each a :class:`Skip` below it, with the reason):
 - leave-one-out needs k >= 3 comparisons (with 2, each subset is a single comparison);
 - a Bayesian fit needs k >= 2 (with 1, tau is not informed by the data at all);
 - a covariate model with p terms needs k >= p + 2 comparisons with every value (the
-  intercept, p slopes and tau each need one), and each term must vary across them.
+  intercept, p slopes and tau each need one), and each term must vary across them;
+- every random-effects analysis (Bayesian fits, hence the prior comparison, leave-one-out,
+  covariate models) needs comparisons from at least :data:`MIN_STUDIES` studies: the
+  comparisons of one study (e.g. two dose arms against one control) cannot identify a
+  between-study SD, and their pooled effect is not a pooled effect across studies. Such a
+  cell is a within-study comparison only (:func:`one_study_reason`); its frequentist table
+  gives the fixed-effect summary of its comparisons (:mod:`bayes_msc.workflow.review`).
+
+A plan with no cell to analyse, or with none of the Bayesian fits the spec asks for for a
+reason other than the one-study rule (which the report states cell by cell), is an
+:class:`~bayes_msc.errors.InputError` that says why.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ from bayes_msc.workflow.spec import CellSelector, Spec
 
 MIN_K_LOO = 3
 MIN_K_BAYES = 2
+MIN_STUDIES = 2
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,7 @@ class Plan:
     metaregs: tuple[tuple[str, float, tuple[str, ...]], ...]
     skipped: tuple[Skip, ...]
     loo: frozenset[tuple[str, float]]
+    single_study: frozenset[tuple[str, float]] = frozenset()
 
     def cell(self, outcome: str, month: float) -> Cell:
         for c in self.cells:
@@ -138,13 +150,29 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
     for o in spec.mcid:
         if o not in outcomes:
             bad(f"bayes.mcid.{o}", f"outcome '{o}' is not in dataset {ds.name}; it has: {known}")
+    for o, direction in spec.better.items():
+        if o not in outcomes:
+            bad(f"analysis.better.{o}", f"outcome '{o}' is not in dataset {ds.name}; it has: {known}")
+        elif o in spec.mcid and (spec.mcid[o] < 0) != (direction == "lower"):
+            bad(
+                f"analysis.better.{o}",
+                f"says {direction} is better, but bayes.mcid.{o} = {spec.mcid[o]:g} says the opposite",
+            )
+    terms_of = [parse_term(t) for terms in spec.covariates for t in terms if _is_term(t)]
+    for key in spec.covariate_at:
+        if not any(key in (t.name, t.column) for t in terms_of):
+            bad(
+                f"bayes.covariate_at.{key}",
+                f"'{key}' is not a term of bayes.covariates; terms: "
+                + ", ".join(dict.fromkeys(t.name for t in terms_of)),
+            )
     for key, names in (("bayes.priors", spec.priors), ("bayes.covariate_priors", spec.covariate_priors)):
         for name in names:
             if name not in prior_sets:
                 bad(
                     key,
                     f"unknown prior set '{name}'; available: {', '.join(prior_sets)}"
-                    + (f" (from {spec.prior_file})" if spec.prior_file else " (bundled)"),
+                    + (f" (bundled, and from {spec.prior_file})" if spec.prior_file else " (bundled)"),
                 )
     available = covariate_columns(ds)
     for terms in spec.covariates:
@@ -161,6 +189,14 @@ def _check(spec: Spec, ds: Dataset, prior_sets: dict[str, Any], outcomes: list[s
                 )
     if problems:
         raise InputError(problems)
+
+
+def _is_term(text: str) -> bool:
+    try:
+        parse_term(text)
+    except InputError:
+        return False
+    return True
 
 
 def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
@@ -202,9 +238,23 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 )
             )
         present = {float(r["month"]): r for r in records if not math.isnan(r["month"])}
-        # "all": every follow-up month the dataset mentions, so that cells whose values
-        # are all declared missing are listed as such rather than silently left out.
-        months = spec.months if spec.months is not None else tuple(m for m in sorted(present) if m > 0)
+        # "all": every month the dataset mentions, so that cells whose values are all
+        # declared missing are listed as such rather than silently left out; month 0 too
+        # unless it is the baseline of later months (then the skip says so).
+        months = spec.months if spec.months is not None else tuple(sorted(present))
+        later = [m for m in sorted(present) if m > 0]
+        if spec.months is None and 0.0 in present and later:
+            months = tuple(later)
+            skipped.append(
+                Skip(
+                    outcome,
+                    0.0,
+                    "all analyses",
+                    "month 0 is the baseline of months "
+                    + ", ".join(f"{m:g}" for m in later)
+                    + ", not a follow-up; list 0 in analysis.months to analyse it",
+                )
+            )
         for month in months:
             rec = present.get(month)
             if rec is None:
@@ -212,14 +262,16 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             et = None
             if rec["n_studies"] + rec["n_contrasts"] > 0:  # otherwise no effect table can have rows
-                et = effect_table(ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale)
+                et = effect_table(
+                    ds, outcome, month, spec.measure, spec.multiarm, spec.basis, spec.r, spec.rescale, spec.conversion
+                )
             if et is None or et.k == 0:
                 why = f"declared missing for {rec['missing']}" if rec["n_missing"] else "no usable comparison"
                 skipped.append(Skip(outcome, month, "all analyses", f"no data: {why}"))
                 continue
             needs_arm = "arm" in spec.models and _matches(spec.model_cells.get("arm"), outcome, month)
             arms = (
-                arm_table(ds, outcome, month, spec.basis, spec.r, spec.rescale)
+                arm_table(ds, outcome, month, spec.basis, spec.r, spec.rescale, spec.conversion)
                 if needs_arm and spec.measure == "md"
                 else None
             )
@@ -228,8 +280,20 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
     fits: list[FitTask] = []
     metaregs: list[tuple[str, float, tuple[str, ...]]] = []
     loo = set()
+    single = set()
     for cell in cells:
         o, m, k = cell.outcome, cell.month, cell.effects.k
+        alone = one_study_reason(cell.effects)
+        if alone is not None:
+            single.add((o, m))
+            for what in (
+                "leave-one-out",
+                *(f"model {model}" for model in spec.models if _matches(spec.model_cells.get(model), o, m)),
+            ):
+                skipped.append(Skip(o, m, what, alone))
+            if _matches(spec.covariate_cells, o, m):
+                skipped += [Skip(o, m, "covariates " + ", ".join(terms), alone) for terms in spec.covariates]
+            continue
         if k >= MIN_K_LOO:
             loo.add((o, m))
         else:
@@ -261,7 +325,61 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
                 continue
             metaregs.append((o, m, terms))
             fits += [FitTask(o, m, "re", p, terms) for p in spec.covariate_priors]
-    return Plan(tuple(cells), tuple(fits), tuple(metaregs), tuple(skipped), frozenset(loo))
+    _check_not_empty(spec, cells, fits, skipped, single)
+    return Plan(tuple(cells), tuple(fits), tuple(metaregs), tuple(skipped), frozenset(loo), frozenset(single))
+
+
+def one_study_reason(et: EffectTable) -> str | None:
+    """Why a cell whose comparisons come from fewer than :data:`MIN_STUDIES` studies gets no
+    random-effects analysis, with its comparisons (effect [95% CI]); None otherwise."""
+    studies = list(dict.fromkeys(str(s) for s in et.data["study"]))
+    if len(studies) >= MIN_STUDIES:
+        return None
+    comps = "; ".join(
+        f"{c}: {y:.3g} [{y - 1.96 * v**0.5:.3g}, {y + 1.96 * v**0.5:.3g}]"
+        for c, y, v in zip(et.data["comparison"], et.data["yi"], et.data["vi"], strict=True)
+    )
+    return (
+        f"1 study: within-study comparison only ({studies[0]}; its {et.k} comparison{'s' if et.k != 1 else ''}: "
+        f"{comps}); random effects between studies are not identified from one study "
+        "(fixed-effect summary in the frequentist table)"
+    )
+
+
+def _check_not_empty(
+    spec: Spec, cells: list[Cell], fits: list[FitTask], skipped: list[Skip], single: set[tuple[str, float]]
+) -> None:
+    """A run that would analyse nothing, or fit none of the Bayesian models it asks for, is
+    an error that says why (never a silent report of 0 fits), unless some cell holds several
+    comparisons of one study: the report shows those as within-study comparisons, saying
+    why no random-effects fit is made (the real MSC data today)."""
+
+    def why(items: list[Skip]) -> str:
+        shown = [
+            f"{s.outcome} month {'NA' if s.month is None else f'{s.month:g}'}, {s.what}: {s.reason}" for s in items
+        ]
+        return "; ".join(shown[:6]) + (f"; and {len(shown) - 6} more" if len(shown) > 6 else "")
+
+    if not cells:
+        raise InputError(
+            Problem(
+                "no outcome x month cell has data to analyse: " + (why(skipped) or "the dataset has no outcome rows"),
+                file=str(spec.path),
+                key="analysis.months",
+            )
+        )
+    within = [c for c in cells if (c.outcome, c.month) in single and c.effects.k >= 2]
+    if spec.models and not fits and not within:
+        bayes = [s for s in skipped if s.what.startswith("model")]
+        raise InputError(
+            Problem(
+                "the data allow none of the Bayesian fits asked for: "
+                + (why(bayes) or "no cell has the comparisons they need")
+                + "; drop [bayes] for a frequentist report",
+                file=str(spec.path),
+                key="bayes.models",
+            )
+        )
 
 
 def _covariate_problem(et: EffectTable, terms: tuple[str, ...]) -> str | None:

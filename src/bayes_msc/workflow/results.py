@@ -26,8 +26,9 @@ from bayes_msc.workflow.spec import Spec
 class FitRecord:
     """One Bayesian fit: what was asked, what came out, where its draws are stored.
 
-    ``posterior`` is the ``.nc`` file's path relative to the report folder (None for the
-    exact engine); ``prior_set`` is the resolved prior set (for prior densities).
+    ``posterior`` is the ``.nc`` file's path relative to the report folder (every fit of
+    either engine has one); ``prior_set`` is the resolved prior set (for prior densities);
+    ``mcid_probability`` the probability the outcome's signed MCID asks for.
     """
 
     task: FitTask
@@ -36,6 +37,7 @@ class FitRecord:
     posterior: str | None = None
     prior_set: Any = None
     mcid_probability: float | None = None
+    bayes_factors: Any = None  # BayesFactors when the spec asks (bayes.bayes_factors)
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,6 +48,7 @@ class CellResult:
     pool: PoolResult
     loo: LeaveOneOutResult | None = None
     metaregs: tuple[MetaRegResult, ...] = ()
+    toolbox: Any = None  # workflow.toolbox.CellToolbox: confint, small-study, influence, cumulative
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +105,8 @@ class RunResults:
 
     def summary(self) -> pd.DataFrame:
         """One row per Bayesian fit: the cell, model, prior set, covariates, engine, mu
-        (posterior mean and equal-tailed interval), tau (median) and the verdict."""
+        (posterior mean and equal-tailed interval; in a covariate model at the reference
+        values ``covariate_at``), tau (median) and the verdict."""
         rows = []
         for rec in self.fits:
             r = rec.result
@@ -113,6 +117,7 @@ class RunResults:
                     "model": rec.task.model,
                     "prior": rec.task.prior,
                     "covariates": ", ".join(rec.task.covariates),
+                    "covariate_at": _at_text(r.covariate_at),
                     "engine": r.engine,
                     "k": r.k,
                     "mu_mean": rec.result.value("mu", "mean"),
@@ -141,15 +146,21 @@ class RunResults:
                     "k": r.k,
                     "verdict": "pass" if v.passed else "fail",
                     "reasons": list(v.reasons),
+                    "warnings": list(v.warnings),
+                    "covariate_at": dict(r.covariate_at),
                     "max_r_hat": v.max_r_hat,
                     "min_ess_bulk": v.min_ess_bulk,
                     "divergences": v.divergences,
                     "posterior": rec.posterior,
                     "mu_mean": rec.result.value("mu", "mean"),
                     "tau_median": rec.result.value("tau", "median"),
+                    "mcid": self.spec.mcid.get(rec.task.outcome),
+                    "mcid_probability": rec.mcid_probability,
                     "seconds": round(rec.seconds, 3),
                 }
             )
+            if rec.bayes_factors is not None:
+                out[-1]["bayes_factors"] = rec.bayes_factors.to_dict()["bayes_factors"]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +180,7 @@ class RunResults:
                     "k": cr.cell.effects.k,
                     "frequentist": cr.pool.to_dict(),
                     "metareg": [m.to_dict() for m in cr.metaregs],
+                    **({"toolbox": cr.toolbox.to_dict()} if cr.toolbox is not None else {}),
                 }
                 for cr in self.cells
             ],
@@ -178,3 +190,8 @@ class RunResults:
                 {"outcome": s.outcome, "month": s.month, "what": s.what, "reason": s.reason} for s in self.plan.skipped
             ],
         }
+
+
+def _at_text(at: dict[str, float]) -> str:
+    """``log10(dose_million) = 1.64, age_mean = 55.1``: where mu is the pooled effect."""
+    return ", ".join(f"{t} = {v:.4g}" for t, v in at.items())

@@ -69,19 +69,35 @@ def prepare_review(spec: Spec | str | os.PathLike[str] | dict[str, Any]) -> Revi
         Every problem of the spec, the dataset, the prior sets or the spec against them.
     """
     from bayes_msc.data.reader import read_dataset
-    from bayes_msc.priors import bundled_prior_sets, load_prior_sets
+    from bayes_msc.priors import available_prior_sets
 
     spec = as_spec(spec)
     dataset = read_dataset(spec.dataset)
-    prior_sets = load_prior_sets(spec.prior_file) if spec.prior_file else bundled_prior_sets()
-    return Review(spec, dataset, prior_sets, make_plan(spec, dataset, prior_sets))
+    prior_sets = available_prior_sets(spec.prior_file)  # the spec's file adds to the bundled sets
+    from bayes_msc.workflow.toolbox import check_toolbox
+
+    plan = make_plan(spec, dataset, prior_sets)
+    check_toolbox(spec, plan)
+    return Review(spec, dataset, prior_sets, plan)
 
 
 def _frequentist(spec: Spec, plan: Plan, cell: Cell) -> CellResult:
+    """The cell's pool (the spec's method; the fixed-effect summary of a one-study cell,
+    whose comparisons cannot identify a between-study variance), leave-one-out and
+    meta-regressions."""
+    from dataclasses import replace
+
     from bayes_msc.frequentist.pooling import leave1out_effects, metareg_effects, pool_effects
 
     et = cell.effects
     method, hksj = spec.method, spec.hksj
+    if (cell.outcome, cell.month) in plan.single_study:
+        study = str(et.data["study"].iat[0])
+        pool = replace(
+            pool_effects(et, "fe", False, pi=spec.pi),
+            why=f"1 study: within-study comparison only ({study}): fixed-effect summary of its comparisons",
+        )
+        return CellResult(cell, pool, None, ())
     pool = pool_effects(et, method, hksj, pi=spec.pi)
     loo = leave1out_effects(et, method, hksj) if (cell.outcome, cell.month) in plan.loo else None
     metaregs = tuple(
@@ -89,43 +105,41 @@ def _frequentist(spec: Spec, plan: Plan, cell: Cell) -> CellResult:
         for o, m, terms in plan.metaregs
         if (o, m) == (cell.outcome, cell.month)
     )
-    return CellResult(cell, pool, loo, metaregs)
+    from bayes_msc.workflow.toolbox import cell_toolbox
+
+    return CellResult(cell, pool, loo, metaregs, cell_toolbox(spec, cell, pool))
 
 
-def _mcid_probability(result: BayesResult, mcid: float | None, covariates: tuple[str, ...]) -> float | None:
-    """P(mu < mcid) for a negative MCID, P(mu > mcid) for a positive one (models without
-    covariates; from the draws, or from the exact engine's probabilities)."""
-    import numpy as np
+def _mcid_probability(result: BayesResult, mcid: float | None) -> float | None:
+    """P(mu < mcid) for a negative MCID, P(mu > mcid) for a positive one, as the fit
+    computed it (``mu`` at the covariates' reference values in a covariate model)."""
+    from bayes_msc.results.bayes import mcid_label
 
-    if mcid is None or covariates:
-        return None
-    if result.idata is not None:
-        mu = result.draws_of("mu")
-        return float(np.mean(mu < mcid) if mcid < 0 else np.mean(mu > mcid))
-    if mcid < 0:
-        return result.probabilities.get(f"P(mu < {mcid:g})")
-    return None  # the exact engine reports only the lower tail
+    return None if mcid is None else result.probabilities.get(mcid_label(mcid))
 
 
 def _fit(spec: Spec, cell: Cell, task: FitTask, prior_sets: dict[str, PriorSet]) -> BayesResult:
     """One Bayesian fit of the plan, by the engine the spec asks for (``auto``: exact where
     it gives the model's posterior, MCMC otherwise)."""
     from bayes_msc.bayes.fit import fit
+    from bayes_msc.data.covariates import parse_term
 
-    mcid = spec.mcid.get(task.outcome)
     data = cell.arms if task.model == "arm" else cell.effects
+    terms = [parse_term(t) for t in task.covariates]
+    at = {key: v for key, v in spec.covariate_at.items() if any(key in (t.name, t.column) for t in terms)}
     return fit(
         data,  # type: ignore[arg-type]  # the plan has an arm table wherever it plans an arm fit
         model=task.model,
         prior=prior_sets[task.prior],
         covariates=task.covariates,
+        covariate_at=at or None,
         draws=spec.draws,
         tune=spec.tune,
         chains=spec.chains,
         seed=spec.seed,
         engine=spec.engine,
         parameterisation=spec.parameterisation,
-        mcid=-mcid if mcid is not None and mcid < 0 else None,
+        mcid=spec.mcid.get(task.outcome),
     )
 
 
@@ -147,6 +161,8 @@ def run_review(review: Review, *, progress: bool = False, profile: Profile | Non
         Collects the wall time per step.
     """
     from tqdm import tqdm
+
+    from bayes_msc.workflow.toolbox import fit_bayes_factors
 
     spec, plan = review.spec, review.plan
     profile = Profile() if profile is None else profile
@@ -172,9 +188,10 @@ def run_review(review: Review, *, progress: bool = False, profile: Profile | Non
                 task,
                 result,
                 seconds,
-                posterior_file(task) if result.idata is not None else None,
+                posterior_file(task) if result.has_draws else None,
                 result.prior_set,
-                _mcid_probability(result, spec.mcid.get(task.outcome), task.covariates),
+                _mcid_probability(result, spec.mcid.get(task.outcome)),
+                fit_bayes_factors(spec, task, result),
             )
         )
     bar.close()

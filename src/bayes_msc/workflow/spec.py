@@ -7,53 +7,26 @@ value outside its allowed set is an :class:`~bayes_msc.errors.InputError` that
 names the spec file and the key (``bayes.draws``). Relative paths resolve against the
 folder of the spec file, so a spec works from any working directory.
 
-Example (every key, with its default where it has one)::
+Every key, its default and its meaning: docs/FORMAT.md, "Analysis specs". A short example::
 
     [dataset]
     path = "../data/msc_knee_oa"          # required
 
     [analysis]
-    outcomes = "all"                      # or a list: ["vas", "womac_pain"]
-    months = "all"                        # or a list: [3, 6, 12]; "all" = every month > 0 in the data
-    measure = "md"                        # md | smd
-    multiarm = "split"                    # split | shared
-    basis = "final"                       # final | change
-    r = 0.5                               # baseline/follow-up correlation (change scores)
-    rescale = true                        # rescale to 0-100 where the scale is given
+    months = [3, 6, 12]                   # default "all"
+    better = { vas = "lower" }
 
     [frequentist]
-    method = "paper"                      # paper | fe | dl | reml | pm
-    hksj = false
-    pi = "z"                              # z | t
+    method = "paper"                      # the paper's FE/DL rule
 
     [bayes]
-    models = ["re", "arm"]                # re and/or arm (default ["re"])
-    priors = ["weakly_informative"]       # prior-set names
-    prior_file = "priors.toml"            # optional; default: the bundled prior sets
-    engine = "auto"                       # auto (default: exact where it answers, else mcmc) | mcmc | exact
-    parameterisation = "auto"             # auto | centred | noncentred
-    draws = 1000
-    tune = 1000
-    chains = 4
-    seed = 20210101
-    cells = { arm = [{ outcome = "vas", months = [6] }] }   # per model; default: every cell
-    covariates = [["log10(dose_million)"], ["log10(dose_million)", "age_mean"]]
-    covariate_cells = [{ outcome = "vas" }]                 # default: every cell
-    covariate_priors = ["weakly_informative"]               # default: the first of `priors`
-    mcid = { vas = -19.9 }                # signed minimal important effect per outcome
+    models = ["re", "arm"]
+    priors = ["weakly_informative", "empirical"]
+    covariates = [["log10(dose_million)"]]
+    mcid = { vas = -19.9 }                # signed: the report gives P(mu < -19.9)
 
     [report]
     title = "..."
-
-Covariate models are ``re`` meta-regressions (Bayesian, under each of
-``covariate_priors``, and frequentist with the ``[frequentist]`` method), one per list of
-terms, on ``covariate_cells``. A cell list is ``"all"`` or a list of ``{ outcome = NAME, months = [M, ...] }`` (``months``
-optional: every analysed month of that outcome). An MCID is signed: a negative value is
-an improvement for outcomes where lower is better, and the report gives
-``P(mu < mcid)``; a positive one gives ``P(mu > mcid)``.
-
-With ``months = "all"``, a cell whose values are all declared missing is listed in the
-report as one the data do not allow, with the studies that declare it.
 
 This module checks the spec on its own (:func:`load_spec`);
 :func:`bayes_msc.workflow.plan.make_plan` checks it against a dataset and the
@@ -72,7 +45,9 @@ from bayes_msc.workflow.toml_reader import KeyReader
 
 MODELS = ("re", "arm")
 ENGINES = ("mcmc", "exact", "auto")
-METHODS = ("paper", "fe", "dl", "reml", "pm")
+METHODS = ("paper", "fe", "dl", "reml", "pm", "ml", "he", "sj", "eb")
+CONVERSIONS = ("luo_shi", "wan")
+DIRECTIONS = ("lower", "higher")
 
 
 @dataclass(frozen=True)
@@ -84,6 +59,25 @@ class CellSelector:
 
     def matches(self, outcome: str, month: float) -> bool:
         return outcome == self.outcome and (self.months is None or month in self.months)
+
+
+@dataclass(frozen=True)
+class Toolbox:
+    """The [frequentist] toolbox keys and ``bayes.bayes_factors`` (issue 15); cell lists are
+    ``None`` for ``"all"``, empty when not asked for."""
+
+    confint: bool = True
+    small_study: tuple[CellSelector, ...] | None = ()
+    small_study_min_k: int = 10
+    influence: tuple[CellSelector, ...] | None = ()
+    cumulative: tuple[CellSelector, ...] | None = ()
+    cumulative_order: str = "year"
+    bayes_factors: bool = False
+
+    def asks(self, what: str, outcome: str, month: float) -> bool:
+        """Whether the cell list ``what`` selects this cell."""
+        cells = getattr(self, what)
+        return cells is None or any(c.matches(outcome, month) for c in cells)
 
 
 @dataclass(frozen=True)
@@ -103,6 +97,8 @@ class Spec:
     basis: str = "final"
     r: float = 0.5
     rescale: bool = True
+    conversion: str = "luo_shi"
+    better: dict[str, str] = field(default_factory=dict)
     method: str = "paper"
     hksj: bool = False
     pi: str = "z"
@@ -120,11 +116,20 @@ class Spec:
     covariate_cells: tuple[CellSelector, ...] | None = None
     covariate_priors: tuple[str, ...] = ()
     mcid: dict[str, float] = field(default_factory=dict)
+    svg: bool = False
+    toolbox: Toolbox = field(default_factory=lambda: Toolbox())
+    covariate_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         """The spec's name: its file name without ``.toml``."""
         return self.path.stem
+
+    def __repr__(self) -> str:
+        return (
+            f"Spec({self.name!r}, dataset={self.dataset.name!r}, models={self.models}, priors={len(self.priors)}, "
+            f"covariate_models={len(self.covariates)}, engine={self.engine!r})"
+        )
 
     def options(self) -> dict[str, Any]:
         """The analysis options as stated in every output (JSON-ready, no paths)."""
@@ -134,6 +139,7 @@ class Spec:
             "basis": self.basis,
             "r": self.r,
             "rescale": self.rescale,
+            "conversion": self.conversion,
             "frequentist_method": self.method,
             "hksj": self.hksj,
             "pi": self.pi,
@@ -227,7 +233,9 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
     data = rd.text(t.get("path"), "dataset.path") if t else None
     kw["dataset"] = (base / data).resolve() if data else base
 
-    t = rd.table(doc, "analysis", ("outcomes", "months", "measure", "multiarm", "basis", "r", "rescale"))
+    t = rd.table(
+        doc, "analysis", ("outcomes", "months", "measure", "multiarm", "basis", "r", "rescale", "conversion", "better")
+    )
     kw["outcomes"] = rd.all_or(t.get("outcomes", "all"), "analysis.outcomes", rd.texts)
     kw["months"] = rd.all_or(t.get("months", "all"), "analysis.months", rd.months)
     kw["measure"] = rd.choice(t, "analysis", "measure", ("md", "smd"), "md")
@@ -238,21 +246,54 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
         rd.bad("analysis.r", f"a correlation must lie in [-1, 1] (got {r:g})")
     kw["r"] = 0.5 if r is None else r
     kw["rescale"] = rd.boolean(t, "analysis", "rescale", True)
+    kw["conversion"] = rd.choice(t, "analysis", "conversion", CONVERSIONS, "luo_shi")
+    better = t.get("better", {})
+    if not isinstance(better, dict):
+        rd.bad("analysis.better", 'must be a table: outcome = "lower" or "higher"')
+        better = {}
+    kw["better"] = {}
+    for outcome, value in better.items():
+        if value not in DIRECTIONS:
+            rd.bad(f"analysis.better.{outcome}", f'must be "lower" or "higher", not {value!r}')
+        else:
+            kw["better"][outcome] = value
 
-    t = rd.table(doc, "frequentist", ("method", "hksj", "pi"))
+    t = rd.table(doc, "frequentist", ("method", "hksj", "pi", *_TOOLBOX_KEYS))
     kw["method"] = rd.choice(t, "frequentist", "method", METHODS, "paper")
     kw["hksj"] = rd.boolean(t, "frequentist", "hksj", False)
     kw["pi"] = rd.choice(t, "frequentist", "pi", ("z", "t"), "z")
+    bayes = doc.get("bayes")
+    toolbox = _read_toolbox(rd, t, bayes if isinstance(bayes, dict) else {})
 
     _read_bayes(rd, rd.table(doc, "bayes", _BAYES_KEYS), base, kw)
 
-    t = rd.table(doc, "report", ("title",))
+    t = rd.table(doc, "report", ("title", "svg"))
     title = rd.text(t["title"], "report.title") if "title" in t else None
     kw["title"] = title or f"Meta-analysis: {path.stem}"
+    kw["svg"] = rd.boolean(t, "report", "svg", False)
 
     if rd.problems:
         raise InputError(rd.problems)
-    return Spec(**kw)
+    return Spec(**kw, toolbox=toolbox)
+
+
+_TOOLBOX_KEYS = ("confint", "small_study", "small_study_min_k", "influence", "cumulative", "cumulative_order")
+
+
+def _read_toolbox(rd: _Reader, t: dict, bayes: dict) -> Toolbox:
+    """The toolbox keys of [frequentist] and ``bayes.bayes_factors``."""
+    cells = {
+        key: rd.all_or(t[key], f"frequentist.{key}", rd.cells) if key in t else ()
+        for key in ("small_study", "influence", "cumulative")
+    }
+    order = rd.text(t.get("cumulative_order", "year"), "frequentist.cumulative_order") or "year"
+    return Toolbox(
+        confint=rd.boolean(t, "frequentist", "confint", True),
+        small_study_min_k=rd.integer(t, "frequentist", "small_study_min_k", 10, 3),
+        cumulative_order=order,
+        bayes_factors=rd.boolean(bayes, "bayes", "bayes_factors", False),
+        **cells,
+    )
 
 
 _BAYES_KEYS = (
@@ -270,6 +311,8 @@ _BAYES_KEYS = (
     "covariate_cells",
     "covariate_priors",
     "mcid",
+    "bayes_factors",
+    "covariate_at",
 )
 
 
@@ -315,7 +358,16 @@ def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
         kw["covariate_priors"] = rd.texts(t["covariate_priors"], "bayes.covariate_priors")
     else:
         kw["covariate_priors"] = priors[:1]
-    for key in ("covariate_cells", "covariate_priors"):
+    at = t.get("covariate_at", {})
+    if not isinstance(at, dict):
+        rd.bad("bayes.covariate_at", "must be a table: covariate term = reference value")
+        at = {}
+    kw["covariate_at"] = {}
+    for term, value in at.items():
+        x = rd.number(value, f"bayes.covariate_at.{term}")
+        if x is not None:
+            kw["covariate_at"][term] = x
+    for key in ("covariate_cells", "covariate_priors", "covariate_at"):
         if key in t and not kw["covariates"]:
             rd.bad(f"bayes.{key}", "given without bayes.covariates")
 

@@ -1,6 +1,7 @@
-"""Marginal posterior densities of an exact posterior, for figures (the engine has no draws).
+"""Marginal posterior densities of an exact posterior, for figures (exact, where its draws
+would only estimate them).
 
-``mu``, the slopes, ``theta_new`` and ``mu_at_mean`` are mixtures over tau's quadrature
+``mu``, the slopes, ``theta_new`` and ``intercept`` are mixtures over tau's quadrature
 nodes of normals (:mod:`bayes_msc.bayes.exact.mixtures`), so their densities are the same
 mixtures of normal densities; tau's is its exact marginal density
 (:meth:`~bayes_msc.bayes.exact.tau.TauPosterior.logpdf`). Each density is computed when

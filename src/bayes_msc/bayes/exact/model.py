@@ -1,9 +1,10 @@
 """The normal-normal random-effects model (and meta-regression) given tau, for the exact engine.
 
 The model of bayesmeta (Roever 2020, J Stat Softw 93(6)) and its ``bmr``:
-y_i ~ N(theta_i, v_i), theta_i ~ N(mu + z_i' beta, tau^2), z the covariates centred and
-scaled (:func:`bayes_msc.bayes.design.standardise`), so the ``mu`` prior is on the
-effect at the covariates' means and the ``beta`` prior is per SD of each covariate. With
+y_i ~ N(theta_i, v_i), theta_i ~ N(mu + z_i' beta, tau^2), z the covariates centred at
+their reference values and scaled (:func:`bayes_msc.bayes.design.standardise`), so ``mu``
+and its prior are the effect at the reference values and the ``beta`` prior is per SD of
+each covariate. With
 Normal or Flat priors on b = (mu, beta), b | tau, y ~ N(b(tau), A(tau)^-1) with
 A = D'WD + P0, W = diag(1 / (v_i + tau^2)), D = [1, z]; integrating b out gives the
 marginal likelihood L(tau) (:func:`conditional`). The posterior of tau is in
@@ -220,7 +221,7 @@ def log_g(m: ExactModel, x: np.ndarray) -> np.ndarray:
 def coefficients_given_tau(
     yi: ArrayLike, vi: ArrayLike, tau: float, prior_set: PriorSet, X: ArrayLike | None = None, names: Sequence[str] = ()
 ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """Posterior mean and covariance of (mu, slopes per unit, [mu_at_mean]) given tau.
+    """Posterior mean and covariance of (mu, slopes per unit, [intercept]) given tau.
 
     With flat priors these are the weighted least-squares estimates with weights
     1 / (vi + tau^2) (metafor's ``rma(yi, vi, mods, tau2 = tau^2)``).
@@ -232,15 +233,15 @@ def coefficients_given_tau(
 
 
 def report_map(m: ExactModel) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Matrix from b = (mu at the means, per-SD slopes, nuisance) to (mu, per-unit slopes,
-    mu_at_mean)."""
+    """Matrix from b = (mu at the reference values, per-SD slopes, nuisance) to (mu,
+    per-unit slopes, intercept at covariates 0)."""
     if m.std is None:
         tmat = np.zeros((1, m.d.shape[1]))
         tmat[0, 0] = 1.0
         return tmat, ("mu",)
     p = m.n_coef
     tmat = np.zeros((p + 1, m.d.shape[1]))
-    tmat[0, 0], tmat[0, 1:p] = 1.0, -m.std.centre / m.std.scale
+    tmat[0, 0] = 1.0
     tmat[1:p, 1:p] = np.diag(1.0 / m.std.scale)
-    tmat[p, 0] = 1.0
-    return tmat, ("mu", *m.std.names, "mu_at_mean")
+    tmat[p, 0], tmat[p, 1:p] = 1.0, -m.std.centre / m.std.scale
+    return tmat, ("mu", *m.std.names, "intercept")

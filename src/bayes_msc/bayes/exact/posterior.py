@@ -1,9 +1,10 @@
 """Exact posterior of the normal-normal random-effects model and meta-regression.
 
 The model of bayesmeta (Roever 2020, J Stat Softw 93(6)) and its ``bmr``:
-y_i ~ N(theta_i, v_i), theta_i ~ N(mu + z_i' beta, tau^2), z the covariates centred and
-scaled (:func:`bayes_msc.bayes.design.standardise`), so the ``mu`` prior is on the
-effect at the covariates' means and the ``beta`` prior is per SD of each covariate. With
+y_i ~ N(theta_i, v_i), theta_i ~ N(mu + z_i' beta, tau^2), z the covariates centred at
+their reference values and scaled (:func:`bayes_msc.bayes.design.standardise`), so ``mu``
+and its prior are the effect at the reference values (the covariates' means unless set)
+and the ``beta`` prior is per SD of each covariate. With
 Normal or Flat priors on b = (mu, beta), b | tau, y ~ N(b(tau), A(tau)^-1) with
 A = D'WD + P0, W = diag(1 / (v_i + tau^2)), D = [1, z]; integrating b out gives the
 marginal likelihood L(tau), and p(tau | y) ~ p(tau) L(tau). Every other posterior is a
@@ -14,8 +15,8 @@ converges geometrically for these analytic integrands; tau's distribution functi
 the exact integral of the sinc interpolant of the density (sine integral). The mass at
 tau < t0 = 1e-8 min(sqrt v_i), where the likelihood no longer changes, is lumped at t0.
 The step is halved until tau's quantiles and the mean and SD of mu change by < tol
-(relative to their spread). Slopes and the intercept are reported per unit of the
-covariates as given; ``mu_at_mean`` is the effect at the covariates' means.
+(relative to their spread). Slopes are reported per unit of the covariates as given;
+``intercept`` is the effect where every covariate term is 0.
 
 The code is split by responsibility; the public names (``__all__``) are importable from here:
 :mod:`~bayes_msc.bayes.exact.model` (the model given tau), :mod:`~bayes_msc.bayes.exact.tau`
@@ -38,7 +39,7 @@ from bayes_msc.bayes.exact.model import coefficients_given_tau, moment_exists, r
 from bayes_msc.bayes.exact.tau import Quadrature, TauPosterior, quadrature, tau_posterior
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
-from bayes_msc.results.bayes import PARAMETER_FIELDS, BayesResult, Verdict
+from bayes_msc.results.bayes import PARAMETER_FIELDS, BayesResult, Verdict, mcid_label
 from bayes_msc.results.layout import CI_LEVEL
 
 Labels = Sequence[str] | pd.DataFrame | None
@@ -84,7 +85,8 @@ def exact_posterior(
     ci_prob : float
         Probability of the equal-tailed and shortest intervals.
     mcid : float, optional
-        Minimal clinically important difference (> 0): adds P(mu < -mcid).
+        Minimal clinically important difference, signed in the direction of benefit:
+        adds ``P(mu < mcid)`` for a negative one, ``P(mu > mcid)`` for a positive one.
     labels : sequence of str or DataFrame with ``study`` and ``comparison``, optional
         Labels of the comparisons in ``study_effects``.
     grid : Quadrature, optional
@@ -92,13 +94,13 @@ def exact_posterior(
     Returns
     -------
     BayesResult
-        ``engine="exact"``; parameters ``mu``, ``tau``, the slopes, ``theta_new`` and, with
-        covariates, ``mu_at_mean``; ESS and R-hat are NaN. ``densities`` holds the marginal
+        ``engine="exact"``; parameters ``mu`` (with covariates: at their means), ``tau``,
+        the slopes, ``theta_new`` and, with covariates, ``intercept``; ESS and R-hat are NaN. ``densities`` holds the marginal
         posterior density of each parameter, ``{name: (grid, density)}`` from its 0.1% to
         its 99.9% quantile (:class:`ExactDensities`, computed when first read).
     """
-    if mcid is not None and not mcid > 0:
-        raise InputError(Problem(f"mcid must be > 0, not {mcid}", argument="mcid"))
+    if mcid is not None and not (math.isfinite(mcid) and mcid != 0):
+        raise InputError(Problem(f"mcid must be a finite number other than 0, not {mcid}", argument="mcid"))
     return summarise(tau_posterior(yi, vi, prior_set, X, names, grid=grid), ci_prob=ci_prob, mcid=mcid, labels=labels)
 
 
@@ -117,7 +119,7 @@ def summarise(
     m, w = tp.model, tp.weight
     qs = ((1 - ci_prob) / 2, 0.5, (1 + ci_prob) / 2)
     tmat, coef = report_map(m)
-    means = np.column_stack([tp.b_mean @ tmat.T, tp.b_mean[:, 0]]).T  # (quantities, nodes)
+    means = np.column_stack([tp.b_mean @ tmat.T, tp.b_mean[:, 0]]).T  # (quantities, nodes); theta_new last
     var = np.einsum("qa,jab,qb->qj", tmat, tp.b_cov, tmat)
     sds = np.sqrt(np.vstack([var, tp.b_cov[:, 0, 0] + tp.tau**2]))
     mix = (*coef, "theta_new")
@@ -136,19 +138,18 @@ def summarise(
         tq[2],
         *full.hdi(ci_prob),
     ]
-    order = ["mu", "tau", *coef[1:-1], "theta_new"] + (["mu_at_mean"] if m.std else [])
+    order = ["mu", "tau", *coef[1:-1], "theta_new"] + (["intercept"] if m.std else [])
     table = pd.DataFrame(
         [rows[n] + [np.nan] * 3 for n in order], columns=list(PARAMETER_FIELDS), index=pd.Index(order, dtype=object)
     )
     probs: dict[str, float] = {}
-    cuts = np.array([0.0] + ([-mcid] if mcid is not None else []))
-    for n in ("mu", "mu_at_mean") if m.std else ("mu",):
-        i = mix.index(n)
-        cdf = mixture_cdf(cuts, w, np.repeat(means[i : i + 1], cuts.size, 0), np.repeat(sds[i : i + 1], cuts.size, 0))
-        cdf = np.clip(cdf, 0.0, 1.0)  # weights summing to 1 + 1 ulp must not give P > 1
-        probs[f"P({n} < 0)"], probs[f"P({n} > 0)"] = float(cdf[0]), float(1 - cdf[0])
-        if mcid is not None:
-            probs[f"P({n} < {-mcid:g})"] = float(cdf[1])
+    cuts = np.array([0.0] + ([mcid] if mcid is not None else []))
+    i = mix.index("mu")
+    cdf = mixture_cdf(cuts, w, np.repeat(means[i : i + 1], cuts.size, 0), np.repeat(sds[i : i + 1], cuts.size, 0))
+    cdf = np.clip(cdf, 0.0, 1.0)  # weights summing to 1 + 1 ulp must not give P > 1
+    probs["P(mu < 0)"], probs["P(mu > 0)"] = float(cdf[0]), float(1 - cdf[0])
+    if mcid is not None:
+        probs[mcid_label(mcid)] = float(cdf[1] if mcid < 0 else 1 - cdf[1])
     notes = [
         text
         for text, on in (
@@ -156,7 +157,10 @@ def summarise(
             ("the posterior mean of tau is infinite (heavy tail): reported as null", not moment_exists(m, 1)),
             ("the posterior SD of tau is infinite (heavy tail): reported as null", not moment_exists(m, 2)),
             ("quadrature did not reach its tolerance; results may be inaccurate", not full.converged),
-            ("priors on mu and slopes apply to centred covariates, slopes per covariate SD", m.std is not None),
+            (
+                "the mu prior is on the effect at the covariates' reference values; slope priors per covariate SD",
+                m.std is not None,
+            ),
         )
         if on
     ]
@@ -169,6 +173,9 @@ def summarise(
         verdict=Verdict(passed=True, reasons=("exact",)),
         prior_spec=prior_set.to_dict(),
         covariates=tuple(names),
+        covariate_at=m.std.reference if m.std else {},
+        covariate_at_given=m.std.given if m.std else (),
+        mcid=mcid,
         probabilities=probs,
         study_effects=_study_effects(tp, qs, labels),
         ci_prob=ci_prob,

@@ -246,7 +246,7 @@ def _build(m: ExactModel, lo: float, hi: float, h: float, atom: bool) -> TauPost
 
 
 def _check_values(tp: TauPosterior) -> tuple[np.ndarray, np.ndarray]:
-    """Tau's 2.5/50/97.5% quantiles and the mean and SD of mu at the covariates' means (when
+    """Tau's 2.5/50/97.5% quantiles and the mean and SD of mu at the covariates' reference values (when
     finite), each with its scale."""
     qs = tp.quantile([0.025, 0.5, 0.975])
     vals, scales = [*qs], [qs[2] - qs[0]] * 3

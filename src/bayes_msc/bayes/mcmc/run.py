@@ -72,6 +72,7 @@ def fit_mcmc(
         "mcid": mcid,
         "engine": engine,
         "covariates": list(prepared.terms),
+        "covariate_at": prepared.standardised.reference if prepared.standardised is not None else {},
         "sampler": "nutpie",
         **label,
     }
@@ -143,11 +144,9 @@ def pilot_centred(inputs: ModelInputs) -> tuple[bool, str]:
 
 
 def _assemble(raw: Any, prepared: Prepared, resolved: Any, options: dict[str, Any]) -> BayesResult:
-    """A BayesResult (with its DataTree) from nutpie's draws."""
-    import json
-
-    import xarray as xr
-
+    """A BayesResult (with its DataTree, :func:`bayes_msc.bayes.groups.fit_tree`) from
+    nutpie's draws."""
+    from bayes_msc.bayes.groups import fit_tree
     from bayes_msc.bayes.mcmc import summary as bs
 
     inputs, terms = prepared.inputs, prepared.terms
@@ -164,19 +163,7 @@ def _assemble(raw: Any, prepared: Prepared, resolved: Any, options: dict[str, An
     stats = bs.sample_stats(raw.sample_stats.dataset)
     divergences = int(stats["diverging"].sum())
     verdict = bs.verdict(table, divergences, options["draws"], options["chains"])
-    groups = {
-        "posterior": post,
-        "sample_stats": stats,
-        "log_likelihood": bs.log_likelihood(post, inputs),
-        "log_prior": bs.log_prior(post, resolved, bool(terms)),
-    }
-    groups.update(_data_groups(inputs, prepared))
-    for ds in groups.values():  # no creation times: the same call saves the same file
-        ds.attrs.pop("created_at", None)
-    tree = xr.DataTree.from_dict(groups)
-    tree.attrs.update(
-        prior_set=json.dumps(resolved.to_dict(), sort_keys=True), options=json.dumps(options, sort_keys=True)
-    )
+    std = prepared.standardised
     return BayesResult(
         model=options["model"],
         prior=resolved.name,
@@ -187,41 +174,19 @@ def _assemble(raw: Any, prepared: Prepared, resolved: Any, options: dict[str, An
         prior_spec=resolved.to_dict(),
         prior_set=resolved,
         covariates=terms,
+        covariate_at=std.reference if std is not None else {},
+        covariate_at_given=std.given if std is not None else (),
+        mcid=options["mcid"],
         parameterisation=options["parameterisation"],
         draws=options["draws"],
         chains=options["chains"],
         divergences=divergences,
-        probabilities=bs.probabilities(post, bool(terms), options["mcid"]),
+        probabilities=bs.probabilities(post, options["mcid"]),
         study_effects=bs.study_effects(post, inputs, prepared.comparisons, options["ci_prob"]),
         ci_prob=options["ci_prob"],
         seed=options["seed"],
-        idata=tree,
+        idata=fit_tree(post, stats, prepared, resolved, options),
     )
-
-
-def _data_groups(inputs: ModelInputs, prepared: Prepared) -> dict[str, Any]:
-    import xarray as xr
-
-    const: dict[str, Any] = {"yi": ("comparison", inputs.yi), "vi": ("comparison", inputs.vi)}
-    coords: dict[str, Any] = {"comparison": list(inputs.labels)}
-    if prepared.standardised is not None:
-        coords["term"] = list(prepared.terms)
-        const.update(
-            Z=(("comparison", "term"), inputs.z),
-            covariate_centre=("term", prepared.standardised.centre),
-            covariate_scale=("term", prepared.standardised.scale),
-        )
-    if inputs.kind == "re":
-        const["vcov"] = (("comparison", "comparison_b"), inputs.vcov)
-        coords["comparison_b"] = list(inputs.labels)
-        observed = xr.Dataset({"y": ("comparison", inputs.yi)}, coords={"comparison": list(inputs.labels)})
-    else:
-        const.update(
-            arm_se=("arm", inputs.arm_se), arm_study=("arm", inputs.arm_study), arm_effect=("arm", inputs.arm_effect)
-        )
-        coords["arm"] = list(inputs.arm_labels)
-        observed = xr.Dataset({"y": ("arm", inputs.arm_mean)}, coords={"arm": list(inputs.arm_labels)})
-    return {"observed_data": observed, "constant_data": xr.Dataset(const, coords=coords)}
 
 
 def _rank(result: BayesResult) -> tuple:

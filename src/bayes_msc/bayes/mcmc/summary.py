@@ -1,42 +1,52 @@
 """From nutpie's draws to the posterior a :class:`~bayes_msc.results.bayes.BayesResult` holds.
 
-- :func:`tidy_posterior`: padded entries dropped, real names on every coordinate, slopes and
-  the intercept per unit of the covariates as given (``beta``, ``mu``) next to their
-  standardised forms (``beta_per_sd``, ``mu_at_mean``), and ``theta_new``, the effect of a
-  new study (at the covariates' means): ``mu_at_mean + tau * e`` with ``e ~ N(0, 1)`` drawn
-  by numpy's generator seeded with the fit's seed, so the same seed gives the same draws.
-- :func:`log_likelihood`: pointwise log likelihood (per comparison; per study for
-  comparisons sharing an arm, whose densities are joint; per arm for the arm model).
+- :func:`tidy_posterior`: padded entries dropped, real names on every coordinate, ``mu``
+  the pooled effect at the covariates' reference values (the sampled coefficient of the
+  centred design), slopes per unit of the covariates as given (``beta``) next to their
+  standardised form (``beta_per_sd``), ``intercept`` (the effect where every term is 0),
+  and ``theta_new``, the effect of a new study (at the reference values):
+  ``mu + tau * e`` with ``e ~ N(0, 1)`` drawn by numpy's generator seeded with the fit's
+  seed, so the same seed gives the same draws.
 - :func:`parameter_table` (ArviZ ``summary``), :func:`verdict`, :func:`probabilities`,
-  :func:`study_effects`.
-- :func:`save_datatree`: netCDF written to a temporary file, then renamed into place.
+  :func:`study_effects`. The other groups of the DataTree are in :mod:`bayes_msc.bayes.groups`
+  (:func:`log_likelihood` is importable from here too).
+- :func:`save_datatree` (from :mod:`bayes_msc.bayes.saved`, importable from here too).
 """
 
 from __future__ import annotations
 
-import math
-import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from bayes_msc.bayes.groups import log_likelihood, log_prior
 from bayes_msc.bayes.mcmc.packing import ModelInputs, required
-from bayes_msc.errors import InputError, Problem
-from bayes_msc.results.bayes import ESS_BULK_MIN, PARAMETER_FIELDS, RHAT_MAX, Verdict
+from bayes_msc.bayes.saved import save_datatree, save_folder
+from bayes_msc.results.bayes import ESS_BULK_MIN, PARAMETER_FIELDS, RHAT_MAX, Verdict, mcid_label
+
+__all__ = [
+    "ess_threshold",
+    "log_likelihood",
+    "log_prior",
+    "parameter_table",
+    "probabilities",
+    "reported",
+    "sample_stats",
+    "save_datatree",
+    "save_folder",
+    "study_effects",
+    "tidy_posterior",
+    "verdict",
+]
 
 if TYPE_CHECKING:
     import xarray as xr
 
     from bayes_msc.bayes.design import Standardised
-    from bayes_msc.priors import PriorSet
 
 DEFAULT_SAMPLES = 4000
 """draws x chains at the default settings (1000 x 4), where ESS_bulk >= 1000 is required."""
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def ess_threshold(draws: int, chains: int) -> float:
@@ -92,13 +102,11 @@ def tidy_posterior(
         centre = xr.DataArray(std.centre, dims="term", coords={"term": list(terms)})
         beta_sd = post["beta"]
         post = post.assign(
-            mu_at_mean=post["mu"],
             beta_per_sd=beta_sd,
             beta=beta_sd / scale,
-            mu=post["mu"] - (beta_sd * centre / scale).sum("term"),
+            intercept=post["mu"] - (beta_sd * centre / scale).sum("term"),
         )
-    at_mean = post["mu_at_mean"] if std is not None else post["mu"]
-    return post.assign(theta_new=at_mean + post["tau"] * xr.DataArray(noise_new, dims=at_mean.dims))
+    return post.assign(theta_new=post["mu"] + post["tau"] * xr.DataArray(noise_new, dims=post["mu"].dims))
 
 
 def _conditional_effects(
@@ -123,75 +131,17 @@ def _conditional_effects(
     return b * mean + (1.0 - b) * obs + sd * rng.standard_normal(mean.shape)
 
 
-def log_prior(post: xr.Dataset, prior_set: PriorSet, covariates: bool) -> xr.Dataset:
-    """Log prior densities of the hyperparameters, draw by draw (the prior set's own
-    densities, :meth:`bayes_msc.priors.Prior.logpdf`): ``mu`` (the model's, at
-    the covariates' means), ``tau`` or ``log_tau2_smd``, ``beta`` (per SD). The arm
-    model's vague baselines are left out: they are not a prior choice under study."""
-    import xarray as xr
-
-    mu = post["mu_at_mean"] if covariates else post["mu"]
-    out = {"mu": xr.DataArray(prior_set.mu.logpdf(mu.values), dims=mu.dims)}
-    if prior_set.tau is not None:
-        out["tau"] = xr.DataArray(prior_set.tau.logpdf(post["tau"].values), dims=post["tau"].dims)
-    else:
-        lt = post["log_tau2_smd"]
-        out["log_tau2_smd"] = xr.DataArray(prior_set.log_tau2_smd_prior()[0].logpdf(lt.values), dims=lt.dims)
-    if covariates:
-        b = post["beta_per_sd"]
-        out["beta"] = xr.DataArray(prior_set.beta_prior().logpdf(b.values), dims=b.dims, coords={"term": b["term"]})
-    return xr.Dataset(out, coords={"chain": post["chain"], "draw": post["draw"]})
-
-
-def log_likelihood(post: xr.Dataset, inputs: ModelInputs) -> xr.Dataset:
-    """Pointwise log likelihood of the observed data, draw by draw."""
-    import xarray as xr
-
-    if inputs.kind == "arm":
-        alpha = post["alpha"].values[..., required(inputs.arm_study, "arm_study", "arm")]
-        delta = np.concatenate([post["delta"].values, np.zeros(post["delta"].shape[:-1] + (1,))], axis=-1)
-        # -1 picks the appended zero: control arms
-        mean = alpha + delta[..., required(inputs.arm_effect, "arm_effect", "arm")]
-        var = required(inputs.arm_se, "arm_se", "arm") ** 2
-        ll = -0.5 * (_LOG_2PI + np.log(var) + (required(inputs.arm_mean, "arm_mean", "arm") - mean) ** 2 / var)
-        return xr.Dataset(
-            {"y": (("chain", "draw", "arm"), ll)},
-            coords={"chain": post.chain, "draw": post.draw, "arm": list(inputs.arm_labels)},
-        )
-    theta = post["theta"].values
-    v = required(inputs.vcov, "vcov", "re")
-    if np.count_nonzero(v - np.diag(np.diag(v))) == 0:
-        var = np.diag(v)
-        ll = -0.5 * (_LOG_2PI + np.log(var) + (inputs.yi - theta) ** 2 / var)
-        return xr.Dataset(
-            {"y": (("chain", "draw", "comparison"), ll)},
-            coords={"chain": post.chain, "draw": post.draw, "comparison": list(inputs.labels)},
-        )
-    studies = list(dict.fromkeys(inputs.studies))
-    blocks = []
-    for s in studies:  # comparisons share arms only within their study: one joint density each
-        idx = np.array([i for i, t in enumerate(inputs.studies) if t == s])
-        sub = v[np.ix_(idx, idx)]
-        resid = inputs.yi[idx] - theta[..., idx]
-        quad = np.einsum("...i,ij,...j->...", resid, np.linalg.inv(sub), resid)
-        blocks.append(-0.5 * (len(idx) * _LOG_2PI + np.linalg.slogdet(sub)[1] + quad))
-    return xr.Dataset(
-        {"y": (("chain", "draw", "study"), np.stack(blocks, axis=-1))},
-        coords={"chain": post.chain, "draw": post.draw, "study": studies},
-    )
-
-
 def reported(post: xr.Dataset, terms: tuple[str, ...]) -> xr.Dataset:
     """The reported parameters as one ``xarray.Dataset`` of scalar draws, in table order:
-    ``mu``, ``tau``, one slope per term, ``mu_at_mean`` (with covariates), ``theta_new``."""
+    ``mu``, ``tau``, one slope per term, ``theta_new``, ``intercept`` (with covariates)."""
     import xarray as xr
 
     out = {"mu": post["mu"], "tau": post["tau"]}
     for t in terms:
         out[t] = post["beta"].sel(term=t, drop=True)
-    if terms:
-        out["mu_at_mean"] = post["mu_at_mean"]
     out["theta_new"] = post["theta_new"]
+    if terms:
+        out["intercept"] = post["intercept"]
     return xr.Dataset(out)
 
 
@@ -275,18 +225,14 @@ def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> V
     )
 
 
-def probabilities(post: xr.Dataset, covariates: bool, mcid: float | None) -> dict[str, float]:
-    """``P(mu < 0)``, ``P(mu > 0)`` and, with an MCID, ``P(mu < -|mcid|)`` (a benefit at
-    least that large when lower is better); with covariates for ``mu_at_mean`` too (the
-    effect at their means), the labels the exact engine uses."""
-    out = {}
-    for name in ("mu", "mu_at_mean") if covariates else ("mu",):
-        draws = post[name].values.reshape(-1)
-        out[f"P({name} < 0)"] = float(np.mean(draws < 0))
-        out[f"P({name} > 0)"] = float(np.mean(draws > 0))
-        if mcid is not None:
-            cut = -abs(float(mcid))
-            out[f"P({name} < {cut:g})"] = float(np.mean(draws < cut))
+def probabilities(post: xr.Dataset, mcid: float | None) -> dict[str, float]:
+    """``P(mu < 0)``, ``P(mu > 0)`` and, with a signed MCID, ``P(mu < mcid)`` for a negative
+    one (lower is better) or ``P(mu > mcid)`` for a positive one (:func:`mcid_label`):
+    the labels the exact engine uses. ``mu`` is at the covariates' reference values."""
+    draws = post["mu"].values.reshape(-1)
+    out = {"P(mu < 0)": float(np.mean(draws < 0)), "P(mu > 0)": float(np.mean(draws > 0))}
+    if mcid is not None:
+        out[mcid_label(mcid)] = float(np.mean(draws < mcid) if mcid < 0 else np.mean(draws > mcid))
     return out
 
 
@@ -294,44 +240,3 @@ def sample_stats(raw_stats: xr.Dataset) -> xr.Dataset:
     """nutpie's sample statistics without its text columns (not storable in netCDF)."""
     keep = [v for v in raw_stats.data_vars if raw_stats[v].dtype.kind not in "OUS"]
     return raw_stats[keep]
-
-
-def save_folder(path: str | os.PathLike) -> Path:
-    """The folder ``path`` will be written in.
-
-    Raises
-    ------
-    InputError
-        When it does not exist, or ``path`` is a folder.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(Problem(f"cannot save to '{path}': folder '{folder}' does not exist", argument="save"))
-    if path.is_dir():
-        raise InputError(Problem(f"cannot save to '{path}': it is a folder; give a file name", argument="save"))
-    return folder
-
-
-def save_datatree(tree: xr.DataTree, path: str | os.PathLike) -> Path:
-    """Write ``tree`` to netCDF atomically: a temporary file in the target folder, renamed.
-
-    Raises
-    ------
-    InputError
-        When the target folder does not exist (:func:`save_folder`).
-    """
-    path = Path(path)
-    folder = save_folder(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        tree.to_netcdf(tmp, engine="h5netcdf")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; give it the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

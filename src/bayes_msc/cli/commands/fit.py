@@ -1,33 +1,32 @@
 """``bayes-msc fit``: one Bayesian random-effects model of one outcome at one month.
 
 Builds the effect table (model ``re``) or the arm table (model ``arm``), fits it
-(:func:`bayes_msc.bayes.fit.fit`) and prints a table (posterior summary, the
-probabilities, the diagnostics verdict, the shrunken study effects, the notes) or
-DESIGN.md's ``fit`` JSON. ``--save`` writes the posterior (netCDF) atomically;
-``--strict`` makes a failed diagnostics verdict exit with status 3 (after printing).
-The helpers here are shared with ``bayes-msc compare-priors``.
+(:func:`bayes_msc.fit`) and prints ``str(result)`` (what ``print(result)`` shows in
+Python: the posterior summary, the probabilities, the diagnostics verdict, the shrunken
+study effects, the notes) or the ``fit`` JSON of docs/FORMAT.md. ``--save`` writes the
+posterior (netCDF) atomically; ``--strict`` makes a failed diagnostics verdict exit with
+status 3 (after printing). While a fit samples, a progress line is shown on stderr when it
+is a terminal (not with ``--no-progress``). The helpers here are shared with
+``bayes-msc compare-priors``.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from typing import Any
 
-from bayes_msc.cli.options import bayes_options, cell_options, effects_options
+from bayes_msc.cli.options import bayes_options, cell_options, data_argument, effects_options, format_option
 
 EXIT_DIAGNOSTICS = 3
-_COLUMNS = ("mean", "sd", "median", "eti_low", "eti_high", "hdi_low", "hdi_high", "ess_bulk", "ess_tail", "r_hat")
 
 
 def load_data(args: argparse.Namespace) -> Any:
     """The effect table (``--model re``) or arm table (``--model arm``) the options ask for."""
-    from bayes_msc.data.effects import arm_table, effect_table
-    from bayes_msc.data.reader import read_dataset
+    import bayes_msc as bm
     from bayes_msc.errors import InputError, Problem
 
-    dataset = read_dataset(args.data)
+    dataset = bm.read_dataset(args.data)
     if args.model == "arm":
         if args.measure != "md":
             raise InputError(
@@ -36,8 +35,16 @@ def load_data(args: argparse.Namespace) -> Any:
                     argument="measure",
                 )
             )
-        return arm_table(dataset, args.outcome, args.month, basis=args.basis, r=args.corr, rescale=not args.no_rescale)
-    return effect_table(
+        return bm.arm_table(
+            dataset,
+            args.outcome,
+            args.month,
+            basis=args.basis,
+            r=args.corr,
+            rescale=not args.no_rescale,
+            conversion=args.conversion,
+        )
+    return bm.effect_table(
         dataset,
         args.outcome,
         args.month,
@@ -46,116 +53,48 @@ def load_data(args: argparse.Namespace) -> Any:
         basis=args.basis,
         r=args.corr,
         rescale=not args.no_rescale,
+        conversion=args.conversion,
     )
 
 
-def ci_prob(args: argparse.Namespace) -> float:
+def sampler_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`bayes_msc.fit` the shared Bayesian options set."""
     from bayes_msc.results.layout import CI_LEVEL
 
-    return CI_LEVEL if args.ci_prob is None else args.ci_prob
+    return {
+        "model": args.model,
+        "covariates": tuple(args.covariate),
+        "covariate_at": dict(args.covariate_at) or None,
+        "priors_path": args.priors,
+        "draws": args.draws,
+        "tune": args.tune,
+        "chains": args.chains,
+        "seed": args.seed,
+        "parameterisation": args.parameterisation,
+        "engine": args.engine,
+        "target_accept": args.target_accept,
+        "ci_prob": CI_LEVEL if args.ci_prob is None else args.ci_prob,
+        "mcid": args.mcid,
+    }
 
 
-def fmt(x: Any, digits: int = 4) -> str:
-    """A number for a table: 4 significant decimals, ``NA`` when missing."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "NA"
-    if isinstance(x, str):
-        return x
-    return f"{float(x):.{digits}g}" if abs(float(x)) >= 1e4 else f"{float(x):.{digits}f}"
-
-
-def grid(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Columns separated by two spaces: the first left-aligned, the others right-aligned."""
-    widths = [max(len(r[j]) for r in [header] + rows) for j in range(len(header))]
-
-    def line(r: list[str]) -> str:
-        cells = (c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths, strict=True)))
-        return "  ".join(cells).rstrip()
-
-    return [line(r) for r in [header] + rows]
-
-
-def banner(simulated: bool, dataset: str | None) -> list[str]:
-    return [f"*** SIMULATED DATA (dataset {dataset}) ***", ""] if simulated else []
-
-
-def table_text(result: Any) -> str:
-    """The human-readable report of one fit."""
-    r = result
-    lines = banner(r.simulated, r.dataset)
-    how = f"engine {r.engine}" + (f", parameterisation {r.parameterisation}" if r.parameterisation else "")
-    lines.append(f"Bayesian random-effects model '{r.model}', prior set '{r.prior}', {how}")
-    lines.append(
-        f"Dataset: {r.dataset}; outcome: {r.outcome}, month {r.month:g}; measure: {r.measure.upper()}; "
-        f"multi-arm trials: {r.multiarm}; k = {r.k}"
-    )
-    if r.engine == "mcmc":
-        lines.append(f"Draws: {r.chains} chains x {r.draws}, seed {r.seed}; divergences: {r.divergences}")
-    lines.append(f"Intervals: {100 * r.ci_prob:g}% equal-tailed (eti) and highest-density (hdi)")
-    lines.append("")
-    rows = [
-        [str(name)]
-        + [
-            fmt(row[c], 3 if c == "r_hat" else 4) if c not in ("ess_bulk", "ess_tail") else fmt(row[c], 0)
-            for c in _COLUMNS
-        ]
-        for name, row in r.parameters.iterrows()
-    ]
-    lines += grid(["term", *_COLUMNS], rows)
-    lines.append("")
-    lines += [f"{k} = {v:.4f}" for k, v in r.probabilities.items()]
-    v = r.verdict
-    lines.append("")
-    lines.append(
-        f"Diagnostics: {v}"
-        + ("" if r.engine != "mcmc" else f" (R-hat <= {v.r_hat_max:g}, ESS_bulk >= {v.ess_min:g}, no divergences)")
-    )
-    if r.study_effects is not None:
-        se = r.study_effects
-        lines += ["", "Study effects (shrunken):"]
-        rows = [
-            [f"{s}: {c}", fmt(y), fmt(e), fmt(m), fmt(d), fmt(lo), fmt(hi)]
-            for s, c, y, e, m, d, lo, hi in zip(
-                se["study"],
-                se["comparison"],
-                se["yi"],
-                se["sei"],
-                se["mean"],
-                se["sd"],
-                se["eti_low"],
-                se["eti_high"],
-                strict=True,
-            )
-        ]
-        lines += grid(["comparison", "yi", "sei", "mean", "sd", "eti_low", "eti_high"], rows)
-    if r.notes:
-        lines += ["", "Notes:"] + [f"  - {n}" for n in r.notes]
-    return "\n".join(lines) + "\n"
+def progress_label(command: str, args: argparse.Namespace) -> str:
+    """What the progress line says is running (the engine is decided per fit with ``auto``)."""
+    mcmc = f"MCMC: {args.chains} chains x {args.draws} draws"
+    how = {"exact": "exact engine", "mcmc": mcmc}.get(args.engine, f"exact where it gives the posterior, else {mcmc}")
+    return f"bayes-msc {command}: fitting ({how})"
 
 
 def run(args: argparse.Namespace) -> int:
     """Fit the model the options describe and print it; 3 on a failed verdict with --strict."""
-    from bayes_msc.bayes.fit import fit
+    import bayes_msc as bm
+    from bayes_msc.cli.progress import wanted, working
     from bayes_msc.results.serialise import to_json
 
     data = load_data(args)
-    result = fit(
-        data,
-        model=args.model,
-        prior=args.prior,
-        covariates=tuple(args.covariate),
-        priors_path=args.priors,
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        seed=args.seed,
-        parameterisation=args.parameterisation,
-        engine=args.engine,
-        ci_prob=ci_prob(args),
-        mcid=args.mcid,
-        save=args.save,
-    )
-    sys.stdout.write(to_json(result.to_dict()) if args.format == "json" else table_text(result))
+    with working(progress_label("fit", args), wanted(args.no_progress)):
+        result = bm.fit(data, prior=args.prior, save=args.save, **sampler_options(args))
+    sys.stdout.write(to_json(result.to_dict()) if args.format == "json" else str(result))
     if args.strict and not result.verdict.passed:
         print(f"bayes-msc fit: the posterior failed its diagnostics ({result.verdict})", file=sys.stderr)
         return EXIT_DIAGNOSTICS
@@ -164,23 +103,19 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     """Add ``bayes-msc fit`` and its options to the subcommands ``sub``."""
-    p = sub.add_parser("fit", help="Bayesian random-effects model")
-    p.add_argument("data", metavar="DATA")
+    p = sub.add_parser("fit", help="Bayesian random-effects model (exact quadrature or MCMC)")
+    data_argument(p)
     cell_options(p)
     effects_options(p)
     p.add_argument(
-        "--model", choices=["re", "arm"], default="re", help="contrast-level (re, default) or arm-level (arm) model"
+        "--prior",
+        default="weakly_informative",
+        metavar="NAME",
+        help="prior-set name: bundled (models/priors.toml) or from --priors (default weakly_informative)",
     )
-    p.add_argument("--prior", default="weakly_informative", help="prior-set name")
-    p.add_argument("--covariate", action="append", default=[], metavar="NAME")
     p.add_argument(
-        "--engine",
-        choices=["auto", "mcmc", "exact"],
-        default="auto",
-        help="auto (default): exact quadrature where it gives the model's posterior, else MCMC",
+        "--save", metavar="FILE.nc", help="write the posterior (either engine) as netCDF; bm.load_result reads it"
     )
-    p.add_argument("--parameterisation", choices=["auto", "centred", "noncentred"], default="auto")
-    p.add_argument("--save", metavar="FILE.nc")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    format_option(p)
     bayes_options(p)
     p.set_defaults(run=run)

@@ -13,8 +13,6 @@ import math
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from bayes_msc.cli.commands.pool import grid
-
 WIDTH = 100
 
 if TYPE_CHECKING:
@@ -72,6 +70,7 @@ def _heading(rep: Reproduction) -> list[str]:
 
 
 def _rows(rep: Reproduction) -> list[str]:
+    from bayes_msc.results.text import grid
     from bayes_msc.studies.qu_sun_2021.results import p_text
 
     header = [
@@ -116,6 +115,7 @@ def _rows(rep: Reproduction) -> list[str]:
 
 
 def _table2(reg: Table2) -> list[str]:
+    from bayes_msc.results.text import grid
     from bayes_msc.studies.qu_sun_2021.results import p_text
 
     how = f"{reg.method.upper()}{', Knapp-Hartung t tests' if reg.hksj else ', z tests'}"
@@ -238,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub: Any) -> None:
     """Add ``bayes-msc reproduce`` and its options to the subcommands ``sub``."""
     p = sub.add_parser("reproduce", help="the publication's pooled results beside this package's")
-    p.add_argument("data", metavar="DATA")
+    p.add_argument("data", metavar="DATA", help="dataset folder with published_pooled.csv")
     p.add_argument(
         "--multiarm",
         choices=["split", "shared"],
@@ -260,5 +260,5 @@ def add_parser(sub: Any) -> None:
         metavar="DIR",
         help="take published_pooled.csv / published_metareg.csv from another dataset folder",
     )
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="output: table or json (default table)")
     p.set_defaults(run=run)

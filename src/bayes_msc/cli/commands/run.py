@@ -42,8 +42,14 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub: Any) -> None:
     """Add ``bayes-msc run`` and its options to the subcommands ``sub``."""
     p = sub.add_parser("run", help="run a whole analysis spec and write the report")
-    p.add_argument("spec", metavar="SPEC.toml")
-    p.add_argument("--out", metavar="DIR", default=None)
-    p.add_argument("--strict", action="store_true")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("spec", metavar="SPEC.toml", help="analysis spec (keys in docs/FORMAT.md)")
+    p.add_argument(
+        "--out", metavar="DIR", default=None, help="report folder (default reports/<spec name>); written atomically"
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="exit 3 (after writing the report) when a posterior fails its diagnostics"
+    )
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar on stderr (shown only when stderr is a terminal)"
+    )
     p.set_defaults(run=run)

@@ -1,25 +1,5 @@
-"""The Python API of bayes-msc: one import for the whole workflow.
-
->>> import bayes_msc as bm
->>> ds = bm.read_dataset("data/msc_knee_oa_simulated")                  # doctest: +SKIP
->>> effects = bm.effect_table(ds, "vas", 12)                            # doctest: +SKIP
->>> bm.pool(effects, method="reml").summary()                           # doctest: +SKIP
->>> result = bm.fit(effects, prior="weakly_informative")                # doctest: +SKIP
->>> result.summary(); result.verdict                                    # doctest: +SKIP
->>> bm.compare_priors(effects).summary()                                # doctest: +SKIP
->>> review = bm.run_spec("models/simulated_demo.toml", out="reports/demo")  # doctest: +SKIP
-
-Stage 1 (data): :func:`read_dataset`, :func:`effect_table` (``yi``/``vi`` per comparison,
-metafor's ``escalc``), :func:`arm_table` (arm-level data for the ``arm`` model).
-Stage 2 (inference): :func:`pool`, :func:`metareg` and :func:`leave1out` (frequentist, as
-metafor's ``rma`` and ``leave1out``), :func:`fit` (exact quadrature or PyMC/nutpie, the
-engine chosen per model), :func:`exact_posterior`, :func:`compare_priors`,
-:func:`simulate` (outcomes for a design from stated true parameters).
-The whole review: :func:`load_spec` and :func:`run_spec` (what ``bayes-msc run`` does).
-
-Every function raises :class:`bayes_msc.errors.InputError` on bad input. Heavy libraries
-(PyMC, ArviZ, nutpie, matplotlib) are imported only by the functions that need them.
-"""
+"""The core of the Python API: data, frequentist pooling, Bayesian fits, whole reviews
+(re-exported by :mod:`bayes_msc.api`)."""
 
 from __future__ import annotations
 
@@ -42,8 +22,6 @@ if TYPE_CHECKING:
     from bayes_msc.priors import PriorSet
     from bayes_msc.results.bayes import BayesResult
     from bayes_msc.results.frequentist import LeaveOneOutResult, MetaRegResult, PoolResult
-    from bayes_msc.simstudy.result import SimulationStudyResult
-    from bayes_msc.simstudy.spec import Study
     from bayes_msc.simulation.params import SimulationParams
     from bayes_msc.workflow.profile import Profile
     from bayes_msc.workflow.results import RunResults
@@ -55,16 +33,14 @@ __all__ = [
     "exact_posterior",
     "fit",
     "leave1out",
+    "load_result",
     "load_spec",
-    "load_study",
     "metareg",
     "pool",
     "read_dataset",
     "run_spec",
     "simulate",
     "simulate_dataset",
-    "simulation_study",
-    "simulation_study_figure",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -156,13 +132,33 @@ def exact_posterior(
     prior: str | PriorSet | dict[str, Any] = "weakly_informative",
     covariates: Sequence[str] = (),
     *,
+    covariate_at: dict[str, float] | None = None,
     priors_path: PathLike | None = None,
     ci_prob: float = CI_LEVEL,
     mcid: float | None = None,
 ) -> BayesResult:
     """The exact (quadrature) posterior of the ``re`` model of an effect table, or of the
     ``arm`` model of an arm table: :func:`fit` with ``engine="exact"``."""
-    return fit(data, None, prior, covariates, priors_path=priors_path, engine="exact", ci_prob=ci_prob, mcid=mcid)
+    return fit(
+        data,
+        None,
+        prior,
+        covariates,
+        covariate_at=covariate_at,
+        priors_path=priors_path,
+        engine="exact",
+        ci_prob=ci_prob,
+        mcid=mcid,
+    )
+
+
+def load_result(path: PathLike) -> BayesResult:
+    """A fit saved as a posterior file (``fit(..., save=)``, ``bayes-msc fit --save``, a
+    report's ``posteriors/<fit>.nc``), with the summaries printed when it was made and its
+    draws as ``idata`` (:func:`bayes_msc.bayes.saved.load_result`)."""
+    from bayes_msc.bayes.saved import load_result as _load
+
+    return _load(path)
 
 
 def simulate(
@@ -271,88 +267,3 @@ def run_spec(
 
     write_report_folder(res, target, profile)
     return replace(res, report=target)
-
-
-# --- simulation studies (issue 18) -------------------------------------------------------
-
-
-def load_study(path: PathLike) -> Study:
-    """Read and check a simulation-study file (:func:`bayes_msc.simstudy.spec.load_study`;
-    the format is in docs/FORMAT.md)."""
-    from bayes_msc.simstudy.spec import load_study as _load
-
-    return _load(path)
-
-
-def simulation_study(
-    study: Study | PathLike | dict[str, Any],
-    out: PathLike | None = None,
-    *,
-    scheduler: str | None = None,
-    workers: int | None = None,
-    resume: bool = False,
-    progress: bool = False,
-) -> SimulationStudyResult:
-    """Run a simulation study, as ``bayes-msc simulation-study`` does.
-
-    Each replication simulates one meta-analysis per design and every method analyses it;
-    the result gives per design x method the coverage of the intervals, bias, RMSE,
-    interval width and power, each with its Monte Carlo SE. The results depend only on the
-    study and its seed, not on where it ran. Start a study from a script under
-    ``if __name__ == "__main__":`` (the local cluster's worker processes import it).
-
-    Parameters
-    ----------
-    study : path, dict or Study
-        A study file (TOML, docs/FORMAT.md), a dict with its tables, or :func:`load_study`'s result.
-    out : path, optional
-        The study folder: ``study.json``, ``chunks/`` (each chunk saved as it completes),
-        then ``summary.csv``, ``summary.json``, ``figures/`` and ``index.html``. An existing
-        folder must be one this function wrote; it is started over unless ``resume``.
-        None: nothing is written.
-    scheduler : str, optional
-        ``tcp://HOST:PORT`` of a running Dask scheduler, or ``"serial"`` (this process, no
-        Dask). Default: the study's ``[cluster] scheduler``, else a local Dask cluster.
-    workers : int, optional
-        Worker processes of the local cluster (default: the study's ``[cluster] workers``,
-        else the machine's cores).
-    resume : bool
-        Continue the study in ``out``: its finished chunks are read back, not recomputed.
-    progress : bool
-        A progress bar of the chunks done on stderr.
-
-    Returns
-    -------
-    SimulationStudyResult
-        ``summary()`` (one row per design x method), ``replications`` (every analysis),
-        ``to_dict()`` (summary.json); figures with :func:`simulation_study_figure`.
-
-    Raises
-    ------
-    InputError
-        A bad study, output folder, scheduler or option, found before any work.
-    """
-    from bayes_msc.simstudy.study import as_study, run_study
-
-    if out is not None and (not isinstance(out, (str, os.PathLike)) or not str(out)):
-        raise InputError(Problem(f"out must name a folder, not {out!r}", argument="out"))
-    target = None if out is None else Path(out)
-    res = run_study(as_study(study), target, scheduler=scheduler, workers=workers, resume=resume, progress=progress)
-    if target is not None:
-        from bayes_msc.report.simstudy import write_study_report
-
-        write_study_report(res, target)
-    return res
-
-
-def simulation_study_figure(result: SimulationStudyResult, measure: str = "coverage") -> Any:
-    """One measure of a simulation study (``coverage``, ``width``, ``bias``, ``rmse``,
-    ``power``, ``empirical_se``) by design and method, with +/- 1.96 Monte Carlo SE bars:
-    a matplotlib Figure (:func:`bayes_msc.plots.simstudy.performance_figure`)."""
-    from bayes_msc.plots.simstudy import MEASURE_LABELS, performance_figure
-
-    if measure not in MEASURE_LABELS:
-        raise InputError(
-            Problem(f"unknown measure '{measure}'; allowed: {', '.join(MEASURE_LABELS)}", argument="measure")
-        )
-    return performance_figure(result, measure)
