@@ -31,6 +31,17 @@ CONNECT_SECONDS = 20.0
 """How long to wait for an existing scheduler to answer, and then for a worker to join it."""
 TASK_RETRIES = 2
 
+WORKER_SETUP = """
+import signal
+
+
+def dask_setup(worker):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+"""
+"""Run in each worker process of a local cluster (a Dask preload): Ctrl-C reaches the whole
+process group, and the study stops its own cluster (keeping the finished chunks), so the
+workers ignore it instead of each printing a KeyboardInterrupt traceback."""
+
 
 def available_cores() -> int:
     """The cores this process may run on (the default size of a local cluster)."""
@@ -127,7 +138,12 @@ def _client(scheduler: str | None, workers: int | None, n_tasks: int) -> Iterato
         n = max(1, min(workers or available_cores(), n_tasks))
         try:
             cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+                preload=[WORKER_SETUP],
             )
         except RuntimeError as err:
             # Worker processes are spawned: they import the caller's script, which must not
