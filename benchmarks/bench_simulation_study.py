@@ -2,6 +2,7 @@
 localhost cluster giving the same bytes as a local run. Not a timed test.
 
     .venv/bin/python benchmarks/bench_simulation_study.py [--replications 2000] [--identity-replications 250]
+        [--repeat N] [--only-scaling | --skip-scaling]
 
 In one run:
 
@@ -60,7 +61,7 @@ def study_with(replications: int) -> dict:
     return doc
 
 
-def scaling(replications: int) -> None:
+def scaling(replications: int, repeat: int = 1) -> None:
     import bayes_msc as bm
 
     print(f"\n1. {replications} replications x 4 designs x 4 methods, local cluster ({load()})")
@@ -71,13 +72,16 @@ def scaling(replications: int) -> None:
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as c, Client(c):
             pass
         print(f"   starting and stopping a local cluster of {n}: {time.perf_counter() - t:.1f} s")
-    walls = {}
-    for n in (1, 2):
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    # 1, 2, 2, 1, ...: the machine is shared, so a change of the others' load during the run
+    # falls on both sizes; the fastest wall of each size is the least disturbed one.
+    order = [n for i in range(repeat) for n in ((1, 2) if i % 2 == 0 else (2, 1))]
+    for n in order:
         t = time.perf_counter()
         res = bm.simulation_study(study_with(replications), workers=n)
-        walls[n] = time.perf_counter() - t
-        print(f"   {n} worker(s): {walls[n]:.1f} s wall ({res.computed} chunks; {load()})")
-    print(f"   scaling 1 -> 2 workers: {walls[1] / walls[2]:.2f}x (goal >= 1.7)")
+        walls[n].append(time.perf_counter() - t)
+        print(f"   {n} worker(s): {walls[n][-1]:.1f} s wall ({res.computed} chunks; {load()})")
+    print(f"   scaling 1 -> 2 workers (fastest of each): {min(walls[1]) / min(walls[2]):.2f}x (goal >= 1.7)")
 
 
 def per_replication(reps: int = 300) -> None:
@@ -167,11 +171,15 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--replications", type=int, default=2000)
     p.add_argument("--identity-replications", type=int, default=250)
+    p.add_argument("--repeat", type=int, default=1, help="runs of each cluster size, alternating (1, 2, 2, 1, ...)")
     p.add_argument("--skip-scaling", action="store_true")
+    p.add_argument("--only-scaling", action="store_true")
     args = p.parse_args()
     print(f"bench_simulation_study: {os.cpu_count()} cores, Python {sys.version.split()[0]} ({load()})")
     if not args.skip_scaling:
-        scaling(args.replications)
+        scaling(args.replications, args.repeat)
+    if args.only_scaling:
+        return
     per_replication()
     identity(args.identity_replications)
 
