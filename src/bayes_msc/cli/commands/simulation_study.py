@@ -52,7 +52,7 @@ def add_parser(sub: Any) -> None:
         help="run a simulation study (coverage, bias, RMSE, width, power of methods) on Dask",
         description="Run the simulation study of STUDY.toml (docs/FORMAT.md) and write its report to DIR.",
     )
-    p.add_argument("study", metavar="STUDY.toml")
+    p.add_argument("study", metavar="STUDY.toml", help="simulation-study file (keys in docs/FORMAT.md)")
     p.add_argument("--out", metavar="DIR", required=True, help="the study folder (chunks, summary, report)")
     p.add_argument(
         "--scheduler",
