@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "cli": 9,
     "__init__": 10,
     "__main__": 10,
+    "guard": 0,
 }
 """Layer of each top-level module or folder of ``bayes_msc`` (higher imports lower)."""
 

@@ -3,7 +3,7 @@ lines, each run through the command line in its own process.
 
 The cases (``tests/corpus/simulated_cases.py``) edit copies of the invented dataset
 ``tests/corpus/simulated_base`` and of ``simulated_spec.toml``/``simulated_priors.toml``
-in a fresh folder, run ``bayes-msc ARGV`` there and check DESIGN.md's promises:
+in a fresh folder, run ``bayes-msc ARGV`` there and check the promises of docs/FORMAT.md and README's 'Errors and guarantees':
 
 - exit status 2;
 - stderr says what is wrong, one problem per line, naming the file, row and column where
@@ -23,10 +23,12 @@ be accepted and read exactly as the plain ones.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -49,12 +51,26 @@ def _load(name: str, path: Path):
 
 
 corpus = _load("corpus_simulated_cases", CORPUS / "simulated_cases.py")
-Case, CASES, ODD = corpus.Case, corpus.CASES, corpus.ODD
+hostile = _load("corpus_hostile_cases", CORPUS / "hostile_cases.py")
+Case, ODD = corpus.Case, corpus.ODD
+CASES = corpus.CASES + hostile.CASES
 SPEC, PRIORS, ARMS = corpus.SPEC, corpus.PRIORS, corpus.ARMS
 EFFECTS, VALIDATE = corpus.EFFECTS, corpus.VALIDATE
 
 
 # ---------------------------------------------------------------------- harness
+
+
+@functools.cache
+def earlier_posterior() -> bytes:
+    """A small posterior file as ``fit --save`` writes it (so that it may be replaced)."""
+    import numpy as np
+    import xarray as xr
+
+    from bayes_msc.bayes.saved import netcdf_bytes
+
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"mu": (("chain", "draw"), np.zeros((1, 3)))})})
+    return netcdf_bytes(tree)
 
 
 def make_root(root: Path) -> dict[str, str]:
@@ -67,7 +83,7 @@ def make_root(root: Path) -> dict[str, str]:
     (old / "summary.json").write_text(json.dumps({"format": SUMMARY_FORMAT, "spec": "earlier"}) + "\n")
     (old / "index.html").write_text("<html>an earlier report</html>\n")
     (old / "tables" / "bayes.csv").write_text("term,estimate\nmu,-1\n")
-    (root / "previous.nc").write_bytes(b"\x89HDF\r\n\x1a\n an earlier posterior file")
+    (root / "previous.nc").write_bytes(earlier_posterior())
     return {
         "root": str(root),
         "data": str(root / "simulated_data"),
@@ -80,12 +96,21 @@ def make_root(root: Path) -> dict[str, str]:
     }
 
 
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    """Every folder (None) and file (its bytes) under ``root``."""
-    out: dict[str, bytes | None] = {}
+def snapshot(root: Path) -> dict[str, bytes | str | None]:
+    """Every folder (None), file (its bytes), link (where it points) and other node (its
+    kind: a pipe is never opened) under ``root``; links are not followed."""
+    out: dict[str, bytes | str | None] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        out[rel] = None if path.is_dir() else path.read_bytes()
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            out[rel] = "link to " + os.readlink(path)
+        elif stat.S_ISDIR(mode):
+            out[rel] = None
+        elif stat.S_ISREG(mode):
+            out[rel] = path.read_bytes()
+        else:
+            out[rel] = f"node {stat.S_IFMT(mode):o}"
     return out
 
 

@@ -1,5 +1,5 @@
 """dataset.toml: ``simulated`` as an explicit dataset field, with the folder-name rule as a
-warned fallback (DESIGN.md, "Dataset folder"; docs/FORMAT.md, "dataset.toml").
+warned fallback (docs/FORMAT.md, "dataset.toml").
 
 The dataset folders are tests/bad_inputs/simulated_cases.py's BASE (made-up values).
 """

@@ -1,7 +1,7 @@
 """``bayes-msc fit`` and ``bayes-msc compare-priors`` on the bundled SIMULATED dataset.
 
 The commands run in-process (``main``), so their compiled models are shared; sampling is
-kept small (2 chains x 1000 draws after 500 warm-up). Checked: DESIGN.md's ``fit`` JSON fields, byte-identical
+kept small (2 chains x 1000 draws after 500 warm-up). Checked: docs/FORMAT.md's ``fit`` JSON fields, byte-identical
 JSON for the same seed, the SIMULATED DATA label, the verdict in the table, ``--strict``
 (exit 3 on a failed verdict, 0 on a passed one), ``--save`` (atomic, nothing written on bad
 input), exit 2 on bad input, the exact engine, and ``compare-priors``.

@@ -266,3 +266,20 @@ def test_no_python_message_names_a_command_line_flag():
                 if re.search(r"(^|\s)--[a-z]", text) and not re.fullmatch(r"--[a-z-]+", text):
                     found.append(f"{path.relative_to(src)}:{node.lineno}: {text[:60]}")
     assert not found, found
+
+
+def test_metafor_method_names_in_any_case():
+    """metafor spells its estimators "REML", "DL": any case gives the same fit (Python and CLI)."""
+    import json
+
+    import bayes_msc as bm
+    from bayes_msc.cli.main import build_parser
+
+    eff = bm.effect_table(bm.read_dataset(ROOT / "data" / "msc_knee_oa_simulated"), "vas", 6)
+    for f in (bm.pool, bm.leave1out, bm.trimfill, bm.regtest):
+        upper, lower = f(eff, method="REML").to_dict(), f(eff, method="reml").to_dict()
+        assert json.dumps(upper, sort_keys=True) == json.dumps(lower, sort_keys=True), f.__name__
+    assert (
+        build_parser().parse_args(["pool", "d", "--outcome", "vas", "--month", "6", "--method", "REML"]).method
+        == "reml"
+    )

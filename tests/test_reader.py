@@ -1,6 +1,6 @@
 """read_dataset: every validation rule by its message, the normalised frames, odd-but-valid input.
 
-The rules are DESIGN.md's ("Dataset folder" and "Rules of the data"); the malformed
+The rules are docs/FORMAT.md's ("Dataset folder" and "Rules of the data"); the malformed
 folders come from tests/bad_inputs/simulated_cases.py, the odd-but-valid ones from
 tests/good_inputs/simulated_cases.py (all values there are made up).
 """
@@ -90,14 +90,14 @@ def test_missing_folder_and_file_instead_of_folder(tmp_path):
 
 def test_unreadable_file_is_reported(tmp_path, monkeypatch):
     folder = bad.write(tmp_path / "ds", dict(bad.BASE))
-    real = Path.read_bytes
+    real = os.open
 
-    def refuse(self):  # as a file without read permission does (root reads any file)
-        if self.name == "outcomes.csv":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def refuse(path, flags, *args):  # as a file without read permission does (root reads any file)
+        if str(path).endswith("outcomes.csv"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     (p,) = _problems(folder)
     assert (p.file, p.row, p.message) == ("outcomes.csv", None, "cannot be read (Permission denied)")
 

@@ -195,7 +195,7 @@ def test_mcmc_run_with_arm_and_covariate_models(tiny):
         ("arm", ()),
         ("re", ("log10(dose_million)",)),
     }
-    assert "metareg_vas_m12_re_weakly_informative_cov-log10_dose_million.png" in {Path(s).name for s in p.imgs}
+    assert "metareg_vas_m12_re_weakly_informative_cov-log10_dose_million-4892a6bb.png" in {Path(s).name for s in p.imgs}
     assert len(pd.read_csv(out / "tables" / "slopes.csv")) == 1
 
 

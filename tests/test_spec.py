@@ -139,7 +139,7 @@ seed = true
     assert "month must be >= 0" in found["analysis.months"]
     assert "paper" in found["frequentist.method"]
     assert "'nma' is not one of re, arm" in found["bayes.models"]
-    assert ">= 10" in found["bayes.draws"]
+    assert "from 10 to 10000000" in found["bayes.draws"]
     assert "whole number" in found["bayes.chains"] and "whole number" in found["bayes.seed"]
 
 

@@ -183,8 +183,14 @@ CASES: tuple[Case, ...] = (
         (sub(A, "S2,ctl,control", "S2,ctl,treatment"),),
         ((A, 4, "role", "study 'S2' has no control arm"), (C, 3, "control_arm", "has role 'treatment'")),
     ),
-    Case("n_not_whole", (sub(A, "S2,low,treatment,12", "S2,low,treatment,12.5"),), ((A, 4, "n", "whole number >= 1"),)),
-    Case("n_zero", (sub(A, "S2,low,treatment,12", "S2,low,treatment,0"),), ((A, 4, "n", "whole number >= 1"),)),
+    Case(
+        "n_not_whole",
+        (sub(A, "S2,low,treatment,12", "S2,low,treatment,12.5"),),
+        ((A, 4, "n", "whole number from 1 to 10^9"),),
+    ),
+    Case(
+        "n_zero", (sub(A, "S2,low,treatment,12", "S2,low,treatment,0"),), ((A, 4, "n", "whole number from 1 to 10^9"),)
+    ),
     Case("n_empty", (sub(A, "S2,low,treatment,12", "S2,low,treatment,"),), ((A, 4, "n", "is empty"),)),
     Case(
         "n_one_used_by_outcome",
@@ -238,7 +244,9 @@ CASES: tuple[Case, ...] = (
         (sub(OUT, "3.1,1.2,,,,,,", "3.1,1.2,,,,,2,"),),
         ((OUT, 2, "q1", "q1 given beside the complete group mean+sd"),),
     ),
-    Case("outcome_n_one", (sub(OUT, "S1,ha,vas,6,9", "S1,ha,vas,6,1"),), ((OUT, 3, "n", "whole number >= 2"),)),
+    Case(
+        "outcome_n_one", (sub(OUT, "S1,ha,vas,6,9", "S1,ha,vas,6,1"),), ((OUT, 3, "n", "whole number from 2 to 10^9"),)
+    ),
     Case("month_negative", (sub(OUT, "S1,msc,vas,6", "S1,msc,vas,-6"),), ((OUT, 2, "month", "a number >= 0"),)),
     Case("month_empty", (sub(OUT, "S1,msc,vas,6", "S1,msc,vas,"),), ((OUT, 2, "month", "is empty"),)),
     Case(
@@ -336,7 +344,7 @@ CASES: tuple[Case, ...] = (
             sub(OUT, "final,0,10", "baseline,0,10"),
         ),
         (
-            (A, 4, "n", "whole number >= 1"),
+            (A, 4, "n", "whole number from 1 to 10^9"),
             (OUT, 2, "sd", "> 0"),
             (OUT, 3, "kind", "allowed: final"),
             (C, 3, "se", "a number > 0"),

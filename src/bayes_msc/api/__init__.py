@@ -43,6 +43,7 @@ from bayes_msc.api.core import (
     simulate,
     simulate_dataset,
 )
+from bayes_msc.api.door import checked
 from bayes_msc.api.plots import (
     plot_baujat,
     plot_cumulative,
@@ -89,3 +90,9 @@ __all__ = [
     "simulation_study",
     "trimfill",
 ]
+
+# Every public function checks the kinds of its arguments at the door (api/door.py).
+_namespace = globals()
+for _name in __all__:
+    _namespace[_name] = checked(_namespace[_name])
+del _namespace, _name

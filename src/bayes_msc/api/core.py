@@ -13,6 +13,7 @@ from bayes_msc.bayes.fit import fit
 from bayes_msc.data.dataset import Dataset
 from bayes_msc.data.effects import ArmTable, EffectTable
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.guard.arguments import check_flag, check_number, check_path, check_terms, check_text
 from bayes_msc.results.layout import CI_LEVEL
 from bayes_msc.workflow.spec import Spec, load_spec
 
@@ -50,7 +51,7 @@ def read_dataset(path: PathLike) -> Dataset:
     """Read and validate a dataset folder (:func:`bayes_msc.data.reader.read_dataset`)."""
     from bayes_msc.data.reader import read_dataset as _read
 
-    return _read(Path(path))
+    return _read(Path(check_path(path, "path", "a dataset folder")))
 
 
 def _dataset(dataset: Dataset | PathLike) -> Dataset:
@@ -76,13 +77,46 @@ def _effects(effects: Any) -> EffectTable:
     return effects
 
 
+def _cell(outcome: Any, month: Any) -> tuple[str, float]:
+    return check_text(outcome, "outcome", "an outcome name"), check_number(month, "month", low=0)
+
+
+_EFFECT_OPTIONS = {
+    "effect_table": ("measure", "multiarm", "basis", "r", "rescale", "conversion"),
+    "arm_table": ("basis", "r", "rescale", "conversion"),
+}
+
+
+def _options(options: dict[str, Any], function: str) -> dict[str, Any]:
+    """The effect-size options with their types checked (their values are checked where used)."""
+    out = dict(options)
+    allowed = _EFFECT_OPTIONS[function]
+    unknown = [k for k in out if k not in allowed]
+    if unknown:
+        raise InputError(
+            Problem(f"{function} has no option {unknown[0]!r}; options: {', '.join(allowed)}", argument=unknown[0])
+        )
+    for name in ("measure", "multiarm", "basis", "conversion"):
+        if name in out:
+            out[name] = check_text(out[name], name, "an option name")
+    if "r" in out:
+        out["r"] = check_number(out["r"], "r", low=-1, high=1)
+    if "rescale" in out:
+        out["rescale"] = check_flag(out["rescale"], "rescale")
+    return out
+
+
+def _frequentist(hksj: Any, level: Any) -> tuple[bool, float]:
+    return check_flag(hksj, "hksj"), check_number(level, "level", low=0, high=1, open_low=True, open_high=True)
+
+
 def effect_table(dataset: Dataset | PathLike, outcome: str, month: float, **options: Any) -> EffectTable:
     """Effect sizes of one outcome at one month (:func:`bayes_msc.data.effects.effect_table`;
     ``dataset`` may be a folder path). Options: ``measure``, ``multiarm``, ``basis``, ``r``,
     ``rescale``, ``conversion``."""
     from bayes_msc.data.effects import effect_table as _table
 
-    return _table(_dataset(dataset), outcome, month, **options)
+    return _table(_dataset(dataset), *_cell(outcome, month), **_options(options, "effect_table"))
 
 
 def arm_table(dataset: Dataset | PathLike, outcome: str, month: float, **options: Any) -> ArmTable:
@@ -90,7 +124,7 @@ def arm_table(dataset: Dataset | PathLike, outcome: str, month: float, **options
     (:func:`bayes_msc.data.effects.arm_table`; ``dataset`` may be a folder path)."""
     from bayes_msc.data.effects import arm_table as _arms
 
-    return _arms(_dataset(dataset), outcome, month, **options)
+    return _arms(_dataset(dataset), *_cell(outcome, month), **_options(options, "arm_table"))
 
 
 def pool(
@@ -103,7 +137,8 @@ def pool(
     ``pi``: ``z`` (metafor) or ``t`` (k - 2 df) prediction interval."""
     from bayes_msc.frequentist.pooling import pool_effects
 
-    return pool_effects(_effects(effects), method=method, hksj=hksj, level=level, pi=pi)
+    hksj, level = _frequentist(hksj, level)
+    return pool_effects(_effects(effects), method=check_text(method, "method"), hksj=hksj, level=level, pi=pi)
 
 
 def metareg(
@@ -114,7 +149,9 @@ def metareg(
     and listed in ``excluded``."""
     from bayes_msc.frequentist.pooling import metareg_effects
 
-    return metareg_effects(_effects(effects), covariates, method=method, hksj=hksj, level=level)
+    hksj, level = _frequentist(hksj, level)
+    terms = check_terms(covariates, "covariates")
+    return metareg_effects(_effects(effects), terms, method=check_text(method, "method"), hksj=hksj, level=level)
 
 
 def leave1out(
@@ -124,7 +161,8 @@ def leave1out(
     ``method="paper"`` the paper's FE/DL rule is applied again to each subset."""
     from bayes_msc.frequentist.pooling import leave1out_effects
 
-    return leave1out_effects(_effects(effects), method=method, hksj=hksj, level=level)
+    hksj, level = _frequentist(hksj, level)
+    return leave1out_effects(_effects(effects), method=check_text(method, "method"), hksj=hksj, level=level)
 
 
 def exact_posterior(
@@ -180,24 +218,9 @@ def simulate(
     studies : DataFrame, optional
         ``studies.csv`` when ``design`` is a frame.
     """
-    import pandas as pd
+    from bayes_msc.simulation.design import simulate_from
 
-    from bayes_msc.simulation.simulate import load_params, simulate_outcomes
-
-    if isinstance(design, (str, os.PathLike)):
-        folder = Path(design)
-        if not (folder / "arms.csv").is_file():
-            raise InputError(Problem("file not found in the design folder", file=str(folder / "arms.csv")))
-        arms = pd.read_csv(folder / "arms.csv")
-        studies = pd.read_csv(folder / "studies.csv") if (folder / "studies.csv").is_file() else None
-    else:
-        arms = design
-    if isinstance(params, (str, os.PathLike)):
-        params = load_params(Path(params))
-    seed = params.seed if seed is None else seed
-    if seed is None:
-        raise InputError(Problem("no seed: give one, or set seed in the parameters file", argument="seed"))
-    return simulate_outcomes(arms, studies, params, seed)
+    return simulate_from(design, params, seed, studies)
 
 
 def simulate_dataset(design: PathLike, params: PathLike, out: PathLike, seed: int | None = None) -> dict[str, Any]:
@@ -245,25 +268,27 @@ def run_spec(
     InputError
         Any problem of the spec, dataset, prior sets or output folder, found before any work.
     """
+    from contextlib import nullcontext
     from dataclasses import replace
 
     from bayes_msc.workflow.profile import Profile
-    from bayes_msc.workflow.review import prepare_review, run_review
+    from bayes_msc.workflow.review import prepare_review, review_inputs, run_review
 
     profile = Profile() if profile is None else profile
-    target = None if out is None else Path(out)
-    if target is not None and not str(out):
-        raise InputError(Problem("out must name a folder, not an empty string", argument="out"))
+    target = None if out is None else Path(check_path(out, "out", "a folder"))
+    progress = check_flag(progress, "progress")
     with profile.step("validate"):
         review = prepare_review(spec)
         if target is not None:
-            from bayes_msc.report.folder import check_out
+            from bayes_msc.report.folder import claim_out
 
-            check_out(target)
-    res = run_review(review, progress=progress, profile=profile)
-    if target is None:
-        return res
-    from bayes_msc.report.folder import write_report_folder
+            # checked and locked before any work; its stale temporaries removed
+            claimed = claim_out(target, review_inputs(review))
+    with claimed if target is not None else nullcontext():
+        res = run_review(review, progress=progress, profile=profile)
+        if target is None:
+            return res
+        from bayes_msc.report.folder import write_report_folder
 
-    write_report_folder(res, target, profile)
+        write_report_folder(res, target, profile, claimed)
     return replace(res, report=target)

@@ -40,6 +40,31 @@ def sensitivity(result: Any) -> dict[str, Any]:
     return out
 
 
+def _prior_list(priors: Any) -> list[Any]:
+    """The prior sets as a list: names, PriorSets or dicts (a lone name is refused: it
+    would be taken letter by letter)."""
+    from collections.abc import Mapping
+
+    from bayes_msc.priors import PriorSet
+
+    if isinstance(priors, (str, PriorSet, Mapping)) or not isinstance(priors, Sequence):
+        raise InputError(
+            Problem(
+                f"priors must be a list of prior-set names, PriorSets or dicts, not {priors!r:.60}; "
+                "for one set write [it]",
+                argument="priors",
+            )
+        )
+    bad = [p for p in priors if not isinstance(p, (str, PriorSet, Mapping))]
+    if bad:
+        raise InputError(
+            Problem(
+                f"priors must hold prior-set names, PriorSets or dicts, not {type(bad[0]).__name__}", argument="priors"
+            )
+        )
+    return list(priors)
+
+
 def compare_priors(
     data: Any,
     priors: Sequence[Any] | None = None,
@@ -87,6 +112,8 @@ def compare_priors(
     """
     from bayes_msc.priors import available_prior_sets
 
+    if priors is not None:
+        priors = _prior_list(priors)
     if not priors:
         priors = list(available_prior_sets(None if priors_path is None else Path(priors_path)).values())
     names = [p if isinstance(p, str) else getattr(p, "name", None) or p.get("name", "custom") for p in priors]

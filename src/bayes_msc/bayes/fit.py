@@ -31,13 +31,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from bayes_msc.bayes.engines import choose_engine
 from bayes_msc.bayes.inputs import Prepared, prepare_arms, prepare_effects, resolve_priors
 from bayes_msc.bayes.mcmc.run import fit_mcmc
+from bayes_msc.bayes.options import check_memory, check_options
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.guard.arguments import check_path, check_terms
 from bayes_msc.results.bayes import BayesResult, Deferred
 from bayes_msc.results.layout import CI_LEVEL
 
@@ -46,64 +47,6 @@ if TYPE_CHECKING:
     from bayes_msc.priors import PriorSet
 
 DEFAULT_SEED = 20210101
-PARAMETERISATIONS: tuple[str, ...] = ("auto", "centred", "noncentred", "marginal")
-ENGINES: tuple[str, ...] = ("auto", "mcmc", "exact")
-MODELS: tuple[str, ...] = ("re", "arm")
-
-
-def _check_options(
-    model: str | None,
-    engine: str,
-    parameterisation: str,
-    draws: int,
-    tune: int,
-    chains: int,
-    seed: int,
-    target_accept: float,
-    ci_prob: float,
-    mcid: float | None,
-) -> None:
-    problems = []
-
-    def need(ok: bool, column: str, message: str) -> None:
-        if not ok:
-            problems.append(Problem(message, argument=column))
-
-    def whole(x: Any) -> bool:
-        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-    need(
-        model is None or model in MODELS,
-        "model",
-        f"unknown model {model!r}; allowed: {', '.join(MODELS)} (or None: from the data's type)",
-    )
-    need(engine in ENGINES, "engine", f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
-    need(
-        parameterisation in PARAMETERISATIONS,
-        "parameterisation",
-        f"unknown parameterisation {parameterisation!r}; allowed: {', '.join(PARAMETERISATIONS)}",
-    )
-    need(whole(draws) and draws >= 10, "draws", f"draws must be a whole number >= 10, not {draws!r}")
-    need(whole(tune) and tune >= 1, "tune", f"tune must be a whole number >= 1 (nutpie needs a warm-up), not {tune!r}")
-    need(whole(chains) and chains >= 1, "chains", f"chains must be a whole number >= 1, not {chains!r}")
-    need(whole(seed) and seed >= 0, "seed", f"seed must be a whole number >= 0, not {seed!r}")
-    need(
-        isinstance(target_accept, float | int) and 0 < target_accept < 1,
-        "target_accept",
-        f"target_accept must be between 0 and 1, not {target_accept!r}",
-    )
-    need(
-        isinstance(ci_prob, float | int) and 0 < ci_prob < 1,
-        "ci_prob",
-        f"ci_prob must be between 0 and 1, not {ci_prob!r}",
-    )
-    need(
-        mcid is None or (isinstance(mcid, float | int) and np.isfinite(mcid) and mcid != 0),
-        "mcid",
-        f"mcid must be a finite number other than 0, not {mcid!r}",
-    )
-    if problems:
-        raise InputError(problems)
 
 
 def model_of(data: EffectTable | ArmTable, model: str | None = None) -> str:
@@ -181,6 +124,7 @@ def fit(
     ci_prob: float = CI_LEVEL,
     mcid: float | None = None,
     save: str | os.PathLike | None = None,
+    force: bool = False,
 ) -> BayesResult:
     """Fit a Bayesian random-effects model.
 
@@ -230,6 +174,11 @@ def fit(
         posterior_predictive, observed_data, constant_data; the result, the prior set and
         the options as JSON attributes) to this netCDF file, atomically; either engine.
         :func:`bayes_msc.load_result` reads it back.
+        Checked before any work: never an input (the prior-set file), never a link, pipe or
+        device, never an existing file this package did not write (unless ``force``)
+        (:func:`bayes_msc.bayes.savefile.check_save`).
+    force : bool
+        Let ``save`` replace an existing file that is not a posterior file of this package.
 
     Returns
     -------
@@ -248,11 +197,18 @@ def fit(
         engine/model combination.
     """
     start = time.perf_counter()
-    _check_options(model, engine, parameterisation, draws, tune, chains, seed, target_accept, ci_prob, mcid)
+    check_options(model, engine, parameterisation, draws, tune, chains, seed, target_accept, ci_prob, mcid, force)
+    draws, tune, chains, seed = int(draws), int(tune), int(chains), int(seed)  # numpy integers too
+    ci_prob, target_accept = float(ci_prob), float(target_accept)
+    mcid = None if mcid is None else float(mcid)
+    covariates = check_terms(covariates, "covariates")
+    if priors_path is not None:
+        priors_path = check_path(priors_path, "priors_path", "a prior-set file")
     if save is not None:
-        from bayes_msc.bayes.saved import save_folder
+        from bayes_msc.bayes.savefile import check_save
 
-        save_folder(save)  # before any work: a bad target must not waste the fit
+        # before any work: a bad target must not waste the fit
+        check_save(save, inputs=[priors_path] if priors_path is not None else [], force=force)
     from bayes_msc.priors import as_prior_set
 
     prior = as_prior_set(prior, None if priors_path is None else Path(priors_path))
@@ -273,6 +229,8 @@ def fit(
         "multiarm": multiarm,
     }
     engine = choose_engine(engine, model, resolved, prepared.terms, prepared.inputs.vcov)
+    if engine == "mcmc":
+        check_memory(prepared, model, draws, chains, parameterisation)
     if engine == "exact":
         options = {
             "model": model,
@@ -329,7 +287,7 @@ def fit(
     if save is not None:
         from bayes_msc.bayes.saved import save_datatree
 
-        save_datatree(result.idata, save)
+        save_datatree(result.idata, save, force=force)
     return result
 
 

@@ -11,7 +11,7 @@ gets one random effect ``delta``: its difference from the study's *reference con
 control arm of the study's first comparison in ``ArmTable.comparisons``. A study with
 several control arms keeps only the reference control (its other controls would inform
 nothing but their own baselines and are left out, with a note). The covariates of a
-treatment arm's effect follow the effect table's rule for a comparison (DESIGN.md): the
+treatment arm's effect follow the effect table's rule for a comparison (docs/FORMAT.md, "The dataset folder"): the
 mean of the two arms weighted by their n when both give a value, else the arm that gives
 one (the study's value is already on both arms for study-level covariates).
 """

@@ -1,7 +1,8 @@
 """Posterior files: a fit's DataTree written to netCDF, and read back as the same result.
 
-:func:`save_datatree` writes atomically (a temporary file in the target folder, then
-renamed into place), with the netCDF4 library when it is installed (several times faster
+:func:`save_datatree` writes a user's file (checked and locked:
+:mod:`bayes_msc.bayes.savefile`), :func:`write_netcdf` a file inside a claimed report
+folder, both atomically, with the netCDF4 library when it is installed (several times faster
 than h5netcdf for these many small variables) and h5netcdf otherwise, compressed: every
 variable with zlib (level 1, byte shuffle; higher levels gain 2% for 15% more time). The
 MCMC engine's draws (``posterior``) are its result and stay float64, so ArviZ recomputes
@@ -56,21 +57,18 @@ def netcdf_engine() -> str:
     return "netcdf4" if importlib.util.find_spec("netCDF4") is not None else "h5netcdf"
 
 
-def save_folder(path: str | os.PathLike) -> Path:
-    """The folder ``path`` will be written in.
+def save_folder(path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Check the posterior file ``path`` before any work (:func:`bayes_msc.bayes.savefile.check_save`).
 
     Raises
     ------
     InputError
-        When it does not exist, or ``path`` is a folder.
+        When its folder does not exist, it is a folder, an input, or a file this package
+        did not write (unless ``force``).
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(Problem(f"cannot save to '{path}': folder '{folder}' does not exist", argument="save"))
-    if path.is_dir():
-        raise InputError(Problem(f"cannot save to '{path}': it is a folder; give a file name", argument="save"))
-    return folder
+    from bayes_msc.bayes.savefile import check_save
+
+    return check_save(path, force=force)
 
 
 def encoding(tree: xr.DataTree, engine: str = "netcdf4") -> dict[str, dict[str, dict[str, Any]]]:
@@ -96,21 +94,23 @@ def encoding(tree: xr.DataTree, engine: str = "netcdf4") -> dict[str, dict[str, 
     return out
 
 
-def save_datatree(tree: xr.DataTree, path: str | os.PathLike) -> Path:
-    """Write ``tree`` to netCDF atomically: a temporary file in the target folder, renamed.
+def write_netcdf(tree: xr.DataTree, path: str | os.PathLike) -> Path:
+    """Write ``tree`` to the netCDF file ``path`` (see the module docstring), marked as this
+    package's (:data:`bayes_msc.bayes.savefile.MARK`), atomically: a temporary file in the
+    target folder, renamed. For files inside a folder that is already claimed (a report
+    being built); a user's target goes through :func:`save_datatree`."""
+    from bayes_msc.bayes.savefile import MARK
 
-    Raises
-    ------
-    InputError
-        When the target folder does not exist (:func:`save_folder`).
-    """
     path = Path(path)
-    folder = save_folder(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
+        marked = tree.copy()
+        marked.attrs["created_by"] = MARK
         engine = netcdf_engine()
-        tree.to_netcdf(tmp, engine="netcdf4" if engine == "netcdf4" else "h5netcdf", encoding=encoding(tree, engine))
+        marked.to_netcdf(
+            tmp, engine="netcdf4" if engine == "netcdf4" else "h5netcdf", encoding=encoding(marked, engine)
+        )
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; give it the usual mode
@@ -119,6 +119,33 @@ def save_datatree(tree: xr.DataTree, path: str | os.PathLike) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def netcdf_bytes(tree: xr.DataTree) -> bytes:
+    """``tree`` as the bytes of the file :func:`write_netcdf` writes."""
+    with tempfile.TemporaryDirectory(prefix="bayes-msc-") as folder:
+        return write_netcdf(tree, Path(folder) / "posterior.nc").read_bytes()
+
+
+def save_datatree(tree: xr.DataTree, path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Write ``tree`` to the netCDF file ``path``: checked first (:func:`save_folder`), then
+    encoded in a private temporary folder and written complete or not at all under the
+    target's lock (:class:`bayes_msc.guard.claims.Claim`: a full disk or an interrupt
+    leaves an earlier file unchanged).
+
+    Raises
+    ------
+    InputError
+        As :func:`save_folder`; another process is writing the same file; or the write
+        failed because of the location.
+    """
+    from bayes_msc.guard.claims import claim
+
+    target = save_folder(path, force=force)
+    data = netcdf_bytes(tree)
+    with claim(target, argument="save", folder=False, what="posterior file") as held:
+        held.write_bytes(data)
+    return target
 
 
 def load_result(path: str | os.PathLike) -> BayesResult:
@@ -173,11 +200,12 @@ _PENDING: list[tuple[Any, Path]] = []
 
 def _save_one(i: int) -> None:
     result, path = _PENDING[i]
-    save_datatree(result.idata, path)
+    write_netcdf(result.idata, path)
 
 
 def save_results(items: list[tuple[BayesResult, Path]]) -> None:
-    """Write each ``(result, path)``'s draws with :func:`save_datatree`: in forked worker
+    """Write each ``(result, path)``'s draws with :func:`write_netcdf` (into a folder
+    already claimed): in forked worker
     processes (one per CPU this process may use) when there are several files and forking
     is safe (no nutpie sampler has run in this process:
     :func:`bayes_msc.bayes.mcmc.sampler.samplers_started`), else one after another.
@@ -186,6 +214,7 @@ def save_results(items: list[tuple[BayesResult, Path]]) -> None:
     import multiprocessing
 
     from bayes_msc.bayes.mcmc.sampler import samplers_started
+    from bayes_msc.guard.workers import worker_signals
 
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -194,11 +223,11 @@ def save_results(items: list[tuple[BayesResult, Path]]) -> None:
     n = min(cpus, len(items))
     if n < 2 or samplers_started() or "fork" not in multiprocessing.get_all_start_methods():
         for result, path in items:
-            save_datatree(result.idata, path)
+            write_netcdf(result.idata, path)
         return
     _PENDING[:] = items
     try:
-        with multiprocessing.get_context("fork").Pool(n) as pool:
+        with multiprocessing.get_context("fork").Pool(n, initializer=worker_signals) as pool:
             pool.map(_save_one, range(len(items)), chunksize=4)
     finally:
         _PENDING.clear()

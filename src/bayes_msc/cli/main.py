@@ -6,15 +6,21 @@ libraries (PyMC, ArviZ, matplotlib) are imported inside the command modules that
 them.
 
 Exit status: 0 success; 2 bad input or usage (message on stderr, no traceback);
-3 when ``--strict`` is given and a posterior fails its diagnostics verdict.
+3 when ``--strict`` is given and a posterior fails its diagnostics verdict; 128 + the
+signal's number when SIGINT (130), SIGTERM (143) or SIGHUP (129) stops it: each raises
+:class:`Interrupted` where the program is, so temporary outputs are removed and earlier
+outputs stay as they were.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 from typing import Any, NoReturn
 
 EXIT_OK = 0
@@ -102,22 +108,89 @@ def argument_options(parser: argparse.ArgumentParser, command: str) -> dict[str,
     return found
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP, raised where the program is, so that every ``finally``
+    (temporary outputs, locks, sampler threads) runs as it does for Ctrl-C."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(signum)
+
+
+STOP_SIGNALS: tuple[str, ...] = ("SIGINT", "SIGTERM", "SIGHUP")
+"""Signals that stop a command cleanly, with exit status 128 + the signal's number."""
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    # The first stop signal interrupts; later ones are ignored so that the clean-up it
+    # starts (removing a temporary report) cannot itself be cut short.
+    for name in STOP_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def _install_signals() -> dict[int, Any]:
+    """Stop signals raise :class:`Interrupted`; returns the handlers they replace."""
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous  # only the main thread may set handlers (e.g. main() called in a thread)
+    for name in STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is not signal.SIG_IGN:
+            previous[number] = signal.signal(number, _on_signal)
+    return previous
+
+
+_NUMPY_FLOAT = r"(overflow|underflow|invalid value|divide by zero) encountered"
+
+
+def _show_warning(
+    message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    """Warnings as one line without the source path (``bayes-msc: warning: ...``)."""
+    with contextlib.suppress(OSError):
+        print(f"bayes-msc: warning: {message}", file=sys.stderr if file is None else file)
+
+
+def _say(text: str) -> None:
+    with contextlib.suppress(OSError):  # the terminal is gone (SIGHUP): nothing to tell
+        print(text, file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _install_signals()
+    try:
+        return _run(parser, args)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import warnings
+
     from bayes_msc.errors import InputError
 
     try:
-        return int(args.run(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            # numpy's floating-point warnings concern intermediate values (an exp that
+            # underflows in a tail); results are checked for finiteness where they are made
+            warnings.filterwarnings("ignore", _NUMPY_FLOAT, RuntimeWarning)
+            return int(args.run(args) or 0)
     except InputError as err:
         options = {**argument_options(parser, args.command), **getattr(args, "argument_options", {})}
         for problem in err.problems:
-            print(f"bayes-msc {args.command}: {problem.text(options)}", file=sys.stderr)
+            _say(f"bayes-msc {args.command}: {problem.text(options)}")
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("bayes-msc: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        name = signal.Signals(signum).name
+        _say(f"bayes-msc: interrupted ({name}); nothing was written")
+        return 128 + int(signum)
     except BrokenPipeError:
         # The reader (e.g. `| head`) closed the pipe: stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -75,7 +75,11 @@ def effects_options(p: argparse.ArgumentParser) -> None:
 
 def frequentist_options(p: argparse.ArgumentParser, default: str) -> None:
     p.add_argument(
-        "--method", choices=list(FREQUENTIST_METHODS), default=default, help=f"{METHOD_HELP}; default {default}"
+        "--method",
+        type=str.lower,
+        choices=list(FREQUENTIST_METHODS),
+        default=default,
+        help=f"{METHOD_HELP}; default {default}",
     )
     p.add_argument(
         "--hksj", action="store_true", help="Knapp-Hartung (HKSJ) t tests and intervals (default: z, as metafor)"

@@ -3,7 +3,7 @@
 A covariate *term* is a column name used as given (``age_mean``) or a transform of one:
 ``log10(NAME)`` or ``log(NAME)`` (natural logarithm).
 
-A comparison's covariate value (DESIGN.md, "Effect-size table"):
+A comparison's covariate value (docs/FORMAT.md, "Rules of the data"):
 
 - both arms give it: the mean of the two weighted by the arms' randomised ``n`` (age);
 - only one arm gives it: that arm's value (dose: the control arm leaves it empty);

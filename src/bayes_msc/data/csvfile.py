@@ -33,6 +33,8 @@ import pandas as pd
 from bayes_msc.data.dataset import ARMS, CONTRASTS, KL_COLUMNS, OUTCOMES, STUDIES, FileSpec
 from bayes_msc.data.schema import MESSAGES, RowRule, describe_each, render
 from bayes_msc.errors import Problem
+from bayes_msc.guard.limits import MAX_ABS_VALUE
+from bayes_msc.guard.reading import Unreadable, read_bytes
 
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "bars"}
 
@@ -45,8 +47,9 @@ def read_text(path: Path, problems: list[Problem]) -> str | None:
     path : Path
         The file.
     problems : list of Problem
-        Gets a problem when the file is not readable UTF-8 CSV text (a folder, unreadable,
-        a spreadsheet workbook, UTF-16, binary, not UTF-8, empty).
+        Gets a problem when the file is not readable UTF-8 CSV text (a folder, a pipe or
+        device, a dangling link or link loop, over the size limit, unreadable, a
+        spreadsheet workbook, UTF-16, binary, not UTF-8, empty).
 
     Returns
     -------
@@ -58,9 +61,9 @@ def read_text(path: Path, problems: list[Problem]) -> str | None:
         problems.append(Problem("is a folder; a CSV file is expected here", name))
         return None
     try:
-        data = path.read_bytes()
-    except OSError as err:
-        problems.append(Problem(f"cannot be read ({err.strerror or err})", name))
+        data = read_bytes(path)  # a regular file of bounded size only: a pipe would hang
+    except Unreadable as err:
+        problems.append(Problem(err.message, name))
         return None
     if data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
         problems.append(
@@ -300,6 +303,9 @@ def cell_rules(spec: FileSpec, text: pd.DataFrame, values: dict[str, np.ndarray]
     empty = pd.isna(cells[:, [position[c] for c in required]])
     converted = np.column_stack([values[c] for c in numeric]) if numeric else np.empty((len(text), 0))
     not_number = ~pd.isna(cells[:, [position[c] for c in numeric]]) & np.isnan(converted)
+    with np.errstate(invalid="ignore"):
+        too_large = np.abs(converted) > MAX_ABS_VALUE  # kept inside double precision downstream
+    too_large[:, [j for j, c in enumerate(numeric) if c == "n"]] = False  # n has its own range (10^9)
 
     def rule(key: str, bad: np.ndarray, columns: list[str], message: Callable[[str, str], str]) -> RowRule:
         # bad: (rows of text) x columns, True where a cell breaks the rule
@@ -318,4 +324,5 @@ def cell_rules(spec: FileSpec, text: pd.DataFrame, values: dict[str, np.ndarray]
     return (
         rule("empty", empty, required, lambda c, v: MESSAGES["source" if c == "source" else "empty"]),
         rule("number", not_number, numeric, lambda c, v: MESSAGES["number"].format(value=v)),
+        rule("magnitude", too_large, numeric, lambda c, v: MESSAGES["magnitude"].format(value=v)),
     )

@@ -1,6 +1,6 @@
 """The optional ``dataset.toml`` of a dataset folder: what the dataset is.
 
-Three keys (DESIGN.md, "Dataset folder"; docs/FORMAT.md, "dataset.toml")::
+Three keys (docs/FORMAT.md, "dataset.toml")::
 
     simulated = true          # required in the file: are the outcome values simulated?
     title = "..."             # optional text
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bayes_msc.errors import Problem
+from bayes_msc.guard.reading import Unreadable, present, read_text
 
 FILE = "dataset.toml"
 KEYS = ("simulated", "title", "description")
@@ -64,12 +65,9 @@ def _load(path: Path, problems: list[Problem]) -> dict | None:
         problems.append(Problem("is a folder; a TOML file is expected here", FILE))
         return None
     try:
-        text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except OSError as err:
-        problems.append(Problem(f"cannot be read ({err.strerror or err})", FILE))
-        return None
-    except UnicodeDecodeError as err:
-        problems.append(Problem(f"is not UTF-8 text (byte {err.start}); save it as UTF-8", FILE))
+        text = read_text(path)  # a regular file of bounded size only
+    except Unreadable as err:
+        problems.append(Problem(f"{err.message}; save it as UTF-8 text", FILE))
         return None
     try:
         return tomllib.loads(text)
@@ -100,7 +98,7 @@ def read_metadata(folder: Path, problems: list[Problem]) -> Metadata:
     """
     named = _named_simulated(folder)
     path = folder / FILE
-    if not path.exists():
+    if not present(path):  # a dangling link is present: reading it reports it
         if not named:
             return Metadata(simulated=False)
         note = (

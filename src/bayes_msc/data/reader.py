@@ -1,4 +1,4 @@
-"""Read and validate a dataset folder (DESIGN.md, "Dataset folder").
+"""Read and validate a dataset folder (docs/FORMAT.md, "The dataset folder").
 
 :func:`read_dataset` reads every file to its cells with :mod:`bayes_msc.data.csvfile`
 (UTF-8, with or without BOM; any line ends; quoted fields; blank lines skipped while row
@@ -36,6 +36,7 @@ from bayes_msc.data.dataset import (
 )
 from bayes_msc.data.metadata import read_metadata
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.guard.reading import folder_problem, present
 
 
 @dataclass
@@ -69,7 +70,7 @@ class _Table:
 
 def _load(folder: Path, spec: FileSpec, problems: list[Problem]) -> _Table | None:
     path = folder / spec.name
-    if not path.exists():
+    if not present(path):  # a dangling link is present: reading it reports it
         if spec in (ARMS, OUTCOMES):
             problems.append(Problem(f"required file is missing from {folder.name or folder}", spec.name))
         return None
@@ -228,12 +229,15 @@ def read_dataset(path: str | Path) -> Dataset:
         is wrong and what is allowed).
     """
     folder = Path(path)
-    if not folder.exists():
+    problem = folder_problem(folder)
+    if problem == "does not exist":
         raise InputError(Problem(f"dataset folder '{path}' does not exist"))
-    if not folder.is_dir():
+    if problem and problem.startswith("is a file"):
         raise InputError(
             Problem(f"'{path}' is a file; a dataset folder (holding arms.csv and outcomes.csv) is expected")
         )
+    if problem:
+        raise InputError(Problem(f"dataset folder '{path}' {problem}"))
     problems: list[Problem] = []
     about = read_metadata(folder, problems)
     tables = {spec.name: _load(folder, spec, problems) for spec in SPECS}

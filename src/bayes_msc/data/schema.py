@@ -30,6 +30,7 @@ import pandas as pd
 
 from bayes_msc.data.dataset import ARMS, CONTRASTS, KINDS, KL_COLUMNS, OUTCOMES, ROLES, STAT_GROUPS, FileSpec
 from bayes_msc.errors import Problem
+from bayes_msc.guard.limits import MAX_N
 
 Describe = Callable[[pd.DataFrame], pd.DataFrame]
 """Failing rows -> frame with ``message`` and ``column`` (same index)."""
@@ -43,8 +44,9 @@ MESSAGES: dict[str, str] = {
     "source": "source is empty; when a file has a source column every row needs one "
     "(table/figure/page of the publication)",
     "number": "{value} is not a finite number; allowed: a finite number, or an empty cell when unknown",
-    "whole_ge1": "n is {value}; allowed: a whole number >= 1",
-    "whole_ge2": "n is {value}; allowed: a whole number >= 2, or empty for the arm's n",
+    "whole_ge1": "n is {value}; allowed: a whole number from 1 to 10^9",
+    "whole_ge2": "n is {value}; allowed: a whole number from 2 to 10^9, or empty for the arm's n",
+    "magnitude": "{value} is too large; allowed: a number from -1e12 to 1e12",
     "positive": "{column} is {value}; allowed: a number > 0",
     "nonnegative": "{column} is {value}; allowed: a number >= 0",
     "month": "month is {value}; allowed: a number >= 0 (0 is baseline)",
@@ -235,7 +237,7 @@ def _column_checks(spec: FileSpec) -> dict[str, ColumnCheck]:
         "male": nonneg,
         **dict.fromkeys(KL_COLUMNS, nonneg),
         "p_value": ColumnCheck("probability", lambda s: (s >= 0) & (s <= 1)),
-        "n": ColumnCheck(f"whole_ge{minimum}", lambda s: (s % 1 == 0) & (s >= minimum)),
+        "n": ColumnCheck(f"whole_ge{minimum}", lambda s: (s % 1 == 0) & (s >= minimum) & (s <= MAX_N)),
     }
 
 

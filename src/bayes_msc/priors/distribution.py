@@ -10,17 +10,18 @@ the TOML format is described in :mod:`bayes_msc.priors`.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.priors.ranges import range_problems
+from bayes_msc.priors.scipy_forms import scipy_distribution as _scipy
 
 SCALE_KEYS: tuple[str, ...] = ("unit_info_sd", "outcome_sd", "arm_mean_spread", "arm_mean_centre")
 """What a :class:`Scaled` value may scale with (fields of :class:`PriorContext`)."""
@@ -211,6 +212,8 @@ class Prior:
                 problems.append(bad(f"parameter {key!r}: {exc}"))
         if not problems:
             problems += [bad(m) for m in _check(dist, params)]
+        if not problems:
+            problems += [bad(m) for m in range_problems(dist, params, role)]
         if role is not None and spec.support not in _ROLE_DISTS[role]:
             fit = sorted(n for n, s in _SPECS.items() if s.support in _ROLE_DISTS[role])
             problems.append(bad(f"{dist} does not fit {role!r}; allowed: " + ", ".join(fit)))
@@ -223,8 +226,16 @@ class Prior:
             raise InputError(problems)
         return cls(dist, params)
 
-    def resolve(self, ctx: PriorContext, where: str = "prior") -> Prior:
-        """The same prior with every :class:`Scaled` value turned into a number."""
+    def resolve(self, ctx: PriorContext, where: str = "prior", role: str | None = None) -> Prior:
+        """The same prior with every :class:`Scaled` value turned into a number.
+
+        Numbers given as numbers are checked against their ranges
+        (:mod:`bayes_msc.priors.ranges`; for priors made in Python without
+        :meth:`from_dict`); resolved data-scaled values are as large as the data make them.
+        """
+        given = range_problems(self.dist, {k: v for k, v in self.params.items() if not isinstance(v, Scaled)}, role)
+        if given:
+            raise InputError([Problem(f"{where}: {m}") for m in given])
         params: dict[str, float] = {}
         for k, v in self.params.items():
             if isinstance(v, Scaled):
@@ -236,7 +247,11 @@ class Prior:
                 params[k] = float(v.factor * float(base))
             else:
                 params[k] = float(v)
-        errors = _check(self.dist, params)
+        errors = _check(self.dist, params) + [
+            f"parameter {k!r} of {self.dist} resolves to {v:g}, which is not a finite number"
+            for k, v in params.items()
+            if not math.isfinite(v)
+        ]
         if errors:
             raise InputError([Problem(f"{where}: {m}") for m in errors])
         return Prior(self.dist, params)
@@ -355,66 +370,3 @@ def _check(dist: str, params: Mapping[str, float | Scaled]) -> list[str]:
         if not isinstance(lo, Scaled) and not isinstance(hi, Scaled) and not lo < hi:
             out.append(f"Uniform needs lower < upper, not {lo} and {hi}")
     return out
-
-
-def _sd(p: Mapping[str, float]) -> float:
-    """sigma, or from PyMC's precision ``tau`` / ``lam``."""
-    return p["sigma"] if "sigma" in p else p.get("tau", p.get("lam", 1.0)) ** -0.5
-
-
-def _gamma_ab(dist: str, p: Mapping[str, float]) -> tuple[float, float]:
-    if "alpha" in p:
-        return p["alpha"], p["beta"]
-    r = p["mu"] ** 2 / p["sigma"] ** 2  # PyMC's Gamma/InverseGamma._get_alpha_beta
-    return (r, p["mu"] / p["sigma"] ** 2) if dist == "Gamma" else (r + 2.0, p["mu"] * (r + 1.0))
-
-
-class _HalfT:
-    """Half Student-t: twice the t density on [0, inf)."""
-
-    def __init__(self, t: Any):
-        self._t = t
-
-    def logpdf(self, x: np.ndarray) -> np.ndarray:
-        return np.where(x >= 0, math.log(2.0) + self._t.logpdf(x), -np.inf)
-
-    def cdf(self, x: np.ndarray) -> np.ndarray:
-        return np.where(x >= 0, 2.0 * self._t.cdf(x) - 1.0, 0.0)
-
-    def rvs(self, size: Any = None, random_state: Any = None) -> np.ndarray:
-        return np.abs(self._t.rvs(size=size, random_state=random_state))
-
-
-def _gamma(st: ModuleType, p: Mapping[str, float]) -> Any:
-    a, b = _gamma_ab("Gamma", p)
-    return st.gamma(a, scale=1.0 / b)
-
-
-def _inverse_gamma(st: ModuleType, p: Mapping[str, float]) -> Any:
-    a, b = _gamma_ab("InverseGamma", p)
-    return st.invgamma(a, scale=b)
-
-
-# scipy.stats distribution equal to PyMC's dist(**params), from scipy.stats and the parameters
-_SCIPY: dict[str, Callable[[ModuleType, Mapping[str, float]], Any]] = {
-    "Normal": lambda st, p: st.norm(p["mu"], _sd(p)),
-    "StudentT": lambda st, p: st.t(p["nu"], p["mu"], _sd(p)),
-    "Cauchy": lambda st, p: st.cauchy(p["alpha"], p["beta"]),
-    "Uniform": lambda st, p: st.uniform(p["lower"], p["upper"] - p["lower"]),
-    "HalfNormal": lambda st, p: st.halfnorm(scale=_sd(p)),
-    "HalfCauchy": lambda st, p: st.halfcauchy(scale=p["beta"]),
-    "HalfStudentT": lambda st, p: _HalfT(st.t(p["nu"], 0.0, _sd(p))),
-    "Exponential": lambda st, p: st.expon(scale=p.get("scale", 1.0 / p.get("lam", 1.0))),
-    "LogNormal": lambda st, p: st.lognorm(s=_sd(p), scale=math.exp(p["mu"])),
-    "Gamma": _gamma,
-    "InverseGamma": _inverse_gamma,
-}
-
-
-@functools.lru_cache(maxsize=256)
-def _scipy(dist: str, items: tuple[tuple[str, float], ...]) -> Any:
-    """Cached: making a frozen scipy distribution costs ~0.5 ms, and the exact engine
-    evaluates the tau prior many times."""
-    from scipy import stats
-
-    return _SCIPY[dist](stats, dict(items))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.guard.reading import Unreadable, read_text
 from bayes_msc.priors.sets import PriorSet
 
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -32,11 +33,9 @@ def load_prior_sets(path: str | Path) -> dict[str, PriorSet]:
     path = Path(path)
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(Problem(f"cannot read prior-set file: {exc.strerror}", file=file)) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(f"cannot read prior-set file: not UTF-8 text (byte {exc.start})", file=file)) from exc
+        text = read_text(path)  # a regular file of bounded size only: a pipe would hang
+    except Unreadable as exc:
+        raise InputError(Problem(f"cannot read prior-set file: it {exc.message}", file=file)) from exc
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

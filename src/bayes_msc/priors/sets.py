@@ -40,7 +40,7 @@ def _as_prior(value: object, key: str, where: str) -> Prior:
 
 
 def default_alpha() -> Prior:
-    """Arm-model baseline prior when a set gives no ``alpha`` (DESIGN.md): Normal centred at
+    """Arm-model baseline prior when a set gives no ``alpha`` (docs/FORMAT.md, "Prior-set files"): Normal centred at
     the mean of the arm means, SD 100 x their spread (so it is vague whatever the scale)."""
     return Prior("Normal", {"mu": Scaled(1.0, "arm_mean_centre"), "sigma": Scaled(100.0, "arm_mean_spread")})
 
@@ -126,7 +126,7 @@ class PriorSet:
         """
 
         def res(key: str, prior: Prior) -> Prior:
-            return prior.resolve(ctx, f"prior set {self.name!r}, key {key!r}")
+            return prior.resolve(ctx, f"prior set {self.name!r}, key {key!r}", role=key)
 
         def res_optional(key: str, prior: Prior | None) -> Prior | None:
             return None if prior is None else res(key, prior)

@@ -30,6 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from bayes_msc.guard.workers import worker_signals
 from bayes_msc.workflow.results import FitRecord, RunResults
 
 FIGURE_DIR = "figures"
@@ -223,7 +224,7 @@ def render_figures(res: RunResults, out: Path, timer: Callable[[str], Any]) -> d
                 new_figure(1, 1)
                 gc.freeze()
                 try:
-                    with multiprocessing.get_context("fork").Pool(n) as pool:
+                    with multiprocessing.get_context("fork").Pool(n, initializer=worker_signals) as pool:
                         done = pool.map(_draw_and_save, range(len(jobs)), chunksize=1)
                 finally:
                     gc.unfreeze()

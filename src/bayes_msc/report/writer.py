@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from bayes_msc.guard.csvcells import neutral_frame
 from bayes_msc.report import tables as tb
 from bayes_msc.report.figures import render_figures
 from bayes_msc.report.sections import build_page
@@ -63,6 +64,7 @@ def write_report(res: RunResults, out: Path, timer: Callable[[str], Any]) -> Non
         frames = build_tables(res)
         (out / "tables").mkdir(parents=True, exist_ok=True)
         for name, frame in frames.items():
-            frame.to_csv(out / "tables" / f"{name}.csv", index=False, lineterminator="\n")
+            # text that a spreadsheet would run as a formula gets a leading ' (numbers unchanged)
+            neutral_frame(frame).to_csv(out / "tables" / f"{name}.csv", index=False, lineterminator="\n")
         (out / "summary.json").write_text(to_json(summary(res)), encoding="utf-8")
         (out / "index.html").write_text(build_page(res, frames, figures), encoding="utf-8")

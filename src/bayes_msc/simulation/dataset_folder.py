@@ -15,11 +15,10 @@ existing folder is replaced only when it holds nothing but these files.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shlex
-import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,11 @@ import pandas as pd
 from bayes_msc.data.metadata import FILE as DATASET_TOML
 from bayes_msc.data.metadata import metadata_text
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.guard.arguments import check_path
+from bayes_msc.guard.claims import claim, output_error
+from bayes_msc.guard.limits import MAX_SEED, whole_in
+from bayes_msc.guard.reading import Unreadable, folder_problem, present, read_bytes, read_text
+from bayes_msc.guard.targets import check_folder_target, is_environment_error
 from bayes_msc.simulation.simulate import (
     SimulationParams,
     check_design,
@@ -57,13 +61,16 @@ def _fmt(value) -> str:
 
 def _read_csv(path: Path, required: bool) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """(text frame kept verbatim for writing, parsed frame for computing) or (None, None)."""
-    if not path.is_file():
+    if not present(path):  # a dangling link is present: reading it reports it
         if required:
             raise InputError(Problem("file not found in the design folder", file=path.name))
         return None, None
     try:
-        text = pd.read_csv(path, dtype=str, keep_default_na=False)
-        parsed = pd.read_csv(path)
+        data = read_bytes(path)  # a regular file of bounded size only: a pipe would hang
+        text = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+        parsed = pd.read_csv(io.BytesIO(data))
+    except Unreadable as err:
+        raise InputError(Problem(err.message, file=path.name)) from err
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputError(Problem(f"cannot be read as CSV: {err}", file=path.name)) from err
     return text, parsed
@@ -85,7 +92,12 @@ def with_seed(text: str, seed: int) -> str:
     return head + rest
 
 
-def _check_out(out: Path) -> None:
+def _ours(folder: Path) -> bool:
+    """A folder holding nothing but what :func:`simulate_dataset` writes."""
+    return all(p.name in OUTPUT_FILES for p in folder.iterdir())
+
+
+def _check_out(out: Path, inputs: list[Path]) -> Path:
     if "simulated" not in out.name:
         raise InputError(
             Problem(
@@ -94,16 +106,18 @@ def _check_out(out: Path) -> None:
                 argument="out",
             )
         )
-    if out.exists():
-        extra = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_FILES) if out.is_dir() else [out.name]
-        if extra:
-            raise InputError(
-                Problem(
-                    f"'{out}' exists and holds other files ({', '.join(extra[:5])}); "
-                    "choose a new folder or an earlier simulate output",
-                    argument="out",
-                )
-            )
+    return check_folder_target(
+        out,
+        argument="out",
+        inputs=inputs,
+        owned=_ours,
+        what="dataset folder",
+        foreign=lambda folder: (
+            "exists and holds other files ("
+            + ", ".join(sorted(p.name for p in folder.iterdir() if p.name not in OUTPUT_FILES)[:5])
+            + "); choose a new folder or an earlier simulate output"
+        ),
+    )
 
 
 def _params_table(params: SimulationParams) -> list[str]:
@@ -219,34 +233,21 @@ def _arms_text(text: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_atomic(out: Path, files: dict[str, str | bytes]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the dataset folder is not
-    try:
-        for name, content in files.items():
-            if isinstance(content, bytes):
-                (tmp / name).write_bytes(content)
-            else:
-                (tmp / name).write_text(content, encoding="utf-8", newline="\n")
-        if out.exists():
-            # swap: the old folder is removed only once the new one is in place
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-            try:
-                tmp.rename(out)
-            except OSError:
-                old.rename(out)
+def _write_atomic(out: Path, files: dict[str, str | bytes], inputs: list[Path]) -> None:
+    """Write the folder into a claimed temporary sibling, then swap it into place
+    (:mod:`bayes_msc.guard.claims`: locked, stale temporaries removed, complete or absent)."""
+    with claim(_check_out(out, inputs), argument="out", folder=True, what="dataset folder") as held:
+        try:
+            for name, content in files.items():
+                if isinstance(content, bytes):
+                    (held.tmp / name).write_bytes(content)
+                else:
+                    (held.tmp / name).write_text(content, encoding="utf-8", newline="\n")
+        except OSError as err:
+            if not is_environment_error(err):
                 raise
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            raise output_error(err, out, "out", "nothing was changed") from err
+        held.commit()
 
 
 def simulate_dataset(
@@ -278,22 +279,30 @@ def simulate_dataset(
         A bad design, parameters file, seed or output folder; nothing is written.
     """
     design_text, out_text, params_text_path = str(design), str(out), str(params)
-    design, out, params_path = Path(design), Path(out), Path(params)
-    _check_out(out)
+    design = Path(check_path(design, "design", "a folder"))
+    params_path = Path(check_path(params, "params", "a TOML file"))
+    out = Path(check_path(out, "out", "a folder"))
+    inputs = [design, params_path]
+    _check_out(out, inputs)
     try:
-        params_text = params_path.read_text(encoding="utf-8")
-    except OSError as err:
+        params_text = read_text(params_path)  # a regular file of bounded size only
+    except Unreadable as err:
         raise InputError(
-            Problem(f"cannot read the parameters file: {err.strerror}", file=str(params_path), argument="params")
+            Problem(f"the parameters file {err.message}", file=str(params_path), argument="params")
         ) from err
     parsed = params_from_text(params_text, file=str(params_path), origin=PARAMS_NAME)
     seed = seed if seed is not None else parsed.seed
     if seed is None:
         raise InputError(Problem("no seed: give one, or put seed = S in the parameters file", argument="seed"))
-    if seed < 0:
-        raise InputError(Problem(f"the seed must be >= 0, not {seed}", argument="seed"))
-    if not design.is_dir():
-        raise InputError(Problem(f"design folder '{design}' not found", argument="design"))
+    if not whole_in(seed, 0, MAX_SEED):
+        raise InputError(
+            Problem(f"the seed must be a whole number from 0 to {MAX_SEED} (2^32 - 1), not {seed!r}", argument="seed")
+        )
+    seed = int(seed)
+    problem = folder_problem(design)
+    if problem:
+        what = "not found" if problem == "does not exist" else problem
+        raise InputError(Problem(f"design folder '{design}' {what}", argument="design"))
     arms_text, arms = _read_csv(design / "arms.csv", required=True)
     _, studies = _read_csv(design / "studies.csv", required=False)
     assert arms is not None and arms_text is not None  # required=True raises when the file is missing
@@ -322,9 +331,12 @@ def simulate_dataset(
         "README.md": _readme(design_text, params_text_path, out_text, parsed, seed, filled, outcomes),
     }
     for name in ("studies.csv", *PUBLISHED_FILES):
-        if (design / name).is_file():
-            files[name] = (design / name).read_bytes()
-    _write_atomic(out, files)
+        if present(design / name):
+            try:
+                files[name] = read_bytes(design / name)  # a regular file of bounded size only
+            except Unreadable as err:
+                raise InputError(Problem(err.message, file=name)) from err
+    _write_atomic(out, files, inputs)
     return {
         "out": out,
         "rows": len(outcomes),

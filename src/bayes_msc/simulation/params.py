@@ -45,6 +45,7 @@ from typing import Any
 
 from bayes_msc.data.covariates import parse_term
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.guard.reading import Unreadable, read_text
 
 DISTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "normal": (("mean", "sd"), ()),
@@ -350,9 +351,9 @@ def load_params(path: str | Path) -> SimulationParams:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(Problem(f"cannot read the parameters file: {err.strerror}", file=str(path))) from err
+        text = read_text(path)  # a regular file of bounded size only: a pipe would hang
+    except Unreadable as err:
+        raise InputError(Problem(f"the parameters file {err.message}", file=str(path))) from err
     return params_from_text(text, file=str(path))
 
 

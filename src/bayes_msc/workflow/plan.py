@@ -37,6 +37,7 @@ from bayes_msc.data.dataset import Dataset
 from bayes_msc.data.effects import ArmTable, EffectTable, arm_table, effect_table
 from bayes_msc.data.reader import cell_summary, covariate_columns
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.workflow.keys import capped, check_keys, file_id, month_id
 from bayes_msc.workflow.spec import CellSelector, Spec
 
 MIN_K_LOO = 3
@@ -65,8 +66,8 @@ class Cell:
 
     @property
     def key(self) -> str:
-        """File-name-safe id: ``vas_m6``."""
-        return f"{_safe(self.outcome)}_m{_month_id(self.month)}"
+        """File-name-safe id: ``vas_m6`` (see :func:`file_id`)."""
+        return capped(f"{file_id(self.outcome)}_m{month_id(self.month)}")
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,11 @@ class FitTask:
 
     @property
     def key(self) -> str:
-        """File-name-safe id: ``vas_m6_re_weakly_informative[_cov-...]``."""
-        base = f"{_safe(self.outcome)}_m{_month_id(self.month)}_{self.model}_{_safe(self.prior)}"
+        """File-name-safe id: ``vas_m6_re_weakly_informative[_cov-...]`` (see :func:`file_id`)."""
+        base = f"{file_id(self.outcome)}_m{month_id(self.month)}_{self.model}_{file_id(self.prior)}"
         if self.covariates:
-            base += "_cov-" + "-".join(_safe(t) for t in self.covariates)
-        return base
+            base += "_cov-" + "-".join(file_id(t) for t in self.covariates)
+        return capped(base)
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,6 @@ class Plan:
             if c.outcome == outcome and c.month == month:
                 return c
         raise KeyError((outcome, month))
-
-
-def _safe(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in str(text)).strip("_")
-
-
-def _month_id(month: float) -> str:
-    return str(int(month)) if float(month).is_integer() else str(month).replace(".", "p")
 
 
 def _matches(selectors: tuple[CellSelector, ...] | None, outcome: str, month: float) -> bool:
@@ -326,6 +319,7 @@ def make_plan(spec: Spec, ds: Dataset, prior_sets: dict[str, Any]) -> Plan:
             metaregs.append((o, m, terms))
             fits += [FitTask(o, m, "re", p, terms) for p in spec.covariate_priors]
     _check_not_empty(spec, cells, fits, skipped, single)
+    check_keys(spec, cells, fits)
     return Plan(tuple(cells), tuple(fits), tuple(metaregs), tuple(skipped), frozenset(loo), frozenset(single))
 
 

@@ -78,7 +78,31 @@ def prepare_review(spec: Spec | str | os.PathLike[str] | dict[str, Any]) -> Revi
 
     plan = make_plan(spec, dataset, prior_sets)
     check_toolbox(spec, plan)
+    _check_memory(spec, plan, prior_sets)
     return Review(spec, dataset, prior_sets, plan)
+
+
+def _check_memory(spec: Spec, plan: Plan, prior_sets: dict[str, PriorSet]) -> None:
+    """Refuse draws x chains that the largest MCMC fit of the plan could not hold in memory."""
+    from bayes_msc.bayes.options import values_per_draw
+    from bayes_msc.guard.limits import memory_problem
+
+    sizes = [
+        values_per_draw(cell.effects.k, len(task.covariates), task.model)
+        for task in plan.fits
+        if engine_for(spec, cell := plan.cell(task.outcome, task.month), task, prior_sets) == "mcmc"
+    ]
+    copies = 3 if spec.parameterisation == "auto" else 1
+    problem = memory_problem(spec.draws, spec.chains, max(sizes), copies) if sizes else None
+    if problem:
+        raise InputError(Problem(problem, file=str(spec.path), key="bayes.draws"))
+
+
+def review_inputs(review: Review) -> list[Path]:
+    """The files and folders a review reads: its outputs must be none of them."""
+    spec = review.spec
+    found = [spec.path, spec.dataset] + ([spec.prior_file] if spec.prior_file else [])
+    return [Path(p) for p in found if p is not None]
 
 
 def _frequentist(spec: Spec, plan: Plan, cell: Cell) -> CellResult:

@@ -35,12 +35,16 @@ prior sets, before any work starts.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bayes_msc.errors import InputError, Problem
+from bayes_msc.guard.arguments import check_path
+from bayes_msc.guard.limits import MAX_CHAINS, MAX_DRAWS, MAX_SEED
+from bayes_msc.guard.reading import Unreadable, read_text
 from bayes_msc.workflow.toml_reader import KeyReader
 
 MODELS = ("re", "arm")
@@ -191,16 +195,19 @@ def load_spec(path: str | Path) -> Spec:
         Listing every problem found (file missing or not TOML, unknown keys, wrong types,
         values outside the allowed sets), each naming the file and the key.
     """
-    path = Path(path)
+    path = Path(check_path(path, "path", "a spec file"))
     file = str(path)
-    if not path.is_file():
-        raise InputError(Problem("spec file not found", file=file))
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_text(path)  # a regular file of bounded size only: a pipe would hang
+    except Unreadable as err:
+        missing = err.message == "does not exist"
+        raise InputError(
+            Problem("spec file not found" if missing else f"the spec file {err.message}", file=file)
+        ) from err
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise InputError(Problem(f"not valid TOML: {err}", file=file)) from err
-    except UnicodeDecodeError as err:
-        raise InputError(Problem(f"not UTF-8 text: {err}", file=file)) from err
     return spec_from_mapping(doc, path=path)
 
 
@@ -231,7 +238,8 @@ def spec_from_mapping(doc: dict[str, Any], *, path: str | Path | None = None) ->
 
     t = rd.table(doc, "dataset", ("path",), required=True)
     data = rd.text(t.get("path"), "dataset.path") if t else None
-    kw["dataset"] = (base / data).resolve() if data else base
+    # absolute, links kept: a problem with a linked file names the link the spec gives
+    kw["dataset"] = Path(os.path.abspath(base / data)) if data else base
 
     t = rd.table(
         doc, "analysis", ("outcomes", "months", "measure", "multiarm", "basis", "r", "rescale", "conversion", "better")
@@ -327,7 +335,7 @@ def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
     kw["priors"] = priors
     if "prior_file" in t:
         name = rd.text(t["prior_file"], "bayes.prior_file")
-        kw["prior_file"] = (base / name).resolve() if name else None
+        kw["prior_file"] = Path(os.path.abspath(base / name)) if name else None
     kw["engine"] = rd.choice(t, "bayes", "engine", ENGINES, "auto")
     if kw["engine"] == "exact" and kw.get("multiarm") == "shared":
         rd.bad(
@@ -335,10 +343,10 @@ def _read_bayes(rd: _Reader, t: dict, base: Path, kw: dict[str, Any]) -> None:
             'the exact engine needs independent comparisons; use analysis.multiarm = "split" or engine = "mcmc"',
         )
     kw["parameterisation"] = rd.choice(t, "bayes", "parameterisation", ("auto", "centred", "noncentred"), "auto")
-    kw["draws"] = rd.integer(t, "bayes", "draws", 1000, 10)
-    kw["tune"] = rd.integer(t, "bayes", "tune", 1000, 0)
-    kw["chains"] = rd.integer(t, "bayes", "chains", 4, 1)
-    kw["seed"] = rd.integer(t, "bayes", "seed", 20210101, 0)
+    kw["draws"] = rd.integer(t, "bayes", "draws", 1000, 10, MAX_DRAWS)
+    kw["tune"] = rd.integer(t, "bayes", "tune", 1000, 1, MAX_DRAWS)  # nutpie needs a warm-up
+    kw["chains"] = rd.integer(t, "bayes", "chains", 4, 1, MAX_CHAINS)
+    kw["seed"] = rd.integer(t, "bayes", "seed", 20210101, 0, MAX_SEED)
 
     cells = t.get("cells", {})
     if not isinstance(cells, dict):

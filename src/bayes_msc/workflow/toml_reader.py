@@ -59,10 +59,12 @@ class KeyReader:
             return default
         return value
 
-    def integer(self, t: dict, where: str, key: str, default: int, minimum: int) -> int:
+    def integer(self, t: dict, where: str, key: str, default: int, minimum: int, maximum: int | None = None) -> int:
         value = t.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.bad(f"{where}.{key}", f"must be a whole number >= {minimum} (got {value!r})")
+        high = math.inf if maximum is None else maximum
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= high:
+            allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            self.bad(f"{where}.{key}", f"must be a whole number {allowed} (got {value!r})")
             return default
         return value
 

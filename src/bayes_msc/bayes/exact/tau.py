@@ -30,6 +30,8 @@ from bayes_msc.bayes.exact.model import (
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.priors import PriorSet
 
+MAX_NODES = 5_000
+"""Most quadrature nodes of tau's grid (a finer grid is not converged: its note says so)."""
 _DROP = 40.0  # log-density drop below the mode where the range is cut (e^-40 ~ 4e-18)
 
 
@@ -140,9 +142,15 @@ class TauPosterior:
             cdf = self._cdf_x(x)[0]
             g, dg = self._g(x)
             dj = np.ones(2) if m.kind == "log" else 1.0 - 2.0 * special.expit(x)
-            r = [cdf[1] - cdf[0] - prob, np.diff(tau_of(m, x)[1] - np.log(g))[0]]
-            jac = np.array([[-g[0], g[1]], [dg[0] / g[0] - dj[0], -(dg[1] / g[1] - dj[1])]])
-            step = -np.linalg.solve(jac, r)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = [cdf[1] - cdf[0] - prob, np.diff(tau_of(m, x)[1] - np.log(g))[0]]
+                jac = np.array([[-g[0], g[1]], [dg[0] / g[0] - dj[0], -(dg[1] / g[1] - dj[1])]])
+            if not (np.all(np.isfinite(jac)) and np.all(np.isfinite(r))):
+                break  # the density vanishes at an end (all mass at the lower end): the fallback below
+            try:
+                step = -np.linalg.solve(jac, r)
+            except np.linalg.LinAlgError:
+                break
             x = x + step * min(1.0, 0.25 * scale / max(np.abs(step).sum(), 1e-300))
             if np.abs(step).sum() < 1e-10 * scale:
                 break
@@ -187,10 +195,14 @@ def quadrature(m: ExactModel, grid: Quadrature | None = None) -> TauPosterior:
     """Marginal posterior of tau of the model ``m`` (see :func:`tau_posterior`)."""
     q = grid or Quadrature()
     lo, hi, atom, sigma = _range(m)
-    h = q.step or float(np.clip(sigma / 2.5, 1e-3, 0.2))
+    # At most MAX_NODES nodes: a sharp peak inside a wide range (priors far from the data)
+    # would otherwise ask for millions, and minutes per fit; such a grid is flagged instead.
+    h = max(q.step or float(np.clip(sigma / 2.5, 1e-3, 0.2)), (hi - lo) / MAX_NODES)
     prev = _build(m, lo, hi, h, atom)
     before = _check_values(prev)[0]
     for _ in range(q.max_halvings):
+        if (hi - lo) / (h / 2.0) > MAX_NODES:
+            break
         h /= 2.0
         cur = _build(m, lo, hi, h, atom)
         now, scale = _check_values(cur)

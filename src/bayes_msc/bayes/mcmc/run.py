@@ -24,6 +24,7 @@ import numpy as np
 from bayes_msc.bayes.inputs import Prepared
 from bayes_msc.bayes.mcmc.models import ModelInputs, data_values
 from bayes_msc.bayes.mcmc.sampler import sample
+from bayes_msc.bayes.mcmc.summary import ONE_CHAIN
 from bayes_msc.errors import InputError, Problem
 from bayes_msc.results.bayes import RHAT_MAX, BayesResult
 
@@ -77,19 +78,36 @@ def fit_mcmc(
         **label,
     }
     tried: list[BayesResult] = []
+    failed: list[str] = []
     for form in order:
-        raw = sample(
-            structure,
-            data_values(inputs, structure, resolved, form),
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            seed=seed,
-            target_accept=target_accept,
-        )
+        try:
+            raw = sample(
+                structure,
+                data_values(inputs, structure, resolved, form),
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                seed=seed,
+                target_accept=target_accept,
+            )
+        except RuntimeError as err:
+            if not _no_start(err):
+                raise
+            failed.append(form)  # another form may start where this one cannot
+            notes.append(f"parameterisation {form}: the sampler could not start (no finite starting point)")
+            continue
         tried.append(_assemble(raw, prepared, resolved, {**options, "parameterisation": form}))
-        if tried[-1].verdict.passed:
-            break
+        if tried[-1].verdict.passed or tried[-1].verdict.reasons == (ONE_CHAIN,):
+            break  # (one chain can never pass: no other form would either)
+    if not tried:
+        raise InputError(
+            Problem(
+                f"prior set {resolved.name!r}: the sampler could not start ({', '.join(failed)}): the log density "
+                "or its gradient is not finite at any starting point; the priors' scales are too far from the "
+                f"data's (a typical standard error of {inputs_scale(prepared):.3g}) for MCMC",
+                argument="prior",
+            )
+        )
     best = max(tried, key=_rank)
     if len(tried) > 1:
         notes += [
@@ -120,6 +138,17 @@ def fit_mcmc(
         )
         best = again
     return best, notes
+
+
+def _no_start(err: RuntimeError) -> bool:
+    """nutpie found no starting point with a finite log density and gradient."""
+    return "initialization points failed" in str(err) or "Invalid initial point" in str(err)
+
+
+def inputs_scale(prepared: Prepared) -> float:
+    """The comparisons' typical standard error (harmonic mean of the variances), for messages."""
+    vi = np.asarray(prepared.inputs.vi, dtype=float)
+    return float(np.sqrt(len(vi) / np.sum(1.0 / vi))) if len(vi) else float("nan")
 
 
 def pilot_centred(inputs: ModelInputs) -> tuple[bool, str]:
@@ -204,6 +233,7 @@ def _longer_draws(result: BayesResult, draws: int) -> int | None:
     v = result.verdict
     if (
         v.passed
+        or any("R-hat" in reason for reason in v.reasons)
         or (v.divergences or 0) > 0
         or v.min_ess_bulk is None
         or v.max_r_hat is None

@@ -201,15 +201,24 @@ def study_effects(post: xr.Dataset, inputs: ModelInputs, comparisons: tuple[str,
     )
 
 
+ONE_CHAIN = "R-hat needs at least 2 chains: with 1 chain convergence cannot be checked (run 2 or more)"
+"""The reason a one-chain posterior fails its verdict (its R-hat is not defined)."""
+
+
 def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> Verdict:
     """R-hat <= 1.01 and ESS_bulk >= :func:`ess_threshold` for every reported parameter, and
     no divergent transition; ``reasons`` names what failed."""
     ess_min = ess_threshold(draws, chains)
     r_hat, ess = table["r_hat"], table["ess_bulk"]
     reasons = []
-    bad_r = [f"{n} {v:.3f}" for n, v in r_hat.items() if not v <= RHAT_MAX]
+    bad_r = [f"{n} {v:.3f}" for n, v in r_hat.items() if np.isfinite(v) and not v <= RHAT_MAX]
     if bad_r:
         reasons.append(f"R-hat above {RHAT_MAX}: " + ", ".join(bad_r))
+    unknown = [str(n) for n, v in r_hat.items() if not np.isfinite(v)]
+    if chains < 2:
+        reasons.append(ONE_CHAIN)
+    elif unknown:
+        reasons.append("R-hat could not be computed for " + ", ".join(unknown) + " (their draws do not vary)")
     bad_e = [f"{n} {v:.0f}" for n, v in ess.items() if not v >= ess_min]
     if bad_e:
         reasons.append(f"ESS_bulk below {ess_min:g}: " + ", ".join(bad_e))
@@ -218,7 +227,7 @@ def verdict(table: pd.DataFrame, divergences: int, draws: int, chains: int) -> V
     return Verdict(
         passed=not reasons,
         reasons=tuple(reasons),
-        max_r_hat=float(r_hat.max()),
+        max_r_hat=float(r_hat.max()) if np.isfinite(r_hat).any() else None,
         min_ess_bulk=float(ess.min()),
         divergences=int(divergences),
         ess_min=ess_min,

@@ -23,6 +23,8 @@ from bayes_msc.cli.options import cell_options, data_argument, effects_options, 
 
 def csv_text(table) -> str:
     """The table as CSV with the options as leading columns."""
+    from bayes_msc.guard.csvcells import neutral_frame
+
     frame = table.to_frame()
     meta = {
         "dataset": table.dataset,
@@ -36,7 +38,8 @@ def csv_text(table) -> str:
     for i, (name, value) in enumerate(meta.items()):
         frame.insert(i, name, [value] * len(frame))
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
+    # text that a spreadsheet would run as a formula gets a leading ' (numbers unchanged)
+    neutral_frame(frame).to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
     return buf.getvalue()
 
 

@@ -91,9 +91,13 @@ def run(args: argparse.Namespace) -> int:
     from bayes_msc.cli.progress import wanted, working
     from bayes_msc.results.serialise import to_json
 
+    if args.save is not None:  # before any work: the dataset's own files are inputs too
+        from bayes_msc.bayes.savefile import check_save
+
+        check_save(args.save, inputs=[args.data] + ([args.priors] if args.priors else []), force=args.force)
     data = load_data(args)
     with working(progress_label("fit", args), wanted(args.no_progress)):
-        result = bm.fit(data, prior=args.prior, save=args.save, **sampler_options(args))
+        result = bm.fit(data, prior=args.prior, save=args.save, force=args.force, **sampler_options(args))
     sys.stdout.write(to_json(result.to_dict()) if args.format == "json" else str(result))
     if args.strict and not result.verdict.passed:
         print(f"bayes-msc fit: the posterior failed its diagnostics ({result.verdict})", file=sys.stderr)
@@ -115,6 +119,9 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--save", metavar="FILE.nc", help="write the posterior (either engine) as netCDF; bm.load_result reads it"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="let --save replace a file that is not a posterior file of bayes-msc"
     )
     format_option(p)
     bayes_options(p)

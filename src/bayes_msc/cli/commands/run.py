@@ -29,13 +29,16 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     profile = Profile()
     spec = bm.load_spec(args.spec)
-    out = Path(args.out) if args.out else default_out(spec)
+    # --out "" is refused (run_spec), not taken for the default
+    out = default_out(spec) if args.out is None else args.out
     res = bm.run_spec(spec, out=out, progress=not args.no_progress, profile=profile)
     profile.seconds["total"] = time.perf_counter() - started  # the last line of the profile
     if os.environ.get(PROFILE_ENV, "") not in ("", "0"):
         print(profile.text(), file=sys.stderr)
     failed = len(res.failed)
-    print(f"report: {out / 'index.html'} ({len(res.fits)} Bayesian fits, {failed} failed their diagnostics verdict)")
+    print(
+        f"report: {Path(out) / 'index.html'} ({len(res.fits)} Bayesian fits, {failed} failed their diagnostics verdict)"
+    )
     return EXIT_DIAGNOSTICS if args.strict and failed else 0
 
 
