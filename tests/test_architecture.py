@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "bayes": 4,
     "studies": 4,
     "workflow": 5,
+    "simstudy": 5,
     "plots": 6,
     "report": 7,
     "api": 8,

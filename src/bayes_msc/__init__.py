@@ -51,6 +51,10 @@ _FUNCTIONS = (
     "subgroup",
     "subgroup_posterior",
     "plot_subgroup",
+    # issue 18: simulation studies
+    "load_study",
+    "simulation_study",
+    "plot_simulation_study",
 )
 """Functions of :mod:`bayes_msc.api`."""
 
@@ -84,6 +88,9 @@ _TYPES: dict[str, str] = {
     # issue 16: subgroups
     "SubgroupResult": "bayes_msc.results.subgroup",
     "BayesSubgroupResult": "bayes_msc.results.subgroup",
+    # issue 18: simulation studies
+    "Study": "bayes_msc.simstudy.spec",
+    "SimulationStudyResult": "bayes_msc.simstudy.result",
 }
 """Result types, priors and errors, by the module that defines them."""
 

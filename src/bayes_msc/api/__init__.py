@@ -18,6 +18,8 @@ engine chosen per model), :func:`exact_posterior`, :func:`compare_priors`,
 The whole review: :func:`load_spec` and :func:`run_spec` (what ``bayes-msc run`` does).
 Figures (each a matplotlib ``Figure``): :func:`plot_forest`, :func:`plot_priors`,
 :func:`plot_metareg`, :func:`plot_trace`.
+Simulation studies (designs x replications x methods, on Dask): :func:`load_study`,
+:func:`simulation_study`, :func:`plot_simulation_study`.
 
 Every function raises :class:`bayes_msc.errors.InputError` on bad input. Heavy libraries
 (PyMC, ArviZ, nutpie, matplotlib) are imported only by the functions that need them.
@@ -51,6 +53,7 @@ from bayes_msc.api.plots import (
     plot_priors,
     plot_trace,
 )
+from bayes_msc.api.simulation import load_study, plot_simulation_study, simulation_study
 from bayes_msc.api.subgroups import plot_subgroup, subgroup, subgroup_posterior
 from bayes_msc.api.toolbox import bayes_factors, confint, cumulative, influence, pppvalue, ranktest, regtest, trimfill
 
@@ -67,6 +70,7 @@ __all__ = [
     "leave1out",
     "load_result",
     "load_spec",
+    "load_study",
     "metareg",
     "plot_baujat",
     "plot_cumulative",
@@ -74,6 +78,7 @@ __all__ = [
     "plot_funnel",
     "plot_metareg",
     "plot_priors",
+    "plot_simulation_study",
     "plot_subgroup",
     "plot_trace",
     "pool",
@@ -84,6 +89,7 @@ __all__ = [
     "run_spec",
     "simulate",
     "simulate_dataset",
+    "simulation_study",
     "subgroup",
     "subgroup_posterior",
     "trimfill",

@@ -58,6 +58,7 @@ COMMANDS: tuple[str, ...] = (
     "reproduce",
     "run",
     "simulate",
+    "simulation_study",
 )
 """Modules of :mod:`bayes_msc.cli.commands`, in the order of ``--help``. Each has
 ``add_parser(sub)``, which adds its verb(s) with ``set_defaults(run=...)``; its heavy
