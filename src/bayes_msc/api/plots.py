@@ -32,24 +32,24 @@ __all__ = [
 def plot_funnel(x: PoolResult | EffectTable | TrimfillResult, **options: Any) -> Figure:
     """Funnel plot: effects against their standard errors with the pseudo-confidence region,
     optionally contour-enhanced; a trim-and-fill result adds its filled studies
-    (:func:`bayes_msc.plots.funnel.plot_funnel`)."""
-    from bayes_msc.plots.funnel import plot_funnel as _plot
+    (:func:`bayes_msc.plots.toolbox.funnel.plot_funnel`)."""
+    from bayes_msc.plots.toolbox.funnel import plot_funnel as _plot
 
     return _plot(x, **options)
 
 
 def plot_baujat(x: InfluenceResult | PoolResult | EffectTable, **options: Any) -> Figure:
     """Baujat plot: each comparison's contribution to Q against its influence on the pooled
-    estimate (:func:`bayes_msc.plots.influence.plot_baujat`)."""
-    from bayes_msc.plots.influence import plot_baujat as _plot
+    estimate (:func:`bayes_msc.plots.toolbox.influence.plot_baujat`)."""
+    from bayes_msc.plots.toolbox.influence import plot_baujat as _plot
 
     return _plot(x, **options)
 
 
 def plot_cumulative(x: CumulativeResult, **options: Any) -> Figure:
     """Forest-style figure of a cumulative meta-analysis
-    (:func:`bayes_msc.plots.influence.plot_cumulative`)."""
-    from bayes_msc.plots.influence import plot_cumulative as _plot
+    (:func:`bayes_msc.plots.toolbox.influence.plot_cumulative`)."""
+    from bayes_msc.plots.toolbox.influence import plot_cumulative as _plot
 
     return _plot(x, **options)
 

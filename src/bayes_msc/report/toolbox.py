@@ -93,9 +93,9 @@ def _safe(name: str) -> str:
 def figure_jobs(res: RunResults) -> list[tuple[str, str, Callable[[], Any]]]:
     """Funnel (with trim and fill, contour-enhanced), Baujat and cumulative figures of the
     cells where the spec asked for them and they were run."""
-    from bayes_msc.plots.funnel import plot_funnel
-    from bayes_msc.plots.influence import plot_baujat, plot_cumulative
     from bayes_msc.plots.subgroup import plot_subgroup
+    from bayes_msc.plots.toolbox.funnel import plot_funnel
+    from bayes_msc.plots.toolbox.influence import plot_baujat, plot_cumulative
 
     jobs: list[tuple[str, str, Callable[[], Any]]] = []
     for cr in res.cells:
