@@ -229,6 +229,18 @@ def format_interval(estimate: float, low: float, high: float, decimals: int) -> 
     return f"{est} [{lo}, {hi}]"
 
 
+def interval_labels_right(
+    ax: Any, y: Sequence[float] | np.ndarray, intervals: Sequence[tuple[float, float, float]], decimals: int
+) -> Any:
+    """Each row's ``est [low, high]`` (:func:`format_interval`) as the tick labels of a
+    right-hand axis of ``ax`` at heights ``y``; returns that axis."""
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(y)
+    right.set_yticklabels([format_interval(e, lo, hi, decimals) for e, lo, hi in intervals], fontsize=SMALL_FONT_SIZE)
+    right.tick_params(length=0)
+    return right
+
+
 def decimals_for(widths: Sequence[float] | np.ndarray) -> int:
     """Decimals that resolve intervals of these widths: about 3 significant digits of the
     typical width, between 0 and 3."""

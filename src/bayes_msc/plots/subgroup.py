@@ -14,6 +14,7 @@ from bayes_msc.plots.style import (
     SMALL_FONT_SIZE,
     figure_title,
     format_number,
+    interval_labels_right,
     measure_label,
     method_name,
     new_figure,
@@ -62,16 +63,7 @@ def plot_subgroup(x: Any, title: str | None = None, reference: float = 0.0) -> A
         ],
         fontsize=SMALL_FONT_SIZE,
     )
-    right = ax.secondary_yaxis("right")
-    right.set_yticks(y)
-    right.set_yticklabels(
-        [
-            f"{format_number(lv.estimate, 2)} [{format_number(lv.ci_low, 2)}, {format_number(lv.ci_high, 2)}]"
-            for lv in levels
-        ],
-        fontsize=SMALL_FONT_SIZE,
-    )
-    right.tick_params(length=0)
+    interval_labels_right(ax, y, [(lv.estimate, lv.ci_low, lv.ci_high) for lv in levels], 2)
     ax.set_ylim(-0.7, n - 0.3)
     tau = "tau^2 per level" if x.tau2_mode == "separate" else "common tau^2"
     ax.set_xlabel(measure_label(x.measure) + f"; {100 * x.ci_level:g}% CI, {method_name(x.method)}, {tau}")

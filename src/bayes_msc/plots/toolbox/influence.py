@@ -14,7 +14,7 @@ from bayes_msc.plots.style import (
     REFERENCE_LINE_COLOUR,
     SMALL_FONT_SIZE,
     figure_title,
-    format_number,
+    interval_labels_right,
     measure_label,
     method_name,
     new_figure,
@@ -107,17 +107,7 @@ def plot_cumulative(x: Any, title: str | None = None, reference: float = 0.0) ->
     ax.axvline(reference, color=REFERENCE_LINE_COLOUR, lw=0.8, ls="--")
     ax.set_yticks(y)
     ax.set_yticklabels([f"+ {r.added} ({r.order_value})" for r in rows], fontsize=SMALL_FONT_SIZE)
-    right = ax.secondary_yaxis("right")
-    right.set_yticks(y)
-    decimals = 2
-    right.set_yticklabels(
-        [
-            f"{format_number(r.estimate, decimals)} [{format_number(r.ci_low, decimals)}, {format_number(r.ci_high, decimals)}]"
-            for r in rows
-        ],
-        fontsize=SMALL_FONT_SIZE,
-    )
-    right.tick_params(length=0)
+    interval_labels_right(ax, y, [(r.estimate, r.ci_low, r.ci_high) for r in rows], 2)
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel(measure_label(x.measure) + f"; {100 * x.level:g}% CI, {method_name(x.method)}")
     by = x.order + (", decreasing" if x.decreasing else "")
