@@ -57,20 +57,6 @@ def netcdf_engine() -> str:
     return "netcdf4" if importlib.util.find_spec("netCDF4") is not None else "h5netcdf"
 
 
-def save_folder(path: str | os.PathLike, *, force: bool = False) -> Path:
-    """Check the posterior file ``path`` before any work (:func:`bayes_msc.bayes.savefile.check_save`).
-
-    Raises
-    ------
-    InputError
-        When its folder does not exist, it is a folder, an input, or a file this package
-        did not write (unless ``force``).
-    """
-    from bayes_msc.bayes.savefile import check_save
-
-    return check_save(path, force=force)
-
-
 def encoding(tree: xr.DataTree, engine: str = "netcdf4") -> dict[str, dict[str, dict[str, Any]]]:
     """The netCDF encoding of every numeric variable of ``tree`` (see the module docstring)."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
@@ -128,20 +114,21 @@ def netcdf_bytes(tree: xr.DataTree) -> bytes:
 
 
 def save_datatree(tree: xr.DataTree, path: str | os.PathLike, *, force: bool = False) -> Path:
-    """Write ``tree`` to the netCDF file ``path``: checked first (:func:`save_folder`), then
-    encoded in a private temporary folder and written complete or not at all under the
-    target's lock (:class:`bayes_msc.guard.claims.Claim`: a full disk or an interrupt
+    """Write ``tree`` to the netCDF file ``path``: checked first
+    (:func:`bayes_msc.bayes.savefile.check_save`), then encoded in a private temporary
+    folder and written complete or not at all under the target's lock (:class:`bayes_msc.guard.claims.Claim`: a full disk or an interrupt
     leaves an earlier file unchanged).
 
     Raises
     ------
     InputError
-        As :func:`save_folder`; another process is writing the same file; or the write
-        failed because of the location.
+        As :func:`~bayes_msc.bayes.savefile.check_save`; another process is writing the
+        same file; or the write failed because of the location.
     """
+    from bayes_msc.bayes.savefile import check_save
     from bayes_msc.guard.claims import claim
 
-    target = save_folder(path, force=force)
+    target = check_save(path, force=force)
     data = netcdf_bytes(tree)
     with claim(target, argument="save", folder=False, what="posterior file") as held:
         held.write_bytes(data)

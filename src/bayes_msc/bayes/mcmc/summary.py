@@ -22,7 +22,7 @@ import pandas as pd
 
 from bayes_msc.bayes.groups import log_likelihood, log_prior
 from bayes_msc.bayes.mcmc.packing import ModelInputs, required
-from bayes_msc.bayes.saved import save_datatree, save_folder
+from bayes_msc.bayes.saved import save_datatree
 from bayes_msc.results.bayes import ESS_BULK_MIN, PARAMETER_FIELDS, RHAT_MAX, Verdict, mcid_label
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "reported",
     "sample_stats",
     "save_datatree",
-    "save_folder",
     "study_effects",
     "tidy_posterior",
     "verdict",
