@@ -169,7 +169,6 @@ def rma(
         a random-effects method, too few comparisons for the coefficients, a constant,
         missing or collinear covariate, or an unknown option.
     """
-    method = method.lower() if isinstance(method, str) else method  # metafor's "REML", "DL" too
     if method not in METHODS + ("paper",):
         raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}, paper", argument="method"))
     if pi not in ("z", "t"):

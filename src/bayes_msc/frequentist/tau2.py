@@ -102,7 +102,6 @@ def estimate_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str, maxi
     InputError
         For an unknown method, or ``sj``/``eb`` with a non-diagonal ``V``.
     """
-    method = method.lower() if isinstance(method, str) else method  # metafor's "REML", "DL" too
     if method not in METHODS:
         raise InputError(Problem(f"unknown method '{method}'; allowed: {', '.join(METHODS)}", argument="method"))
     if method == "fe":
